@@ -1,0 +1,83 @@
+/**
+ * Shared CLI plumbing: error reporting with exit codes, option parsers that name the bad value,
+ * and a progress bar on stderr. Only src/cli/ prints.
+ */
+import { InvalidArgumentError } from 'commander';
+import { PannError, errorMessage } from '../errors.js';
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad input (usage, malformed file, out-of-range value). */
+export const EXIT_FAILURE = 1;
+export const EXIT_BAD_INPUT = 2;
+
+const BAD_INPUT_CODES = new Set(['activation', 'input', 'model', 'data', 'onnx', 'circuit', 'fit', 'compile', 'study']);
+
+/** Wrap a command action: print a one-line error naming the problem and set the exit code; never a stack trace. */
+export function action<A extends unknown[]>(name: string, fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      const msg = errorMessage(err);
+      process.stderr.write(`pann ${name}: ${msg}\n`);
+      if (process.env.PANN_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = err instanceof PannError && BAD_INPUT_CODES.has(err.code) ? EXIT_BAD_INPUT : EXIT_FAILURE;
+    }
+  };
+}
+
+/** Parse an integer option within [min, max]. */
+export function intOption(name: string, min: number, max: number): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'`);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be in ${min}..${max}, got ${n}`);
+    return n;
+  };
+}
+
+/** Parse a finite number option within [min, max]. */
+export function numberOption(name: string, min = -Infinity, max = Infinity): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a finite number, got '${v}'`);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be in [${min}, ${max}], got ${n}`);
+    return n;
+  };
+}
+
+/** Print JSON to stdout (one object, pretty when a person is reading). */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, process.stdout.isTTY ? 2 : undefined)}\n`);
+}
+
+/** A single-line progress bar on stderr; silent when stderr is not a terminal unless `force`. */
+export class ProgressBar {
+  #last = 0;
+  readonly #start = Date.now();
+  readonly #enabled: boolean;
+  constructor(
+    readonly label: string,
+    opts: { force?: boolean; quiet?: boolean } = {},
+  ) {
+    this.#enabled = !opts.quiet && (opts.force || process.stderr.isTTY === true);
+  }
+  update(done: number, total: number, extra = ''): void {
+    if (!this.#enabled) return;
+    const now = Date.now();
+    if (now - this.#last < 100 && done < total) return;
+    this.#last = now;
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const width = 24;
+    const filled = Math.round(frac * width);
+    const elapsed = (now - this.#start) / 1000;
+    const eta = frac > 0 ? (elapsed * (1 - frac)) / frac : NaN;
+    const etaStr = Number.isFinite(eta) && done < total ? ` eta ${eta.toFixed(0)}s` : '';
+    process.stderr.write(
+      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${elapsed.toFixed(1)}s${etaStr} ${extra}\x1b[K`,
+    );
+  }
+  done(extra = ''): void {
+    if (!this.#enabled) return;
+    process.stderr.write(`\r${this.label} done in ${((Date.now() - this.#start) / 1000).toFixed(1)}s ${extra}\x1b[K\n`);
+  }
+}

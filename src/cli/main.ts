@@ -1,0 +1,20 @@
+/**
+ * The `pann` command line. Each command lives in its own module and registers itself here.
+ */
+import { Command } from 'commander';
+
+const program = new Command();
+program
+  .name('pann')
+  .description(
+    'Privacy-preserving neural-network inference with low-precision polynomial activations.\n' +
+      'Fit polynomial stand-ins for activations, compile trained networks into CKKS circuits,\n' +
+      'run them encrypted (SEAL) or simulated, serve them, and study precision against accuracy.',
+  )
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .configureHelp({ sortSubcommands: false });
+
+// Commands register below (one module each).
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,54 @@
+/**
+ * Typed errors. Every error pann throws is a PannError whose `code` names the layer it came from,
+ * so callers (the CLI, the server) can map them to messages and exit codes without string matching.
+ */
+export type PannErrorCode =
+  | 'activation'
+  | 'fit'
+  | 'model'
+  | 'data'
+  | 'train'
+  | 'onnx'
+  | 'compile'
+  | 'circuit'
+  | 'ckks'
+  | 'runtime'
+  | 'study'
+  | 'server'
+  | 'input';
+
+export class PannError extends Error {
+  readonly code: PannErrorCode;
+  constructor(code: PannErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PannError';
+    this.code = code;
+  }
+}
+
+/** Bad activation name or parameter. */
+export class ActivationError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('activation', message, options);
+    this.name = 'ActivationError';
+  }
+}
+
+/** A polynomial fit that cannot be done or did not reach its target. */
+export class FitError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('fit', message, options);
+    this.name = 'FitError';
+  }
+}
+
+/** Wraps a value that may not be an Error (WASM throws numbers and strings) into a message. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'string') return err;
+  try {
+    return JSON.stringify(err) ?? String(err);
+  } catch {
+    return String(err);
+  }
+}
