@@ -42,6 +42,30 @@ export class FitError extends PannError {
   }
 }
 
+/** A malformed, inconsistent or unreadable model (file or in-memory). */
+export class ModelError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('model', message, options);
+    this.name = 'ModelError';
+  }
+}
+
+/** A dataset that cannot be read or does not fit the model (IDX, CSV, MNIST split). */
+export class DataError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('data', message, options);
+    this.name = 'DataError';
+  }
+}
+
+/** Training options that cannot work, or training that diverged. */
+export class TrainError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('train', message, options);
+    this.name = 'TrainError';
+  }
+}
+
 /** Wraps a value that may not be an Error (WASM throws numbers and strings) into a message. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
