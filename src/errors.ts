@@ -66,6 +66,14 @@ export class TrainError extends PannError {
   }
 }
 
+/** Bad user input that belongs to no single layer (a recipe file, a CLI input file). */
+export class InputError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('input', message, options);
+    this.name = 'InputError';
+  }
+}
+
 /** Wraps a value that may not be an Error (WASM throws numbers and strings) into a message. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
