@@ -84,3 +84,35 @@ export function errorMessage(err: unknown): string {
     return String(err);
   }
 }
+
+/** A network that cannot be compiled, with what it needs and what to change. */
+export class CompileError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('compile', message, options);
+    this.name = 'CompileError';
+  }
+}
+
+/** A circuit file that is malformed, from another version, or inconsistent. */
+export class CircuitError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('circuit', message, options);
+    this.name = 'CircuitError';
+  }
+}
+
+/** An op whose preconditions do not hold, a freed handle, a missing key: thrown before any WASM call. */
+export class RuntimeError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('runtime', message, options);
+    this.name = 'RuntimeError';
+  }
+}
+
+/** CKKS parameters, keys or serialized objects that SEAL would reject or abort on. */
+export class CkksError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ckks', message, options);
+    this.name = 'CkksError';
+  }
+}
