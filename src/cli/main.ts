@@ -2,6 +2,10 @@
  * The `pann` command line. Each command lives in its own module and registers itself here.
  */
 import { Command } from 'commander';
+import { registerEval } from './eval.js';
+import { registerInfo } from './info.js';
+import { registerPredict } from './predict.js';
+import { registerTrain } from './train.js';
 
 const program = new Command();
 program
@@ -16,5 +20,9 @@ program
   .configureHelp({ sortSubcommands: false });
 
 // Commands register below (one module each).
+registerTrain(program);
+registerEval(program);
+registerInfo(program);
+registerPredict(program);
 
 await program.parseAsync(process.argv);

