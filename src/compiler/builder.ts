@@ -1,0 +1,243 @@
+/**
+ * Builds a circuit op by op while tracking every register's level and scale exactly as SEAL will compute them
+ * (float64 products and quotients by the dropped prime). Every precondition SEAL checks at run time
+ * (matching levels, matching scales, scale within the modulus, a level left to rescale) is checked here, at
+ * compile time, so a compiled circuit cannot hit a parameter-mismatch or scale-out-of-bounds error.
+ */
+import type { CircuitOp, CircuitPlaintext } from './circuit.js';
+import { CompileError } from './errors.js';
+
+export interface BuilderParams {
+  /** Data primes q_0 … q_L as doubles (the special prime excluded). */
+  dataPrimes: readonly number[];
+  /** Bit sizes of the data primes (for the scale bound). */
+  dataPrimeBits: readonly number[];
+  slotCount: number;
+  /** Canonical scale at level 0 (normally 2^scaleBits); higher levels follow S_ℓ = √(S_{ℓ−1}·q_ℓ). */
+  baseScale: number;
+}
+
+/** Relative tolerance for relabelling a scale (absorbs float rounding only). */
+const SCALE_RELABEL_TOLERANCE = 1e-9;
+
+export class CircuitBuilder {
+  readonly ops: CircuitOp[] = [];
+  readonly plaintexts: CircuitPlaintext[] = [];
+  readonly level: number[] = [];
+  readonly scales: number[] = [];
+  readonly rotationSteps = new Set<number>();
+  readonly maxLevel: number;
+  readonly slotCount: number;
+  /**
+   * Canonical scale per level, S_0 = baseScale and S_ℓ = √(S_{ℓ−1}·q_ℓ): squaring a canonical ciphertext at
+   * level ℓ and rescaling lands exactly on S_{ℓ−1}, and a plaintext multiplication needs a plaintext at scale S_ℓ.
+   * Defined bottom-up so the chain stays within the primes' range (top-down it would drift doubly exponentially).
+   */
+  readonly canonicalScales: number[];
+  readonly #primes: readonly number[];
+  readonly #levelBits: number[];
+  readonly #constCache = new Map<string, number>();
+
+  constructor(p: BuilderParams) {
+    this.#primes = p.dataPrimes;
+    this.maxLevel = p.dataPrimes.length - 1;
+    this.slotCount = p.slotCount;
+    this.canonicalScales = [p.baseScale];
+    for (let l = 1; l <= this.maxLevel; l++) {
+      this.canonicalScales.push(Math.sqrt(this.canonicalScales[l - 1]! * p.dataPrimes[l]!));
+    }
+    let acc = 0;
+    this.#levelBits = p.dataPrimeBits.map((b) => (acc += b));
+  }
+
+  /** Canonical scale at a level. */
+  canonical(level: number): number {
+    const s = this.canonicalScales[level];
+    if (s === undefined) throw new CompileError(`no level ${level} (max level ${this.maxLevel})`);
+    return s;
+  }
+
+  /** The prime dropped when rescaling from `level`. */
+  prime(level: number): number {
+    const q = this.#primes[level];
+    if (q === undefined || level < 1) throw new CompileError(`no level ${level} to rescale from (max level ${this.maxLevel})`);
+    return q;
+  }
+
+  /** Register 0: the encrypted input. */
+  input(scale: number): number {
+    if (this.level.length !== 0) throw new CompileError('input must be the first register');
+    return this.#newReg(this.maxLevel, scale);
+  }
+
+  #newReg(level: number, scale: number): number {
+    this.#checkScale(level, scale);
+    this.level.push(level);
+    this.scales.push(scale);
+    return this.level.length - 1;
+  }
+
+  #checkScale(level: number, scale: number): void {
+    if (!(scale > 0) || !Number.isFinite(scale)) throw new CompileError(`scale ${scale} at level ${level} is not positive`);
+    // SEAL: the scale's bit count must stay below the modulus bit count at that level
+    if (Math.log2(scale) >= this.#levelBits[level]! - 1) {
+      throw new CompileError(
+        `scale 2^${Math.log2(scale).toFixed(1)} out of bounds at level ${level} (modulus ${this.#levelBits[level]} bits)`,
+      );
+    }
+  }
+
+  #reg(r: number, what: string): void {
+    if (!Number.isInteger(r) || r < 0 || r >= this.level.length) throw new CompileError(`${what}: unknown register ${r}`);
+  }
+
+  /** A plaintext slot vector (sparse entries) at a level and scale. */
+  plain(indices: Int32Array, values: Float64Array, level: number, scale: number): number {
+    this.#checkScale(level, scale);
+    this.plaintexts.push({ level, scale, indices, values });
+    return this.plaintexts.length - 1;
+  }
+
+  /** A constant in every slot at a level and scale (deduplicated). */
+  constant(value: number, level: number, scale: number): number {
+    const key = `${value}|${level}|${scale}`;
+    const hit = this.#constCache.get(key);
+    if (hit !== undefined) return hit;
+    this.#checkScale(level, scale);
+    this.plaintexts.push({ level, scale, constant: value });
+    const id = this.plaintexts.length - 1;
+    this.#constCache.set(key, id);
+    return id;
+  }
+
+  rotate(src: number, steps: number): number {
+    this.#reg(src, 'rotate');
+    const s = ((steps % this.slotCount) + this.slotCount) % this.slotCount;
+    if (s === 0) return src;
+    this.rotationSteps.add(s);
+    const dst = this.#newReg(this.level[src]!, this.scales[src]!);
+    this.ops.push({ op: 'rotate', dst, src, steps: s });
+    return dst;
+  }
+
+  mulPlain(src: number, pt: number): number {
+    this.#reg(src, 'mulPlain');
+    const p = this.plaintexts[pt]!;
+    if (p.level !== this.level[src]) throw new CompileError(`mulPlain: plaintext level ${p.level} ≠ ciphertext level ${this.level[src]}`);
+    const dst = this.#newReg(p.level, this.scales[src]! * p.scale);
+    this.ops.push({ op: 'mulPlain', dst, src, pt });
+    return dst;
+  }
+
+  addPlain(src: number, pt: number): number {
+    this.#reg(src, 'addPlain');
+    const p = this.plaintexts[pt]!;
+    if (p.level !== this.level[src]) throw new CompileError(`addPlain: plaintext level ${p.level} ≠ ciphertext level ${this.level[src]}`);
+    if (p.scale !== this.scales[src]) throw new CompileError(`addPlain: plaintext scale ${p.scale} ≠ ciphertext scale ${this.scales[src]}`);
+    const dst = this.#newReg(p.level, this.scales[src]!);
+    this.ops.push({ op: 'addPlain', dst, src, pt });
+    return dst;
+  }
+
+  #binary(op: 'mul' | 'add' | 'sub', a: number, b: number): number {
+    this.#reg(a, op);
+    this.#reg(b, op);
+    if (this.level[a] !== this.level[b]) throw new CompileError(`${op}: levels ${this.level[a]} and ${this.level[b]} differ`);
+    if (op !== 'mul' && this.scales[a] !== this.scales[b]) {
+      throw new CompileError(`${op}: scales ${this.scales[a]} and ${this.scales[b]} differ`);
+    }
+    const scale = op === 'mul' ? this.scales[a]! * this.scales[b]! : this.scales[a]!;
+    const dst = this.#newReg(this.level[a]!, scale);
+    this.ops.push({ op, dst, a, b });
+    return dst;
+  }
+
+  mul(a: number, b: number): number {
+    return this.#binary('mul', a, b);
+  }
+  add(a: number, b: number): number {
+    return this.#binary('add', a, b);
+  }
+  sub(a: number, b: number): number {
+    return this.#binary('sub', a, b);
+  }
+
+  rescale(src: number): number {
+    this.#reg(src, 'rescale');
+    const lvl = this.level[src]!;
+    const q = this.prime(lvl);
+    const dst = this.#newReg(lvl - 1, this.scales[src]! / q);
+    this.ops.push({ op: 'rescale', dst, src });
+    return dst;
+  }
+
+  /** Modulus-switch down to `level` (no-op when already there). */
+  drop(src: number, level: number): number {
+    this.#reg(src, 'drop');
+    if (level === this.level[src]) return src;
+    if (level > this.level[src]! || level < 0) throw new CompileError(`drop: cannot go from level ${this.level[src]} to ${level}`);
+    const dst = this.#newReg(level, this.scales[src]!);
+    this.ops.push({ op: 'drop', dst, src, level });
+    return dst;
+  }
+
+  /** Relabel the scale when float rounding made it differ from the planned one (no-op when equal). */
+  alignScale(src: number, scale: number): number {
+    this.#reg(src, 'setScale');
+    const cur = this.scales[src]!;
+    if (cur === scale) return src;
+    if (Math.abs(cur / scale - 1) > SCALE_RELABEL_TOLERANCE) {
+      throw new CompileError(`internal: scale ${cur} differs from planned ${scale} by more than rounding`);
+    }
+    const dst = this.#newReg(this.level[src]!, scale);
+    this.ops.push({ op: 'setScale', dst, src, scale });
+    return dst;
+  }
+
+  /** a·b with both brought to the lower level, then rescaled. */
+  mulRescale(a: number, b: number): number {
+    const lvl = Math.min(this.level[a]!, this.level[b]!);
+    const x = this.drop(a, lvl);
+    const y = b === a ? x : this.drop(b, lvl);
+    return this.rescale(this.mul(x, y));
+  }
+
+  /**
+   * Σ c_i·v_i + c0 landing at exactly (level, scale): each term is dropped to level+1, multiplied by its constant
+   * encoded at scale·q_{level+1}/scale(v_i), summed, shifted by c0, and rescaled once.
+   */
+  linearCombination(terms: readonly { v: number; c: number }[], c0: number, level: number, scale: number): number {
+    const q = this.prime(level + 1);
+    const target = scale * q;
+    let acc: number | null = null;
+    for (const { v, c } of terms) {
+      if (c === 0) continue;
+      if (this.level[v]! < level + 1) {
+        throw new CompileError(`internal: linear term at level ${this.level[v]} cannot land at level ${level}`);
+      }
+      const x = this.drop(v, level + 1);
+      const pt = this.constant(c, level + 1, target / this.scales[x]!);
+      const prod = this.alignScale(this.mulPlain(x, pt), target);
+      acc = acc === null ? prod : this.add(acc, prod);
+    }
+    if (acc === null) {
+      // every coefficient zero: 0·v_0 keeps the data flow valid (rare: a polynomial with a vanishing leaf)
+      const v = terms[0]?.v;
+      if (v === undefined) throw new CompileError('internal: empty linear combination');
+      const x = this.drop(v, level + 1);
+      acc = this.alignScale(this.mulPlain(x, this.constant(0, level + 1, target / this.scales[x]!)), target);
+    }
+    if (c0 !== 0) acc = this.addPlain(acc, this.constant(c0, level + 1, target));
+    return this.alignScale(this.rescale(acc), scale);
+  }
+
+  /** a + c for a constant c. */
+  addConstant(a: number, c: number): number {
+    if (c === 0) return a;
+    return this.addPlain(a, this.constant(c, this.level[a]!, this.scales[a]!));
+  }
+
+  registerCount(): number {
+    return this.level.length;
+  }
+}

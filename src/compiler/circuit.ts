@@ -1,0 +1,170 @@
+/**
+ * The circuit IR: a straight-line program over ciphertext registers, with every register's level and scale
+ * fixed at compile time. The runtime only executes it; nothing in it is secret (weights are the model owner's,
+ * which the server holds anyway).
+ */
+
+/** One operation. `dst` registers are written once (SSA). */
+export type CircuitOp =
+  | { op: 'rotate'; dst: number; src: number; steps: number }
+  | { op: 'mulPlain'; dst: number; src: number; pt: number }
+  | { op: 'addPlain'; dst: number; src: number; pt: number }
+  | { op: 'mul'; dst: number; a: number; b: number }
+  | { op: 'add'; dst: number; a: number; b: number }
+  | { op: 'sub'; dst: number; a: number; b: number }
+  | { op: 'rescale'; dst: number; src: number }
+  | { op: 'drop'; dst: number; src: number; level: number }
+  | { op: 'setScale'; dst: number; src: number; scale: number };
+
+export type OpName = CircuitOp['op'];
+
+/** A plaintext: a dense or sparse slot vector, or a constant in every slot, encoded at a level and scale. */
+export interface CircuitPlaintext {
+  level: number;
+  scale: number;
+  /** Constant in every slot … */
+  constant?: number;
+  /** … or sparse slot values (slot indices ascending). */
+  indices?: Int32Array;
+  values?: Float64Array;
+}
+
+/** Where each logical value of a vector sits in the slots. */
+export interface SlotLayout {
+  /** Logical length. */
+  length: number;
+  /** For each logical index, the slots holding it (every copy). */
+  slots: number[][];
+}
+
+/** A compiled layer's place in the op list, for reports and per-layer timing. */
+export interface CircuitStage {
+  name: string;
+  kind: 'linear' | 'activation';
+  /** [first, last) op indices. */
+  ops: [number, number];
+  levelIn: number;
+  levelOut: number;
+  detail: Record<string, unknown>;
+}
+
+export interface CircuitParams {
+  polyModulusDegree: number;
+  coeffModulusBits: number[];
+  primes: string[];
+  primeValues: number[];
+  scaleBits: number;
+}
+
+export interface Circuit {
+  name: string;
+  params: CircuitParams;
+  /** Register 0 is the encrypted input at level `maxLevel` and scale `inputScale`. */
+  inputScale: number;
+  inputLayout: SlotLayout;
+  /** Multiply raw inputs by this before encoding (1 unless the compiler folded a scaling into the input). */
+  inputMultiplier: number;
+  /** Calibrated range of raw inputs (for the out-of-range report). */
+  inputRange: [number, number];
+  outputRegister: number;
+  outputLayout: SlotLayout;
+  /** Decoded output values are multiplied by this to give the model's logits. */
+  outputMultiplier: number;
+  registerCount: number;
+  /** Level and scale of every register after it is written. */
+  registerLevel: Int32Array;
+  registerScale: Float64Array;
+  plaintexts: CircuitPlaintext[];
+  ops: CircuitOp[];
+  rotationSteps: number[];
+  stages: CircuitStage[];
+  /** Everything the compiler decided and measured, for `pann compile`'s report. */
+  report: CompileReport;
+}
+
+export interface OpCounts {
+  ctMultiplications: number;
+  plainMultiplications: number;
+  rotations: number;
+  rescales: number;
+  additions: number;
+  drops: number;
+}
+
+export interface ActivationReport {
+  layer: number;
+  activation: string;
+  method: string;
+  /** Calibrated range: the polynomial sees x/B ∈ [−1, 1]. */
+  B: number;
+  precisionBits: number;
+  degree: number[];
+  maxError: number;
+  log2Error: number;
+  depth: number;
+  /** Fraction of calibration inputs with |x| > B (before the margin: always 0 for the max rule). */
+  outsideFraction: number;
+  source: string;
+}
+
+export interface CompileReport {
+  model: string;
+  depth: number;
+  depthPerStage: { name: string; depth: number }[];
+  ringDimension: number;
+  coeffModulusBits: number[];
+  totalModulusBits: number;
+  maxModulusBits: number;
+  scaleBits: number;
+  slots: number;
+  opCounts: OpCounts;
+  opCountsPerStage: ({ name: string } & OpCounts)[];
+  rotationSteps: number[];
+  activations: ActivationReport[];
+  predicted: {
+    ciphertextBytes: number;
+    seededCiphertextBytes: number;
+    relinKeyBytes: number;
+    galoisKeyBytes: number;
+    latencyMs: number;
+    latencyMsPerStage: { name: string; ms: number }[];
+  };
+  calibration: { count: number; split: string; marginRule: string };
+  notes: string[];
+}
+
+export function emptyCounts(): OpCounts {
+  return { ctMultiplications: 0, plainMultiplications: 0, rotations: 0, rescales: 0, additions: 0, drops: 0 };
+}
+
+/** Op counts of a range of ops. */
+export function countOps(ops: readonly CircuitOp[], from = 0, to = ops.length): OpCounts {
+  const c = emptyCounts();
+  for (let i = from; i < to; i++) {
+    switch (ops[i]!.op) {
+      case 'mul':
+        c.ctMultiplications++;
+        break;
+      case 'mulPlain':
+        c.plainMultiplications++;
+        break;
+      case 'rotate':
+        c.rotations++;
+        break;
+      case 'rescale':
+        c.rescales++;
+        break;
+      case 'add':
+      case 'sub':
+      case 'addPlain':
+        c.additions++;
+        break;
+      case 'drop':
+        c.drops++;
+        break;
+      case 'setScale':
+        break;
+    }
+  }
+  return c;
+}

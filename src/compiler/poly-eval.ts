@@ -1,0 +1,133 @@
+/**
+ * Activations as circuit polynomials: a fitted approximation on [−R, R] is rewritten for the normalised input
+ * t = x/B the circuit holds (stage-to-stage interval maps folded into the coefficients, the output scaled so
+ * values stay O(1) and the rest of the scale folded into the next linear layer), then emitted through the
+ * evaluation plan of src/approx/eval-plan.ts with every level and scale fixed.
+ */
+import type { Activation } from '../approx/activations.js';
+import { type ChebyshevAlgebra, type ChebyshevPlan, executePlan, planChebyshev } from '../approx/eval-plan.js';
+import { type ApproximationFinish, type PolynomialApproximation, clenshaw } from '../approx/polynomial.js';
+import type { CircuitBuilder } from './builder.js';
+import { CompileError } from './errors.js';
+
+/** An activation ready for the circuit. */
+export interface CircuitActivation {
+  /** Stage coefficients; stage 1's variable is t = x/B, stage k+1's is stage k's output. */
+  stages: Float64Array[];
+  plans: ChebyshevPlan[];
+  finish: ApproximationFinish;
+  /** activation(x) = outputMultiplier × (circuit value); folded into the next linear layer. */
+  outputMultiplier: number;
+  depth: number;
+}
+
+/**
+ * Rewrite `approx` (fitted on [−R, R]) for the input t = x/B.
+ * `homogeneity` is the activation's degree of positive homogeneity (null if none): only then may R differ from B.
+ */
+export function normaliseApproximation(
+  approx: PolynomialApproximation,
+  B: number,
+  homogeneity: number | null,
+): CircuitActivation {
+  if (approx.stages.length === 0) throw new CompileError(`approximation of ${approx.activation} has no stages`);
+  const [a0, b0] = approx.stages[0]!.interval;
+  const R = b0;
+  if (!(R > 0) || Math.abs(a0 + b0) > 1e-12 * R) {
+    throw new CompileError(`approximation of ${approx.activation}: first stage interval [${a0}, ${b0}] is not symmetric`);
+  }
+  const stages = approx.stages.map((s) => Float64Array.from(s.coefficients as ArrayLike<number>));
+  // fold stage k+1's interval map u = α·v + β into stage k's coefficients
+  for (let k = 0; k + 1 < stages.length; k++) {
+    const [a, b] = approx.stages[k + 1]!.interval;
+    const alpha = 2 / (b - a);
+    const beta = -(a + b) / (b - a);
+    const c = stages[k]!;
+    for (let j = 0; j < c.length; j++) c[j] = c[j]! * alpha;
+    c[0] = c[0]! + beta;
+  }
+  let outputMultiplier: number;
+  if (approx.finish === 'relu') outputMultiplier = B / 2;
+  else if (approx.finish === 'abs') outputMultiplier = B;
+  else {
+    let gamma: number;
+    if (homogeneity !== null) {
+      outputMultiplier = B ** homogeneity;
+      gamma = R ** -homogeneity;
+    } else {
+      if (Math.abs(R / B - 1) > 1e-9) {
+        throw new CompileError(
+          `approximation of ${approx.activation} is fitted on [-${R}, ${R}] but the calibrated range is [-${B}, ${B}] ` +
+            `(only positively homogeneous activations can be rescaled)`,
+        );
+      }
+      outputMultiplier = B;
+      gamma = 1 / B;
+    }
+    const last = stages[stages.length - 1]!;
+    for (let j = 0; j < last.length; j++) last[j] = last[j]! * gamma;
+  }
+  const plans = stages.map((c) => planChebyshev(c));
+  for (const [i, p] of plans.entries()) {
+    if (p.root === null) throw new CompileError(`approximation of ${approx.activation}: stage ${i + 1} is a constant polynomial`);
+  }
+  const depth = plans.reduce((d, p) => d + p.cost.depth, 0) + (approx.finish === 'none' ? 0 : 1);
+  return { stages, plans, finish: approx.finish, outputMultiplier, depth };
+}
+
+/** The builder as a ChebyshevAlgebra over registers. */
+function algebra(b: CircuitBuilder): ChebyshevAlgebra<number> {
+  return {
+    level: (v) => b.level[v]!,
+    scale: (v) => b.scales[v]!,
+    prime: (l) => b.prime(l),
+    mul: (x, y) => b.mulRescale(x, y),
+    linear: (terms, c0, level, scale) => b.linearCombination(terms, c0, level, scale),
+    add: (x, y) => b.add(x, y),
+    sub: (x, y) => b.sub(x, y),
+    addConst: (x, c) => b.addConstant(x, c),
+    alignScale: (v, s) => b.alignScale(v, s),
+  };
+}
+
+/** Emit an activation on register t (level ℓ, canonical scale) → register at level ℓ − depth, canonical scale. */
+export function emitActivation(b: CircuitBuilder, t: number, act: CircuitActivation): number {
+  const startLevel = b.level[t]!;
+  if (startLevel < act.depth) {
+    throw new CompileError(`activation needs ${act.depth} levels but only ${startLevel} are left`);
+  }
+  const alg = algebra(b);
+  let v = t;
+  act.plans.forEach((plan, k) => {
+    const targetLevel = b.level[v]! - plan.cost.depth;
+    const isLast = k === act.plans.length - 1;
+    let targetScale = b.canonical(targetLevel);
+    if (isLast && act.finish !== 'none') {
+      // the finish multiplies t (dropped to targetLevel) by this result: land the product on the canonical scale
+      targetScale = (b.canonical(targetLevel - 1) * b.prime(targetLevel)) / b.scales[t]!;
+    }
+    v = executePlan(plan, alg, v, { level: targetLevel, scale: targetScale });
+  });
+  if (act.finish === 'relu') v = b.mulRescale(t, b.addConstant(v, 1));
+  else if (act.finish === 'abs') v = b.mulRescale(t, v);
+  return b.alignScale(v, b.canonical(b.level[v]!));
+}
+
+/** Depth an activation will take, for parameter selection before any builder exists. */
+export function activationDepth(act: CircuitActivation): number {
+  return act.depth;
+}
+
+/** Evaluate a circuit activation in float64 (what the circuit computes, before noise): t ↦ value. */
+export function evalCircuitActivation(act: CircuitActivation, t: number): number {
+  let v = t;
+  for (const c of act.stages) v = clenshaw(c, v);
+  if (act.finish === 'relu') return t * (1 + v);
+  if (act.finish === 'abs') return t * v;
+  return v;
+}
+
+/** Homogeneity of a catalog activation, or null for a stored polynomial layer (fitted on its own [−B, B]). */
+export function homogeneityOf(activation: Activation | undefined): number | null {
+  return activation ? activation.homogeneity : null;
+}

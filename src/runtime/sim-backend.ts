@@ -1,0 +1,270 @@
+/**
+ * The `sim` backend: executes a circuit in float64 plaintext, op for op, with SEAL's level and scale
+ * bookkeeping and preconditions, and optionally CKKS-like noise so precision studies can run the whole test
+ * split at plaintext speed.
+ *
+ * Noise model (per slot, in value units, i.e. divided by the ciphertext's scale; h = 2N/3 is the Hamming weight
+ * of SEAL's uniform ternary secret; Cheon–Kim–Kim–Song 2017 §3 and Costache et al. 2020's average-case bounds):
+ * - encryption: the encoding rounding plus fresh error, std √(N·(1/12 + σ²·(1 + 2h/N·…)))/Δ — dominated by the
+ *   public-key term √(N·σ²·(4N/3 + 1))/Δ with σ = 3.2;
+ * - rescale: rounding of both polynomials, std √(N·(1 + h)/12)/Δ' (the dominant CKKS noise);
+ * - key switching (relinearisation, rotation): std √(N·(1 + h)/12)/Δ (rounding by the special prime);
+ * - plaintext multiplication: the plaintext's encoding rounding √(N/12)/Δ_pt times the ciphertext's magnitude.
+ * `noise.scaleFactor` multiplies every std (1 = the model; 0 = exact arithmetic).
+ */
+import type { Backend, CipherHandle, PlainHandle } from './backend.js';
+import { RuntimeError } from './errors.js';
+
+export interface SimOptions {
+  slotCount: number;
+  /** Data primes q_0 … q_L then the special prime, as doubles (the circuit's primeValues). */
+  primes: readonly number[];
+  /** Bit sizes of the same primes (for SEAL's scale bound). */
+  primeBits: readonly number[];
+  /** Add CKKS-like noise. @default undefined (exact arithmetic) */
+  noise?: { seed: number; scaleFactor?: number };
+}
+
+class SimCipher implements CipherHandle {
+  freed = false;
+  constructor(
+    public data: Float64Array,
+    public level: number,
+    public scale: number,
+  ) {}
+}
+
+class SimPlain implements PlainHandle {
+  freed = false;
+  constructor(
+    readonly data: Float64Array,
+    readonly level: number,
+    readonly scale: number,
+  ) {}
+}
+
+/** Standard normal from a seeded xorshift (Box–Muller). */
+class Gaussian {
+  #s: number;
+  #spare: number | null = null;
+  constructor(seed: number) {
+    this.#s = seed >>> 0 || 0x9e3779b9;
+  }
+  #u(): number {
+    let x = this.#s;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    this.#s = x;
+    return (x + 0.5) / 4294967296;
+  }
+  next(): number {
+    if (this.#spare !== null) {
+      const s = this.#spare;
+      this.#spare = null;
+      return s;
+    }
+    const r = Math.sqrt(-2 * Math.log(this.#u()));
+    const th = 2 * Math.PI * this.#u();
+    this.#spare = r * Math.sin(th);
+    return r * Math.cos(th);
+  }
+}
+
+export class SimBackend implements Backend {
+  readonly kind = 'sim' as const;
+  readonly slotCount: number;
+  readonly maxLevel: number;
+  readonly primes: readonly number[];
+  readonly #levelBits: number[];
+  readonly #gauss: Gaussian | null;
+  readonly #noiseFactor: number;
+  readonly #n: number;
+
+  constructor(opts: SimOptions) {
+    this.slotCount = opts.slotCount;
+    this.primes = opts.primes;
+    this.maxLevel = opts.primes.length - 2;
+    this.#n = 2 * opts.slotCount;
+    let acc = 0;
+    this.#levelBits = opts.primeBits.slice(0, -1).map((b) => (acc += b));
+    this.#gauss = opts.noise ? new Gaussian(opts.noise.seed) : null;
+    this.#noiseFactor = opts.noise?.scaleFactor ?? 1;
+  }
+
+  #live<T extends { freed: boolean }>(h: unknown, what: string, cls: new (...a: never[]) => T): T {
+    if (!(h instanceof cls)) throw new RuntimeError(`${what}: not a handle of this sim backend`);
+    if (h.freed) throw new RuntimeError(`${what}: handle was freed`);
+    return h;
+  }
+  #ct(h: CipherHandle, what: string): SimCipher {
+    return this.#live(h, what, SimCipher);
+  }
+  #pt(h: PlainHandle, what: string): SimPlain {
+    return this.#live(h, what, SimPlain);
+  }
+
+  #checkScale(level: number, scale: number, what: string): void {
+    if (!(scale > 0) || Math.log2(scale) >= this.#levelBits[level]!) {
+      throw new RuntimeError(`${what}: scale 2^${Math.log2(scale).toFixed(1)} out of bounds at level ${level}`);
+    }
+  }
+
+  /** Add Gaussian noise of std `coeffStd`/scale to every slot. */
+  #noise(c: SimCipher, coeffStd: number): void {
+    if (!this.#gauss || this.#noiseFactor === 0) return;
+    const std = (this.#noiseFactor * coeffStd) / c.scale;
+    const d = c.data;
+    for (let i = 0; i < d.length; i++) d[i] = d[i]! + std * this.#gauss.next();
+  }
+
+  get #roundingStd(): number {
+    const h = (2 * this.#n) / 3;
+    return Math.sqrt((this.#n * (1 + h)) / 12);
+  }
+
+  encode(values: Float64Array, level: number, scale: number): PlainHandle {
+    if (values.length > this.slotCount) throw new RuntimeError(`encode: ${values.length} values > ${this.slotCount} slots`);
+    if (!Number.isInteger(level) || level < 0 || level > this.maxLevel) throw new RuntimeError(`encode: level ${level} out of range`);
+    this.#checkScale(level, scale, 'encode');
+    const data = new Float64Array(this.slotCount);
+    data.set(values);
+    return new SimPlain(data, level, scale);
+  }
+
+  encrypt(values: Float64Array, scale: number): CipherHandle {
+    if (values.length > this.slotCount) throw new RuntimeError(`encrypt: ${values.length} values > ${this.slotCount} slots`);
+    this.#checkScale(this.maxLevel, scale, 'encrypt');
+    const data = new Float64Array(this.slotCount);
+    data.set(values);
+    const c = new SimCipher(data, this.maxLevel, scale);
+    this.#noise(c, Math.sqrt(this.#n * 3.2 * 3.2 * ((4 * this.#n) / 3 + 1)));
+    return c;
+  }
+
+  decrypt(ct: CipherHandle): Float64Array {
+    return Float64Array.from(this.#ct(ct, 'decrypt').data);
+  }
+
+  #same(a: SimCipher, b: SimCipher, what: string): void {
+    if (a.level !== b.level) throw new RuntimeError(`${what}: levels ${a.level} and ${b.level} differ`);
+    if (Math.abs(a.scale - b.scale) > 2.3e-16 * Math.max(a.scale, b.scale, 1)) {
+      throw new RuntimeError(`${what}: scales ${a.scale} and ${b.scale} differ`);
+    }
+  }
+
+  add(a: CipherHandle, b: CipherHandle): CipherHandle {
+    const x = this.#ct(a, 'add');
+    const y = this.#ct(b, 'add');
+    this.#same(x, y, 'add');
+    const d = new Float64Array(this.slotCount);
+    for (let i = 0; i < d.length; i++) d[i] = x.data[i]! + y.data[i]!;
+    return new SimCipher(d, x.level, x.scale);
+  }
+
+  sub(a: CipherHandle, b: CipherHandle): CipherHandle {
+    const x = this.#ct(a, 'sub');
+    const y = this.#ct(b, 'sub');
+    this.#same(x, y, 'sub');
+    const d = new Float64Array(this.slotCount);
+    for (let i = 0; i < d.length; i++) d[i] = x.data[i]! - y.data[i]!;
+    return new SimCipher(d, x.level, x.scale);
+  }
+
+  negate(a: CipherHandle): CipherHandle {
+    const x = this.#ct(a, 'negate');
+    return new SimCipher(Float64Array.from(x.data, (v) => -v), x.level, x.scale);
+  }
+
+  addPlain(a: CipherHandle, p: PlainHandle): CipherHandle {
+    const x = this.#ct(a, 'addPlain');
+    const q = this.#pt(p, 'addPlain');
+    if (q.level !== x.level) throw new RuntimeError(`addPlain: plaintext level ${q.level} ≠ ciphertext level ${x.level}`);
+    if (Math.abs(q.scale - x.scale) > 2.3e-16 * Math.max(q.scale, x.scale)) {
+      throw new RuntimeError(`addPlain: plaintext scale ${q.scale} ≠ ciphertext scale ${x.scale}`);
+    }
+    const d = new Float64Array(this.slotCount);
+    for (let i = 0; i < d.length; i++) d[i] = x.data[i]! + q.data[i]!;
+    return new SimCipher(d, x.level, x.scale);
+  }
+
+  mulPlain(a: CipherHandle, p: PlainHandle): CipherHandle {
+    const x = this.#ct(a, 'mulPlain');
+    const q = this.#pt(p, 'mulPlain');
+    if (q.level !== x.level) throw new RuntimeError(`mulPlain: plaintext level ${q.level} ≠ ciphertext level ${x.level}`);
+    const scale = x.scale * q.scale;
+    this.#checkScale(x.level, scale, 'mulPlain');
+    const d = new Float64Array(this.slotCount);
+    let mag = 0;
+    for (let i = 0; i < d.length; i++) {
+      d[i] = x.data[i]! * q.data[i]!;
+      mag = Math.max(mag, Math.abs(x.data[i]!));
+    }
+    const c = new SimCipher(d, x.level, scale);
+    // plaintext encoding rounding, carried by the ciphertext's values
+    this.#noise(c, (Math.sqrt(this.#n / 12) / q.scale) * mag * scale);
+    return c;
+  }
+
+  mul(a: CipherHandle, b: CipherHandle): CipherHandle {
+    const x = this.#ct(a, 'mul');
+    const y = this.#ct(b, 'mul');
+    if (x.level !== y.level) throw new RuntimeError(`mul: levels ${x.level} and ${y.level} differ`);
+    const scale = x.scale * y.scale;
+    this.#checkScale(x.level, scale, 'mul');
+    const d = new Float64Array(this.slotCount);
+    for (let i = 0; i < d.length; i++) d[i] = x.data[i]! * y.data[i]!;
+    const c = new SimCipher(d, x.level, scale);
+    // relinearisation: key-switching rounding at the product's scale is tiny; at x.scale it is the model's term
+    this.#noise(c, this.#roundingStd * Math.min(x.scale, y.scale));
+    return c;
+  }
+
+  rescale(a: CipherHandle): CipherHandle {
+    const x = this.#ct(a, 'rescale');
+    if (x.level < 1) throw new RuntimeError('rescale: ciphertext is at level 0, no prime left to drop');
+    const c = new SimCipher(Float64Array.from(x.data), x.level - 1, x.scale / this.primes[x.level]!);
+    this.#noise(c, this.#roundingStd);
+    return c;
+  }
+
+  dropToLevel(a: CipherHandle, level: number): CipherHandle {
+    const x = this.#ct(a, 'dropToLevel');
+    if (!Number.isInteger(level) || level > x.level || level < 0) {
+      throw new RuntimeError(`dropToLevel: cannot go from level ${x.level} to ${level}`);
+    }
+    return new SimCipher(Float64Array.from(x.data), level, x.scale);
+  }
+
+  rotate(a: CipherHandle, steps: number): CipherHandle {
+    const x = this.#ct(a, 'rotate');
+    if (!Number.isInteger(steps)) throw new RuntimeError(`rotate: steps ${steps} is not an integer`);
+    const n = this.slotCount;
+    const s = ((steps % n) + n) % n;
+    const d = new Float64Array(n);
+    d.set(x.data.subarray(s), 0);
+    d.set(x.data.subarray(0, s), n - s);
+    const c = new SimCipher(d, x.level, x.scale);
+    this.#noise(c, this.#roundingStd);
+    return c;
+  }
+
+  setScale(a: CipherHandle, scale: number): void {
+    const x = this.#ct(a, 'setScale');
+    if (Math.abs(scale / x.scale - 1) > 1e-9) throw new RuntimeError(`setScale: ${scale} is not a rounding of ${x.scale}`);
+    x.scale = scale;
+  }
+
+  free(h: CipherHandle | PlainHandle): void {
+    if (h instanceof SimCipher || h instanceof SimPlain) {
+      h.freed = true;
+      (h as { data: Float64Array }).data = new Float64Array(0);
+    }
+  }
+
+  dispose(): void {
+    /* nothing to release */
+  }
+}

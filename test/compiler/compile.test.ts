@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { parseActivation } from '../../src/approx/activations.js';
+import { evalApproximation, type PolynomialApproximation } from '../../src/approx/polynomial.js';
+import { fitMinimax } from '../../src/approx/remez.js';
+import { applyAffine } from '../../src/compiler/affine.js';
+import { compileNetwork, type ApproximationProvider } from '../../src/compiler/compile.js';
+import { foldModel, type NetBlock } from '../../src/compiler/fold.js';
+import type { Model } from '../../src/nn/model.js';
+import { predict } from '../../src/nn/inference.js';
+import { decodeOutput, encodeInput, PreparedCircuit } from '../../src/runtime/executor.js';
+import { SimBackend } from '../../src/runtime/sim-backend.js';
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+}
+
+/** conv(1→2, 3×3, stride 2, pad 1) → act1 → flatten → dense(32→8) → act2 → dense(8→3) on an 8×8 input. */
+function tinyModel(act1: string, act2: string, seed = 5): Model {
+  const rnd = lcg(seed);
+  const arr = (n: number, s = 0.5) => Float64Array.from({ length: n }, () => rnd() * s);
+  return {
+    name: 'tiny',
+    inputShape: [1, 8, 8],
+    layers: [
+      { type: 'conv2d', inChannels: 1, outChannels: 2, kernel: [3, 3], stride: [2, 2], padding: [1, 1], weight: arr(18, 0.8), bias: arr(2) },
+      { type: 'batchnorm', gamma: arr(2, 1).map((v) => 1 + v), beta: arr(2), mean: arr(2), variance: arr(2).map((v) => 1 + Math.abs(v)), eps: 1e-5 },
+      { type: 'activation', activation: parseActivation(act1) },
+      { type: 'flatten' },
+      { type: 'dense', inFeatures: 32, outFeatures: 8, weight: arr(256, 0.4), bias: arr(8) },
+      { type: 'dropout', rate: 0.1 },
+      { type: 'activation', activation: parseActivation(act2) },
+      { type: 'dense', inFeatures: 8, outFeatures: 3, weight: arr(24, 0.8), bias: arr(3) },
+    ],
+    metadata: {},
+  };
+}
+
+/** Minimax fits at a fixed degree per precision (the real precision search lives in src/approx). */
+const provider: ApproximationProvider = ({ activation, B, precisionBits }) => {
+  const degree = Math.min(31, 2 ** Math.ceil(Math.log2(precisionBits + 1)) + 1);
+  const fit = fitMinimax((x) => activation.f(x), { intervals: [[-B, B]], degree, parity: activation.parity });
+  const approximation: PolynomialApproximation = {
+    activation: activation.toString(),
+    method: 'remez',
+    interval: [-B, B],
+    stages: [fit.polynomial],
+    finish: 'none',
+  };
+  return { approximation, maxError: fit.maxWeightedError, source: 'test fit' };
+};
+
+/** The folded network in float64 with activation layer n replaced by `activate(n, x)`. */
+function polyNetwork(blocks: NetBlock[], x: Float64Array, activate: (n: number, t: number) => number): Float64Array {
+  let v: Float64Array = Float64Array.from(x);
+  let n = 0;
+  for (const b of blocks) {
+    if (b.kind === 'affine') v = applyAffine(b.map, v);
+    else {
+      const k = n++;
+      v = v.map((t) => activate(k, t));
+    }
+  }
+  return v;
+}
+
+function inputs(count: number, seed: number): Float64Array {
+  const rnd = lcg(seed);
+  return Float64Array.from({ length: count * 64 }, () => (rnd() + 1) / 2);
+}
+
+describe('compileNetwork', () => {
+  const model = tinyModel('relu', 'gelu');
+  const cal = inputs(50, 11);
+  const circuit = compileNetwork(model, {
+    precisionBits: 6,
+    calibration: { inputs: cal, count: 50, label: 'test' },
+    provider,
+    ringDimensions: [8192, 16384],
+  });
+
+  it('folds conv+batchnorm, flatten and dropout into affine blocks that reproduce the float model', () => {
+    const blocks = foldModel(model);
+    expect(blocks.map((b) => b.kind)).toEqual(['affine', 'activation', 'affine', 'activation', 'affine']);
+    const first = blocks[0]!;
+    expect(first.kind === 'affine' && first.conv).toBeTruthy();
+    const x = inputs(1, 99);
+    let v: Float64Array = x;
+    for (const b of blocks) {
+      v = b.kind === 'affine' ? applyAffine(b.map, v) : v.map((t) => b.activation!.f(t));
+    }
+    const ref = predict(model, x, 1);
+    for (let i = 0; i < 3; i++) expect(v[i]).toBeCloseTo(ref[i]!, 12);
+  });
+
+  it('plans depth, parameters and rotation keys, and reports them', () => {
+    const r = circuit.report;
+    expect(r.depth).toBe(r.depthPerStage.reduce((a, s) => a + s.depth, 0));
+    expect(r.totalModulusBits).toBeLessThanOrEqual(r.maxModulusBits);
+    expect(circuit.params.coeffModulusBits.length).toBe(r.depth + 2);
+    expect(r.activations).toHaveLength(2);
+    expect(r.activations[0]!.B).toBeGreaterThan(0);
+    // exactly the rotation steps the ops use
+    const used = new Set(circuit.ops.flatMap((o) => (o.op === 'rotate' ? [o.steps] : [])));
+    expect(new Set(circuit.rotationSteps)).toEqual(used);
+    expect(r.opCounts.rotations).toBeGreaterThan(0);
+    expect(r.predicted.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('the circuit computes the polynomial network exactly (sim backend without noise)', () => {
+    const be = new SimBackend({
+      slotCount: circuit.params.polyModulusDegree / 2,
+      primes: circuit.params.primeValues,
+      primeBits: circuit.params.coeffModulusBits,
+    });
+    const prepared = new PreparedCircuit(circuit, be);
+    // reference: the folded network with each activation replaced by its fitted polynomial on [-B, B]
+    const blocks = foldModel(model);
+    const Bs = circuit.report.activations.map((a) => a.B);
+    const approx = Bs.map((B, n) => {
+      const act = blocks[2 * n + 1]!;
+      if (act.kind !== 'activation' || !act.activation) throw new Error('expected an activation block');
+      return provider({ activation: act.activation, B, precisionBits: 6, method: 'auto' });
+    });
+    const x = inputs(5, 1234);
+    for (let s = 0; s < 5; s++) {
+      const xi = x.subarray(s * 64, (s + 1) * 64);
+      const v = polyNetwork(blocks, xi, (n, t) => evalApproximation(approx[n]!.approximation, t));
+      const ct = be.encrypt(encodeInput(circuit, xi), circuit.inputScale);
+      const { output, timings } = prepared.evaluate(ct);
+      const got = decodeOutput(circuit, be.decrypt(output));
+      for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(v[i]!, 8);
+      expect(timings.map((t) => t.name)).toEqual(circuit.stages.map((st) => st.name));
+    }
+  });
+
+  it('composite relu finish and homogeneous rescaling compile and stay exact', () => {
+    const m = tinyModel('relu', 'relu', 8);
+    const compositeProvider: ApproximationProvider = ({ activation, B }) => {
+      // sign ≈ a degree-7 odd minimax on [-1,-0.05]∪[0.05,1], relu(x) = x(1+s)/2, stage on [-1,1] (B-invariant)
+      const fit = fitMinimax((t) => Math.sign(t), { intervals: [[-1, -0.05], [0.05, 1]], degree: 7, parity: { symmetry: 'odd', poly: [] } });
+      return {
+        approximation: { activation: activation.toString(), method: 'composite', interval: [-1, 1], stages: [fit.polynomial], finish: 'relu' },
+        maxError: NaN,
+        source: `composite for B=${B}`,
+      };
+    };
+    const c = compileNetwork(m, { precisionBits: 5, calibration: { inputs: cal, count: 50, label: 'test' }, provider: compositeProvider, ringDimensions: [8192, 16384] });
+    const be = new SimBackend({ slotCount: c.params.polyModulusDegree / 2, primes: c.params.primeValues, primeBits: c.params.coeffModulusBits });
+    const prepared = new PreparedCircuit(c, be);
+    const blocks = foldModel(m);
+    const sign = compositeProvider({ activation: parseActivation('relu'), B: 1, precisionBits: 5, method: 'auto' }).approximation;
+    const x = inputs(3, 77);
+    for (let s = 0; s < 3; s++) {
+      const xi = x.subarray(s * 64, (s + 1) * 64);
+      const v = polyNetwork(blocks, xi, (n, t) => {
+        const B = c.report.activations[n]!.B;
+        return evalApproximation({ ...sign, stages: [{ ...sign.stages[0]!, interval: [-B, B] }], interval: [-B, B] }, t);
+      });
+      const { output } = prepared.evaluate(be.encrypt(encodeInput(c, xi), c.inputScale));
+      const got = decodeOutput(c, be.decrypt(output));
+      for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(v[i]!, 8);
+    }
+  });
+
+  it('rejects a network too deep for any 128-bit parameter set, naming the depth', () => {
+    expect(() =>
+      compileNetwork(model, {
+        precisionBits: 6,
+        calibration: { inputs: cal, count: 50, label: 'test' },
+        provider,
+        scaleBits: 50,
+        ringDimensions: [8192],
+      }),
+    ).toThrow(/no 128-bit CKKS parameters hold depth \d+ at 50-bit scale.*Lower the precision/);
+  });
+});

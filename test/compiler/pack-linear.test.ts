@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { affineFromTriplets, applyAffine } from '../../src/compiler/affine.js';
+import { CircuitBuilder } from '../../src/compiler/builder.js';
+import type { Circuit, SlotLayout } from '../../src/compiler/circuit.js';
+import { emitLinear, planLinear, splitOffsets } from '../../src/compiler/pack-linear.js';
+import { selectParameters } from '../../src/compiler/select-params.js';
+import { PreparedCircuit } from '../../src/runtime/executor.js';
+import { SimBackend } from '../../src/runtime/sim-backend.js';
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+}
+
+const params = selectParameters({ depth: 2, scaleBits: 30, headroomBits: 10, minSlots: 256, candidates: [8192] });
+const slots = params.polyModulusDegree / 2;
+
+function run(build: (b: CircuitBuilder, x: number) => number, inputSlots: Float64Array): Float64Array {
+  const b = new CircuitBuilder({
+    dataPrimes: params.primeValues.slice(0, -1),
+    dataPrimeBits: params.coeffModulusBits.slice(0, -1),
+    slotCount: slots,
+    baseScale: 2 ** params.scaleBits,
+  });
+  const x = b.input(b.canonical(b.maxLevel));
+  const y = build(b, x);
+  const circuit = {
+    params: { ...params },
+    inputScale: b.canonical(b.maxLevel),
+    registerCount: b.registerCount(),
+    plaintexts: b.plaintexts,
+    ops: b.ops,
+    stages: [],
+    outputRegister: y,
+  } as unknown as Circuit;
+  const be = new SimBackend({ slotCount: slots, primes: params.primeValues, primeBits: params.coeffModulusBits });
+  const prepared = new PreparedCircuit(circuit, be);
+  const ct = be.encrypt(inputSlots, circuit.inputScale);
+  const { output } = prepared.evaluate(ct);
+  return be.decrypt(output);
+}
+
+function randomMap(rnd: () => number, outDim: number, inDim: number, density: number) {
+  const t: [number, number, number][] = [];
+  for (let i = 0; i < outDim; i++) for (let j = 0; j < inDim; j++) if (Math.abs(rnd()) < density) t.push([i, j, rnd()]);
+  return affineFromTriplets(outDim, inDim, t, Float64Array.from({ length: outDim }, () => rnd()));
+}
+
+describe('linear packing', () => {
+  const rnd = lcg(3);
+
+  it('splits offsets into baby and giant steps (conv offsets dy·W + dx → W-spaced giants)', () => {
+    const offsets = [];
+    for (let dy = 0; dy < 5; dy++) for (let dx = 0; dx < 5; dx++) offsets.push(dy * 28 + dx);
+    const s = splitOffsets(offsets);
+    expect(s.babies.length - 1 + s.giants.length - 1).toBe(8);
+  });
+
+  for (const [outDim, inDim, density] of [[10, 64, 1], [64, 700, 0.3], [3, 5, 1], [100, 100, 0.05]] as const) {
+    it(`fold placement computes A·x + b exactly (${outDim}×${inDim}, density ${density})`, () => {
+      const map = randomMap(rnd, outDim, inDim, density);
+      const layout: SlotLayout = { length: inDim, slots: Array.from({ length: inDim }, (_, j) => [j]) };
+      let m = 1;
+      while (m < outDim) m *= 2;
+      const pack = planLinear(map, layout, slots, { kind: 'fold', period: m });
+      expect(pack.plainMultiplications).toBeLessThanOrEqual(m);
+      const x = Float64Array.from({ length: inDim }, () => rnd());
+      const xs = new Float64Array(slots);
+      xs.set(x);
+      const out = run((b, r) => emitLinear(b, r, map, pack), xs);
+      const expected = applyAffine(map, x);
+      for (let i = 0; i < outDim; i++) for (const s of pack.outLayout.slots[i]!) expect(out[s]).toBeCloseTo(expected[i]!, 9);
+    });
+  }
+
+  it('anchored placement with replicated input copies (a strided conv) is exact and uses one diagonal per tap', () => {
+    // 2 output channels, 3×3 kernel, stride 2, on a 9×9 image; input replicated once per channel
+    const H = 9;
+    const P = 128;
+    const t: [number, number, number][] = [];
+    const anchors: number[] = [];
+    const w = Array.from({ length: 2 * 9 }, () => rnd());
+    for (let o = 0; o < 2; o++)
+      for (let oy = 0; oy < 4; oy++)
+        for (let ox = 0; ox < 4; ox++) {
+          const row = (o * 4 + oy) * 4 + ox;
+          anchors.push(o * P + 2 * oy * H + 2 * ox);
+          for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) t.push([row, (2 * oy + dy) * H + 2 * ox + dx, w[o * 9 + dy * 3 + dx]!]);
+        }
+    const map = affineFromTriplets(32, 81, t, new Float64Array(32).fill(0.5));
+    const layout: SlotLayout = { length: 81, slots: Array.from({ length: 81 }, (_, j) => [j, P + j]) };
+    const pack = planLinear(map, layout, slots, { kind: 'anchored', slots: Int32Array.from(anchors) });
+    expect(pack.diagonals.length).toBe(9);
+    const x = Float64Array.from({ length: 81 }, () => rnd());
+    const xs = new Float64Array(slots);
+    for (let j = 0; j < 81; j++) for (const s of layout.slots[j]!) xs[s] = x[j]!;
+    const out = run((b, r) => emitLinear(b, r, map, pack), xs);
+    const expected = applyAffine(map, x);
+    for (let i = 0; i < 32; i++) expect(out[anchors[i]!]).toBeCloseTo(expected[i]!, 9);
+  });
+});
