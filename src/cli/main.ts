@@ -2,6 +2,7 @@
  * The `pann` command line. Each command lives in its own module and registers itself here.
  */
 import { Command } from 'commander';
+import { registerCompile } from './compile.js';
 import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
 import { registerPredict } from './predict.js';
@@ -24,5 +25,6 @@ registerTrain(program);
 registerEval(program);
 registerInfo(program);
 registerPredict(program);
+registerCompile(program);
 
 await program.parseAsync(process.argv);

@@ -61,9 +61,17 @@ export interface CompileOptions {
   onProgress?: (stage: string) => void;
 }
 
-/** Scale bits for a precision: about 14 bits above the approximation's precision keep CKKS noise well below it. */
+/**
+ * Scale bits for a precision. CKKS noise after a rescale is about N/(4.2·Δ) per slot (≈ 2^−11 at N=8192,
+ * Δ = 2^22): ~14 bits above the approximation's precision keep it well below the approximation error.
+ */
 export function defaultScaleBits(precisionBits: number): number {
   return Math.min(50, Math.max(22, Math.ceil(precisionBits) + 14));
+}
+
+/** The fewest scale bits compile accepts before moving to a larger ring: noise still ~4x below 2^−k. */
+export function minimumScaleBits(precisionBits: number): number {
+  return Math.min(50, Math.max(20, Math.ceil(precisionBits) + 10));
 }
 
 function nextPow2(n: number): number {
@@ -202,7 +210,8 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const depth = depthPerStage.reduce((a, b) => a + b, 0);
   const kMax = Math.max(...perLayerK, 1);
   const requestedScaleBits = options.scaleBits ?? defaultScaleBits(kMax);
-  const headroomBits = Math.min(60 - requestedScaleBits, Math.max(10, Math.ceil(Math.log2(cal.outputAbsMax + 1)) + 8));
+  // the first prime holds the output: |logit|·Δ plus noise must stay below q_0/2
+  const headroomBits = Math.min(60 - requestedScaleBits, Math.max(6, Math.ceil(Math.log2(1.25 * cal.outputAbsMax + 1)) + 4));
   const widest = Math.max(inDim, ...blocks.map((b) => (b.kind === 'affine' ? nextPow2(b.map.outDim) : b.size)));
 
   const notes: string[] = [];
@@ -210,6 +219,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const params = selectParameters({
     depth,
     scaleBits: requestedScaleBits,
+    minScaleBits: options.scaleBits ?? minimumScaleBits(kMax),
     headroomBits,
     minSlots: widest,
     ...(ringDimensions ? { candidates: ringDimensions } : {}),
@@ -217,8 +227,10 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const N = params.polyModulusDegree;
   const slots = N / 2;
   const scaleBits = params.scaleBits;
-  if (scaleBits !== requestedScaleBits) {
+  if (scaleBits > requestedScaleBits) {
     notes.push(`scale raised from ${requestedScaleBits} to ${scaleBits} bits: SEAL has too few ${requestedScaleBits}-bit primes at N=${N}`);
+  } else if (scaleBits < requestedScaleBits) {
+    notes.push(`scale lowered from ${requestedScaleBits} to ${scaleBits} bits to fit N=${N} (CKKS noise about 2^-${scaleBits - 11} per rescale)`);
   }
   const builder = new CircuitBuilder({
     dataPrimes: params.primeValues.slice(0, -1),

@@ -42,37 +42,53 @@ function mod(a: number, n: number): number {
   return ((a % n) + n) % n;
 }
 
-/** Choose, for every matrix entry, the input copy whose offset is most common overall (fewest diagonals). */
+/**
+ * Choose, for every matrix entry, which copy of its input to read, so that few distinct offsets (diagonals) are
+ * needed: greedy set cover — repeatedly take the offset that serves the most entries not yet served (ties: the
+ * smaller offset). Greedy rather than "most frequent per entry" because copies placed almost a whole cycle apart
+ * alias offsets across taps (a copy period P with C·P ≡ −1 mod S makes k + P·s coincide with another tap's k).
+ */
 function chooseOffsets(
   map: AffineMap,
   inLayout: SlotLayout,
   slots: number,
   offsetOf: (row: number, p: number) => number,
 ): Int32Array {
-  const freq = new Map<number, number>();
+  const nnz = map.values.length;
+  const candidates: number[][] = new Array(nnz);
+  const served = new Map<number, number[]>(); // offset → entries it can serve
   for (let i = 0; i < map.outDim; i++)
     for (let e = map.rowPtr[i]!; e < map.rowPtr[i + 1]!; e++) {
-      for (const p of inLayout.slots[map.colIdx[e]!]!) {
-        const k = offsetOf(i, p);
-        freq.set(k, (freq.get(k) ?? 0) + 1);
+      const copies = inLayout.slots[map.colIdx[e]!]!;
+      if (copies.length === 0) throw new CompileError(`packing: input ${map.colIdx[e]} has no slot`);
+      const ks = [...new Set(copies.map((p) => mod(offsetOf(i, p), slots)))];
+      candidates[e] = ks;
+      for (const k of ks) {
+        let list = served.get(k);
+        if (!list) served.set(k, (list = []));
+        list.push(e);
       }
     }
-  const chosen = new Int32Array(map.values.length);
-  for (let i = 0; i < map.outDim; i++)
-    for (let e = map.rowPtr[i]!; e < map.rowPtr[i + 1]!; e++) {
-      let best = -1;
-      let bestK = 0;
-      for (const p of inLayout.slots[map.colIdx[e]!]!) {
-        const k = offsetOf(i, p);
-        const f = freq.get(k)!;
-        if (f > best || (f === best && k < bestK)) {
-          best = f;
-          bestK = k;
-        }
-      }
-      if (best < 0) throw new CompileError(`packing: input ${map.colIdx[e]} has no slot`);
-      chosen[e] = mod(bestK, slots);
+  const chosen = new Int32Array(nnz).fill(-1);
+  const remaining = new Map<number, number>();
+  for (const [k, list] of served) remaining.set(k, list.length);
+  let left = nnz;
+  while (left > 0) {
+    let bestK = -1;
+    let best = 0;
+    for (const [k, n] of remaining) if (n > best || (n === best && n > 0 && k < bestK)) {
+      best = n;
+      bestK = k;
     }
+    if (best === 0) throw new CompileError('internal: packing cover stalled');
+    for (const e of served.get(bestK)!) {
+      if (chosen[e] !== -1) continue;
+      chosen[e] = bestK;
+      left--;
+      for (const k of candidates[e]!) remaining.set(k, remaining.get(k)! - 1);
+    }
+    remaining.delete(bestK);
+  }
   return chosen;
 }
 

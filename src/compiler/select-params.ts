@@ -21,8 +21,10 @@ export const RING_DIMENSIONS = [4096, 8192, 16384, 32768] as const;
 export interface ParamRequest {
   /** Levels the circuit consumes (rescales on the longest path). */
   depth: number;
-  /** Bits of every scale prime (the scale Δ ≈ 2^scaleBits). */
+  /** Preferred bits of every scale prime (the scale Δ ≈ 2^scaleBits). */
   scaleBits: number;
+  /** Fewest scale bits acceptable: tried (downwards) before moving to a larger ring. @default scaleBits */
+  minScaleBits?: number;
   /** Extra bits of the first prime above the scale, for the magnitude of the output and noise. */
   headroomBits: number;
   /** Slots the packed layout needs (N/2 must be ≥ this). */
@@ -59,6 +61,7 @@ export function chainBits(depth: number, scaleBits: number, headroomBits: number
 /** Pick the smallest N that fits, or throw a CompileError that says what the network needs and what to change. */
 export function selectParameters(req: ParamRequest): SelectedParams {
   const { depth, scaleBits, headroomBits, minSlots, candidates = RING_DIMENSIONS } = req;
+  const minScaleBits = Math.min(scaleBits, req.minScaleBits ?? scaleBits);
   if (!Number.isInteger(depth) || depth < 0) throw new CompileError(`select parameters: depth ${depth} is not a non-negative integer`);
   if (!Number.isInteger(scaleBits) || scaleBits < 14 || scaleBits > 60) {
     throw new CompileError(`select parameters: scale bits ${scaleBits} must be an integer in 14..60`);
@@ -71,17 +74,23 @@ export function selectParameters(req: ParamRequest): SelectedParams {
       rejections.push({ n, reason: `${n / 2} slots < ${minSlots} needed by the packed layout` });
       continue;
     }
-    // SEAL needs `depth` primes of the scale size ≡ 1 mod 2N; at larger N small sizes run out, so step the
-    // scale up a bit at a time (more precision, never less) while the chain stays within the bound
+    // the preferred scale first, then smaller ones down to the minimum (a smaller ring is ~7x faster), then —
+    // because SEAL needs `depth` primes of the scale size ≡ 1 mod 2N and small sizes run out at larger N —
+    // larger ones, while the chain stays within the bound
+    const sizes: number[] = [];
+    for (let sb = scaleBits; sb >= minScaleBits; sb--) sizes.push(sb);
+    for (let sb = scaleBits + 1; sb <= Math.min(60, scaleBits + 6); sb++) sizes.push(sb);
     let chosen: SelectedParams | null = null;
     let lastReason = '';
-    for (let sb = scaleBits; sb <= Math.min(60, scaleBits + 6); sb++) {
+    for (const sb of sizes) {
       const bits = chainBits(depth, sb, headroomBits);
       const total = bits.reduce((a, b) => a + b, 0);
       if (total > max) {
         const fit = Math.floor((max - bits[0]! - bits[bits.length - 1]!) / sb);
-        lastReason = `needs ${total} modulus bits > ${max} (holds ${Math.max(0, fit)} levels of ${sb}-bit scale)`;
-        break;
+        if (!lastReason || sb === minScaleBits) {
+          lastReason = `needs ${total} modulus bits > ${max} (holds ${Math.max(0, fit)} levels of ${sb}-bit scale)`;
+        }
+        continue;
       }
       const primes = sealPrimes(n, bits);
       if (!primes) {
@@ -103,7 +112,7 @@ export function selectParameters(req: ParamRequest): SelectedParams {
     rejections.push({ n, reason: lastReason });
   }
   throw new CompileError(
-    `no 128-bit CKKS parameters hold depth ${depth} at ${scaleBits}-bit scale: ` +
+    `no 128-bit CKKS parameters hold depth ${depth} at ${minScaleBits === scaleBits ? scaleBits : `${minScaleBits}–${scaleBits}`}-bit scale: ` +
       rejections.map((r) => `N=${r.n}: ${r.reason}`).join('; ') +
       `. Lower the precision (lower polynomial degree → less depth), use fewer activation layers, or fewer scale bits.`,
   );

@@ -1,0 +1,178 @@
+/**
+ * `pann compile <model> --precision k --out circuits/x.json`: a trained network (pann JSON or ONNX) becomes a CKKS
+ * circuit; prints the plan (depth per layer, N, modulus chain, op counts, rotation keys, sizes, latency).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Command, Option } from 'commander';
+import type { Circuit } from '../compiler/circuit.js';
+import { saveCircuit } from '../compiler/circuit-file.js';
+import { compileNetwork, type ApproximationMethod } from '../compiler/compile.js';
+import { fitterProvider } from '../compiler/polynomialise.js';
+import { InputError } from '../errors.js';
+import { headDataset } from '../nn/dataset.js';
+import { loadMnistSplit } from '../nn/mnist.js';
+import type { Model } from '../nn/model.js';
+import { shapeSize } from '../nn/model.js';
+import { loadModelOrOnnx } from './load-model.js';
+import { action, intOption, numberOption, printJson } from './common.js';
+import { readInputsFile } from './predict.js';
+
+export interface CompileFlags {
+  precision: number[];
+  activationMethod: ApproximationMethod;
+  calibration: number;
+  calibrationInput?: string;
+  rangeRule: 'max' | 'percentile';
+  margin: number;
+  percentile: number;
+  scaleBits?: number;
+  weightNegative?: number;
+  ring?: number[];
+  out?: string;
+  json?: boolean;
+}
+
+/** Calibration inputs: a user's file, or the first N digits of the MNIST training split. */
+export function calibrationFor(model: Model, flags: Pick<CompileFlags, 'calibration' | 'calibrationInput'>): {
+  inputs: Float64Array;
+  count: number;
+  label: string;
+} {
+  const size = shapeSize(model.inputShape);
+  if (flags.calibrationInput) {
+    const inputs = readInputsFile(flags.calibrationInput, size);
+    return { inputs, count: inputs.length / size, label: flags.calibrationInput };
+  }
+  if (size !== 784) {
+    throw new InputError(
+      `model ${model.name} takes ${size} inputs, not an MNIST digit: give --calibration-input inputs.json (a JSON array of input vectors)`,
+    );
+  }
+  const ds = headDataset(loadMnistSplit('train'), flags.calibration);
+  return { inputs: ds.inputs, count: ds.count, label: `mnist train[0:${ds.count}]` };
+}
+
+/** Compile with the CLI's flags (shared by compile, run and the demo). */
+export function compileWithFlags(model: Model, flags: CompileFlags, onProgress?: (s: string) => void): Circuit {
+  const provider = fitterProvider(flags.weightNegative ? { weight: { negative: flags.weightNegative, positive: 1 } } : {});
+  return compileNetwork(model, {
+    precisionBits: flags.precision.length === 1 ? flags.precision[0]! : flags.precision,
+    method: flags.activationMethod,
+    calibration: calibrationFor(model, flags),
+    range: { rule: flags.rangeRule, margin: flags.margin, percentile: flags.percentile },
+    ...(flags.scaleBits !== undefined ? { scaleBits: flags.scaleBits } : {}),
+    ...(flags.ring ? { ringDimensions: flags.ring } : {}),
+    provider,
+    ...(onProgress ? { onProgress } : {}),
+  });
+}
+
+function fmtBytes(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${n} B`;
+}
+
+/** Human-readable plan summary. */
+export function formatReport(c: Circuit): string {
+  const r = c.report;
+  const lines: string[] = [];
+  lines.push(`circuit ${c.name} (model ${r.model})`);
+  lines.push(
+    `CKKS: N=${r.ringDimension} (${r.slots} slots), modulus [${r.coeffModulusBits.join(', ')}] = ${r.totalModulusBits}/${r.maxModulusBits} bits (128-bit security), scale 2^${r.scaleBits}, depth ${r.depth}`,
+  );
+  lines.push('', 'stage                         depth  ct×ct  pt×ct  rot  rescale  predicted ms');
+  r.depthPerStage.forEach((s, i) => {
+    const oc = r.opCountsPerStage[i]!;
+    const ms = r.predicted.latencyMsPerStage.find((x) => x.name === s.name)?.ms ?? 0;
+    lines.push(
+      `${s.name.padEnd(30)}${String(s.depth).padStart(5)}${String(oc.ctMultiplications).padStart(7)}${String(oc.plainMultiplications).padStart(7)}${String(oc.rotations).padStart(5)}${String(oc.rescales).padStart(9)}${ms.toFixed(1).padStart(14)}`,
+    );
+  });
+  const t = r.opCounts;
+  lines.push(
+    `${'total'.padEnd(30)}${String(r.depth).padStart(5)}${String(t.ctMultiplications).padStart(7)}${String(t.plainMultiplications).padStart(7)}${String(t.rotations).padStart(5)}${String(t.rescales).padStart(9)}${r.predicted.latencyMs.toFixed(1).padStart(14)}  (incl. encrypt+decrypt)`,
+  );
+  lines.push('', 'activations:');
+  for (const a of r.activations) {
+    lines.push(
+      `  layers[${a.layer}] ${a.activation}: B=${a.B.toPrecision(4)}, ${a.method} degree ${a.degree.join('∘')}, depth ${a.depth}, ` +
+        `max error ${Number.isFinite(a.maxError) ? a.maxError.toExponential(2) : 'n/a'} (2^${Number.isFinite(a.log2Error) ? a.log2Error.toFixed(2) : '?'}·B), ${a.source}`,
+    );
+  }
+  lines.push('', `rotation keys (${r.rotationSteps.length} steps): ${r.rotationSteps.join(', ')}`);
+  lines.push(
+    `sizes: ciphertext ${fmtBytes(r.predicted.ciphertextBytes)} (seeded ${fmtBytes(r.predicted.seededCiphertextBytes)}), ` +
+      `relin key ${fmtBytes(r.predicted.relinKeyBytes)}, Galois keys ${fmtBytes(r.predicted.galoisKeyBytes)} (seeded)`,
+  );
+  lines.push(`calibration: ${r.calibration.count} inputs (${r.calibration.split}), B = ${r.calibration.marginRule}`);
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  return lines.join('\n');
+}
+
+/** Options shared by compile, run and the demo. */
+export function addCompileOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '-k, --precision <k...>',
+      'precision k: each activation\'s max error ≤ B·2^-k on its calibrated range [-B, B] (one value, or one per activation layer)',
+      (v: string, prev: number[] | undefined) => [...(prev ?? []), intOption('--precision', 1, 40)(v)],
+    )
+    .addOption(
+      new Option('-m, --activation-method <method>', 'how activations are approximated (auto = cheapest by depth, then multiplications)')
+        .choices(['auto', 'remez', 'chebyshev', 'composite'])
+        .default('auto'),
+    )
+    .option('--calibration <n>', 'number of MNIST training digits used to calibrate ranges', intOption('--calibration', 1, 8000), 1000)
+    .option('--calibration-input <file>', 'calibrate on your own inputs (a JSON array of flat input vectors)')
+    .addOption(new Option('--range-rule <rule>', 'how B is chosen from calibration').choices(['max', 'percentile']).default('max'))
+    .option('--margin <x>', 'B = margin × (max or percentile of |x|)', numberOption('--margin', 1, 100), 1.1)
+    .option('--percentile <p>', 'percentile of |x| for --range-rule percentile', numberOption('--percentile', 1e-9, 100), 99.9)
+    .option('--scale-bits <b>', 'CKKS scale bits (default: from the precision, about k + 14)', intOption('--scale-bits', 14, 60))
+    .option('--weight-negative <w>', 'asymmetric Remez: errors on negative inputs count w times (tighter on x<0)', numberOption('--weight-negative', 1e-6, 1e6))
+    .option(
+      '--ring <N...>',
+      'ring dimensions to consider (default 4096 8192 16384 32768)',
+      (v: string, prev: number[] | undefined) => [...(prev ?? []), intOption('--ring', 1024, 32768)(v)],
+    );
+}
+
+export function registerCompile(program: Command): void {
+  const cmd = program
+    .command('compile')
+    .description('compile a trained network (pann JSON or ONNX) into a CKKS circuit and print the plan')
+    .argument('<model>', 'model file: pann-model JSON, or an ONNX file (imported on the way)');
+  addCompileOptions(cmd)
+    .option('-o, --out <file>', 'write the circuit (pann-circuit JSON) here')
+    .option('--json', 'print the compile report as JSON on stdout')
+    .addHelpText(
+      'after',
+      `
+Precision k is relative to each activation's range: the polynomial's max error on [-B, B] is at most B·2^-k.
+B comes from calibration (max |x| × margin). The compiler picks the smallest ring dimension N and modulus chain
+that hold the circuit's depth at 128-bit security, and exactly the rotation keys the packed layers need.
+
+Examples:
+  $ pann compile models/mnist-cnn-relu.json --precision 6 --out circuits/mnist-cnn-relu-k6.json
+  $ pann compile models/mnist-cnn-ulu.json -k 5 -m remez --weight-negative 4 --json
+  $ pann compile net.onnx -k 7 --calibration-input calib.json --out circuits/net.json`,
+    )
+    .action(
+      action('compile', (file: string, flags: CompileFlags) => {
+        if (!flags.precision) throw new InputError('--precision <k> is required (an integer 1..40)');
+        const model = loadModelOrOnnx(file);
+        const circuit = compileWithFlags(model, flags, (s) => process.stderr.isTTY && process.stderr.write(`\rcompile: ${s}\x1b[K`));
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+        if (flags.out) {
+          mkdirSync(dirname(flags.out), { recursive: true });
+          saveCircuit(flags.out, circuit);
+        }
+        if (flags.json) printJson({ ...circuit.report, out: flags.out ?? null });
+        else {
+          process.stdout.write(`${formatReport(circuit)}\n`);
+          if (flags.out) process.stdout.write(`wrote ${flags.out}\n`);
+        }
+      }),
+    );
+}

@@ -1,0 +1,68 @@
+/**
+ * Polynomialise: the default approximation provider. Precision k is normalised to the calibrated range: the
+ * activation's max error on [−B, B] is at most B·2^−k (for ReLU this is Lee et al.'s "precision α" of the sign
+ * approximation on [−1, 1]).
+ *
+ * - Positively homogeneous activations (ReLU, |x|, leaky ReLU, …; f(Bt) = B^h·f(t)) are fitted once on [−1, 1]
+ *   at 2^−k and reused for every B — the same fits the committed catalog holds.
+ * - Other activations (ULU, GELU, SiLU, …) are fitted on [−B, B] itself, to absolute error 2^−k' with
+ *   k' = ⌈k − log2 B⌉ (the fitter takes whole bits, so the fit is at least as precise as asked).
+ */
+import type { Activation } from '../approx/activations.js';
+import type { AsymmetricWeight, FitMethod } from '../approx/fitted.js';
+import { type FitCache, fitForPrecision } from '../approx/search.js';
+import type { ApproximationMethod, ApproximationProvider, ProvidedApproximation } from './compile.js';
+import { CompileError } from './errors.js';
+import { errorMessage } from '../errors.js';
+
+export interface FitterProviderOptions {
+  /** Shared fit cache (a study reuses it across cells). @default a fresh cache */
+  cache?: FitCache;
+  /** Asymmetric (weighted) Remez: errors on negative inputs weigh `negative` times more. @default none */
+  weight?: AsymmetricWeight;
+}
+
+function methodsFor(method: ApproximationMethod): FitMethod[] {
+  return method === 'auto' ? ['chebyshev', 'remez', 'composite'] : [method];
+}
+
+/** The provider the CLI and the study use: the fitter's precision search, with a cache. */
+export function fitterProvider(options: FitterProviderOptions = {}): ApproximationProvider {
+  const cache: FitCache = options.cache ?? new Map();
+  const memo = new Map<string, ProvidedApproximation>();
+  return ({ activation, B, precisionBits, method }) => {
+    const h = activation.homogeneity;
+    const homogeneous = h !== null && (h === 1 || method !== 'composite');
+    const interval: [number, number] = homogeneous ? [-1, 1] : [-B, B];
+    const k = homogeneous ? precisionBits : Math.ceil(precisionBits - Math.log2(B) - 1e-12);
+    const key = `${activation.toString()}|${interval.join(',')}|${k}|${method}|${options.weight ? `${options.weight.negative},${options.weight.positive}` : ''}`;
+    const hit = memo.get(key);
+    if (hit) return hit;
+    if (k < 1 || k > 40) {
+      throw new CompileError(
+        `activation ${activation.toString()} on [-${B}, ${B}]: precision ${precisionBits} needs absolute error 2^-${k}, outside 1..40`,
+      );
+    }
+    const methods = methodsFor(method).filter((m) => !(options.weight && m === 'composite'));
+    let fit;
+    try {
+      fit = fitForPrecision(activation as Activation, {
+        interval,
+        k,
+        methods: options.weight ? methods.filter((m) => m === 'remez') : methods,
+        cache,
+        ...(options.weight ? { weight: options.weight } : {}),
+      });
+    } catch (err) {
+      throw new CompileError(`cannot approximate ${activation.toString()} at precision ${precisionBits}: ${errorMessage(err)}`, { cause: err });
+    }
+    const scale = homogeneous ? B ** h! : 1;
+    const provided: ProvidedApproximation = {
+      approximation: fit.approximation,
+      maxError: fit.maxError * scale,
+      source: homogeneous ? `fitted on [-1, 1] (${fit.method}), scaled by B^${h}` : `fitted on [-${B.toPrecision(4)}, ${B.toPrecision(4)}] (${fit.method})`,
+    };
+    memo.set(key, provided);
+    return provided;
+  };
+}
