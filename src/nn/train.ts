@@ -217,7 +217,7 @@ export function trainModel(model: Model, data: Dataset, options: TrainOptions = 
       const v = networkScore(net, validation);
       record.validationLoss = v.loss;
       record.validationAccuracy = v.accuracy;
-      if (!best || v.accuracy > best.accuracy || (v.accuracy === best.accuracy && v.loss < best.loss)) {
+      if (!best || v.accuracy > best.accuracy || (v.accuracy === best.accuracy && v.loss < best.loss - 1e-9 * Math.abs(best.loss))) {
         best = { epoch, accuracy: v.accuracy, loss: v.loss, values: params.map((p) => p.value.slice()) };
         sinceBest = 0;
       } else {
