@@ -109,3 +109,31 @@ export function evalApproximationDerivative(approx: PolynomialApproximation, x: 
       return v + x * dv;
   }
 }
+
+/**
+ * Chebyshev coefficients (on `interval`, c_0 not halved) of the power-basis polynomial Σ a_k·x^k.
+ * Horner's scheme in the Chebyshev basis, with x = mid + half·t and t·T_j = (T_{j+1} + T_{|j−1|})/2.
+ */
+export function powerToChebyshev(power: ArrayLike<number>, interval: readonly [number, number]): number[] {
+  const K = power.length - 1;
+  if (K < 0) return [0];
+  const mid = 0.5 * (interval[0] + interval[1]);
+  const half = 0.5 * (interval[1] - interval[0]);
+  let c: number[] = [power[K]!];
+  for (let k = K - 1; k >= 0; k--) {
+    const next = new Array<number>(c.length + 1).fill(0);
+    for (let j = 0; j < c.length; j++) {
+      next[j] = next[j]! + mid * c[j]!;
+      // half·t·T_j
+      if (j === 0) next[1] = next[1]! + half * c[0]!;
+      else {
+        next[j + 1] = next[j + 1]! + 0.5 * half * c[j]!;
+        next[j - 1] = next[j - 1]! + 0.5 * half * c[j]!;
+      }
+    }
+    next[0] = next[0]! + power[k]!;
+    c = next;
+  }
+  while (c.length > 1 && c[c.length - 1] === 0) c.pop();
+  return c;
+}

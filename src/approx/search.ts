@@ -1,0 +1,286 @@
+/**
+ * Precision-driven search: for an activation, a range and a target 2^-k, the smallest degree whose MEASURED max
+ * error meets the target, per method, and the cheapest method by (depth, ciphertext multiplications).
+ *
+ * Degree search: exponential (doubling) until a degree meets the target, then a bracketed search between the
+ * largest failing and the smallest passing degree, probing where log(error) interpolated linearly in log(degree)
+ * crosses the target (bisection when that does not shrink the bracket); it ends when the bracket's ends are
+ * adjacent candidate degrees, so the result is minimal among the candidates. With a parity hint only degrees that
+ * add a free coefficient are candidates (even part: 2, 4, 6, …; odd part: 1, 3, 5, …).
+ * Remez is bracketed by the Chebyshev result: the minimax error is at most the interpolant's, and at least the
+ * interpolant's divided by 1 + Λ_n ≤ 2 + (2/π)·ln(n+1) (Lebesgue constant of Chebyshev points).
+ */
+import { FitError } from '../errors.js';
+import type { Activation } from './activations.js';
+import { parityApplies } from './chebyshev.js';
+import { compareCost } from './cost.js';
+import { fitCompositeSign, searchSignFinish } from './composite.js';
+import { compositeFinish, compositeFromSign, fitApproximation, FIT_METHODS, type AsymmetricWeight, type FitMethod, type FittedApproximation } from './fitted.js';
+
+/**
+ * Composite ReLU on [−1, 1] reaching 2^-k: stage degrees and gap ε found by `searchSignFinish('relu', 2^-k)`
+ * (smallest depth, then fewest ciphertext multiplications). Rebuilt and re-measured at every use; |x| at
+ * precision k uses the ReLU entry for k+1 (|x| = 2·ReLU(x) − x). Regenerate with `searchSignFinish`.
+ */
+export const RELU_COMPOSITES: Readonly<Record<number, { readonly degrees: readonly number[]; readonly epsilon: number }>> = Object.freeze({
+  4: { degrees: [3], epsilon: 0.44630407643363323 },
+  5: { degrees: [7], epsilon: 0.28026099028974594 },
+  6: { degrees: [3, 7], epsilon: 0.15252395276824687 },
+  7: { degrees: [7, 7], epsilon: 0.08433761970774828 },
+  8: { degrees: [7, 15], epsilon: 0.045984877188519735 },
+  9: { degrees: [15, 15], epsilon: 0.025118928587358307 },
+  10: { degrees: [7, 7, 13], epsilon: 0.012438073956147818 },
+  11: { degrees: [7, 13, 15], epsilon: 0.006509644304872305 },
+  12: { degrees: [13, 15, 15], epsilon: 0.0034188387734496624 },
+  13: { degrees: [13, 15, 29], epsilon: 0.001871954011292988 },
+  14: { degrees: [13, 29, 31], epsilon: 0.0009857394246472193 },
+  15: { degrees: [25, 31, 31], epsilon: 0.0005227415231345342 },
+  16: { degrees: [25, 31, 63], epsilon: 0.00027007941875640537 },
+  17: { degrees: [27, 59, 63], epsilon: 0.0001409439332763204 },
+  18: { degrees: [53, 63, 63], epsilon: 0.0000724254508227072 },
+  19: { degrees: [13, 15, 15, 15, 15], epsilon: 0.000038060822574876416 },
+  20: { degrees: [13, 15, 15, 15, 31], epsilon: 0.000018598950258389995 },
+});
+
+/** Progress of a precision search. */
+export interface SearchProgress {
+  readonly method: FitMethod;
+  readonly degree: number;
+  readonly maxError: number;
+  readonly target: number;
+}
+
+/** Fits made during searches, by activation, interval, method, degree and weight (shared across targets). */
+export type FitCache = Map<string, FittedApproximation>;
+
+export interface PrecisionOptions {
+  /** Input range [a, b]. */
+  interval: readonly [number, number];
+  /** Target precision: measured max error ≤ 2^-k, k in 1..40. */
+  k: number;
+  /** Methods to try; composite only where supported (relu, abs). @default ['chebyshev', 'remez', 'composite'] */
+  methods?: readonly FitMethod[];
+  /** Remez only: asymmetric weight (the target then applies to the unweighted error). @default undefined */
+  weight?: AsymmetricWeight;
+  /** Largest degree tried. @default 1024 */
+  maxDegree?: number;
+  /** Reuse fits across calls (e.g. a catalog sweep over k). @default a fresh cache */
+  cache?: FitCache;
+  onProgress?: (p: SearchProgress) => void;
+}
+
+/** The chosen fit plus what every method reached. */
+export interface PrecisionFit extends FittedApproximation {
+  readonly k: number;
+  readonly target: number;
+  /** Best result of each method tried (null: the method cannot reach the target). */
+  readonly alternatives: readonly { readonly method: FitMethod; readonly fit: FittedApproximation | null; readonly note?: string }[];
+}
+
+/** Candidate degrees for a single-polynomial fit (see the module comment). */
+export function candidateDegrees(act: Activation, interval: readonly [number, number], maxDegree: number, weighted: boolean): number[] {
+  const out: number[] = [];
+  const hint = act.parity;
+  const reduced = !weighted && hint !== null && parityApplies(hint, interval, maxDegree);
+  for (let d = 1; d <= maxDegree; d++) {
+    if (reduced && d > 1) {
+      if (hint!.symmetry === 'even' && d % 2 === 1) continue;
+      if (hint!.symmetry === 'odd' && d % 2 === 0) continue;
+      if (!parityApplies(hint, interval, d)) continue;
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+function weightKey(w: AsymmetricWeight | undefined): string {
+  return w ? `w${w.negative}/${w.positive}` : '';
+}
+
+/**
+ * Smallest candidate degree whose fit meets `target` (see the module comment). `known(i)` returns an error already
+ * measured for candidate i (cached fits; a Chebyshev-derived bound for Remez), so sweeps over k reuse probes.
+ * Returns null if the last candidate fails.
+ */
+function searchDegree(
+  fitAt: (degree: number) => FittedApproximation,
+  candidates: readonly number[],
+  target: number,
+  known: (i: number) => number | undefined,
+): FittedApproximation | null {
+  const errAt = new Map<number, number>();
+  let lo = -1;
+  let hi = -1;
+  for (let i = 0; i < candidates.length; i++) {
+    const e = known(i);
+    if (e === undefined) continue;
+    errAt.set(i, e);
+    if (e > target) lo = Math.max(lo, i);
+  }
+  for (const [i, e] of errAt) if (e <= target && i > lo && (hi < 0 || i < hi)) hi = i;
+  const ok = (i: number) => {
+    const f = fitAt(candidates[i]!);
+    errAt.set(i, f.maxError);
+    return f.maxError <= target;
+  };
+  const last = candidates.length - 1;
+  if (hi < 0) {
+    // exponential phase: double the degree above the largest known failure
+    let i = lo + 1;
+    for (;;) {
+      if (i > last) i = last;
+      if (ok(i)) {
+        hi = i;
+        break;
+      }
+      lo = i;
+      if (i === last) return null;
+      // next degree: doubled, or less when the two largest failing probes extrapolate (log-log) to less
+      let nextDegree = 2 * candidates[i]!;
+      const failing = [...errAt].filter(([, e]) => e > target).sort((p, q) => q[0] - p[0]);
+      if (failing.length >= 2) {
+        const [[i1, e1], [i0, e0]] = failing as [[number, number], [number, number]];
+        const slope = (Math.log(e1) - Math.log(e0)) / (Math.log(candidates[i1]!) - Math.log(candidates[i0]!));
+        if (slope < 0) {
+          const pred = candidates[i1]! * Math.exp((Math.log(target) - Math.log(e1)) / slope);
+          nextDegree = Math.min(nextDegree, Math.ceil(1.1 * pred));
+        }
+      }
+      const next = candidates.findIndex((d) => d >= nextDegree);
+      i = next < 0 ? last : Math.max(next, i + 1);
+    }
+  }
+  let width = hi - lo;
+  let interpolate = true;
+  while (hi - lo > 1) {
+    let mid = (lo + hi) >> 1;
+    const eLo = errAt.get(lo);
+    const eHi = errAt.get(hi);
+    if (interpolate && lo >= 0 && eLo !== undefined && eHi !== undefined && eLo > target && eHi > 0 && eHi < eLo) {
+      // where log(error), linear in log(degree) between the bracket ends, crosses the target
+      const dLo = Math.log(candidates[lo]!);
+      const dHi = Math.log(candidates[hi]!);
+      const frac = (Math.log(eLo) - Math.log(target)) / (Math.log(eLo) - Math.log(eHi));
+      const dPred = Math.exp(dLo + frac * (dHi - dLo));
+      let idx = candidates.findIndex((d) => d >= dPred);
+      if (idx < 0) idx = hi;
+      mid = Math.min(hi - 1, Math.max(lo + 1, idx));
+    }
+    if (ok(mid)) hi = mid;
+    else lo = mid;
+    // fall back to bisection when interpolation stops halving the bracket
+    const w = hi - lo;
+    interpolate = w <= width / 2 || !interpolate;
+    width = w;
+  }
+  return fitAt(candidates[hi]!);
+}
+
+function cheaper(a: FittedApproximation, b: FittedApproximation): boolean {
+  const c = compareCost(a.cost, b.cost);
+  return c < 0 || (c === 0 && a.maxError < b.maxError);
+}
+
+/** The cheapest fit of `act` on `interval` whose measured max error is ≤ 2^-k (see the module comment). */
+export function fitForPrecision(act: Activation, options: PrecisionOptions): PrecisionFit {
+  const { interval, k, methods = FIT_METHODS, weight, maxDegree = 1024, onProgress } = options;
+  const cache: FitCache = options.cache ?? new Map();
+  if (!Number.isInteger(k) || k < 1 || k > 40) throw new FitError(`precision: k must be an integer in 1..40, got ${k}`);
+  if (!Number.isInteger(maxDegree) || maxDegree < 1 || maxDegree > 1024) {
+    throw new FitError(`precision: maxDegree must be an integer in 1..1024, got ${maxDegree}`);
+  }
+  for (const m of methods) if (!FIT_METHODS.includes(m)) throw new FitError(`unknown method '${m}'; valid: ${FIT_METHODS.join(', ')}`);
+  const [a, b] = interval;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) throw new FitError(`precision: interval [${a}, ${b}] is not finite`);
+  if (!(a < b)) throw new FitError(`precision: interval [${a}, ${b}] is empty or inverted (need a < b)`);
+  const target = 2 ** -k;
+  const spec = act.toString();
+  const fitAt = (method: 'chebyshev' | 'remez') => (degree: number) => {
+    const key = keyOf(method, degree);
+    let f = cache.get(key);
+    if (!f) {
+      f = fitApproximation(act, { interval, method, degree, ...(method === 'remez' && weight ? { weight } : {}) });
+      cache.set(key, f);
+    }
+    onProgress?.({ method, degree, maxError: f.maxError, target });
+    return f;
+  };
+  const alternatives: { method: FitMethod; fit: FittedApproximation | null; note?: string }[] = [];
+  const plain = candidateDegrees(act, interval, maxDegree, false);
+  const keyOf = (method: 'chebyshev' | 'remez', degree: number) =>
+    `${spec}|${a},${b}|${method}|${degree}|${method === 'remez' ? weightKey(weight) : ''}`;
+  const cachedError = (method: 'chebyshev' | 'remez', degree: number) => cache.get(keyOf(method, degree))?.maxError;
+  if (methods.includes('chebyshev')) {
+    const r = searchDegree(fitAt('chebyshev'), plain, target, (i) => cachedError('chebyshev', plain[i]!));
+    alternatives.push({ method: 'chebyshev', fit: r });
+  }
+  if (methods.includes('remez')) {
+    const cands = weight ? candidateDegrees(act, interval, maxDegree, true) : plain;
+    // unweighted: Chebyshev probes bound the minimax error (Lebesgue constant below, the interpolant above)
+    const known = (i: number): number | undefined => {
+      const d = cands[i]!;
+      const own = cachedError('remez', d);
+      if (own !== undefined || weight) return own;
+      const c = cachedError('chebyshev', d);
+      if (c === undefined) return undefined;
+      const lower = c / (2 + (2 / Math.PI) * Math.log(d + 1));
+      if (lower > target) return lower;
+      if (c <= target) return c;
+      return undefined;
+    };
+    const r = searchDegree(fitAt('remez'), cands, target, known);
+    alternatives.push({ method: 'remez', fit: r });
+  }
+  if (methods.includes('composite')) {
+    let fit: FittedApproximation | null = null;
+    let note: string | undefined;
+    if (act.name !== 'relu' && act.name !== 'abs') note = `composite supports relu and abs, not ${act.name}`;
+    else if (weight) note = 'composite fits are unweighted';
+    else if (Math.abs(a + b) > 1e-12 * b) note = `composite needs a symmetric range [-B, B]`;
+    else fit = compositeForPrecision(act, interval, target, cache);
+    alternatives.push({ method: 'composite', fit, ...(note ? { note } : {}) });
+  }
+  let best: FittedApproximation | null = null;
+  for (const alt of alternatives) if (alt.fit && alt.fit.maxError <= target && (!best || cheaper(alt.fit, best))) best = alt.fit;
+  if (!best) {
+    const reached = alternatives
+      .filter((x) => x.fit)
+      .map((x) => `${x.method} ${x.fit!.maxError.toExponential(2)}`)
+      .join(', ');
+    throw new FitError(
+      `precision: no ${methods.join('/')} fit of ${spec} reaches 2^-${k} = ${target} on [${a}, ${b}] with degree ≤ ${maxDegree}` +
+        (reached ? '' : ' (no method applies)'),
+    );
+  }
+  return { ...best, k, target, alternatives };
+}
+
+/**
+ * Composite relu/|x| on [−B, B] meeting `target`: the ReLU table entry (or a search) for the error target on
+ * [−1, 1], i.e. target/B (|x|: half of that), rebuilt and measured; falls back to the search if the measured
+ * error misses the target.
+ */
+function compositeForPrecision(act: Activation, interval: readonly [number, number], target: number, cache: FitCache): FittedApproximation | null {
+  const finish = compositeFinish(act);
+  const B = interval[1];
+  const reluTarget = (finish === 'relu' ? target : target / 2) / B;
+  const key = `${act.toString()}|${interval[0]},${B}|composite|${reluTarget}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const kRelu = Math.ceil(-Math.log2(reluTarget) - 1e-12);
+  const entry = 2 ** -kRelu <= reluTarget ? RELU_COMPOSITES[kRelu] : undefined;
+  let fit: FittedApproximation | null = null;
+  if (entry) {
+    fit = compositeFromSign(act, interval, fitCompositeSign({ degrees: entry.degrees, epsilon: entry.epsilon }));
+    if (fit.maxError > target) fit = null;
+  }
+  if (!fit) {
+    const found = searchSignFinish('relu', reluTarget);
+    if (found) {
+      fit = compositeFromSign(act, interval, found.sign);
+      if (fit.maxError > target) fit = null;
+    }
+  }
+  if (fit) cache.set(key, fit);
+  return fit;
+}
