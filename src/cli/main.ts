@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerCompile } from './compile.js';
 import { registerEval } from './eval.js';
+import { registerFit } from './fit.js';
 import { registerInfo } from './info.js';
 import { registerPredict } from './predict.js';
 import { registerTrain } from './train.js';
@@ -26,5 +27,6 @@ registerEval(program);
 registerInfo(program);
 registerPredict(program);
 registerCompile(program);
+registerFit(program);
 
 await program.parseAsync(process.argv);
