@@ -56,6 +56,56 @@ export function activateFloat(block: Extract<NetBlock, { kind: 'activation' }>, 
   return evalApproximation(a, x);
 }
 
+/**
+ * Run inputs through the folded float network; `onActivation(blockIndex, x)` sees each activation's input
+ * vector, `onOutput` each network output.
+ */
+export function walkBlocks(
+  blocks: readonly NetBlock[],
+  inputs: Float64Array,
+  count: number,
+  inDim: number,
+  onActivation: (block: number, x: Float64Array) => void,
+  onOutput?: (y: Float64Array, sample: number) => void,
+): void {
+  for (let n = 0; n < count; n++) {
+    let x: Float64Array = inputs.subarray(n * inDim, (n + 1) * inDim);
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!;
+      if (b.kind === 'affine') {
+        x = applyAffine(b.map, x);
+      } else {
+        onActivation(i, x);
+        x = x.map((v) => activateFloat(b, v));
+      }
+    }
+    onOutput?.(x, n);
+  }
+}
+
+/** Per activation block, how many inputs fall outside [−B, B] (B per activation, in block order). */
+export function countOutsideRange(
+  blocks: readonly NetBlock[],
+  inputs: Float64Array,
+  count: number,
+  inDim: number,
+  Bs: readonly number[],
+): { block: number; B: number; outside: number; total: number; absMax: number }[] {
+  const acts = blocks.flatMap((b, i) => (b.kind === 'activation' ? [i] : []));
+  if (acts.length !== Bs.length) throw new CompileError(`${Bs.length} ranges for ${acts.length} activation layers`);
+  const stats = acts.map((block, n) => ({ block, B: Bs[n]!, outside: 0, total: 0, absMax: 0 }));
+  walkBlocks(blocks, inputs, count, inDim, (block, x) => {
+    const st = stats[acts.indexOf(block)]!;
+    for (const v of x) {
+      const a = Math.abs(v);
+      if (a > st.B) st.outside++;
+      if (a > st.absMax) st.absMax = a;
+    }
+    st.total += x.length;
+  });
+  return stats;
+}
+
 /** Calibrate the ranges of every activation block on `count` inputs of length inDim laid out back to back. */
 export function calibrateRanges(
   blocks: readonly NetBlock[],
@@ -74,24 +124,12 @@ export function calibrateRanges(
   const samples = new Map<number, number[]>();
   blocks.forEach((b, i) => b.kind === 'activation' && samples.set(i, []));
   let outputAbsMax = 0;
-  for (let n = 0; n < count; n++) {
-    let x: Float64Array = inputs.subarray(n * inDim, (n + 1) * inDim);
-    for (let i = 0; i < blocks.length; i++) {
-      const b = blocks[i]!;
-      if (b.kind === 'affine') {
-        x = applyAffine(b.map, x);
-      } else {
-        const s = samples.get(i)!;
-        const y = new Float64Array(x.length);
-        for (let j = 0; j < x.length; j++) {
-          s.push(x[j]!);
-          y[j] = activateFloat(b, x[j]!);
-        }
-        x = y;
-      }
-    }
-    for (const v of x) outputAbsMax = Math.max(outputAbsMax, Math.abs(v));
-  }
+  walkBlocks(blocks, inputs, count, inDim, (block, x) => {
+    const s = samples.get(block)!;
+    for (const v of x) s.push(v);
+  }, (out) => {
+    for (const v of out) outputAbsMax = Math.max(outputAbsMax, Math.abs(v));
+  });
   const ranges: ActivationRange[] = [];
   for (const [block, s] of samples) {
     const abs = Float64Array.from(s, Math.abs).sort();

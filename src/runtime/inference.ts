@@ -1,0 +1,89 @@
+/**
+ * End-to-end inference on a backend that holds both keys (the sim backend, or a SEAL backend built with the
+ * client's keys): encode → encrypt → evaluate → decrypt → decode, timed per stage.
+ */
+import type { Circuit } from '../compiler/circuit.js';
+import { decodeOutput, encodeInput, PreparedCircuit, type StageTiming } from './executor.js';
+import { InputError } from './errors.js';
+import { SimBackend } from './sim-backend.js';
+
+export interface InferenceRecord {
+  logits: Float64Array;
+  prediction: number;
+  /** encode+encrypt, each circuit stage, decrypt+decode. */
+  timings: StageTiming[];
+}
+
+/** Index of the largest value. */
+export function argmaxOf(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+  return best;
+}
+
+/** A sim backend with the circuit's parameters. */
+export function simBackendFor(circuit: Circuit, noise?: { seed: number; scaleFactor?: number }): SimBackend {
+  return new SimBackend({
+    slotCount: circuit.params.polyModulusDegree / 2,
+    primes: circuit.params.primeValues,
+    primeBits: circuit.params.coeffModulusBits,
+    ...(noise ? { noise } : {}),
+  });
+}
+
+/** Run `count` inputs (back to back, each circuit.inputLayout.length long) through a prepared circuit. */
+export function runInferences(
+  prepared: PreparedCircuit,
+  inputs: Float64Array,
+  count: number,
+  onProgress?: (done: number, total: number) => void,
+): InferenceRecord[] {
+  const circuit = prepared.circuit;
+  const be = prepared.backend;
+  const size = circuit.inputLayout.length;
+  if (inputs.length !== count * size) throw new InputError(`expected ${count} inputs of ${size} values, got ${inputs.length} values`);
+  const out: InferenceRecord[] = [];
+  for (let n = 0; n < count; n++) {
+    const t0 = performance.now();
+    const ct = be.encrypt(encodeInput(circuit, inputs.subarray(n * size, (n + 1) * size)), circuit.inputScale);
+    const t1 = performance.now();
+    let result;
+    try {
+      result = prepared.evaluate(ct);
+    } finally {
+      be.free(ct);
+    }
+    const t2 = performance.now();
+    let logits: Float64Array;
+    try {
+      logits = decodeOutput(circuit, be.decrypt(result.output));
+    } finally {
+      be.free(result.output);
+    }
+    const t3 = performance.now();
+    out.push({
+      logits,
+      prediction: argmaxOf(logits),
+      timings: [{ name: 'encode+encrypt', ms: t1 - t0 }, ...result.timings, { name: 'decrypt+decode', ms: t3 - t2 }],
+    });
+    onProgress?.(n + 1, count);
+  }
+  return out;
+}
+
+/** Convenience: a fresh sim backend, prepared, run, disposed. */
+export function runSim(
+  circuit: Circuit,
+  inputs: Float64Array,
+  count: number,
+  options: { noise?: { seed: number; scaleFactor?: number }; onProgress?: (done: number, total: number) => void } = {},
+): InferenceRecord[] {
+  const be = simBackendFor(circuit, options.noise);
+  const prepared = new PreparedCircuit(circuit, be);
+  try {
+    return runInferences(prepared, inputs, count, options.onProgress);
+  } finally {
+    prepared.dispose();
+    be.dispose();
+  }
+}
