@@ -66,6 +66,14 @@ export class TrainError extends PannError {
   }
 }
 
+/** An ONNX file that cannot be read or holds something pann cannot import (op, attribute, shape, graph form). */
+export class OnnxError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('onnx', message, options);
+    this.name = 'OnnxError';
+  }
+}
+
 /** Bad user input that belongs to no single layer (a recipe file, a CLI input file). */
 export class InputError extends PannError {
   constructor(message: string, options?: { cause?: unknown }) {
