@@ -80,6 +80,8 @@ export interface FitRequest {
   kind?: ChebyshevKind;
   /** Remez iteration cap. @default 60 */
   maxIterations?: number;
+  /** Remez: stop once the fit is known to meet or miss this error (see MinimaxOptions.decideAgainst). */
+  decideAgainst?: number;
   onProgress?: (p: MinimaxProgress) => void;
 }
 
@@ -173,7 +175,7 @@ export function compositeFromSign(act: Activation, interval: readonly [number, n
 
 /** One fit of `act` by the requested method at the requested degree(s), with measured error and cost. */
 export function fitApproximation(act: Activation, request: FitRequest): FittedApproximation {
-  const { interval, method = 'remez', weight, kind, maxIterations, onProgress } = request;
+  const { interval, method = 'remez', weight, kind, maxIterations, decideAgainst, onProgress } = request;
   checkWeight(weight, method);
   if (method === 'composite') {
     const finish = compositeFinish(act);
@@ -211,6 +213,7 @@ export function fitApproximation(act: Activation, request: FitRequest): FittedAp
     parity: act.parity,
     weight: weight ? asymmetricWeight(weight.negative, weight.positive) : undefined,
     maxIterations,
+    decideAgainst,
     onProgress,
   });
   return finishFit(act, method, interval, [stageOf(r.polynomial)], 'none', {

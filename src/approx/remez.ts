@@ -57,12 +57,19 @@ export interface MinimaxOptions {
   maxIterations?: number;
   /** Stop when (maxError − levelledError)/maxError ≤ tolerance. @default 1e-6 */
   tolerance?: number;
+  /**
+   * Stop as soon as the comparison with this error level is decided: the solver's max error is ≤ it (a
+   * polynomial meeting it), or the levelled error exceeds it (de la Vallée Poussin: no polynomial of this degree
+   * can meet it). Used by degree searches; the result is then flagged `stopReason: 'decided'`.
+   * @default undefined (iterate to the tolerance)
+   */
+  decideAgainst?: number;
   /** Samples per domain piece for bracketing, per free coefficient. @default 20 */
   samplesPerCoefficient?: number;
   onProgress?: (p: MinimaxProgress) => void;
 }
 
-export type MinimaxStopReason = 'tolerance' | 'rounding-limit' | 'max-iterations' | 'stalled';
+export type MinimaxStopReason = 'tolerance' | 'rounding-limit' | 'max-iterations' | 'stalled' | 'decided';
 
 export interface MinimaxResult {
   /** p on the hull [min a, max b] of the intervals, Chebyshev basis, c_0 not halved, trailing zeros trimmed. */
@@ -405,6 +412,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     maxIterations = 60,
     tolerance = 1e-6,
     samplesPerCoefficient = 20,
+    decideAgainst,
     onProgress,
   } = options;
   if (!Number.isInteger(degree) || degree < 1 || degree > 1024) {
@@ -504,7 +512,14 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       pieceExtrema(err0, p.xs, p.es, extrema);
     }
     const selected = selectAlternating(extrema, N);
-    if (selected) ref = Float64Array.from(selected, (e) => e.x);
+    if (selected) {
+      // keep the start with the larger levelled error: it is a lower bound of the minimax error (de la Vallée
+      // Poussin), so the larger one is closer to the best reference (the interpolant's is poor for |x|-like f)
+      const candidate = Float64Array.from(selected, (e) => e.x);
+      const a = levelledBarycentric(ref, basis, checkedValue, checkedWeight);
+      const b = levelledBarycentric(candidate, basis, checkedValue, checkedWeight);
+      if (b && (!a || Math.abs(b.E) > Math.abs(a.E))) ref = candidate;
+    }
   }
   const A = new Float64Array(N * N);
   const rhs = new Float64Array(N);
@@ -512,6 +527,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
   let iterations = 0;
   let stopReason: MinimaxStopReason = 'max-iterations';
   let sinceImprovement = 0;
+  let maxLevelled = 0;
   for (let it = 1; it <= maxIterations; it++) {
     iterations = it;
     let solved = levelledBarycentric(ref, basis, checkedValue, checkedWeight);
@@ -552,14 +568,22 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       throw new FitError(`remez: degree ${degree}: the error is not finite at iteration ${it}`);
     }
     const selected = selectAlternating(extrema, N);
+    // progress: a smaller max error, or a levelled error (a lower bound of the optimum) up by more than 1%
+    const levelledUp = Math.abs(E) > 1.01 * maxLevelled;
+    maxLevelled = Math.max(maxLevelled, Math.abs(E));
     if (best === null || maxErr < best.maxErr) {
       best = { c, E, maxErr, selected };
       sinceImprovement = 0;
-    } else sinceImprovement++;
+    } else if (levelledUp) sinceImprovement = 0;
+    else sinceImprovement++;
     const gap = maxErr > 0 ? (maxErr - Math.abs(E)) / maxErr : 0;
     onProgress?.({ iteration: it, maxIterations, maxError: maxErr, levelledError: Math.abs(E), gap });
     if (gap <= tolerance) {
       stopReason = 'tolerance';
+      break;
+    }
+    if (decideAgainst !== undefined && (best.maxErr <= decideAgainst || Math.abs(E) > decideAgainst)) {
+      stopReason = 'decided';
       break;
     }
     let cSum = 0;

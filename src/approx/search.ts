@@ -107,7 +107,8 @@ function searchDegree(
   candidates: readonly number[],
   target: number,
   known: (i: number) => number | undefined,
-): FittedApproximation | null {
+  errorOf: (f: FittedApproximation) => number,
+): { degree: number; fit: FittedApproximation } | null {
   const errAt = new Map<number, number>();
   let lo = -1;
   let hi = -1;
@@ -120,7 +121,7 @@ function searchDegree(
   for (const [i, e] of errAt) if (e <= target && i > lo && (hi < 0 || i < hi)) hi = i;
   const ok = (i: number) => {
     const f = fitAt(candidates[i]!);
-    errAt.set(i, f.maxError);
+    errAt.set(i, errorOf(f));
     return f.maxError <= target;
   };
   const last = candidates.length - 1;
@@ -173,7 +174,7 @@ function searchDegree(
     interpolate = w <= width / 2 || !interpolate;
     width = w;
   }
-  return fitAt(candidates[hi]!);
+  return { degree: candidates[hi]!, fit: fitAt(candidates[hi]!) };
 }
 
 function cheaper(a: FittedApproximation, b: FittedApproximation): boolean {
@@ -195,32 +196,49 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
   if (!(a < b)) throw new FitError(`precision: interval [${a}, ${b}] is empty or inverted (need a < b)`);
   const target = 2 ** -k;
   const spec = act.toString();
-  const fitAt = (method: 'chebyshev' | 'remez') => (degree: number) => {
-    const key = keyOf(method, degree);
-    let f = cache.get(key);
-    if (!f) {
-      f = fitApproximation(act, { interval, method, degree, ...(method === 'remez' && weight ? { weight } : {}) });
-      cache.set(key, f);
-    }
-    onProgress?.({ method, degree, maxError: f.maxError, target });
-    return f;
-  };
+  // Remez probes stop once the comparison with the target is decided (their measured error bounds the minimax
+  // error from above, their levelled error from below); the chosen degree is then refitted to full convergence
+  // (key suffix '|full'), so the returned polynomial is the minimax one. A cached probe decided against another
+  // target is reused only if its bounds decide this target too.
+  const decides = (f: FittedApproximation) => f.maxError <= target || (f.solver?.levelledError ?? 0) > target;
+  const fitAt =
+    (method: 'chebyshev' | 'remez', full = false) =>
+    (degree: number) => {
+      const key = keyOf(method, degree) + (full ? '|full' : '');
+      let f = cache.get(key);
+      if (f && method === 'remez' && !full && !decides(f)) f = undefined;
+      if (!f) {
+        f = fitApproximation(act, {
+          interval,
+          method,
+          degree,
+          ...(method === 'remez' && weight ? { weight } : {}),
+          ...(method === 'remez' && !full ? { decideAgainst: target } : {}),
+        });
+        cache.set(key, f);
+      }
+      onProgress?.({ method, degree, maxError: f.maxError, target });
+      return f;
+    };
+  /** Error figure for bracketing: the measured error, or for a failing Remez probe its (closer) lower bound. */
+  const errorOf = (f: FittedApproximation) => (f.maxError > target && f.solver ? Math.max(f.solver.levelledError, target * (1 + 1e-12)) : f.maxError);
   const alternatives: { method: FitMethod; fit: FittedApproximation | null; note?: string }[] = [];
   const plain = candidateDegrees(act, interval, maxDegree, false);
   const keyOf = (method: 'chebyshev' | 'remez', degree: number) =>
     `${spec}|${a},${b}|${method}|${degree}|${method === 'remez' ? weightKey(weight) : ''}`;
   const cachedError = (method: 'chebyshev' | 'remez', degree: number) => cache.get(keyOf(method, degree))?.maxError;
   if (methods.includes('chebyshev')) {
-    const r = searchDegree(fitAt('chebyshev'), plain, target, (i) => cachedError('chebyshev', plain[i]!));
-    alternatives.push({ method: 'chebyshev', fit: r });
+    const r = searchDegree(fitAt('chebyshev'), plain, target, (i) => cachedError('chebyshev', plain[i]!), (f) => f.maxError);
+    alternatives.push({ method: 'chebyshev', fit: r?.fit ?? null });
   }
   if (methods.includes('remez')) {
     const cands = weight ? candidateDegrees(act, interval, maxDegree, true) : plain;
     // unweighted: Chebyshev probes bound the minimax error (Lebesgue constant below, the interpolant above)
     const known = (i: number): number | undefined => {
       const d = cands[i]!;
-      const own = cachedError('remez', d);
-      if (own !== undefined || weight) return own;
+      const own = cache.get(keyOf('remez', d) + '|full') ?? cache.get(keyOf('remez', d));
+      if (own && decides(own)) return errorOf(own);
+      if (weight) return undefined;
       const c = cachedError('chebyshev', d);
       if (c === undefined) return undefined;
       const lower = c / (2 + (2 / Math.PI) * Math.log(d + 1));
@@ -228,7 +246,9 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
       if (c <= target) return c;
       return undefined;
     };
-    const r = searchDegree(fitAt('remez'), cands, target, known);
+    const probe = searchDegree(fitAt('remez'), cands, target, known, errorOf);
+    let r = probe ? fitAt('remez', true)(probe.degree) : null;
+    if (r && r.maxError > target) r = probe!.fit; // the converged fit measured worse than the probe: keep the probe
     alternatives.push({ method: 'remez', fit: r });
   }
   if (methods.includes('composite')) {

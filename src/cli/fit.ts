@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { PannError } from '../errors.js';
-import { describeActivations, parseActivation, type Activation } from '../approx/activations.js';
+import { ACTIVATION_NAMES, describeActivations, parseActivation, type Activation } from '../approx/activations.js';
 import { approximationFileText, approximationToJSON } from '../approx/approximation-file.js';
 import { buildCatalog, writeCatalog } from '../approx/catalog.js';
 import { fitApproximation, FIT_METHODS, type AsymmetricWeight, type FitMethod, type FittedApproximation } from '../approx/fitted.js';
@@ -159,6 +159,18 @@ function runFit(act: Activation, flags: FitFlags): FittedApproximation {
   return fitApproximation(act, { interval, method: method ?? 'remez', degree, ...(weight ? { weight } : {}) });
 }
 
+/** Parse the activation argument; the catalog's multi-line list of activations becomes one line. */
+function activationArgument(spec: string): Activation {
+  try {
+    return parseActivation(spec);
+  } catch (err) {
+    if (err instanceof PannError && err.message.includes('\n')) {
+      throw new PannError(err.code, `${err.message.split('\n')[0]!.replace(/;.*$/, '')}; valid: ${ACTIVATION_NAMES.join(', ')} (see pann fit --help)`);
+    }
+    throw err;
+  }
+}
+
 export function registerFit(program: Command): void {
   program
     .command('fit')
@@ -212,7 +224,7 @@ ${describeActivations()
           return;
         }
         if (spec === undefined) throw inputError(`give an activation (e.g. relu) or --catalog`);
-        const fit = runFit(parseActivation(spec), flags);
+        const fit = runFit(activationArgument(spec), flags);
         if (flags.out) writeFileSync(flags.out, approximationFileText(fit));
         if (flags.plot) writeFileSync(flags.plot, fitPlotSvg(fit));
         if (flags.json) printJson(approximationToJSON(fit, 'number'));

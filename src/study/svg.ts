@@ -51,14 +51,15 @@ function r2(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
 
-/** Ticks at 1, 2, 5 × 10^k spacing covering [min, max], about `count` of them. */
+/** Ticks at 1, 2, 5 × 10^k spacing covering [min, max], about `count` of them (the step nearest range/count). */
 export function niceTicks(min: number, max: number, count = 6): number[] {
   if (!(max > min)) return [min];
   const raw = (max - min) / Math.max(1, count);
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  let step = mag;
+  for (const m of [1, 2, 5, 10]) if (Math.abs(Math.log(m * mag) - Math.log(raw)) < Math.abs(Math.log(step) - Math.log(raw))) step = m * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  for (let k = Math.ceil(min / step - 1e-9); k * step <= max + step * 1e-9; k++) out.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
   return out;
 }
 

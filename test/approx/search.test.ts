@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseActivation } from '../../src/approx/activations.js';
+import { fitApproximation, scaleApproximation } from '../../src/approx/fitted.js';
+import { measureMaxError } from '../../src/approx/max-error.js';
+import { candidateDegrees, fitForPrecision } from '../../src/approx/search.js';
+
+describe('precision search', () => {
+  it('finds the smallest degree whose measured error meets 2^-k (the next smaller candidate misses)', () => {
+    for (const [spec, iv, k] of [
+      ['relu', [-1, 1], 6],
+      ['gelu', [-4, 4], 10],
+      ['ulu:a1=0.5,a2=2', [-4, 4], 7],
+    ] as const) {
+      const act = parseActivation(spec);
+      const fit = fitForPrecision(act, { interval: iv, k, methods: ['remez'] });
+      expect(fit.maxError, spec).toBeLessThanOrEqual(2 ** -k);
+      const cands = candidateDegrees(act, iv, 1024, false);
+      const below = cands[cands.indexOf(fit.degree) - 1]!;
+      const smaller = fitApproximation(act, { interval: iv, method: 'remez', degree: below });
+      expect(smaller.maxError, `${spec} degree ${below}`).toBeGreaterThan(2 ** -k);
+      // independently measured again
+      expect(measureMaxError((x) => act.f(x), fit.approximation).maxError).toBe(fit.maxError);
+    }
+  });
+
+  it('picks the cheapest method by depth, then ciphertext multiplications', () => {
+    const fit = fitForPrecision(parseActivation('relu'), { interval: [-1, 1], k: 7 });
+    for (const alt of fit.alternatives) {
+      if (!alt.fit) continue;
+      expect(alt.fit.cost.depth).toBeGreaterThanOrEqual(fit.cost.depth);
+    }
+    expect(fit.method).toBe('remez');
+    // a composite is the only way past degree 1024 for ReLU at k = 13
+    const high = fitForPrecision(parseActivation('relu'), { interval: [-1, 1], k: 13, methods: ['composite'] });
+    expect(high.method).toBe('composite');
+    expect(high.maxError).toBeLessThanOrEqual(2 ** -13);
+  });
+
+  it('weighted search: the target applies to the unweighted error, negative inputs get less', () => {
+    const fit = fitForPrecision(parseActivation('relu'), { interval: [-1, 1], k: 6, weight: { negative: 4, positive: 1 }, methods: ['remez'] });
+    expect(fit.maxError).toBeLessThanOrEqual(2 ** -6);
+    expect(fit.sideErrors!.negative).toBeLessThan(fit.sideErrors!.positive / 3.9);
+  });
+
+  it('reports unreachable targets and bad arguments with the value', () => {
+    const relu = parseActivation('relu');
+    expect(() => fitForPrecision(relu, { interval: [-1, 1], k: 20, methods: ['remez'], maxDegree: 64 })).toThrow(
+      /no remez fit of relu reaches 2\^-20 = 9.5367431640625e-7 on \[-1, 1\] with degree ≤ 64/,
+    );
+    expect(() => fitForPrecision(relu, { interval: [-1, 1], k: 41 })).toThrow(/k must be an integer in 1..40, got 41/);
+    expect(() => fitForPrecision(relu, { interval: [1, 1], k: 5 })).toThrow(/\[1, 1\] is empty or inverted/);
+    expect(() => fitForPrecision(relu, { interval: [-1, 1], k: 5, methods: ['taylor' as never] })).toThrow(/unknown method 'taylor'/);
+  });
+
+  it('scales a homogeneous fit: ReLU on [-1, 1] serves [-8, 8] with error × 8 (measured)', () => {
+    const relu = parseActivation('relu');
+    for (const fit of [
+      fitApproximation(relu, { interval: [-1, 1], method: 'remez', degree: 20 }),
+      fitApproximation(relu, { interval: [-1, 1], method: 'composite', degrees: [7, 15] }),
+    ]) {
+      const scaled = scaleApproximation(fit, 8);
+      expect(scaled.interval).toEqual([-8, 8]);
+      const measured = measureMaxError((x) => relu.f(x), scaled.approximation).maxError;
+      expect(Math.abs(measured / scaled.maxError - 1)).toBeLessThan(1e-9);
+      expect(scaled.cost).toEqual(fit.cost);
+    }
+    expect(() => scaleApproximation(fitApproximation(parseActivation('gelu'), { interval: [-1, 1], degree: 8 }), 2)).toThrow(
+      /not positively homogeneous/,
+    );
+  });
+});
