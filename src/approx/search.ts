@@ -200,7 +200,8 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
   // error from above, their levelled error from below); the chosen degree is then refitted to full convergence
   // (key suffix '|full'), so the returned polynomial is the minimax one. A cached probe decided against another
   // target is reused only if its bounds decide this target too.
-  const decides = (f: FittedApproximation) => f.maxError <= target || (f.solver?.levelledError ?? 0) > target;
+  // (weighted fits: the levelled error is of the weighted problem, no bound on the plain error; no early stop)
+  const decides = (f: FittedApproximation) => f.maxError <= target || (!weight && (f.solver?.levelledError ?? 0) > target);
   const fitAt =
     (method: 'chebyshev' | 'remez', full = false) =>
     (degree: number) => {
@@ -213,7 +214,7 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
           method,
           degree,
           ...(method === 'remez' && weight ? { weight } : {}),
-          ...(method === 'remez' && !full ? { decideAgainst: target } : {}),
+          ...(method === 'remez' && !full && !weight ? { decideAgainst: target } : {}),
         });
         cache.set(key, f);
       }
@@ -221,7 +222,8 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
       return f;
     };
   /** Error figure for bracketing: the measured error, or for a failing Remez probe its (closer) lower bound. */
-  const errorOf = (f: FittedApproximation) => (f.maxError > target && f.solver ? Math.max(f.solver.levelledError, target * (1 + 1e-12)) : f.maxError);
+  const errorOf = (f: FittedApproximation) =>
+    f.maxError > target && f.solver && !weight ? Math.max(f.solver.levelledError, target * (1 + 1e-12)) : f.maxError;
   const alternatives: { method: FitMethod; fit: FittedApproximation | null; note?: string }[] = [];
   const plain = candidateDegrees(act, interval, maxDegree, false);
   const keyOf = (method: 'chebyshev' | 'remez', degree: number) =>

@@ -179,7 +179,7 @@ export function registerFit(program: Command): void {
     .option('--precision <k>', 'target: measured max error ≤ 2^-k (k in 1..40); finds the smallest degree')
     .option('--degree <d>', 'fit at this degree (1..1024)')
     .option('--degrees <list>', 'composite stage degrees (odd), e.g. 15,15,27')
-    .option('--range <a,b>', 'input range, e.g. -1,1 (use --range=-8,8 when a is negative)')
+    .option('--range <a,b>', 'input range, e.g. --range -8,8 (or --range=-8,8)')
     .option('--method <name>', `remez | chebyshev | composite (default: remez for --degree; the cheapest for --precision)`)
     .option('--weight-negative <w>', 'asymmetric Remez fit: errors on x < 0 count w times (w > 0)')
     .option('--json', 'print one JSON object (the approximation file with numeric coefficients)')
