@@ -1,0 +1,272 @@
+/**
+ * ONNX import: a PyTorch-exported MLP or CNN (a chain of nodes from one input to one output) becomes a pann Model.
+ * The graph is walked from its input along the single data path; constants, initializers and shape computations
+ * hang off that path. Anything pann cannot represent exactly fails with an OnnxError naming the node.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { OnnxError, PannError, errorMessage } from '../../errors.js';
+import { checkModel, type Model, type Shape } from '../model.js';
+import type { TensorDtype } from '../tensor-codec.js';
+import { OnnxGraph, SHAPE_OPS } from './graph.js';
+import { OP_HANDLERS, UNSUPPORTED_HINTS, type ChainState, type NodeContext } from './ops.js';
+import { decodeModel, int64, onnx, type GraphProto, type ModelProto } from './proto.js';
+
+/** The ai.onnx opsets whose semantics for the imported ops pann follows. */
+export const ONNX_MIN_OPSET = 7;
+export const ONNX_MAX_OPSET = 22;
+
+export interface ImportOnnxOptions {
+  /** Model name. @default the graph's name, or 'onnx-model' (loadOnnx: the file name without .onnx) */
+  name?: string;
+  /**
+   * Drop a Softmax / LogSoftmax that is the graph's last node: pann then outputs the logits (same argmax, not the
+   * same numbers as the ONNX model). Without it such a model is refused. @default false
+   */
+  stripSoftmax?: boolean;
+}
+
+/** How one node of the graph's data path was imported. */
+export interface OnnxNodeImport {
+  /** `node #3 "/fc1/Gemm" (Gemm)`. */
+  node: string;
+  op: string;
+  /** The layer it became, or null (folded into another layer, or skipped). */
+  layer: number | null;
+  /** What happened when it is not simply "became layers[i]". */
+  note: string;
+}
+
+export interface OnnxImport {
+  model: Model;
+  /** The data-path nodes in chain order. */
+  nodes: OnnxNodeImport[];
+  /** float64 when any imported weight was stored as double in the ONNX file (save with it to keep them exact). */
+  weightDtype: TensorDtype;
+  opset: number;
+  irVersion: number;
+  /** `pytorch 1.13.0`. */
+  producer: string;
+}
+
+function opsetOf(model: ModelProto): number {
+  const imports = model.opsetImport ?? [];
+  const entry = imports.find((o) => !o.domain || o.domain === 'ai.onnx');
+  if (!entry) {
+    const domains = imports.map((o) => o.domain).join(', ') || 'none';
+    throw new OnnxError(`no ai.onnx opset import (domains: ${domains})`);
+  }
+  const v = int64(entry.version);
+  if (v < ONNX_MIN_OPSET || v > ONNX_MAX_OPSET) {
+    throw new OnnxError(`opset ${v} is not supported; pann reads ai.onnx opsets ${ONNX_MIN_OPSET} to ${ONNX_MAX_OPSET}`);
+  }
+  return v;
+}
+
+/** Refuse ops pann cannot import before looking at the graph's shape: the op is the root cause. */
+function checkOps(g: OnnxGraph, stripSoftmax: boolean): void {
+  g.nodes.forEach((node, i) => {
+    const op = node.opType ?? '';
+    if (node.domain && node.domain !== 'ai.onnx') {
+      throw new OnnxError(`${g.label(i)}: op ${JSON.stringify(op)} from domain ${JSON.stringify(node.domain)} is not supported (ai.onnx only)`);
+    }
+    const softmax = op === 'Softmax' || op === 'LogSoftmax';
+    if (op === 'Constant' || SHAPE_OPS.has(op) || (op in OP_HANDLERS && (!softmax || stripSoftmax))) return;
+    const hint = UNSUPPORTED_HINTS[op];
+    const supported = Object.keys(OP_HANDLERS)
+      .filter((o) => o !== 'Softmax' && o !== 'LogSoftmax')
+      .join(', ');
+    throw new OnnxError(`${g.label(i)}: unsupported op ${op}${hint ? ` (${hint})` : ''}; pann imports ${supported}`);
+  });
+}
+
+interface GraphInput {
+  name: string;
+  /** Per-sample shape (batch dimension dropped). */
+  shape: number[];
+  /** Static batch size, or null when the batch dimension is symbolic. */
+  batch: number | null;
+}
+
+function graphInput(graph: GraphProto, g: OnnxGraph): GraphInput {
+  // Before IR 4 initializers are listed among the inputs too.
+  const inputs = (graph.input ?? []).filter((v) => !g.initializers.has(v.name ?? ''));
+  if (inputs.length !== 1) {
+    const names = inputs.map((v) => JSON.stringify(v.name)).join(', ');
+    throw new OnnxError(`the graph has ${inputs.length} inputs${names ? ` (${names})` : ''}; pann imports networks with one input`);
+  }
+  const input = inputs[0]!;
+  const name = input.name ?? '';
+  const where = `input ${JSON.stringify(name)}`;
+  const tensor = input.type?.tensorType;
+  if (!tensor) throw new OnnxError(`${where}: not a tensor`);
+  const T = onnx.TensorProto.DataType;
+  if (tensor.elemType !== T.FLOAT && tensor.elemType !== T.DOUBLE) {
+    throw new OnnxError(`${where}: element type ${T[tensor.elemType ?? 0] ?? tensor.elemType} is not supported (float or double)`);
+  }
+  const dims = tensor.shape?.dim;
+  if (!dims) throw new OnnxError(`${where}: the shape is not given; export with a fixed input size`);
+  const values = dims.map((d) => (d.dimValue != null ? int64(d.dimValue) : d.dimParam != null ? d.dimParam : null));
+  const shown = `[${values.map((v) => (v === null ? '?' : v)).join(', ')}]`;
+  if (values.length !== 2 && values.length !== 4) {
+    throw new OnnxError(`${where}: shape ${shown} has rank ${values.length}; pann takes [batch, features] or [batch, channels, height, width]`);
+  }
+  const shape = values.slice(1).map((v, i) => {
+    if (typeof v !== 'number' || v < 1) {
+      const what = typeof v === 'string' ? `dynamic (${JSON.stringify(v)})` : v === null ? 'unknown' : `${v}`;
+      throw new OnnxError(
+        `${where}: dimension ${i + 1} is ${what}; pann needs a fixed size for every dimension but the batch (export with dynamic_axes on dimension 0 only)`,
+      );
+    }
+    return v;
+  });
+  const b = values[0];
+  return { name, shape, batch: typeof b === 'number' && b > 0 ? b : null };
+}
+
+function graphOutput(graph: GraphProto): string {
+  const outputs = graph.output ?? [];
+  if (outputs.length !== 1) {
+    throw new OnnxError(`the graph has ${outputs.length} outputs; pann imports networks with one output`);
+  }
+  return outputs[0]!.name ?? '';
+}
+
+/** Follow the single data path from the input to the output, mapping each node onto layers. */
+function walkChain(g: OnnxGraph, input: GraphInput, output: string, stripSoftmax: boolean): { state: ChainState; nodes: OnnxNodeImport[] } {
+  const state: ChainState = {
+    onnxShape: [...input.shape],
+    shape: [...input.shape],
+    layers: [],
+    batch: input.batch,
+    pendingPad: null,
+    biasTarget: null,
+    weightDtype: 'float32',
+  };
+  const nodes: OnnxNodeImport[] = [];
+  let current = input.name;
+  g.chainShapes.set(current, [...state.onnxShape]);
+  const from = (tensor: string): string => {
+    const p = g.producer.get(tensor);
+    return p === undefined ? 'the graph input' : g.label(p);
+  };
+  for (;;) {
+    const readers = (g.consumers.get(current) ?? []).filter((i) => g.nodes[i]!.opType !== 'Shape');
+    if (current === output) {
+      if (readers.length) {
+        throw new OnnxError(`the graph output ${JSON.stringify(output)} is also read by ${g.label(readers[0]!)}; pann imports a chain that ends at the output`);
+      }
+      break;
+    }
+    if (readers.length === 0) {
+      throw new OnnxError(`tensor ${JSON.stringify(current)} from ${from(current)} is read by no node and is not the graph output ${JSON.stringify(output)}`);
+    }
+    if (readers.length > 1) {
+      const who = readers.map((i) => g.label(i)).join(', ');
+      throw new OnnxError(
+        `tensor ${JSON.stringify(current)} from ${from(current)} feeds ${readers.length} inputs (${who}); pann imports a chain in which each tensor feeds one node (no branches or skip connections)`,
+      );
+    }
+    const index = readers[0]!;
+    const node = g.nodes[index]!;
+    const label = g.label(index);
+    const op = node.opType ?? '';
+    const inputs = node.input ?? [];
+    const dataSlot = inputs.indexOf(current);
+    if (!(op in OP_HANDLERS)) {
+      throw new OnnxError(`${label}: ${op} on the data path is not supported (pann evaluates ${op} only in shape computations, e.g. the shape input of Reshape)`);
+    }
+    inputs.forEach((name, slot) => {
+      if (slot !== dataSlot && name && !g.isStatic(name)) {
+        throw new OnnxError(
+          `${label}: input ${slot} ${JSON.stringify(name)} comes from ${from(name)} and is not a constant; pann imports a chain with one data path`,
+        );
+      }
+    });
+    const outputs = node.output ?? [];
+    outputs.slice(1).forEach((name, k) => {
+      if (name && ((g.consumers.get(name)?.length ?? 0) > 0 || name === output)) {
+        throw new OnnxError(`${label}: its output ${k + 1} ${JSON.stringify(name)} is used; pann uses only the first output (inference form)`);
+      }
+    });
+    if (state.pendingPad && op !== 'Conv' && op !== 'AveragePool' && op !== 'Identity' && op !== 'Pad') {
+      throw new OnnxError(`${state.pendingPad.label}: a zero Pad is supported only right before Conv or AveragePool, not before ${label}`);
+    }
+    if (op !== 'Add' && op !== 'Identity') state.biasTarget = null;
+    const ctx: NodeContext = { graph: g, node, index, label, opset: g.opset, dataSlot, last: outputs[0] === output, stripSoftmax };
+    const result = OP_HANDLERS[op]!(ctx, state);
+    g.visited.add(index);
+    nodes.push({ node: label, op, ...result });
+    current = outputs[0] ?? '';
+    if (!current) throw new OnnxError(`${label}: has no output`);
+    g.chainShapes.set(current, [...state.onnxShape]);
+  }
+  if (state.pendingPad) {
+    throw new OnnxError(`${state.pendingPad.label}: a zero Pad is supported only right before Conv or AveragePool, not at the end of the graph`);
+  }
+  g.nodes.forEach((node, i) => {
+    if (!g.visited.has(i) && node.opType !== 'Constant') {
+      throw new OnnxError(`${g.label(i)}: not on the path from the graph input ${JSON.stringify(input.name)} to the output ${JSON.stringify(output)}; pann imports a chain`);
+    }
+  });
+  return { state, nodes };
+}
+
+/**
+ * Import an ONNX model (the bytes of a .onnx file) as a pann Model. Throws an OnnxError naming the node, input or
+ * initializer when the file is not ONNX or holds something pann cannot represent exactly.
+ */
+export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): OnnxImport {
+  const { stripSoftmax = false } = options;
+  const proto = decodeModel(bytes);
+  const graph = proto.graph!;
+  const opset = opsetOf(proto);
+  const g = new OnnxGraph(graph, opset);
+  checkOps(g, stripSoftmax);
+  const input = graphInput(graph, g);
+  const output = graphOutput(graph);
+  const { state, nodes } = walkChain(g, input, output, stripSoftmax);
+  const producer = [proto.producerName, proto.producerVersion].filter(Boolean).join(' ');
+  const irVersion = int64(proto.irVersion);
+  const model: Model = {
+    name: options.name ?? (graph.name || 'onnx-model'),
+    inputShape: input.shape as Shape,
+    layers: state.layers,
+    metadata: {
+      importedFrom: {
+        format: 'onnx',
+        producer,
+        irVersion,
+        opset,
+        graph: graph.name ?? '',
+        input: input.name,
+        output,
+        ...(stripSoftmax && nodes.some((n) => n.op === 'Softmax' || n.op === 'LogSoftmax') ? { strippedSoftmax: true } : {}),
+      },
+    },
+  };
+  try {
+    checkModel(model);
+  } catch (err) {
+    throw new OnnxError(`the imported model is not valid: ${errorMessage(err)}`, { cause: err });
+  }
+  return { model, nodes, weightDtype: g.hasFloat64Weights() ? 'float64' : state.weightDtype, opset, irVersion, producer };
+}
+
+/** Read and import a .onnx file; errors start with the path. The model is named after the file by default. */
+export function loadOnnx(path: string, options: ImportOnnxOptions = {}): OnnxImport {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new OnnxError(`cannot read ONNX file ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  try {
+    const result = importOnnx(bytes, { ...options, name: options.name ?? basename(path, extname(path)) });
+    (result.model.metadata.importedFrom as Record<string, unknown>).file = basename(path);
+    return result;
+  } catch (err) {
+    if (err instanceof PannError) throw new OnnxError(`${path}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
