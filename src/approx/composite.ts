@@ -15,7 +15,14 @@ import { clenshaw, type ChebyshevPolynomial } from './polynomial.js';
 import { chebyshevEvalCost } from './eval-plan.js';
 import { fitMinimax } from './remez.js';
 
-/** Degree lists published by Lee et al. for sign precision α (error ≤ 2^-α on [−1, −2^-α] ∪ [2^-α, 1]). */
+/**
+ * Degree lists published by Lee et al. per precision α, kept for reference. Built here with the gap ε = 2^-α
+ * they do NOT reach 2^-α: their degree product is below 2^α, and by Bernstein's inequality a polynomial of
+ * degree n bounded by ≈1 on [−1, 1] has |p(ε)| ≤ n·ε·(1 + o(1)), so p(2^-α) cannot be near 1 (measured: sign
+ * error ≈ 2^-1 at ε = 2^-α). They reach 2^-α with a larger gap, e.g. (7, 7, 13) gives 2^-11 at ε = 2^-6; as
+ * ReLU composites they reappear in our own search (RELU_COMPOSITES[10] is (7, 7, 13)). `searchSignDegrees`
+ * finds lists that meet 2^-α at ε = 2^-α.
+ */
 export const PUBLISHED_SIGN_DEGREES: Readonly<Record<number, readonly number[]>> = Object.freeze({
   10: [7, 7, 13],
   11: [7, 7, 27],
