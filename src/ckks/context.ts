@@ -1,0 +1,198 @@
+/**
+ * A CKKS context: the SEAL context for one parameter set plus the encoder and evaluator every operation needs,
+ * the modulus chain (which prime each level drops) and the parms id of every level. Owns every SEAL object it
+ * creates; `dispose()` deletes them.
+ */
+import { CkksError } from '../errors.js';
+import { buildSealContext, sealPrimesWith, validateParameterShape, type CkksParameters } from './parameters.js';
+import { callSeal, loadSeal, type SealLibrary } from './wasm.js';
+import type { WireLayout } from './wire-format.js';
+
+type SealContext = ReturnType<SealLibrary['Context']>;
+type SealParms = ReturnType<SealLibrary['EncryptionParameters']>;
+type SealEncoder = ReturnType<SealLibrary['CKKSEncoder']>;
+type SealEvaluator = ReturnType<SealLibrary['Evaluator']>;
+/** SEAL's parms_id of one level of the chain (node-seal ParmsIdType). */
+export type SealParmsId = ReturnType<SealLibrary['ParmsIdType']>;
+/** SEAL's memory pool handle (node-seal returns a fresh wrapper on every `MemoryPoolHandle.global` read). */
+export type SealPool = SealLibrary['MemoryPoolHandle']['global'];
+
+export class CkksContext implements WireLayout {
+  readonly params: Readonly<CkksParameters>;
+  readonly polyModulusDegree: number;
+  /** N/2. */
+  readonly slotCount: number;
+  /** Level of a fresh encryption: number of data primes − 1. */
+  readonly maxLevel: number;
+  /** Chain index of the key level (all primes, special one included): maxLevel + 1. */
+  readonly keyLevel: number;
+  /** q_0 … q_L then the special prime, as doubles (rescale divides the scale by these). */
+  readonly primes: readonly number[];
+  /** The same primes, exact, as decimal strings. */
+  readonly primeDecimals: readonly string[];
+  /** Bit length of each prime. */
+  readonly primeBits: readonly number[];
+
+  /** @internal node-seal library (only src/ckks uses it). */
+  readonly seal: SealLibrary;
+  /** @internal */
+  readonly sealContext: SealContext;
+  /** @internal */
+  readonly encoder: SealEncoder;
+  /** @internal */
+  readonly evaluator: SealEvaluator;
+  /** @internal One pool handle for every allocation (reading `MemoryPoolHandle.global` allocates a wrapper). */
+  readonly pool: SealPool;
+
+  readonly #parms: SealParms;
+  readonly #parmsIds: SealParmsId[];
+  readonly #levelOfId: Map<string, number>;
+  readonly #primesBig: readonly bigint[];
+  #disposed = false;
+
+  private constructor(seal: SealLibrary, params: CkksParameters) {
+    validateParameterShape(params);
+    this.seal = seal;
+    this.params = Object.freeze({ polyModulusDegree: params.polyModulusDegree, coeffModulusBits: Object.freeze([...params.coeffModulusBits]) });
+    this.polyModulusDegree = params.polyModulusDegree;
+    this.slotCount = params.polyModulusDegree / 2;
+    this.maxLevel = params.coeffModulusBits.length - 2;
+    this.keyLevel = this.maxLevel + 1;
+    const primes = sealPrimesWith(seal, params.polyModulusDegree, params.coeffModulusBits);
+    this.primes = Object.freeze(primes.values);
+    this.primeDecimals = Object.freeze(primes.decimal);
+    this.primeBits = Object.freeze(primes.bits);
+    this.#primesBig = Object.freeze(primes.decimal.map(BigInt));
+
+    const created: { delete(): void }[] = [];
+    try {
+      this.#parms = callSeal('context', () => seal.EncryptionParameters(seal.SchemeType.ckks));
+      created.push(this.#parms);
+      this.sealContext = buildSealContext(seal, this.#parms, params);
+      created.push(this.sealContext);
+      this.encoder = callSeal('context', () => seal.CKKSEncoder(this.sealContext));
+      created.push(this.encoder);
+      this.evaluator = callSeal('context', () => seal.Evaluator(this.sealContext));
+      created.push(this.evaluator);
+      this.pool = callSeal('context', () => seal.MemoryPoolHandle.global);
+      this.#parmsIds = this.#walkChain(created);
+    } catch (err) {
+      for (const o of created.reverse()) o.delete();
+      throw err;
+    }
+    this.#levelOfId = new Map(this.#parmsIds.map((id, level) => [parmsIdHex(id.values), level]));
+    this.#levelOfId.set(
+      callSeal('context', () => {
+        const key = this.sealContext.keyParmsId;
+        try {
+          return parmsIdHex(key.values);
+        } finally {
+          key.delete();
+        }
+      }),
+      this.keyLevel,
+    );
+  }
+
+  /** Build a context (loads node-seal on first use). Throws a CkksError naming what is wrong with `params`. */
+  static async create(params: CkksParameters): Promise<CkksContext> {
+    validateParameterShape(params);
+    return new CkksContext(await loadSeal(), params);
+  }
+
+  /** parms ids of levels 0 … maxLevel, walking SEAL's chain from the first data level down. */
+  #walkChain(created: { delete(): void }[]): SealParmsId[] {
+    const ids: SealParmsId[] = new Array(this.maxLevel + 1);
+    let data = callSeal('context', () => this.sealContext.firstContextData);
+    for (let level = this.maxLevel; ; level--) {
+      const current = data;
+      const index = callSeal('context', () => current.chainIndex);
+      if (index !== level) {
+        current.delete();
+        throw new CkksError(`context: SEAL's chain index ${index} at level ${level} (unexpected modulus chain)`);
+      }
+      const id = callSeal('context', () => current.parmsId);
+      created.push(id);
+      ids[level] = id;
+      if (level === 0) {
+        current.delete();
+        break;
+      }
+      data = callSeal('context', () => current.nextContextData);
+      current.delete();
+    }
+    return ids;
+  }
+
+  /** Total bits of the modulus at a data level (SEAL: a scale must stay below 2^this). */
+  levelBits(level: number): number {
+    let bits = 0;
+    for (let i = 0; i <= level; i++) bits += this.primeBits[i]!;
+    return bits;
+  }
+
+  /**
+   * Throw unless SEAL accepts `scale` at `level`: positive, finite and ⌊log2(scale)⌋ below the level's total bits
+   * (SEAL's is_scale_within_bounds, checked by encode, multiply, rescale and modulus switching).
+   */
+  checkScale(level: number, scale: number, what: string): void {
+    const bound = this.levelBits(level);
+    if (!(scale > 0) || !Number.isFinite(scale) || Math.trunc(Math.log2(scale)) >= bound) {
+      const shown = scale > 0 && Number.isFinite(scale) ? `2^${Math.log2(scale).toFixed(2)}` : String(scale);
+      throw new CkksError(`${what}: scale ${shown} is out of bounds at level ${level} (SEAL needs log2(scale) < ${bound})`);
+    }
+  }
+
+  /** log2 of the modulus product at a data level (a value v at scale Δ wraps unless |v|·Δ < 2^(this − 1)). */
+  log2Modulus(level: number): number {
+    let bits = 0;
+    for (let i = 0; i <= level; i++) bits += Math.log2(this.primes[i]!);
+    return bits;
+  }
+
+  /** Chain level of a parms id given as the hex of its 32 serialized bytes (keyLevel for keys), or undefined. */
+  levelOfParmsId(hex: string): number | undefined {
+    return this.#levelOfId.get(hex);
+  }
+
+  /** The primes of the modulus at a chain level: level + 1 data primes, or all of them at keyLevel. */
+  primesAtLevel(level: number): readonly bigint[] {
+    return level >= this.keyLevel ? this.#primesBig : this.#primesBig.slice(0, level + 1);
+  }
+
+  /** @internal SEAL's parms id of a data level (owned by this context). */
+  parmsIdAt(level: number): SealParmsId {
+    this.assertLive('parmsIdAt');
+    const id = this.#parmsIds[level];
+    if (!id) throw new CkksError(`level ${level} is outside 0…${this.maxLevel}`);
+    return id;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** @internal Throw if this context was disposed. */
+  assertLive(what: string): void {
+    if (this.#disposed) throw new CkksError(`${what}: the CKKS context was disposed`);
+  }
+
+  /** Delete every SEAL object this context created. Objects made with it (keys, ciphertexts) must be freed first. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const id of this.#parmsIds) id.delete();
+    (this.pool as { delete?: () => void }).delete?.();
+    this.encoder.delete();
+    this.evaluator.delete();
+    this.sealContext.delete();
+    this.#parms.delete();
+  }
+}
+
+/** Hex of a parms id's 4 little-endian u64 words, i.e. of its 32 serialized bytes. */
+export function parmsIdHex(values: BigUint64Array): string {
+  const view = new DataView(new ArrayBuffer(32));
+  for (let i = 0; i < 4; i++) view.setBigUint64(8 * i, values[i] ?? 0n, true);
+  return Array.from(new Uint8Array(view.buffer), (b) => b.toString(16).padStart(2, '0')).join('');
+}

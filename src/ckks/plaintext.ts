@@ -1,0 +1,96 @@
+/**
+ * Encoded plaintexts: a vector of up to N/2 reals encoded at a level and scale (CKKS canonical embedding, SEAL's
+ * CKKSEncoder), owned by a wrapper that frees the SEAL object.
+ */
+import { CkksError } from '../errors.js';
+import type { CkksContext } from './context.js';
+import { callSeal, type SealLibrary } from './wasm.js';
+
+type SealPlainText = ReturnType<SealLibrary['PlainText']>;
+
+export class Plaintext {
+  readonly context: CkksContext;
+  readonly level: number;
+  readonly scale: number;
+  /** True when every coefficient rounded to 0: multiplying by it would give a transparent ciphertext. */
+  readonly isZero: boolean;
+  #pt: SealPlainText | null;
+
+  /** @internal Takes ownership of `pt`. */
+  constructor(context: CkksContext, pt: SealPlainText, level: number, scale: number, isZero: boolean) {
+    this.context = context;
+    this.#pt = pt;
+    this.level = level;
+    this.scale = scale;
+    this.isZero = isZero;
+  }
+
+  get freed(): boolean {
+    return this.#pt === null;
+  }
+
+  /** @internal The SEAL object; throws if freed. */
+  sealObject(what: string): SealPlainText {
+    if (!this.#pt) throw new CkksError(`${what}: plaintext was freed`);
+    return this.#pt;
+  }
+
+  /** Delete the SEAL object (idempotent). */
+  free(): void {
+    this.#pt?.delete();
+    this.#pt = null;
+  }
+}
+
+/** Throw unless `values` is a Float64Array of at most slotCount finite numbers; returns max |value|. */
+export function checkSlotValues(context: CkksContext, values: Float64Array, what: string): number {
+  if (!(values instanceof Float64Array)) throw new CkksError(`${what}: values must be a Float64Array`);
+  if (values.length > context.slotCount) {
+    throw new CkksError(`${what}: ${values.length} values do not fit in ${context.slotCount} slots`);
+  }
+  let max = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) throw new CkksError(`${what}: value ${i} is ${v}, not a finite number`);
+    max = Math.max(max, Math.abs(v));
+  }
+  return max;
+}
+
+/**
+ * Throw unless values of magnitude ≤ `maxAbs` at `scale` fit the modulus at `level` without wrapping
+ * (|coefficient| ≤ max|value|·scale for the canonical embedding; it must stay below q/2).
+ */
+export function checkMagnitude(context: CkksContext, maxAbs: number, level: number, scale: number, what: string): void {
+  if (maxAbs === 0) return;
+  const need = Math.log2(maxAbs) + Math.log2(scale);
+  const room = context.log2Modulus(level) - 1;
+  if (need >= room) {
+    throw new CkksError(
+      `${what}: values up to ${maxAbs.toPrecision(4)} at scale 2^${Math.log2(scale).toFixed(2)} need ${need.toFixed(1)} bits, level ${level} holds ${room.toFixed(1)}`,
+    );
+  }
+}
+
+/** Encode `values` (zero-padded to N/2 slots) at `level` with `scale`. */
+export function encodePlaintext(context: CkksContext, values: Float64Array, level: number, scale: number): Plaintext {
+  const what = 'encode';
+  context.assertLive(what);
+  if (!Number.isInteger(level) || level < 0 || level > context.maxLevel) {
+    throw new CkksError(`${what}: level ${level} is outside 0…${context.maxLevel}`);
+  }
+  const maxAbs = checkSlotValues(context, values, what);
+  context.checkScale(level, scale, what);
+  checkMagnitude(context, maxAbs, level, scale, what);
+  const seal = context.seal;
+  const pt = callSeal(what, () => seal.PlainText({ pool: context.pool }));
+  try {
+    callSeal(what, () => context.encoder.encode(values, scale, pt, context.pool));
+    if (level < context.maxLevel) callSeal(what, () => context.evaluator.plainModSwitchTo(pt, context.parmsIdAt(level), pt));
+    const isZero = callSeal(what, () => pt.isZero);
+    return new Plaintext(context, pt, level, scale, isZero);
+  } catch (err) {
+    pt.delete();
+    throw err;
+  }
+}
