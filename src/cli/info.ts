@@ -76,11 +76,11 @@ Examples:
         ];
         if (ranges.length) {
           out.push('', `activation input ranges on ${flags.idx || flags.csv ? 'the given data' : `mnist:${flags.split}`}:`);
-          out.push(`  layer  activation            min         max     max|x|   ${PERCENTILES.map((p) => `p${p}|x|`.padStart(9)).join(' ')}`);
+          out.push(`  layer        min        max     max|x| ${PERCENTILES.map((p) => `p${p}|x|`.padStart(9)).join(' ')}  activation`);
           for (const r of ranges) {
             out.push(
-              `  ${String(r.layer).padStart(5)}  ${r.activation.padEnd(18)} ${r.min.toFixed(3).padStart(10)} ${r.max.toFixed(3).padStart(11)} ${r.maxAbs.toFixed(3).padStart(10)}   ` +
-                r.percentiles.map((p) => p.abs.toFixed(3).padStart(9)).join(' '),
+              `  ${String(r.layer).padStart(5)} ${r.min.toFixed(3).padStart(10)} ${r.max.toFixed(3).padStart(10)} ${r.maxAbs.toFixed(3).padStart(10)} ` +
+                `${r.percentiles.map((p) => p.abs.toFixed(3).padStart(9)).join(' ')}  ${r.activation}`,
             );
           }
         }

@@ -7,6 +7,7 @@
 import { Command, Option } from 'commander';
 import type { Activation } from '../approx/activations.js';
 import type { PolynomialApproximation } from '../approx/polynomial.js';
+import { fitForPrecision } from '../approx/search.js';
 import { InputError } from '../errors.js';
 import { evaluateModel } from '../nn/evaluate.js';
 import { finetunePolynomial, type FinetuneResult } from '../nn/finetune.js';
@@ -27,13 +28,6 @@ export interface FinetuneCliOptions {
   onProgress?: (p: TrainProgress) => void;
 }
 
-/** The fitter's precision search; wired here once src/approx/search.ts (fitForPrecision) lands. */
-function fitForPrecisionPending(_activation: Activation, _bound: number, _k: number): PolynomialApproximation {
-  throw new InputError(
-    '--finetune-poly: the precision search (src/approx/search.ts, fitForPrecision) is not available in this build yet',
-  );
-}
-
 export async function finetuneWithPrecision(
   model: Model,
   o: FinetuneCliOptions,
@@ -41,7 +35,13 @@ export async function finetuneWithPrecision(
   const train = loadMnistSplit('train');
   const validation = loadMnistSplit('validation');
   const test = loadMnistSplit('test');
-  const result = finetunePolynomial(model, (act, bound) => fitForPrecisionPending(act, bound, o.precision), {
+  const fits: { layer: number; method: string; degree: number; maxError: number; bound: number }[] = [];
+  const provider = (act: Activation, bound: number, layer: number): PolynomialApproximation => {
+    const fit = fitForPrecision(act, { interval: [-bound, bound], k: o.precision });
+    fits.push({ layer, method: fit.method, degree: fit.degree, maxError: fit.maxError, bound });
+    return fit.approximation;
+  };
+  const result = finetunePolynomial(model, provider, {
     train,
     validation,
     ...(o.margin !== undefined ? { margin: o.margin } : {}),
@@ -60,6 +60,7 @@ export async function finetuneWithPrecision(
     model: out.name,
     precision: o.precision,
     bounds: result.bounds,
+    fits,
     before: result.before,
     testAccuracy: t.accuracy,
     validationAccuracy: v.accuracy,
@@ -67,7 +68,8 @@ export async function finetuneWithPrecision(
     seconds: result.seconds,
   };
   const text =
-    `${out.name}: B = ${result.bounds.map((b) => b.toFixed(3)).join(', ')}; validation accuracy ` +
+    fits.map((f) => `layers[${f.layer}]: ${f.method} degree ${f.degree} on [-${f.bound.toFixed(3)}, ${f.bound.toFixed(3)}], max error ${f.maxError.toExponential(2)}`).join('\n') +
+    `\n${out.name}: validation accuracy ` +
     `${pct(result.before?.original)} (original) → ${pct(result.before?.polynomial)} (polynomial) → ${pct(v.accuracy)} ` +
     `(fine-tuned); test ${pct(t.accuracy)}`;
   return { model: out, result, summary, text };
@@ -133,7 +135,8 @@ export function trainProgress(label: string, quiet: boolean): { onProgress: (p: 
         bar.update(done, p.epochs * p.batches, stats);
       } else if (!quiet) {
         const v = p.validationAccuracy === undefined ? '' : ` val ${(100 * p.validationAccuracy).toFixed(2)}%`;
-        process.stderr.write(`\r${stats}${v} lr ${p.learningRate.toExponential(2)}\x1b[K\n`);
+        const line = `${stats}${v} lr ${p.learningRate.toExponential(2)}`;
+        process.stderr.write(process.stderr.isTTY ? `\r${line}\x1b[K\n` : `${line}\n`);
       }
     },
     done: () => bar.done(),

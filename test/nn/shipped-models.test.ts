@@ -1,0 +1,66 @@
+/**
+ * The shipped reference models: architecture constraints of the encrypted packing (N=8192), and the accuracy
+ * recorded in each file reproduced by reference inference and by `pann eval` on the split.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { evaluateModel } from '../../src/nn/evaluate.js';
+import { loadMnistSplit } from '../../src/nn/mnist.js';
+import { loadModel } from '../../src/nn/model-file.js';
+import type { Model } from '../../src/nn/model.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const path = (name: string) => `${root}models/${name}.json`;
+const CNNS = ['mnist-cnn-relu', 'mnist-cnn-ulu', 'mnist-cnn-aulu'];
+const ALL = ['mnist-mlp-relu', ...CNNS];
+
+function recorded(m: Model): { test: number; validation: number } {
+  return m.metadata.accuracy as { test: number; validation: number };
+}
+
+describe('shipped models', () => {
+  it.each(ALL)('%s: recorded test and validation accuracy are reproduced', (name) => {
+    const m = loadModel(path(name));
+    expect(m.name).toBe(name);
+    expect(evaluateModel(m, loadMnistSplit('test')).accuracy).toBe(recorded(m).test);
+    expect(evaluateModel(m, loadMnistSplit('validation')).accuracy).toBe(recorded(m).validation);
+    expect((m.metadata.recipe as { name: string }).name).toBe(name);
+    expect(m.layers.filter((l) => l.type === 'activation').length).toBeLessThanOrEqual(2);
+  });
+
+  it('mnist-cnn-relu reaches at least 98% on the test split', () => {
+    expect(recorded(loadModel(path('mnist-cnn-relu'))).test).toBeGreaterThanOrEqual(0.98);
+  });
+
+  it.each(CNNS)('%s fits the N=8192 packing: one 5×5 stride-2 conv with ≤ 5 channels, dense ≤ 64, then 10', (name) => {
+    const m = loadModel(path(name));
+    expect(m.inputShape).toEqual([1, 28, 28]);
+    expect(m.layers.map((l) => l.type)).toEqual(['conv2d', 'activation', 'flatten', 'dense', 'activation', 'dense']);
+    const conv = m.layers[0] as Extract<Model['layers'][number], { type: 'conv2d' }>;
+    expect(conv.outChannels).toBeLessThanOrEqual(5);
+    expect(conv.kernel).toEqual([5, 5]);
+    expect(conv.stride).toEqual([2, 2]);
+    expect((m.layers[3] as { outFeatures: number }).outFeatures).toBeLessThanOrEqual(64);
+    expect((m.layers[5] as { outFeatures: number }).outFeatures).toBe(10);
+  });
+
+  it('the AULU model learned its activation parameters', () => {
+    const m = loadModel(path('mnist-cnn-aulu'));
+    for (const i of [1, 4]) {
+      const a = (m.layers[i] as { activation: { name: string; params: Record<string, number> } }).activation;
+      expect(a.name).toBe('aulu');
+      expect(a.params.b1 !== 1 || a.params.b2 !== 1).toBe(true);
+    }
+  });
+
+  it('`pann eval --json` reproduces the recorded accuracy', () => {
+    const out = execFileSync('node', [`${root}bin/pann.js`, 'eval', path('mnist-cnn-relu'), '--json'], { encoding: 'utf8' });
+    const e = JSON.parse(out) as { accuracy: number; count: number; confusion: number[][]; perClass: { accuracy: number }[] };
+    const m = loadModel(path('mnist-cnn-relu'));
+    expect(e.count).toBe(1000);
+    expect(e.accuracy).toBe(recorded(m).test);
+    expect(e.confusion.flat().reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(e.perClass.length).toBe(10);
+  });
+});
