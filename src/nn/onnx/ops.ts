@@ -63,15 +63,25 @@ function constantInput(ctx: NodeContext, slot: number, what: string): OnnxTensor
 
 /** Float weights of a constant, all finite; notes a float64 source for the storage dtype. */
 function weights(ctx: NodeContext, state: ChainState, t: OnnxTensor, what: string, rank?: number): Float64Array {
-  const src = t.name ? `initializer ${JSON.stringify(t.name)}` : 'constant';
-  if (t.kind === 'int') fail(ctx, `${what} (${src}) holds integers; expected float weights`);
+  const src = t.name ? `initializer ${JSON.stringify(t.name)}` : 'a constant';
+  if (t.kind === 'int') fail(ctx, `${what}: ${src} holds integers; expected float weights`);
   if (rank !== undefined && t.dims.length !== rank) {
-    fail(ctx, `${what} (${src}) has shape [${t.dims.join(', ')}]; expected ${rank} dimensions`);
+    fail(ctx, `${what}: ${src} has shape [${t.dims.join(', ')}]; expected ${rank} dimensions`);
   }
   const i = t.values.findIndex((v) => !Number.isFinite(v));
-  if (i >= 0) fail(ctx, `${what} (${src}) value ${i} is ${t.values[i]}, not a finite number`);
+  if (i >= 0) fail(ctx, `${what}: ${src} at ${formatIndex(i, t.dims)} is ${t.values[i]}, not a finite number`);
   if (t.kind === 'float64') state.weightDtype = 'float64';
   return t.values;
+}
+
+/** `[1, 2]`: the multi-dimensional index of flat element i (row-major). */
+function formatIndex(i: number, dims: readonly number[]): string {
+  const idx: number[] = [];
+  for (let a = dims.length - 1; a >= 0; a--) {
+    idx.unshift(i % dims[a]!);
+    i = Math.floor(i / dims[a]!);
+  }
+  return `[${idx.join(', ')}]`;
 }
 
 /** A scalar hyper-parameter from a constant input (Dropout ratio), float32 values shown as the user wrote them. */
@@ -192,7 +202,7 @@ function denseLayer(
   c: { tensor: OnnxTensor; scale: number } | undefined,
 ): NodeResult {
   const features = flatFeatures(ctx, state);
-  const w = weights(ctx, state, b, 'B (weights)', 2);
+  const w = weights(ctx, state, b, 'weights B', 2);
   const [rows, cols] = b.dims as [number, number];
   const [inF, outF] = transB ? [cols, rows] : [rows, cols];
   if (inF !== features) {
@@ -202,7 +212,7 @@ function denseLayer(
   for (let o = 0; o < outF; o++) {
     for (let i = 0; i < inF; i++) weight[o * inF + i] = alpha * (transB ? w[o * cols + i]! : w[i * cols + o]!);
   }
-  const bias = c ? perChannel(ctx, state, c.tensor, outF, 'C (bias)').map((v) => c.scale * v) : new Float64Array(outF);
+  const bias = c ? perChannel(ctx, state, c.tensor, outF, 'bias C').map((v) => c.scale * v) : new Float64Array(outF);
   const result = added(ctx, state, { type: 'dense', inFeatures: inF, outFeatures: outF, weight, bias });
   state.biasTarget = result.layer;
   return result;
@@ -241,8 +251,8 @@ const conv: OpHandler = (ctx, state) => {
     kernel,
     stride,
     padding: [own[0] + pending.pad[0], own[1] + pending.pad[1]],
-    weight: weights(ctx, state, wt, 'W (weights)').slice(),
-    bias: b ? weights(ctx, state, b, 'B (bias)', 1).slice() : new Float64Array(outC),
+    weight: weights(ctx, state, wt, 'weights W').slice(),
+    bias: b ? weights(ctx, state, b, 'bias B', 1).slice() : new Float64Array(outC),
   });
   state.biasTarget = result.layer;
   return { ...result, note: pending.note };
@@ -297,8 +307,7 @@ const flatten: OpHandler = (ctx, state) => {
 };
 
 const reshape: OpHandler = (ctx, state) => {
-  const target: SymInt[] =
-    ctx.opset >= 5 ? ctx.graph.ints(ctx.node.input?.[1] || fail(ctx, `the shape input is missing`), ctx.label) : (attrInts(ctx.label, ctx.node, 'shape') ?? []);
+  const target = ctx.graph.ints(ctx.node.input?.[1] || fail(ctx, `the shape input is missing`), ctx.label);
   const allowZero = attrInt(ctx.label, ctx.node, 'allowzero', 0) !== 0;
   const shown = `[${target.join(', ')}]`;
   const size = shapeSize(state.onnxShape);
@@ -397,7 +406,7 @@ const pad: OpHandler = (ctx, state) => {
     value = scalar(ctx, 2, 'constant_value') ?? 0;
     if (ctx.node.input?.[3]) fail(ctx, `the axes input is not supported; give pads for every axis`);
   } else {
-    pads = attrInts(ctx.label, ctx.node, ctx.opset >= 2 ? 'pads' : 'paddings') ?? [];
+    pads = attrInts(ctx.label, ctx.node, 'pads') ?? [];
     value = attrFloat(ctx.label, ctx.node, 'value', 0);
   }
   if (value !== 0) fail(ctx, `pads with ${value}; pann pads with zeros only`);
@@ -447,8 +456,8 @@ export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
 export const UNSUPPORTED_HINTS: Readonly<Record<string, string>> = {
   MaxPool: 'max pooling has no low-degree polynomial form; use AvgPool2d',
   GlobalMaxPool: 'max pooling has no low-degree polynomial form; use a global average pool',
-  Softmax: 'export the logits (drop the final softmax), or import with stripSoftmax (--strip-softmax) when it is the last node',
-  LogSoftmax: 'export the logits (drop the final log-softmax), or import with stripSoftmax (--strip-softmax) when it is the last node',
+  Softmax: 'export the logits without a final softmax, or import with stripSoftmax (--strip-softmax) if it is the last node',
+  LogSoftmax: 'export the logits without a final log-softmax, or import with stripSoftmax (--strip-softmax) if it is the last node',
   LSTM: "recurrent networks are outside pann's sequential layer model",
   GRU: "recurrent networks are outside pann's sequential layer model",
   RNN: "recurrent networks are outside pann's sequential layer model",

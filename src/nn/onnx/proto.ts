@@ -27,15 +27,19 @@ export function int64(v: Int64 | null | undefined): number {
  */
 export function decodeModel(bytes: Uint8Array): ModelProto {
   if (bytes.length === 0) throw new OnnxError(`empty file: not an ONNX model`);
+  const first = bytes.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+  if (first === 0x7b || first === 0x5b) {
+    throw new OnnxError(`not an ONNX model: the file looks like JSON (a pann model file is loaded as one, not imported)`);
+  }
   let model: ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (err) {
-    throw new OnnxError(`not an ONNX model (protobuf decoding failed: ${errorMessage(err)}); is the file truncated?`, {
+    throw new OnnxError(`not a readable ONNX model: protobuf decoding failed (${errorMessage(err)}); the file is truncated or not ONNX`, {
       cause: err,
     });
   }
-  if (!model.graph) throw new OnnxError(`not an ONNX model: no graph in the file (is it an ONNX model file?)`);
+  if (!model.graph) throw new OnnxError(`not an ONNX model: the file holds no graph (truncated, or not an ONNX model)`);
   if (int64(model.irVersion) < 1) throw new OnnxError(`not an ONNX model: ir_version is missing`);
   return model;
 }
