@@ -4,7 +4,7 @@
  * creates; `dispose()` deletes them.
  */
 import { CkksError } from '../errors.js';
-import { buildSealContext, sealPrimesWith, validateParameterShape, type CkksParameters } from './parameters.js';
+import { buildSealContext, sealPrimes, validateParameterShape, type CkksParameters, type ModulusPrimes } from './parameters.js';
 import { callSeal, loadSeal, type SealLibrary } from './wasm.js';
 import type { WireLayout } from './wire-format.js';
 
@@ -50,15 +50,13 @@ export class CkksContext implements WireLayout {
   readonly #primesBig: readonly bigint[];
   #disposed = false;
 
-  private constructor(seal: SealLibrary, params: CkksParameters) {
-    validateParameterShape(params);
+  private constructor(seal: SealLibrary, params: CkksParameters, primes: ModulusPrimes) {
     this.seal = seal;
     this.params = Object.freeze({ polyModulusDegree: params.polyModulusDegree, coeffModulusBits: Object.freeze([...params.coeffModulusBits]) });
     this.polyModulusDegree = params.polyModulusDegree;
     this.slotCount = params.polyModulusDegree / 2;
     this.maxLevel = params.coeffModulusBits.length - 2;
     this.keyLevel = this.maxLevel + 1;
-    const primes = sealPrimesWith(seal, params.polyModulusDegree, params.coeffModulusBits);
     this.primes = Object.freeze(primes.values);
     this.primeDecimals = Object.freeze(primes.decimal);
     this.primeBits = Object.freeze(primes.bits);
@@ -97,7 +95,8 @@ export class CkksContext implements WireLayout {
   /** Build a context (loads node-seal on first use). Throws a CkksError naming what is wrong with `params`. */
   static async create(params: CkksParameters): Promise<CkksContext> {
     validateParameterShape(params);
-    return new CkksContext(await loadSeal(), params);
+    const primes = await sealPrimes(params.polyModulusDegree, params.coeffModulusBits);
+    return new CkksContext(await loadSeal(), params, primes);
   }
 
   /** parms ids of levels 0 … maxLevel, walking SEAL's chain from the first data level down. */

@@ -228,7 +228,7 @@ function readParmsLevel(r: Reader, layout: WireLayout, field: string): number {
   const hex = r.hex(32, `${field} parms id`);
   const level = layout.levelOfParmsId(hex);
   if (level === undefined) {
-    throw new CkksError(`${r.what}: ${field} belongs to other encryption parameters (parms id ${hex.slice(0, 16)}… is not in this modulus chain)`);
+    throw new CkksError(`${r.what}: made under other encryption parameters (${field} parms id ${hex.slice(0, 16)}… is not in this modulus chain)`);
   }
   return level;
 }
