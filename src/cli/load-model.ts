@@ -3,12 +3,10 @@
  */
 import { loadModel } from '../nn/model-file.js';
 import type { Model } from '../nn/model.js';
-import { InputError } from '../errors.js';
+import { loadOnnx } from '../nn/onnx/import.js';
 
-/** A pann-model JSON file, or an ONNX file imported on the way. */
+/** A pann-model JSON file, or an ONNX file (name ending in .onnx) imported on the way. */
 export function loadModelOrOnnx(path: string): Model {
-  if (path.toLowerCase().endsWith('.onnx')) {
-    throw new InputError(`${path}: ONNX import is not available yet; convert with \`pann import\` first`);
-  }
+  if (path.toLowerCase().endsWith('.onnx')) return loadOnnx(path).model;
   return loadModel(path);
 }
