@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerCompile } from './compile.js';
 import { registerEval } from './eval.js';
 import { registerFit } from './fit.js';
+import { registerImport } from './import.js';
 import { registerInfo } from './info.js';
 import { registerPredict } from './predict.js';
 import { registerTrain } from './train.js';
@@ -28,5 +29,6 @@ registerInfo(program);
 registerPredict(program);
 registerCompile(program);
 registerFit(program);
+registerImport(program);
 
 await program.parseAsync(process.argv);
