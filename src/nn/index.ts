@@ -1,6 +1,6 @@
 /**
  * Public API of pann's network layer: the model and its file format, reference inference, training,
- * polynomial-aware fine-tuning, calibration, datasets (MNIST split, IDX, CSV) and the shipped-model recipes.
+ * polynomial-aware fine-tuning, calibration, datasets (MNIST split, IDX, CSV), the shipped-model recipes and ONNX import.
  */
 export {
   LAYER_TYPES,
@@ -90,3 +90,5 @@ export { loadCsvDataset, parseCsvDataset } from './csv.js';
 export type { CsvDatasetOptions } from './csv.js';
 export { MNIST_CNN_ARCHITECTURE, MNIST_MLP_ARCHITECTURE, RECIPES, RECIPE_FORMAT, recipeFromJSON, resolveRecipe, runRecipe } from './recipes.js';
 export type { Recipe, RecipeRun, RunRecipeOptions } from './recipes.js';
+export { ONNX_MAX_OPSET, ONNX_MIN_OPSET, importOnnx, loadOnnx } from './onnx/import.js';
+export type { ImportOnnxOptions, OnnxImport, OnnxNodeImport } from './onnx/import.js';
