@@ -53,9 +53,9 @@ export function formatEvaluation(name: string, e: Evaluation): string {
   const lines = [
     `${name} on ${e.dataset}: accuracy ${pct(e.accuracy)} (${e.correct}/${e.count}), mean cross-entropy ${e.loss.toFixed(4)}`,
     '',
-    'per class:   ' + e.perClass.map((c) => String(c.label).padStart(7)).join(''),
-    'accuracy:    ' + e.perClass.map((c) => pct(c.accuracy).padStart(7)).join(''),
-    'count:       ' + e.perClass.map((c) => String(c.count).padStart(7)).join(''),
+    'class:    ' + e.perClass.map((c) => String(c.label).padStart(8)).join(''),
+    'accuracy: ' + e.perClass.map((c) => pct(c.accuracy).padStart(8)).join(''),
+    'count:    ' + e.perClass.map((c) => String(c.count).padStart(8)).join(''),
     '',
     'confusion matrix (rows: true class, columns: predicted):',
     '      ' + e.confusion.map((_, j) => String(j).padStart(5)).join(''),

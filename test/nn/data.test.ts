@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.js';
 import { parseCsvDataset, loadCsvDataset } from '../../src/nn/csv.js';
-import { makeDataset, subsetDataset } from '../../src/nn/dataset.js';
+import { headDataset, makeDataset, subsetDataset } from '../../src/nn/dataset.js';
 import { loadIdxDataset, parseIdx } from '../../src/nn/idx.js';
 import {
   MNIST_SPLIT_SEED,
@@ -153,5 +153,9 @@ describe('datasets', () => {
     const s = subsetDataset(ds, [2, 0]);
     expect(Array.from(s.inputs)).toEqual([5, 6, 1, 2]);
     expect(Array.from(s.labels)).toEqual([2, 0]);
+    const h = headDataset(ds, 2);
+    expect(h.count).toBe(2);
+    expect(Array.from(h.inputs)).toEqual([1, 2, 3, 4]);
+    expect(headDataset(ds, 10)).toBe(ds);
   });
 });
