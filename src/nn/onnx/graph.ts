@@ -259,11 +259,6 @@ export class OnnxGraph {
         throw new OnnxError(`${where}: pann cannot evaluate ${op} as a constant`);
     }
   }
-
-  /** The graph's own float weights: is any of them float64 (then only float64 storage keeps them exactly)? */
-  hasFloat64Weights(): boolean {
-    return [...this.#tensors.values()].some((t) => t.kind === 'float64');
-  }
 }
 
 function numbers(where: string, values: SymInt[], what = 'the batch dimension where a number is needed'): number[] {

@@ -250,7 +250,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
   } catch (err) {
     throw new OnnxError(`the imported model is not valid: ${errorMessage(err)}`, { cause: err });
   }
-  return { model, nodes, weightDtype: g.hasFloat64Weights() ? 'float64' : state.weightDtype, opset, irVersion, producer };
+  return { model, nodes, weightDtype: state.weightDtype, opset, irVersion, producer };
 }
 
 /** Read and import a .onnx file; errors start with the path. The model is named after the file by default. */

@@ -132,7 +132,10 @@ function flatFeatures(ctx: NodeContext, state: ChainState): number {
 }
 
 function spatialInput(ctx: NodeContext, state: ChainState): [number, number, number] {
-  if (state.onnxShape.length !== 3 || state.shape.length !== 3) {
+  if (state.onnxShape.length === 3 && state.shape.length !== 3) {
+    fail(ctx, `reads the ${formatShape(state.onnxShape)} output of a global pool, which pann keeps flat; only flat layers may follow it`);
+  }
+  if (state.onnxShape.length !== 3) {
     fail(ctx, `needs a [batch, channels, height, width] input, got per-sample shape ${formatShape(state.onnxShape)}`);
   }
   return state.shape as [number, number, number];
