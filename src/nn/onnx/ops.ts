@@ -138,7 +138,8 @@ function spatialInput(ctx: NodeContext, state: ChainState): [number, number, num
   if (state.onnxShape.length !== 3) {
     fail(ctx, `needs a [batch, channels, height, width] input, got per-sample shape ${formatShape(state.onnxShape)}`);
   }
-  return state.shape as [number, number, number];
+  // The ONNX input of this node: pann's shape grown by any pending Pad.
+  return state.onnxShape as [number, number, number];
 }
 
 function pair(ctx: NodeContext, name: string, v: number[] | undefined, fallback: [number, number]): [number, number] {
@@ -279,7 +280,7 @@ const averagePool: OpHandler = (ctx, state) => {
   const padding: [number, number] = [own[0] + pending.pad[0], own[1] + pending.pad[1]];
   if (attrInt(ctx.label, ctx.node, 'ceil_mode', 0) !== 0) {
     [h, w].forEach((n, a) => {
-      if ((n + 2 * padding[a]! - kernel[a]!) % stride[a]! !== 0) {
+      if ((n + 2 * own[a]! - kernel[a]!) % stride[a]! !== 0) {
         fail(ctx, `ceil_mode=1 changes the output size here (pann rounds down); export with ceil_mode=False`);
       }
     });
