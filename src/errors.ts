@@ -124,3 +124,11 @@ export class CkksError extends PannError {
     this.name = 'CkksError';
   }
 }
+
+/** A study grid, tuning request or study run that cannot work (bad grid, impossible budget, failed cells). */
+export class StudyError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('study', message, options);
+    this.name = 'StudyError';
+  }
+}
