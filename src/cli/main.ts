@@ -1,9 +1,11 @@
 /**
  * The `pann` command line. Each command lives in its own module and registers itself here.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { EXIT_BAD_INPUT } from './common.js';
 import { registerCompile } from './compile.js';
 import { registerEval } from './eval.js';
+import { registerRun } from './run.js';
 import { registerFit } from './fit.js';
 import { registerImport } from './import.js';
 import { registerInfo } from './info.js';
@@ -28,7 +30,17 @@ registerEval(program);
 registerInfo(program);
 registerPredict(program);
 registerCompile(program);
+registerRun(program);
 registerFit(program);
 registerImport(program);
 
-await program.parseAsync(process.argv);
+// usage errors (unknown option, bad option value, missing argument) exit with 2 like every other bad input;
+// --help and --version exit with 0
+program.exitOverride();
+for (const cmd of program.commands) cmd.exitOverride();
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+  else throw err;
+}

@@ -48,7 +48,7 @@ export interface CompileOptions {
   calibration: { inputs: Float64Array; count: number; label: string };
   /** How B is chosen from the calibration ranges. @default { rule: 'max', margin: 1.1 } */
   range?: RangeRule;
-  /** Bits of the CKKS scale. @default defaultScaleBits(precision) */
+  /** Bits of the CKKS scale (fixed). @default the largest the chosen ring holds, at least minimumScaleBits(k) */
   scaleBits?: number;
   /** Ring dimensions to consider, ascending. @default [4096, 8192, 16384, 32768] */
   ringDimensions?: readonly number[];
@@ -62,14 +62,10 @@ export interface CompileOptions {
 }
 
 /**
- * Scale bits for a precision. CKKS noise after a rescale is about N/(4.2·Δ) per slot (≈ 2^−11 at N=8192,
- * Δ = 2^22): ~14 bits above the approximation's precision keep it well below the approximation error.
+ * The fewest scale bits for a precision: CKKS noise after a rescale is about N/(4.2·Δ) per slot (≈ 2^−11 at
+ * N=8192, Δ = 2^21); ten bits above the approximation's precision keep it several times below the approximation
+ * error. The compiler then takes the largest scale the chosen ring dimension holds (up to 40 bits).
  */
-export function defaultScaleBits(precisionBits: number): number {
-  return Math.min(50, Math.max(22, Math.ceil(precisionBits) + 14));
-}
-
-/** The fewest scale bits compile accepts before moving to a larger ring: noise still ~4x below 2^−k. */
 export function minimumScaleBits(precisionBits: number): number {
   return Math.min(50, Math.max(20, Math.ceil(precisionBits) + 10));
 }
@@ -121,8 +117,7 @@ function convReplicatedLayout(
 
 function packingCost(p: LinearPacking, n: number, level: number, cost: OpCostFn): number {
   return (
-    (p.rotations - p.foldSteps.length) * cost('rotate', n, level) +
-    p.foldSteps.length * cost('rotate', n, level - 1) +
+    p.rotations * cost('rotate', n, level) +
     p.plainMultiplications * (cost('mulPlain', n, level) + cost('add', n, level))
   );
 }
@@ -209,17 +204,18 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   );
   const depth = depthPerStage.reduce((a, b) => a + b, 0);
   const kMax = Math.max(...perLayerK, 1);
-  const requestedScaleBits = options.scaleBits ?? defaultScaleBits(kMax);
+  const minScale = options.scaleBits ?? minimumScaleBits(kMax);
+  const maxScale = options.scaleBits ?? Math.max(40, minScale);
   // the first prime holds the output: |logit|·Δ plus noise must stay below q_0/2
-  const headroomBits = Math.min(60 - requestedScaleBits, Math.max(6, Math.ceil(Math.log2(1.25 * cal.outputAbsMax + 1)) + 4));
+  const headroomBits = Math.max(6, Math.ceil(Math.log2(1.25 * cal.outputAbsMax + 1)) + 4);
   const widest = Math.max(inDim, ...blocks.map((b) => (b.kind === 'affine' ? nextPow2(b.map.outDim) : b.size)));
 
   const notes: string[] = [];
   onProgress?.('parameters');
   const params = selectParameters({
     depth,
-    scaleBits: requestedScaleBits,
-    minScaleBits: options.scaleBits ?? minimumScaleBits(kMax),
+    minScaleBits: minScale,
+    maxScaleBits: maxScale,
     headroomBits,
     minSlots: widest,
     ...(ringDimensions ? { candidates: ringDimensions } : {}),
@@ -227,11 +223,9 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const N = params.polyModulusDegree;
   const slots = N / 2;
   const scaleBits = params.scaleBits;
-  if (scaleBits > requestedScaleBits) {
-    notes.push(`scale raised from ${requestedScaleBits} to ${scaleBits} bits: SEAL has too few ${requestedScaleBits}-bit primes at N=${N}`);
-  } else if (scaleBits < requestedScaleBits) {
-    notes.push(`scale lowered from ${requestedScaleBits} to ${scaleBits} bits to fit N=${N} (CKKS noise about 2^-${scaleBits - 11} per rescale)`);
-  }
+  notes.push(
+    `scale 2^${scaleBits}: the largest N=${N} holds at depth ${depth} (at least ${minScale} bits for precision ${kMax}); CKKS noise about 2^-${scaleBits - Math.log2(N) + 2} per rescale`,
+  );
   const builder = new CircuitBuilder({
     dataPrimes: params.primeValues.slice(0, -1),
     dataPrimeBits: params.coeffModulusBits.slice(0, -1),

@@ -220,8 +220,10 @@ export function emitLinear(b: CircuitBuilder, x: number, map: AffineMap, pack: L
     // an all-zero matrix: y = bias; multiply x by a zero plaintext to keep a ciphertext
     total = b.mulPlain(x, b.constant(0, level, ptScale));
   }
+  // fold before the rescale: at scale Δ² the key-switching noise of a rotation is negligible, while at rest
+  // scale Δ it is comparable to the values when the special prime is small
+  for (const s of pack.foldSteps) total = b.add(total, b.rotate(total, s));
   let y = b.alignScale(b.rescale(total), target);
-  for (const s of pack.foldSteps) y = b.add(y, b.rotate(y, s));
   // bias at every slot of every output copy
   const biasIdx: number[] = [];
   const biasVal: number[] = [];

@@ -21,10 +21,14 @@ export const RING_DIMENSIONS = [4096, 8192, 16384, 32768] as const;
 export interface ParamRequest {
   /** Levels the circuit consumes (rescales on the longest path). */
   depth: number;
-  /** Preferred bits of every scale prime (the scale Δ ≈ 2^scaleBits). */
-  scaleBits: number;
-  /** Fewest scale bits acceptable: tried (downwards) before moving to a larger ring. @default scaleBits */
-  minScaleBits?: number;
+  /** Fewest bits of the scale primes that keep CKKS noise below the approximation error. */
+  minScaleBits: number;
+  /**
+   * Most scale bits wanted. Within a ring dimension larger primes cost nothing (SEAL works on 64-bit words),
+   * so the largest scale that fits is taken — more precision for free.
+   * @default 40
+   */
+  maxScaleBits?: number;
   /** Extra bits of the first prime above the scale, for the magnitude of the output and noise. */
   headroomBits: number;
   /** Slots the packed layout needs (N/2 must be ≥ this). */
@@ -52,19 +56,31 @@ interface Rejection {
   reason: string;
 }
 
+/**
+ * Bits of the special (key-switching) prime above the largest data prime. SEAL's hybrid key switching adds noise
+ * of about Σ_j (q_j/P)·σ·N per rotation/relinearisation; with P no larger than q_0 that is ~2^18 in coefficient
+ * units — about 2^-4 relative to a 22-bit scale (measured: 0.1 max slot error per rotation). Eight bits of
+ * margin bring it below the rescale rounding noise.
+ */
+export const SPECIAL_PRIME_MARGIN_BITS = 8;
+
 export function chainBits(depth: number, scaleBits: number, headroomBits: number): number[] {
   const first = Math.min(60, scaleBits + headroomBits);
-  const special = Math.min(60, Math.max(first, scaleBits));
+  const special = Math.min(60, Math.max(first, scaleBits) + SPECIAL_PRIME_MARGIN_BITS);
   return [first, ...new Array<number>(depth).fill(scaleBits), special];
 }
 
-/** Pick the smallest N that fits, or throw a CompileError that says what the network needs and what to change. */
+/**
+ * Pick the smallest N whose 128-bit bound holds the depth at `minScaleBits`, then the largest scale (up to
+ * `maxScaleBits`) that N holds with primes SEAL can find; or throw a CompileError that says what the network
+ * needs and what to change.
+ */
 export function selectParameters(req: ParamRequest): SelectedParams {
-  const { depth, scaleBits, headroomBits, minSlots, candidates = RING_DIMENSIONS } = req;
-  const minScaleBits = Math.min(scaleBits, req.minScaleBits ?? scaleBits);
+  const { depth, minScaleBits, headroomBits, minSlots, candidates = RING_DIMENSIONS } = req;
+  const maxScaleBits = Math.max(minScaleBits, req.maxScaleBits ?? 40);
   if (!Number.isInteger(depth) || depth < 0) throw new CompileError(`select parameters: depth ${depth} is not a non-negative integer`);
-  if (!Number.isInteger(scaleBits) || scaleBits < 14 || scaleBits > 60) {
-    throw new CompileError(`select parameters: scale bits ${scaleBits} must be an integer in 14..60`);
+  for (const [name, v] of [['minimum', minScaleBits], ['maximum', maxScaleBits]] as const) {
+    if (!Number.isInteger(v) || v < 14 || v > 60) throw new CompileError(`select parameters: ${name} scale bits ${v} must be an integer in 14..60`);
   }
   const rejections: Rejection[] = [];
   for (const n of candidates) {
@@ -74,30 +90,23 @@ export function selectParameters(req: ParamRequest): SelectedParams {
       rejections.push({ n, reason: `${n / 2} slots < ${minSlots} needed by the packed layout` });
       continue;
     }
-    // the preferred scale first, then smaller ones down to the minimum (a smaller ring is ~7x faster), then —
-    // because SEAL needs `depth` primes of the scale size ≡ 1 mod 2N and small sizes run out at larger N —
-    // larger ones, while the chain stays within the bound
-    const sizes: number[] = [];
-    for (let sb = scaleBits; sb >= minScaleBits; sb--) sizes.push(sb);
-    for (let sb = scaleBits + 1; sb <= Math.min(60, scaleBits + 6); sb++) sizes.push(sb);
-    let chosen: SelectedParams | null = null;
-    let lastReason = '';
-    for (const sb of sizes) {
+    let reason = '';
+    for (let sb = maxScaleBits; sb >= minScaleBits; sb--) {
       const bits = chainBits(depth, sb, headroomBits);
       const total = bits.reduce((a, b) => a + b, 0);
-      if (total > max) {
-        const fit = Math.floor((max - bits[0]! - bits[bits.length - 1]!) / sb);
-        if (!lastReason || sb === minScaleBits) {
-          lastReason = `needs ${total} modulus bits > ${max} (holds ${Math.max(0, fit)} levels of ${sb}-bit scale)`;
+      if (total > max || bits[0]! > 60 || bits[bits.length - 1]! > 60) {
+        if (sb === minScaleBits) {
+          const fit = Math.floor((max - bits[0]! - bits[bits.length - 1]!) / sb);
+          reason = `needs ${total} modulus bits > ${max} (holds ${Math.max(0, fit)} levels of ${sb}-bit scale)`;
         }
         continue;
       }
       const primes = sealPrimes(n, bits);
       if (!primes) {
-        lastReason = `SEAL cannot find ${depth} primes of ${sb} bits ≡ 1 mod ${2 * n}`;
+        reason = `SEAL cannot find ${depth} primes of ${sb} bits ≡ 1 mod ${2 * n}`;
         continue;
       }
-      chosen = {
+      return {
         polyModulusDegree: n,
         coeffModulusBits: bits,
         primes: primes.map(String),
@@ -106,13 +115,12 @@ export function selectParameters(req: ParamRequest): SelectedParams {
         totalBits: total,
         maxTotalBits: max,
       };
-      break;
     }
-    if (chosen) return chosen;
-    rejections.push({ n, reason: lastReason });
+    rejections.push({ n, reason });
   }
+  const range = minScaleBits === maxScaleBits ? `${minScaleBits}` : `${minScaleBits}–${maxScaleBits}`;
   throw new CompileError(
-    `no 128-bit CKKS parameters hold depth ${depth} at ${minScaleBits === scaleBits ? scaleBits : `${minScaleBits}–${scaleBits}`}-bit scale: ` +
+    `no 128-bit CKKS parameters hold depth ${depth} at ${range}-bit scale: ` +
       rejections.map((r) => `N=${r.n}: ${r.reason}`).join('; ') +
       `. Lower the precision (lower polynomial degree → less depth), use fewer activation layers, or fewer scale bits.`,
   );

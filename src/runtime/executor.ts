@@ -128,8 +128,9 @@ export class PreparedCircuit {
         regs[op.dst] = out;
         if (op.op !== 'setScale') owned[op.dst] = 1;
         for (const r of operands(op)) {
-          if (this.#lastUse[r] === i && owned[r] && r !== c.outputRegister) {
-            be.free(regs[r]!);
+          const h = regs[r];
+          if (h && this.#lastUse[r] === i && owned[r] && r !== c.outputRegister) {
+            be.free(h);
             regs[r] = null;
           }
         }

@@ -12,7 +12,7 @@ function lcg(seed: number): () => number {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
 }
 
-const params = selectParameters({ depth: 2, scaleBits: 30, headroomBits: 10, minSlots: 256, candidates: [8192] });
+const params = selectParameters({ depth: 2, minScaleBits: 30, maxScaleBits: 30, headroomBits: 10, minSlots: 256, candidates: [8192] });
 const slots = params.polyModulusDegree / 2;
 
 function run(build: (b: CircuitBuilder, x: number) => number, inputSlots: Float64Array): Float64Array {

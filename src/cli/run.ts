@@ -1,0 +1,196 @@
+/**
+ * `pann run <circuit> --backend seal|sim`: encrypt, evaluate, decrypt; compare with the float model and (for
+ * seal) with the sim backend; print predictions, max logit error and timing per stage.
+ */
+import { existsSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import type { Circuit } from '../compiler/circuit.js';
+import { loadCircuit } from '../compiler/circuit-file.js';
+import { countOutsideRange } from '../compiler/calibrate.js';
+import { foldModel } from '../compiler/fold.js';
+import { InputError } from '../errors.js';
+import { argmax, predict } from '../nn/inference.js';
+import { loadMnistSplit } from '../nn/mnist.js';
+import { loadModel } from '../nn/model-file.js';
+import type { Model } from '../nn/model.js';
+import { shapeSize } from '../nn/model.js';
+import { type InferenceRecord, runSim } from '../runtime/inference.js';
+import { runSeal } from '../runtime/seal-inference.js';
+import { action, intOption, printJson, ProgressBar } from './common.js';
+import { readInputsFile } from './predict.js';
+
+export interface RunFlags {
+  backend: 'seal' | 'sim';
+  index?: number;
+  count?: number;
+  input?: string;
+  model?: string;
+  noise?: boolean;
+  seed: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export interface RunInputs {
+  inputs: Float64Array;
+  count: number;
+  labels: Int32Array | null;
+  /** Test-split indices, when the inputs come from it. */
+  indices: number[] | null;
+}
+
+/** Inputs chosen by --index / --count / --input. */
+export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'count' | 'input'>): RunInputs {
+  const given = [flags.index !== undefined, flags.count !== undefined, flags.input !== undefined].filter(Boolean).length;
+  if (given > 1) throw new InputError('give one of --index, --count or --input');
+  const size = circuit.inputLayout.length;
+  if (flags.input) {
+    const inputs = readInputsFile(flags.input, size);
+    return { inputs, count: inputs.length / size, labels: null, indices: null };
+  }
+  if (size !== 784) throw new InputError(`circuit ${circuit.name} takes ${size} inputs, not an MNIST digit: use --input inputs.json`);
+  const test = loadMnistSplit('test');
+  const indices =
+    flags.index !== undefined
+      ? [flags.index]
+      : Array.from({ length: flags.count ?? 1 }, (_, i) => i);
+  for (const i of indices) if (i < 0 || i >= test.count) throw new InputError(`--index ${i} is outside the test split (0..${test.count - 1})`);
+  const inputs = new Float64Array(indices.length * size);
+  indices.forEach((i, n) => inputs.set(test.inputs.subarray(i * size, (i + 1) * size), n * size));
+  return { inputs, count: indices.length, labels: Int32Array.from(indices, (i) => test.labels[i]!), indices };
+}
+
+/** The float model behind a circuit: --model, or models/<model name>.json. */
+export function floatModelFor(circuit: Circuit, path?: string): Model | null {
+  const p = path ?? `models/${circuit.report.model}.json`;
+  if (!existsSync(p)) {
+    if (path) throw new InputError(`model file ${path} does not exist`);
+    return null;
+  }
+  const m = loadModel(p);
+  if (shapeSize(m.inputShape) !== circuit.inputLayout.length) {
+    throw new InputError(`model ${p} takes ${shapeSize(m.inputShape)} inputs, the circuit ${circuit.inputLayout.length}`);
+  }
+  return m;
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a compiled circuit encrypted (SEAL) or simulated, and compare with the float model')
+    .argument('<circuit>', 'circuit file (pann-circuit JSON from `pann compile`)')
+    .addOption(new Option('-b, --backend <backend>', 'seal = real CKKS encryption; sim = float64 plaintext, op for op').choices(['seal', 'sim']).default('seal'))
+    .option('--index <i>', 'one MNIST test digit by index', intOption('--index', 0, 1e9))
+    .option('--count <n>', 'the first n MNIST test digits', intOption('--count', 1, 100000))
+    .option('-i, --input <file>', 'a JSON array of flat input vectors (as for `pann predict`)')
+    .option('--model <file>', 'the float model to compare with (default: models/<model name>.json)')
+    .option('--noise', 'sim backend: add CKKS-like noise at every op (seeded)')
+    .option('--seed <n>', 'seed of the sim noise', intOption('--seed', 0, 2 ** 31 - 1), 1)
+    .option('--json', 'print [{ "logits", "prediction", "floatPrediction" }, ...] and timings as JSON')
+    .option('-q, --quiet', 'no progress bar')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ pann run circuits/mnist-cnn-relu.json --backend seal --count 10
+  $ pann run circuits/mnist-cnn-relu.json --backend sim --count 1000 --noise
+  $ pann run circuits/mnist-cnn-relu.json --input digits.json --json`,
+    )
+    .action(
+      action('run', async (file: string, flags: RunFlags) => {
+        const circuit = loadCircuit(file);
+        const data = inputsFor(circuit, flags);
+        const model = floatModelFor(circuit, flags.model);
+        const bar = new ProgressBar(`run (${flags.backend})`, { quiet: !!flags.quiet || !!flags.json });
+        let records: InferenceRecord[];
+        let setup: { name: string; ms: number }[] = [];
+        let simRecords: InferenceRecord[] | null = null;
+        if (flags.backend === 'sim') {
+          records = runSim(circuit, data.inputs, data.count, {
+            ...(flags.noise ? { noise: { seed: flags.seed } } : {}),
+            onProgress: (d, t) => bar.update(d, t),
+          });
+        } else {
+          const res = await runSeal(circuit, data.inputs, data.count, { onProgress: (d, t) => bar.update(d, t) });
+          records = res.records;
+          setup = res.setup;
+          simRecords = runSim(circuit, data.inputs, data.count);
+        }
+        bar.done();
+        const size = circuit.inputLayout.length;
+        const classes = circuit.outputLayout.length;
+        const floatLogits = model ? predict(model, data.inputs) : null;
+        const floatPred = floatLogits ? argmax(floatLogits, classes) : null;
+        const rows = records.map((r, n) => ({
+          ...(data.indices ? { index: data.indices[n] } : {}),
+          ...(data.labels ? { label: data.labels[n] } : {}),
+          logits: Array.from(r.logits),
+          prediction: r.prediction,
+          ...(floatPred ? { floatPrediction: floatPred[n]!, maxLogitErrorVsFloat: maxAbsDiff(r.logits, floatLogits!.subarray(n * classes, (n + 1) * classes)) } : {}),
+          ...(simRecords ? { simPrediction: simRecords[n]!.prediction, maxLogitErrorVsSim: maxAbsDiff(r.logits, simRecords[n]!.logits) } : {}),
+        }));
+        // activation inputs outside [-B, B] for these inputs (a polynomial outside its range silently explodes)
+        const ranges = model
+          ? countOutsideRange(foldModel(model), data.inputs, data.count, size, circuit.report.activations.map((a) => a.B))
+          : null;
+        const stageNames = records[0]!.timings.map((t) => t.name);
+        const timing = stageNames.map((name, i) => ({ name, medianMs: median(records.map((r) => r.timings[i]!.ms)) }));
+        const totalMs = median(records.map((r) => r.timings.reduce((s, t) => s + t.ms, 0)));
+        const summary = {
+          backend: flags.backend,
+          count: data.count,
+          ...(data.labels ? { accuracy: rows.filter((r) => r.prediction === r.label).length / data.count } : {}),
+          ...(floatPred && data.labels ? { floatAccuracy: Array.from(floatPred).filter((p, n) => p === data.labels![n]).length / data.count } : {}),
+          ...(floatPred ? { agreementWithFloat: rows.filter((r) => r.prediction === r.floatPrediction).length / data.count } : {}),
+          ...(simRecords ? { agreementWithSim: rows.filter((r) => r.prediction === r.simPrediction).length / data.count } : {}),
+          ...(floatPred ? { maxLogitErrorVsFloat: Math.max(...rows.map((r) => r.maxLogitErrorVsFloat ?? 0)) } : {}),
+          ...(simRecords ? { maxLogitErrorVsSim: Math.max(...rows.map((r) => r.maxLogitErrorVsSim ?? 0)) } : {}),
+          outsideRange: ranges?.map((r, i) => ({ layer: circuit.report.activations[i]!.layer, B: r.B, outside: r.outside, total: r.total, absMax: r.absMax })) ?? null,
+          setupMs: setup,
+          timingMedianMs: timing,
+          totalMedianMs: totalMs,
+        };
+        if (flags.json) {
+          printJson({ results: rows, summary });
+          return;
+        }
+        const lines: string[] = [];
+        lines.push(`${circuit.name}: ${data.count} input(s) on the ${flags.backend} backend (N=${circuit.params.polyModulusDegree}, depth ${circuit.report.depth})`);
+        for (const s of setup) lines.push(`  setup ${s.name}: ${s.ms.toFixed(0)} ms`);
+        const show = rows.slice(0, 20);
+        lines.push('', ' input  label  pann  float  |Δlogit| vs float' + (simRecords ? '  sim  |Δlogit| vs sim' : ''));
+        show.forEach((r, n) => {
+          lines.push(
+            `${String(r.index ?? n).padStart(6)}  ${String(r.label ?? '-').padStart(5)}  ${String(r.prediction).padStart(4)}  ${String(r.floatPrediction ?? '-').padStart(5)}  ${(r.maxLogitErrorVsFloat ?? NaN).toExponential(2).padStart(17)}` +
+              (simRecords ? `  ${String(r.simPrediction).padStart(3)}  ${r.maxLogitErrorVsSim!.toExponential(2).padStart(15)}` : ''),
+          );
+        });
+        if (rows.length > show.length) lines.push(`  … ${rows.length - show.length} more (use --json for all)`);
+        lines.push('');
+        if (summary.accuracy !== undefined) lines.push(`accuracy: ${(100 * summary.accuracy).toFixed(2)}%` + (summary.floatAccuracy !== undefined ? ` (float ${(100 * summary.floatAccuracy).toFixed(2)}%)` : ''));
+        if (summary.agreementWithFloat !== undefined) lines.push(`agreement with float predictions: ${(100 * summary.agreementWithFloat).toFixed(2)}%, max logit error ${summary.maxLogitErrorVsFloat!.toExponential(2)}`);
+        if (summary.agreementWithSim !== undefined) lines.push(`agreement with sim predictions: ${(100 * summary.agreementWithSim).toFixed(2)}%, max logit error vs sim ${summary.maxLogitErrorVsSim!.toExponential(2)}`);
+        if (ranges) {
+          for (const [i, r] of ranges.entries()) {
+            lines.push(
+              `activation layers[${circuit.report.activations[i]!.layer}]: ${r.outside}/${r.total} inputs outside [-B, B] (B=${r.B.toPrecision(4)}, max |x| ${r.absMax.toPrecision(4)})` +
+                (r.outside > 0 ? '  ← the polynomial is not accurate there' : ''),
+            );
+          }
+        } else lines.push('(no float model found: pass --model to compare and to count inputs outside [-B, B])');
+        lines.push('', `timing per inference (median ms): ${timing.map((t) => `${t.name} ${t.medianMs.toFixed(1)}`).join(', ')}; total ${totalMs.toFixed(1)}`);
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }),
+    );
+}
