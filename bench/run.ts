@@ -9,6 +9,7 @@ interface BenchModule {
 const BENCHES: readonly { readonly name: string; readonly load: () => Promise<BenchModule> }[] = [
   { name: 'fit', load: () => import('./fit.js') },
   { name: 'nn', load: () => import('./nn.js') },
+  { name: 'ckks-ops', load: () => import('./ckks-ops.js') },
 ];
 
 const wanted = process.argv.slice(2);

@@ -38,3 +38,13 @@ export {
 export { CkksEncryptor } from './encryption.js';
 export { CkksEvaluator, sameScale } from './evaluator.js';
 export { ciphertextBytes, kswitchKeysBytes, secretKeyBytes, type Compression } from './wire-format.js';
+export {
+  MEASURED_OPS,
+  committedOpCosts,
+  predictOpMs,
+  predictSizes,
+  validateOpCostTable,
+  type CkksCostOp,
+  type OpCostTable,
+  type PredictedSizes,
+} from './cost-model.js';

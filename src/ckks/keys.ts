@@ -78,6 +78,19 @@ export class EvaluationKeys {
     return this.#galois;
   }
 
+  /** The keys in SEAL's full (unseeded) form, e.g. for a server to keep them on disk. */
+  serialize(options: SaveOptions = {}): { relin: Uint8Array; galois: Uint8Array | null } {
+    const what = 'serialize evaluation keys';
+    this.context.assertLive(what);
+    const relin = this.relinKeys(what);
+    const galois = this.#galois;
+    const mode = comprMode(this.context, options, what);
+    return {
+      relin: callSeal(what, () => relin.saveArray(mode)),
+      galois: galois ? callSeal(what, () => galois.saveArray(mode)) : null,
+    };
+  }
+
   /** Delete the SEAL keys (idempotent). */
   dispose(): void {
     this.#relin?.delete();
