@@ -58,6 +58,14 @@ export class EvaluationKeys {
     return this.#relin === null;
   }
 
+  /** Approximate WASM memory the keys occupy: their full serialized size (for a server's key-memory limit). */
+  get byteSize(): number {
+    const n = this.context.polyModulusDegree;
+    const k = this.context.primes.length;
+    const steps = this.rotationSteps.length;
+    return kswitchKeysBytes(n, k, 1, 1, false) + (steps > 0 ? kswitchKeysBytes(n, k, steps, n, false) : 0);
+  }
+
   /** Whether a rotation by `steps` (any sign) has its key. */
   hasRotation(steps: number): boolean {
     return this.#steps.has(normaliseRotationStep(steps, this.context.slotCount));

@@ -80,6 +80,14 @@ describe('serialized ciphertexts', () => {
     }
   });
 
+  it('load from a Node Buffer that views part of a larger ArrayBuffer (as an HTTP body does)', () => {
+    const body = Buffer.concat([Buffer.alloc(7, 0xee), Buffer.from(seeded), Buffer.alloc(5)]).subarray(7, 7 + seeded.length);
+    expect(body.byteOffset).toBeGreaterThan(0);
+    const ct = loadCiphertext(f.ctx, body, { level: 2, scale: SCALE });
+    expect(maxAbsDiff(f.enc.decrypt(ct), x)).toBeLessThan(1e-6);
+    ct.free();
+  });
+
   it('zlib compression round-trips and saves some bytes', () => {
     const ct = loadCiphertext(f.ctx, full);
     const z = saveCiphertext(ct, { compression: 'zlib' });

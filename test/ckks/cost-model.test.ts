@@ -35,6 +35,7 @@ describe('predictSizes', () => {
     expect([seeded.relin.length, seeded.galois!.length]).toEqual([p.seededRelinKeys, p.seededGaloisKeys]);
     expect([full.relin.length, full.galois!.length]).toEqual([p.relinKeys, p.galoisKeys]);
     expect(p.evaluationKeyUpload).toBe(seeded.relin.length + seeded.galois!.length);
+    expect(f.keys.evaluationKeys().byteSize).toBe(full.relin.length + full.galois!.length);
     const none = predictSizes(SMALL, []);
     expect([none.galoisKeys, none.seededGaloisKeys, none.evaluationKeyUpload]).toEqual([null, null, none.seededRelinKeys]);
     expect(generateKeys(f.ctx).serializeEvaluationKeys().galois).toBeNull();

@@ -72,6 +72,9 @@ describe('SealBackend ops against plaintext math', () => {
     expect(r2.level).toBe(0);
     expect(r2.scale).toBe((r.scale * r.scale) / be.primes[1]!);
     expectClose(r2, x.map((v) => v ** 4), 1e-4);
+    const lowPlain = be.encode(y, 1, 2 ** 30);
+    expectClose(be.mulPlain(r, lowPlain), x.map((v, i) => v * v * y[i]!));
+    expectClose(be.addPlain(r, be.encode(y, 1, r.scale)), x.map((v, i) => v * v + y[i]!));
     const d = be.dropToLevel(a, 0);
     expect([d.level, d.scale]).toEqual([0, SCALE]);
     expectClose(d, x);
