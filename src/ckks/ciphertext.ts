@@ -123,6 +123,7 @@ export function loadCiphertext(context: CkksContext, bytes: Uint8Array, expect: 
   const plain = decompress(bytes, header, bound, what);
   const info = inspectCiphertext(plain, context, what);
   checkExpectation(info, expect, what);
+  context.checkScale(info.level, info.scale, what);
   const seal = context.seal;
   const ct = callSeal(what, () => seal.CipherText({ pool: context.pool }));
   try {

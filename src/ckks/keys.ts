@@ -68,6 +68,7 @@ export class EvaluationKeys {
 
   /** Whether a rotation by `steps` (any sign) has its key. */
   hasRotation(steps: number): boolean {
+    if (!Number.isSafeInteger(steps) || steps % this.context.slotCount === 0) return false;
     return this.#steps.has(normaliseRotationStep(steps, this.context.slotCount));
   }
 

@@ -39,7 +39,11 @@ export class SealBackend implements Backend {
   readonly slotCount: number;
   readonly maxLevel: number;
   readonly primes: readonly number[];
+  /** Ops that need no keys. */
   readonly #evaluator: CkksEvaluator;
+  /** mul and rotate: built on first use, so a client that only encrypts never generates evaluation keys. */
+  #keyed: CkksEvaluator | null = null;
+  readonly #keySource: () => EvaluationKeys | null;
   readonly #encryptor: CkksEncryptor | null;
   readonly #symmetric: boolean;
   readonly #live = new Set<Ciphertext | Plaintext>();
@@ -54,10 +58,13 @@ export class SealBackend implements Backend {
     this.maxLevel = context.maxLevel;
     this.primes = context.primes;
     this.#symmetric = keys.symmetricEncryption ?? false;
+    const { evaluationKeys, clientKeys } = keys;
+    if (evaluationKeys && evaluationKeys.context !== context) throw new RuntimeError('seal backend: evaluation keys belong to another CKKS context');
+    if (clientKeys && clientKeys.context !== context) throw new RuntimeError('seal backend: client keys belong to another CKKS context');
+    this.#keySource = () => evaluationKeys ?? clientKeys?.evaluationKeys() ?? null;
     try {
-      const evaluationKeys = keys.evaluationKeys ?? keys.clientKeys?.evaluationKeys() ?? null;
-      this.#evaluator = new CkksEvaluator(context, evaluationKeys);
-      this.#encryptor = keys.clientKeys ? new CkksEncryptor(keys.clientKeys) : null;
+      this.#evaluator = new CkksEvaluator(context);
+      this.#encryptor = clientKeys ? new CkksEncryptor(clientKeys) : null;
     } catch (err) {
       throw runtimeError(err, 'seal backend');
     }
@@ -91,6 +98,11 @@ export class SealBackend implements Backend {
     } catch (err) {
       throw runtimeError(err, what);
     }
+  }
+
+  #withKeys(): CkksEvaluator {
+    this.#keyed ??= new CkksEvaluator(this.context, this.#keySource());
+    return this.#keyed;
   }
 
   #track<T extends Ciphertext | Plaintext>(h: T): T {
@@ -150,7 +162,7 @@ export class SealBackend implements Backend {
   }
 
   mul(a: CipherHandle, b: CipherHandle): CipherHandle {
-    return this.#run('mul', () => this.#track(this.#evaluator.mul(this.#ct(a, 'mul'), this.#ct(b, 'mul'))));
+    return this.#run('mul', () => this.#track(this.#withKeys().mul(this.#ct(a, 'mul'), this.#ct(b, 'mul'))));
   }
 
   rescale(a: CipherHandle): CipherHandle {
@@ -162,7 +174,7 @@ export class SealBackend implements Backend {
   }
 
   rotate(a: CipherHandle, steps: number): CipherHandle {
-    return this.#run('rotate', () => this.#track(this.#evaluator.rotate(this.#ct(a, 'rotate'), steps)));
+    return this.#run('rotate', () => this.#track(this.#withKeys().rotate(this.#ct(a, 'rotate'), steps)));
   }
 
   setScale(a: CipherHandle, scale: number): void {

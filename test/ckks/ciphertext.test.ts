@@ -154,6 +154,7 @@ describe('hostile bytes never reach WASM', () => {
     ['wrong prime count', () => patched(full, 65, u64(2n)), /has 2 primes, its level has 3/],
     ['NaN scale', () => patched(full, 73, [0, 0, 0, 0, 0, 0, 0xf8, 0x7f]), /scale NaN is not a positive finite number/],
     ['negative scale', () => patched(full, 80, [0xc2]), /is not a positive finite number/],
+    ['scale 2^200', () => patched(full, 73, [0, 0, 0, 0, 0, 0, 0x70, 0x4c]), /ciphertext: scale 2\^200.00 is out of bounds at level 2/],
     ['correction factor', () => patched(full, 81, u64(2n)), /correction factor 2/],
     ['huge coefficient count', () => patched(full, 105, u64(1n << 40n)), /holds 1099511627776 coefficients, expected 49152 or 24576/],
     ['unreduced coefficient', () => patched(full, 113 + 8 * 8192 + 16, u64(0xffffffffffffffffn)), /coefficient 8194 is not reduced modulo its prime/],

@@ -53,6 +53,8 @@ describe('client keys', () => {
     expect(ek.rotationSteps).toEqual([1, 3, 4095]);
     expect(ek.hasRotation(-1)).toBe(true);
     expect(ek.hasRotation(2)).toBe(false);
+    expect(ek.hasRotation(0)).toBe(false);
+    expect(ek.hasRotation(0.5)).toBe(false);
     expect(f.keys.evaluationKeys()).toBe(ek); // cached
   });
 

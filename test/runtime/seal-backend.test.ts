@@ -154,6 +154,9 @@ describe('client/server split', () => {
     for (let i = 0; i < SLOTS; i += 97) expect(result[i]).toBeCloseTo(want[i]!, 5);
     server.dispose();
     local.dispose();
+    const foreignKeys = generateKeys(be.context);
+    expect(() => new SealBackend(ctx, { clientKeys: foreignKeys })).toThrow('seal backend: client keys belong to another CKKS context');
+    foreignKeys.dispose();
     evalKeys.dispose();
   });
 });
