@@ -80,7 +80,8 @@ export class SealBackend implements Backend {
     try {
       context = await CkksContext.create(params);
       keys = generateKeys(context, { rotationSteps: options.rotationSteps ?? [] });
-      const backend = new SealBackend(context, { clientKeys: keys });
+      // generated now, so setup timings include them and the first inference does not
+      const backend = new SealBackend(context, { clientKeys: keys, evaluationKeys: keys.evaluationKeys() });
       backend.#owned.push(keys, context);
       return backend;
     } catch (err) {
