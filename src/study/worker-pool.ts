@@ -1,0 +1,146 @@
+/**
+ * A pool of worker threads that runs independent tasks, one at a time per worker, with affinity (a free worker
+ * prefers a task of the group it ran last, so per-thread caches — fits, loaded models — are reused) and crash
+ * isolation (a worker that dies fails its task and is replaced; the run goes on).
+ *
+ * Protocol: the pool posts `{ type: 'task', id, payload }`; the worker answers `{ type: 'result', id, result }`,
+ * optionally preceded by `{ type: 'event', id, event }` messages.
+ */
+import { Worker } from 'node:worker_threads';
+import { StudyError, errorMessage } from '../errors.js';
+
+export interface PoolTask<P> {
+  id: string;
+  /** Tasks with the same affinity share per-thread caches; they go to the same worker when possible. */
+  affinity: string;
+  payload: P;
+}
+
+export interface WorkerPoolOptions {
+  /** Path of the worker's compiled JavaScript module. */
+  script: string;
+  /** Number of threads. */
+  size: number;
+  /** Passed to every worker as `workerData`. */
+  workerData?: unknown;
+}
+
+interface Slot {
+  worker: Worker;
+  task: PoolTask<unknown> | null;
+  affinity: string | null;
+}
+
+type Message = { type: 'result'; id: string; result: unknown } | { type: 'event'; id: string; event: unknown };
+
+export class WorkerPool<P, R> {
+  readonly #options: WorkerPoolOptions;
+  readonly #slots: Slot[] = [];
+  #closed = false;
+
+  constructor(options: WorkerPoolOptions) {
+    if (!Number.isInteger(options.size) || options.size < 1) throw new StudyError(`worker pool size must be an integer ≥ 1, got ${options.size}`);
+    this.#options = options;
+  }
+
+  /**
+   * Run every task; `onResult` sees each result as it arrives, `onCrash` turns a dead worker's task into a result.
+   * Stops dispatching when `shouldStop()` turns true (running tasks finish). Resolves when all dispatched tasks
+   * are done.
+   */
+  run(
+    tasks: readonly PoolTask<P>[],
+    handlers: {
+      onResult: (task: PoolTask<P>, result: R) => void;
+      onCrash: (task: PoolTask<P>, error: string) => R;
+      onEvent?: (task: PoolTask<P>, event: unknown) => void;
+      shouldStop?: () => boolean;
+    },
+  ): Promise<void> {
+    if (this.#closed) return Promise.reject(new StudyError('worker pool is closed'));
+    const pending = [...tasks];
+    return new Promise<void>((resolvePromise, rejectPromise) => {
+      let running = 0;
+      let settled = false;
+      const finishIfIdle = () => {
+        if (!settled && running === 0 && (pending.length === 0 || handlers.shouldStop?.())) {
+          settled = true;
+          resolvePromise();
+        }
+      };
+      const pick = (slot: Slot): PoolTask<P> | undefined => {
+        if (pending.length === 0 || handlers.shouldStop?.()) return undefined;
+        const busy = new Set(this.#slots.filter((s) => s.task).map((s) => s.task!.affinity));
+        let i = slot.affinity === null ? -1 : pending.findIndex((t) => t.affinity === slot.affinity);
+        if (i < 0) i = pending.findIndex((t) => !busy.has(t.affinity));
+        if (i < 0) i = 0;
+        return pending.splice(i, 1)[0];
+      };
+      const dispatch = (slot: Slot) => {
+        const task = pick(slot);
+        if (!task) {
+          finishIfIdle();
+          return;
+        }
+        slot.task = task as PoolTask<unknown>;
+        slot.affinity = task.affinity;
+        running++;
+        slot.worker.postMessage({ type: 'task', id: task.id, payload: task.payload });
+      };
+      const complete = (slot: Slot, result: R) => {
+        const task = slot.task as PoolTask<P>;
+        slot.task = null;
+        running--;
+        try {
+          handlers.onResult(task, result);
+        } catch (err) {
+          settled = true;
+          rejectPromise(err);
+          return;
+        }
+        dispatch(slot);
+      };
+      const attach = (slot: Slot) => {
+        slot.worker.on('message', (m: Message) => {
+          if (!slot.task || m.id !== slot.task.id) return;
+          if (m.type === 'event') handlers.onEvent?.(slot.task as PoolTask<P>, m.event);
+          else complete(slot, m.result as R);
+        });
+        const died = (why: string) => {
+          const task = slot.task as PoolTask<P> | null;
+          slot.worker.removeAllListeners();
+          if (this.#closed) return;
+          // replace the worker first, so the pool keeps its size
+          slot.worker = this.#spawn();
+          slot.affinity = null;
+          attach(slot);
+          if (task) complete(slot, handlers.onCrash(task, why));
+        };
+        slot.worker.on('error', (err) => died(`worker thread crashed: ${errorMessage(err)}`));
+        slot.worker.on('exit', (code) => died(`worker thread exited with code ${code}`));
+      };
+      if (this.#slots.length === 0) {
+        for (let i = 0; i < this.#options.size; i++) this.#slots.push({ worker: this.#spawn(), task: null, affinity: null });
+      }
+      for (const slot of this.#slots) {
+        slot.worker.removeAllListeners('message');
+        slot.worker.removeAllListeners('error');
+        slot.worker.removeAllListeners('exit');
+        attach(slot);
+      }
+      for (const slot of this.#slots) dispatch(slot);
+      finishIfIdle();
+    });
+  }
+
+  #spawn(): Worker {
+    return new Worker(this.#options.script, { workerData: this.#options.workerData });
+  }
+
+  /** Terminate every worker. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    this.#slots.length = 0;
+  }
+}
