@@ -161,7 +161,7 @@ export async function run(): Promise<void> {
       platform: `${process.platform} ${process.arch}`,
       nodeSeal: seal.Version,
     },
-    model: 'ms = a + b·p + c·p² per (N, op), p = primes at the level; c = 0 except mul and rotate (key switching)',
+    model: 'ms = a + b·p + c·p² per (N, op), p = primes at the level; c = 0 except mul and rotate (key switching); relative least squares on the fastest median per p, without levels > 50 % slower than the leave-one-out fit',
     repeats,
     samples,
     fits: fitTable(samples),

@@ -6,7 +6,9 @@
  *   ms = a + b·p + c·p²
  * fitted by least squares to the medians measured at every level of several chains. c = 0 except for the
  * key-switching ops (mul, whose relinearisation decomposes into p digits each transformed over p + 1 primes, and
- * rotate), which SEAL makes quadratic in p; everything else is linear (one NTT-sized pass per prime). The cost
+ * rotate), which SEAL makes quadratic in p; everything else is linear (one NTT-sized pass per prime). The fit
+ * uses the fastest median per number of primes and leaves out levels far off the fit of the others (another
+ * process loading the machine; see robustFitCost). The cost
  * depends on the level, not on the chain it belongs to. `encode` is modelled at p = level + 1 as if SEAL encoded
  * there directly (pann encodes at the top level and drops primes, slightly more). For an N that was not measured,
  * the nearest measured N is scaled by N·log2 N.
@@ -90,9 +92,9 @@ export interface OpCostTable {
 }
 
 /**
- * Least-squares fit of ms = a + b·p (+ c·p² when `quadratic`). A negative intercept (which would predict ≤ 0 ms
- * for few primes) is dropped and the fit redone through the origin; too few distinct levels fall back to fewer
- * terms.
+ * Fit of ms = a + b·p (+ c·p² when `quadratic`) minimising the squared relative error (weights 1/ms², as the
+ * times span two orders of magnitude). A negative intercept (which would predict ≤ 0 ms for few primes) is
+ * dropped and the fit redone through the origin; too few distinct levels fall back to fewer terms.
  */
 export function fitCost(points: readonly { primes: number; ms: number }[], quadratic: boolean): OpCostFit {
   const distinct = new Set(points.map((q) => q.primes)).size;
@@ -107,15 +109,16 @@ export function fitCost(points: readonly { primes: number; ms: number }[], quadr
   return { a: 0, b: b!, c };
 }
 
-/** Coefficients of the basis functions minimising the squared error (normal equations, partial pivoting). */
+/** Coefficients of the basis functions minimising Σ ((fit − ms)/ms)² (normal equations, partial pivoting). */
 function leastSquares(points: readonly { primes: number; ms: number }[], basis: ((p: number) => number)[]): number[] {
   const k = basis.length;
   const m = Array.from({ length: k }, () => new Array<number>(k + 1).fill(0));
   for (const { primes, ms } of points) {
+    const w = 1 / Math.max(ms, 1e-6) ** 2;
     const row = basis.map((f) => f(primes));
     for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) m[i]![j]! += row[i]! * row[j]!;
-      m[i]![k]! += row[i]! * ms;
+      for (let j = 0; j < k; j++) m[i]![j]! += w * row[i]! * row[j]!;
+      m[i]![k]! += w * row[i]! * ms;
     }
   }
   for (let col = 0; col < k; col++) {
@@ -131,6 +134,38 @@ function leastSquares(points: readonly { primes: number; ms: number }[], basis: 
   return m.map((row, i) => row[k]! / row[i]!);
 }
 
+/** A level whose time is this far (relative) from the fit of the other levels is treated as machine noise. */
+export const OUTLIER_FRACTION = 0.5;
+
+/**
+ * Fit robust to a machine shared with other processes (which only ever make an op slower): keep the fastest
+ * median per number of primes, then repeatedly drop the level that is slowest relative to a fit of all the others
+ * while it is more than OUTLIER_FRACTION slower than that fit (at most a quarter of the levels, keeping 4).
+ */
+export function robustFitCost(points: readonly { primes: number; ms: number }[], quadratic: boolean): OpCostFit {
+  const fastest = new Map<number, number>();
+  for (const q of points) fastest.set(q.primes, Math.min(q.ms, fastest.get(q.primes) ?? Infinity));
+  let pts = [...fastest].map(([primes, ms]) => ({ primes, ms }));
+  const predict = (f: OpCostFit, p: number) => f.a + f.b * p + f.c * p * p;
+  const maxDrops = Math.floor(pts.length / 4);
+  for (let drops = 0; drops < maxDrops && pts.length > 4; drops++) {
+    let worst = -1;
+    let worstError = OUTLIER_FRACTION;
+    pts.forEach((q, i) => {
+      const rest = fitCost(pts.filter((_, j) => j !== i), quadratic);
+      const expected = Math.max(predict(rest, q.primes), 1e-6);
+      const error = (q.ms - expected) / expected; // only slower than expected: load never speeds an op up
+      if (error > worstError) {
+        worst = i;
+        worstError = error;
+      }
+    });
+    if (worst < 0) break;
+    pts = pts.filter((_, j) => j !== worst);
+  }
+  return fitCost(pts, quadratic);
+}
+
 /** Fits for every measured (N, op) from the samples. */
 export function fitTable(samples: readonly OpCostSample[]): Record<string, Record<MeasuredOp, OpCostFit>> {
   const out: Record<string, Record<MeasuredOp, OpCostFit>> = {};
@@ -138,7 +173,7 @@ export function fitTable(samples: readonly OpCostSample[]): Record<string, Recor
     const row = {} as Record<MeasuredOp, OpCostFit>;
     for (const op of MEASURED_OPS) {
       const pts = samples.filter((s) => s.n === n && s.op === op);
-      if (pts.length > 0) row[op] = fitCost(pts, KEY_SWITCHING.has(op));
+      if (pts.length > 0) row[op] = robustFitCost(pts, KEY_SWITCHING.has(op));
     }
     out[String(n)] = row;
   }

@@ -92,3 +92,14 @@ describe('predictOpMs', () => {
     expect(() => validateOpCostTable(broken)).toThrow('op-costs: fits.8192.mul is missing or not numeric');
   });
 });
+
+describe('robust fitting', () => {
+  it('ignores a median that another process inflated', async () => {
+    const { robustFitCost } = await import('../../src/ckks/cost-model.js');
+    const pts = [1, 2, 3, 4, 5, 6, 7, 8].map((p) => ({ primes: p, ms: 1 + 0.5 * p * p }));
+    pts[6] = { primes: 7, ms: 200 };
+    const f = robustFitCost(pts, true);
+    expect(f.c).toBeCloseTo(0.5, 8);
+    expect(f.a).toBeCloseTo(1, 6);
+  });
+});
