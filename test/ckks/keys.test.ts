@@ -139,3 +139,27 @@ describe('loadEvaluationKeys (the server side)', () => {
     expect(wasmStatus().faults).toBe(faults);
   });
 });
+
+describe('memory', () => {
+  it('opening and closing sessions (keys loaded, ciphertexts loaded and rotated, keys disposed) does not grow the heap', async () => {
+    const { loadCiphertext, saveCiphertext } = await import('../../src/ckks/ciphertext.js');
+    const { wasmHeapBytes } = await import('../../src/ckks/wasm.js');
+    const upload = f.enc.encryptSerialized(randomValues(4096, 3), SCALE);
+    const session = () => {
+      const ek = loadEvaluationKeys(f.ctx, keyBytes, { rotationSteps: STEPS });
+      const ev = new CkksEvaluator(f.ctx, ek);
+      for (let j = 0; j < 3; j++) {
+        const c = loadCiphertext(f.ctx, upload, { level: 2 });
+        const r = ev.rotate(c, 3);
+        saveCiphertext(r);
+        c.free();
+        r.free();
+      }
+      ek.dispose();
+    };
+    for (let i = 0; i < 3; i++) session();
+    const heap = wasmHeapBytes();
+    for (let i = 0; i < 12; i++) session();
+    expect(wasmHeapBytes()).toBe(heap);
+  });
+});
