@@ -104,7 +104,8 @@ export function formatReport(c: Circuit): string {
   lines.push('', `rotation keys (${r.rotationSteps.length} steps): ${r.rotationSteps.join(', ')}`);
   lines.push(
     `sizes: ciphertext ${fmtBytes(r.predicted.ciphertextBytes)} (seeded ${fmtBytes(r.predicted.seededCiphertextBytes)}), ` +
-      `relin key ${fmtBytes(r.predicted.relinKeyBytes)}, Galois keys ${fmtBytes(r.predicted.galoisKeyBytes)} (seeded)`,
+      `result ${fmtBytes(r.predicted.outputCiphertextBytes)}; keys to upload ${fmtBytes(r.predicted.evaluationKeyUploadBytes)} ` +
+      `(relin ${fmtBytes(r.predicted.relinKeyBytes)} + Galois ${fmtBytes(r.predicted.galoisKeyBytes)}, seeded)`,
   );
   lines.push(`calibration: ${r.calibration.count} inputs (${r.calibration.split}), B = ${r.calibration.marginRule}`);
   for (const n of r.notes) lines.push(`note: ${n}`);

@@ -122,10 +122,18 @@ export interface CompileReport {
   rotationSteps: number[];
   activations: ActivationReport[];
   predicted: {
+    /** Fresh ciphertext at the top level (what the client encrypts), uncompressed. */
     ciphertextBytes: number;
+    /** The same in SEAL's seeded form (symmetric encryption: what the client uploads). */
     seededCiphertextBytes: number;
+    /** The result the server returns (at the output level). */
+    outputCiphertextBytes: number;
+    /** Seeded relinearisation key. */
     relinKeyBytes: number;
+    /** Seeded Galois keys for exactly the circuit's rotation steps. */
     galoisKeyBytes: number;
+    /** relin + Galois, seeded: what a client uploads to open a session. */
+    evaluationKeyUploadBytes: number;
     latencyMs: number;
     latencyMsPerStage: { name: string; ms: number }[];
   };

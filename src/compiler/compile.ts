@@ -14,10 +14,10 @@ import type { ActivationReport, Circuit, CircuitStage, SlotLayout } from './circ
 import { countOps } from './circuit.js';
 import { CompileError } from './errors.js';
 import { foldModel, type NetBlock } from './fold.js';
-import { type OpCostFn, predictOpsMs, referenceOpCost } from './latency.js';
+import { type OpCostFn, measuredOpCost, predictOpsMs } from './latency.js';
 import { type LinearPacking, emitLinear, planLinear } from './pack-linear.js';
 import { type CircuitActivation, emitActivation, normaliseApproximation } from './poly-eval.js';
-import { predictSizes } from './sizes.js';
+import { predictSizes } from '../ckks/cost-model.js';
 import { selectParameters } from './select-params.js';
 
 export type ApproximationMethod = 'remez' | 'chebyshev' | 'composite' | 'auto';
@@ -54,7 +54,7 @@ export interface CompileOptions {
   ringDimensions?: readonly number[];
   /** Fits approximations (the fitter, or the catalog). Required when the model has catalog activations. */
   provider?: ApproximationProvider;
-  /** Per-op costs for packing choices and the latency prediction. @default referenceOpCost */
+  /** Per-op costs for packing choices and the latency prediction. @default measuredOpCost (bench/op-costs.json) */
   opCost?: OpCostFn;
   /** Circuit name. @default model.name */
   name?: string;
@@ -131,7 +131,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     range = {},
     ringDimensions,
     provider,
-    opCost = referenceOpCost,
+    opCost = measuredOpCost,
     onProgress,
   } = options;
   const name = options.name ?? model.name;
@@ -325,9 +325,17 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     name: s.name,
     ms: predictOpsMs(ops, registerLevel, N, opCost, s.ops[0], s.ops[1]),
   }));
-  const encryptMs = opCost('encrypt', N, builder.maxLevel);
+  const encryptMs = opCost('encryptSymmetric', N, builder.maxLevel) + opCost('encode', N, builder.maxLevel);
   const decryptMs = opCost('decrypt', N, builder.level[x]!);
-  const sizes = predictSizes(N, params.coeffModulusBits, rotationSteps.length);
+  const sz = predictSizes({ polyModulusDegree: N, coeffModulusBits: params.coeffModulusBits }, rotationSteps);
+  const sizes = {
+    ciphertextBytes: sz.ciphertext[sz.ciphertext.length - 1]!,
+    seededCiphertextBytes: sz.seededCiphertext,
+    outputCiphertextBytes: sz.ciphertext[builder.level[x]!]!,
+    relinKeyBytes: sz.seededRelinKeys,
+    galoisKeyBytes: sz.seededGaloisKeys ?? 0,
+    evaluationKeyUploadBytes: sz.evaluationKeyUpload,
+  };
   if (planned.some((p) => p.report.outsideFraction > 0)) {
     notes.push('some calibration inputs fall outside [-B, B] (percentile rule): the polynomial is not accurate there');
   }
@@ -348,7 +356,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     predicted: {
       ...sizes,
       latencyMs: encryptMs + decryptMs + perStageMs.reduce((s, p) => s + p.ms, 0),
-      latencyMsPerStage: [{ name: 'encrypt', ms: encryptMs }, ...perStageMs, { name: 'decrypt', ms: decryptMs }],
+      latencyMsPerStage: [{ name: 'encode+encrypt', ms: encryptMs }, ...perStageMs, { name: 'decrypt+decode', ms: decryptMs }],
     },
     calibration: {
       count: calibration.count,

@@ -6,9 +6,10 @@
  * Model: every operation's time grows linearly with the number of primes at its level (RNS limbs), which is how
  * SEAL's NTT-based kernels scale; key switching (rotate, and the relinearisation inside mul) also grows with it.
  */
+import { predictOpMs } from '../ckks/cost-model.js';
 import type { CircuitOp, OpName } from './circuit.js';
 
-export type CostedOp = OpName | 'encrypt' | 'decrypt' | 'encode';
+export type CostedOp = OpName | 'encrypt' | 'encryptSymmetric' | 'decrypt' | 'encode';
 
 /** Milliseconds for one op at ring dimension N on a ciphertext at `level` (level + 1 primes). */
 export type OpCostFn = (op: CostedOp, polyModulusDegree: number, level: number) => number;
@@ -21,13 +22,16 @@ export type OpCostFn = (op: CostedOp, polyModulusDegree: number, level: number) 
 const REFERENCE_PER_PRIME: Record<number, Record<CostedOp, number>> = {
   8192: {
     add: 0.03, sub: 0.03, addPlain: 0.03, mulPlain: 0.15, rescale: 0.3, mul: 1.6, rotate: 1.33,
-    drop: 0.1, setScale: 0, encrypt: 2.0, decrypt: 0.47, encode: 0.23,
+    drop: 0.1, setScale: 0, encrypt: 2.0, encryptSymmetric: 1.0, decrypt: 0.47, encode: 0.23,
   },
   16384: {
     add: 0.033, sub: 0.033, addPlain: 0.033, mulPlain: 0.34, rescale: 0.68, mul: 4.75, rotate: 4.1,
-    drop: 0.2, setScale: 0, encrypt: 2.96, decrypt: 1.1, encode: 0.41,
+    drop: 0.2, setScale: 0, encrypt: 2.96, encryptSymmetric: 1.5, decrypt: 1.1, encode: 0.41,
   },
 };
+
+/** The committed measurements of this machine kind (bench/op-costs.json, via src/ckks/cost-model.ts). */
+export const measuredOpCost: OpCostFn = (op, n, level) => predictOpMs(op, n, level);
 
 export const referenceOpCost: OpCostFn = (op, n, level) => {
   const table = REFERENCE_PER_PRIME[n] ?? scaleTable(n);
