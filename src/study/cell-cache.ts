@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSy
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
+import type { Circuit } from '../compiler/circuit.js';
 import type { StudyCell, StudySettings } from './grid.js';
 import type { CellResult } from './cell.js';
 
@@ -77,6 +78,23 @@ export function cellKeyObject(cell: StudyCell, modelHash: string, settings: Stud
 /** The cache key: sha256 of the canonical key object, 24 hex digits. */
 export function cellKey(cell: StudyCell, modelHash: string, settings: StudySettings, code: string): string {
   return createHash('sha256').update(JSON.stringify(cellKeyObject(cell, modelHash, settings, code))).digest('hex').slice(0, 24);
+}
+
+/**
+ * Fingerprint of everything a simulation of the circuit depends on (parameters, layouts, scales, ops,
+ * plaintexts): two cells that compile to the same circuit (e.g. k = 3 and 4 when one fit meets both) share one
+ * simulation.
+ */
+export function circuitFingerprint(c: Circuit): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([c.params, c.inputScale, c.inputLayout, c.inputMultiplier, c.outputRegister, c.outputLayout, c.outputMultiplier, c.ops]));
+  h.update(new Uint8Array(c.registerScale.buffer, c.registerScale.byteOffset, c.registerScale.byteLength));
+  for (const p of c.plaintexts) {
+    h.update(`|${p.level},${p.scale},${p.constant ?? ''}|`);
+    if (p.indices) h.update(new Uint8Array(p.indices.buffer, p.indices.byteOffset, p.indices.byteLength));
+    if (p.values) h.update(new Uint8Array(p.values.buffer, p.values.byteOffset, p.values.byteLength));
+  }
+  return h.digest('hex').slice(0, 24);
 }
 
 /** A directory of cell result files. */

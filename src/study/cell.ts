@@ -13,14 +13,13 @@ import { foldModel } from '../compiler/fold.js';
 import { fitterProvider } from '../compiler/polynomialise.js';
 import { PannError, errorMessage } from '../errors.js';
 import { finetunePolynomial } from '../nn/finetune.js';
-import { argmax, predict } from '../nn/inference.js';
 import { modelFromJSON, serializeModel } from '../nn/model-file.js';
 import { type Model, shapeSize } from '../nn/model.js';
 import { runSim } from '../runtime/inference.js';
 import { runSeal } from '../runtime/seal-inference.js';
-import type { CellCache } from './cell-cache.js';
+import { type CellCache, circuitFingerprint } from './cell-cache.js';
 import type { StudyCell, StudySettings } from './grid.js';
-import type { StudyModels } from './models.js';
+import { type StudyModels, floatReference } from './models.js';
 import { standInPolynomial } from './stand-in.js';
 
 export type CellStage = 'load' | 'finetune' | 'compile' | 'simulate' | 'seal';
@@ -63,14 +62,20 @@ export interface CellResult {
   id: string;
   key: string;
   cell: StudyCell;
-  status: 'ok' | 'failed';
+  /** ok: measured; costed: compiled and costed, not simulated (ring above settings.maxSimulatedRing); failed. */
+  status: 'ok' | 'costed' | 'failed';
   error?: { stage: CellStage; code: string; message: string };
-  model?: { name: string; activations: string[] };
+  /** The model's name, activation names and layer types (e.g. conv2d-activation-flatten-dense-activation-dense). */
+  model?: { name: string; activations: string[]; architecture: string };
   /** The float network (true activations) on the measured split. */
   float?: { accuracy: number; correct: number; count: number };
   /** The PANN through the sim backend with noise, on the same digits. */
   pann?: { accuracy: number; correct: number; count: number; lossPoints: number; agreement: number };
-  finetune?: { polynomialAccuracyBefore: number | null; polynomialAccuracyAfter: number; bounds: number[]; ms: number };
+  /**
+   * Fine-tuning (remedy finetune): float accuracy of the network with its polynomial stand-ins on the validation
+   * split before and after fine-tuning, and on the measured split after; the ranges B; the time it took.
+   */
+  finetune?: { validationBefore: number; validationAfter: number; accuracy: number; bounds: number[]; ms: number };
   /** Fraction of activation inputs (measured split, float network of the cell) outside [−B, B], per layer. */
   outside?: { perLayer: number[]; max: number };
   cost?: CellCost;
@@ -94,7 +99,7 @@ function stageError(stage: CellStage, err: unknown): { stage: CellStage; code: s
 
 /** Deterministic failures (PannErrors) are results to keep; anything else is a crash of that cell. */
 export function isCacheable(result: CellResult): boolean {
-  return result.status === 'ok' || (result.error !== undefined && result.error.code !== 'internal');
+  return result.status !== 'failed' || (result.error !== undefined && result.error.code !== 'internal');
 }
 
 interface Prepared {
@@ -107,6 +112,19 @@ interface Prepared {
 }
 
 const finetuned = new Map<string, Model>();
+/** Simulated predictions by circuit fingerprint, split, count and noise seed (this thread's share of the cache). */
+const simulated = new Map<string, Int32Array>();
+
+function readPredictions(text: string | null, count: number): Int32Array | null {
+  if (!text) return null;
+  try {
+    const p = (JSON.parse(text) as { predictions?: unknown }).predictions;
+    return Array.isArray(p) && p.length === count && p.every((x) => Number.isInteger(x)) ? Int32Array.from(p as number[]) : null;
+  } catch {
+    return null;
+  }
+}
+
 
 /** The cell's network: the model itself, or (remedy finetune) its fine-tuned polynomial version, cached by key. */
 function cellModel(cell: StudyCell, key: string, deps: CellDeps): { model: Model; info?: CellResult['finetune']; ms: number } {
@@ -140,13 +158,10 @@ function cellModel(cell: StudyCell, key: string, deps: CellDeps): { model: Model
   });
   const ms = performance.now() - t0;
   const poly = r.model;
-  const measured = deps.models.split(s.split, s.count);
-  const after = argmax(predict(poly, measured.inputs), measured.classes);
-  let correct = 0;
-  for (let i = 0; i < measured.count; i++) if (after[i] === measured.labels[i]) correct++;
   const info = {
-    polynomialAccuracyBefore: r.before?.polynomial ?? null,
-    polynomialAccuracyAfter: correct / measured.count,
+    validationBefore: r.before?.polynomial ?? NaN,
+    validationAfter: floatReference(poly, validation).accuracy,
+    accuracy: floatReference(poly, deps.models.split(s.split, s.count)).accuracy,
     bounds: r.bounds,
     ms,
   };
@@ -214,25 +229,38 @@ export function measureCell(cell: StudyCell, key: string, deps: CellDeps, onStag
   try {
     const s = deps.settings;
     const m = deps.models.get(cell.model.path);
-    base.model = { name: m.model.name, activations: m.facts.activations };
+    base.model = { name: m.model.name, activations: m.facts.activations, architecture: m.model.layers.map((l) => l.type).join('-') };
     const ref = deps.models.reference(cell.model.path, s.split, s.count);
     base.float = { accuracy: ref.accuracy, correct: ref.correct, count: ref.predictions.length };
     const p = prepare(cell, key, deps, enter);
     timing.finetuneMs = p.finetuneMs;
     timing.compileMs = p.compileMs;
     if (p.finetune) base.finetune = p.finetune;
-    base.notes = p.notes;
+    base.notes = [...p.notes];
     base.cost = costOf(p.circuit);
+    if (base.cost.ringDimension > s.maxSimulatedRing) {
+      base.status = 'costed';
+      base.notes.push(`not simulated: N=${base.cost.ringDimension} is above the study's maxSimulatedRing ${s.maxSimulatedRing}`);
+      timing.totalMs = performance.now() - t0;
+      return base;
+    }
     enter('simulate');
     const ds = deps.models.split(s.split, s.count);
     const t1 = performance.now();
-    const records = runSim(p.circuit, ds.inputs, ds.count, { noise: { seed: s.noiseSeed } });
+    const simKey = `sim-${circuitFingerprint(p.circuit)}-${s.split}-${s.count}-${s.noiseSeed}`;
+    let predictions = simulated.get(simKey) ?? readPredictions(deps.cache?.readText(simKey, '.json') ?? null, ds.count);
+    if (predictions) base.notes.push('simulation shared with an identical circuit');
+    else {
+      predictions = Int32Array.from(runSim(p.circuit, ds.inputs, ds.count, { noise: { seed: s.noiseSeed } }), (r) => r.prediction);
+      deps.cache?.writeText(simKey, '.json', `${JSON.stringify({ predictions: [...predictions] })}\n`);
+    }
+    simulated.set(simKey, predictions);
     timing.simMs = performance.now() - t1;
     let correct = 0;
     let agree = 0;
-    records.forEach((r, i) => {
-      if (r.prediction === ds.labels[i]) correct++;
-      if (r.prediction === ref.predictions[i]) agree++;
+    predictions.forEach((q, i) => {
+      if (q === ds.labels[i]) correct++;
+      if (q === ref.predictions[i]) agree++;
     });
     const accuracy = correct / ds.count;
     base.pann = { accuracy, correct, count: ds.count, lossPoints: 100 * (ref.accuracy - accuracy), agreement: agree / ds.count };

@@ -67,6 +67,11 @@ export interface StudySettings {
    * @default { epochs: 1, learningRate: 1e-4, seed: 1, range: 'penalty' }
    */
   finetune: { epochs: number; learningRate: number; seed: number; range: 'clamp' | 'penalty' };
+  /**
+   * Largest ring dimension simulated: cells whose circuit needs a larger N are compiled and costed (depth,
+   * parameters, predicted latency) but not run (status 'costed'). @default 32768 (simulate every cell)
+   */
+  maxSimulatedRing: number;
   /** SEAL spot check: digits per checked cell and which cells ('front' = the accuracy/latency Pareto front of each model). @default { sample: 0, cells: 'none' } */
   seal: { sample: number; cells: 'none' | 'all' | 'front' };
 }
@@ -96,6 +101,7 @@ export const DEFAULT_SETTINGS: StudySettings = {
   noiseSeed: 1,
   asymmetricWeight: 4,
   finetune: { epochs: 1, learningRate: 1e-4, seed: 1, range: 'penalty' },
+  maxSimulatedRing: 32768,
   seal: { sample: 0, cells: 'none' },
 };
 
@@ -214,6 +220,14 @@ function intSetting(source: string, field: string, v: unknown, def: number, min:
   return x;
 }
 
+function ringSetting(source: string, v: unknown, def: number): number {
+  const x = v ?? def;
+  if (typeof x !== 'number' || ![1024, 2048, 4096, 8192, 16384, 32768].includes(x)) {
+    fail(source, 'settings.maxSimulatedRing', `expected a ring dimension 1024..32768 (a power of two), got ${JSON.stringify(v)}`);
+  }
+  return x;
+}
+
 function parseSettings(source: string, v: unknown): StudySettings {
   if (v === undefined) return structuredClone(DEFAULT_SETTINGS);
   if (!isObject(v)) fail(source, 'settings', 'expected an object');
@@ -244,6 +258,7 @@ function parseSettings(source: string, v: unknown): StudySettings {
       seed: intSetting(source, 'settings.finetune.seed', ft.seed, d.finetune.seed, 0, 2 ** 31 - 1),
       range: ftRange,
     },
+    maxSimulatedRing: ringSetting(source, v.maxSimulatedRing, d.maxSimulatedRing),
     seal: { sample: intSetting(source, 'settings.seal.sample', seal.sample, d.seal.sample, 0, 1000), cells },
   };
 }
@@ -313,7 +328,8 @@ export function gridToJSON(grid: StudyGrid): Json {
   };
 }
 
-function rangeLabel(r: StudyRange): string {
+/** How a range rule is written in ids and reports: max×1.1, p99.9×1.1. */
+export function rangeLabel(r: StudyRange): string {
   return r.rule === 'max' ? `max×${r.margin}` : `p${r.percentile}×${r.margin}`;
 }
 

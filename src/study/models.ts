@@ -37,6 +37,14 @@ export function activationNames(model: Model): string[] {
   });
 }
 
+/** Float predictions of a model (its own layers, polynomial or not) on a dataset, and its accuracy. */
+export function floatReference(model: Model, ds: Dataset): FloatReference {
+  const predictions = argmax(predict(model, ds.inputs), ds.classes);
+  let correct = 0;
+  for (let i = 0; i < ds.count; i++) if (predictions[i] === ds.labels[i]) correct++;
+  return { predictions, correct, accuracy: correct / ds.count };
+}
+
 /** Per-thread cache of models, data splits and float references. */
 export class StudyModels {
   readonly #baseDir: string;
@@ -94,12 +102,7 @@ export class StudyModels {
     const key = `${path}|${split}|${count}`;
     const hit = this.#references.get(key);
     if (hit) return hit;
-    const { model } = this.get(path);
-    const ds = this.split(split, count);
-    const predictions = argmax(predict(model, ds.inputs), ds.classes);
-    let correct = 0;
-    for (let i = 0; i < ds.count; i++) if (predictions[i] === ds.labels[i]) correct++;
-    const ref = { predictions, correct, accuracy: correct / ds.count };
+    const ref = floatReference(this.get(path).model, this.split(split, count));
     this.#references.set(key, ref);
     return ref;
   }

@@ -30,7 +30,7 @@ export interface StudyProgress {
   /** Estimated time left in this phase (from the cells measured so far), or null before the first one. */
   etaMs: number | null;
   /** The cell that just finished. */
-  cell?: { id: string; status: 'ok' | 'failed' | 'cached'; ms: number };
+  cell?: { id: string; status: CellResult['status']; ms: number };
 }
 
 export interface StudyOptions {

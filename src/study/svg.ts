@@ -2,7 +2,8 @@
  * Line charts as standalone SVG text (no dependencies): several series, axes with "nice" ticks and labels,
  * an optional log2 axis (ticks at powers of two, labelled 2^k), a legend and a title. `chartPanelsSvg` stacks
  * several charts in one picture (e.g. a function and its approximation error). Non-finite points (and
- * non-positive ones on a log2 axis) break the line instead of distorting it.
+ * non-positive ones on a log2 axis) break the line instead of distorting it. A series may show markers
+ * (and no line) for scatter plots.
  */
 
 export interface ChartSeries {
@@ -15,6 +16,10 @@ export interface ChartSeries {
   readonly dash?: string;
   /** Stroke width in px. @default 1.6 */
   readonly width?: number;
+  /** Draw a marker at every point (scatter plots). @default none */
+  readonly marker?: 'circle' | 'square' | 'cross';
+  /** Join the points with a line. @default true */
+  readonly line?: boolean;
 }
 
 export interface ChartAxis {
@@ -35,8 +40,10 @@ export interface LineChartOptions {
   readonly x?: ChartAxis;
   readonly y?: ChartAxis;
   readonly series: readonly ChartSeries[];
-  /** Show the legend (top right inside the plot). @default true */
+  /** Show the legend (inside the plot). @default true */
   readonly legend?: boolean;
+  /** Corner of the plot that holds the legend. @default 'top-right' */
+  readonly legendPosition?: 'top-right' | 'top-left' | 'bottom-right' | 'bottom-left';
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#17becf', '#7f7f7f'];
@@ -191,23 +198,47 @@ function chartBody(o: LineChartOptions): string {
       pen = true;
     }
     const dash = s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : '';
-    parts.push(`<path d="${d}" fill="none" stroke="${escapeXml(color)}" stroke-width="${s.width ?? 1.6}"${dash} clip-path="url(#${clip})"/>`);
+    if (s.line !== false) {
+      parts.push(`<path d="${d}" fill="none" stroke="${escapeXml(color)}" stroke-width="${s.width ?? 1.6}"${dash} clip-path="url(#${clip})"/>`);
+    }
+    if (s.marker) {
+      for (let i = 0; i < s.x.length; i++) {
+        const x = s.x[i]!;
+        const y = s.y[i]!;
+        if (!(Number.isFinite(x) && Number.isFinite(y)) || (o.x?.log2 && x <= 0) || (o.y?.log2 && y <= 0)) continue;
+        parts.push(markerSvg(s.marker, xScale.map(x), yScale.map(y), color, clip));
+      }
+    }
   });
   if (o.legend !== false && o.series.length > 0) {
     const lineH = 16;
     const boxW = Math.min(x1 - x0 - 10, 26 + 7 * Math.max(...o.series.map((s) => s.label.length)));
-    const bx = x1 - boxW - 8;
-    const by = y1 + 8;
-    parts.push(`<rect x="${r2(bx)}" y="${by}" width="${r2(boxW)}" height="${o.series.length * lineH + 8}" fill="#fff" fill-opacity="0.9" stroke="#999"/>`);
+    const pos = o.legendPosition ?? 'top-right';
+    const boxH = o.series.length * lineH + 8;
+    const bx = pos.endsWith('right') ? x1 - boxW - 8 : x0 + 8;
+    const by = pos.startsWith('top') ? y1 + 8 : y0 - boxH - 8;
+    parts.push(`<rect x="${r2(bx)}" y="${by}" width="${r2(boxW)}" height="${boxH}" fill="#fff" fill-opacity="0.9" stroke="#999"/>`);
     o.series.forEach((s, si) => {
       const color = s.color ?? PALETTE[si % PALETTE.length]!;
       const ly = by + 12 + si * lineH;
       const dash = s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : '';
-      parts.push(`<line x1="${r2(bx + 6)}" y1="${ly}" x2="${r2(bx + 22)}" y2="${ly}" stroke="${escapeXml(color)}" stroke-width="2"${dash}/>`);
+      if (s.line !== false) {
+        parts.push(`<line x1="${r2(bx + 6)}" y1="${ly}" x2="${r2(bx + 22)}" y2="${ly}" stroke="${escapeXml(color)}" stroke-width="2"${dash}/>`);
+      }
+      if (s.marker) parts.push(markerSvg(s.marker, bx + 14, ly, color));
       parts.push(`<text x="${r2(bx + 26)}" y="${ly + 4}" font-size="11" fill="#111">${escapeXml(s.label)}</text>`);
     });
   }
   return parts.join('\n');
+}
+
+/** A point marker centred at (x, y). */
+function markerSvg(kind: 'circle' | 'square' | 'cross', x: number, y: number, color: string, clip?: string): string {
+  const c = escapeXml(color);
+  const clipAttr = clip ? ` clip-path="url(#${clip})"` : '';
+  if (kind === 'circle') return `<circle cx="${r2(x)}" cy="${r2(y)}" r="3.2" fill="${c}" fill-opacity="0.75"${clipAttr}/>`;
+  if (kind === 'square') return `<rect x="${r2(x - 3)}" y="${r2(y - 3)}" width="6" height="6" fill="none" stroke="${c}" stroke-width="1.4"${clipAttr}/>`;
+  return `<path d="M${r2(x - 3.5)} ${r2(y - 3.5)}L${r2(x + 3.5)} ${r2(y + 3.5)}M${r2(x - 3.5)} ${r2(y + 3.5)}L${r2(x + 3.5)} ${r2(y - 3.5)}" stroke="${c}" stroke-width="1.6"${clipAttr}/>`;
 }
 
 function hashString(s: string): number {

@@ -1,0 +1,296 @@
+/**
+ * A study's outputs: results.json (every cell, the grid, machine and timing), results.csv (one row per cell),
+ * report.md (the command that made it, the answers, per-network tables of loss and cost, SEAL spot checks,
+ * failed cells, timing) and the SVG plots of plots.ts.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CellResult } from './cell.js';
+import { rangeLabel } from './grid.js';
+import { studyPlots } from './plots.js';
+import type { StudyRun } from './study.js';
+import { type NetworkAnswer, type StudySummary, networkLabel, summarizeStudy } from './summary.js';
+
+export interface ReportOptions {
+  /** The command that produced the study, shown at the top of the report. */
+  command?: string;
+  /** Loss budget in accuracy points. @default 0.5 */
+  budgetPoints?: number;
+  /** The uniform high-precision baseline. @default 12 */
+  baselineK?: number;
+  /** Text placed after the answers (e.g. the study's discussion). @default none */
+  discussion?: string;
+}
+
+const CSV_COLUMNS = [
+  'id', 'model', 'technique', 'remedy', 'method', 'k', 'range', 'scaleBitsRequested', 'status',
+  'floatAccuracy', 'pannAccuracy', 'lossPoints', 'agreement', 'outsideMax',
+  'degrees', 'activationMethods', 'B', 'depth', 'ringDimension', 'coeffModulusBits', 'scaleBits', 'rotations', 'rotationKeys',
+  'ctMultiplications', 'plainMultiplications', 'predictedLatencyMs',
+  'sealSample', 'sealAgreeWithSim', 'sealAgreeWithFloat', 'sealMaxLogitDifference', 'sealLatencyMedianMs', 'sealSetupMs', 'sealError',
+  'finetuneValidationBefore', 'finetuneValidationAfter', 'finetuneMs', 'compileMs', 'simMs', 'totalMs', 'error',
+] as const;
+
+function csvField(v: unknown): string {
+  if (v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v))) return '';
+  const s = typeof v === 'number' ? String(Math.round(v * 1e6) / 1e6) : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csvRow(r: CellResult): string {
+  const a = r.cost?.activations ?? [];
+  const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+    id: r.id,
+    model: r.cell.model.path,
+    technique: r.cell.model.technique,
+    remedy: r.cell.remedy,
+    method: r.cell.method,
+    k: r.cell.k,
+    range: rangeLabel(r.cell.range),
+    scaleBitsRequested: r.cell.scaleBits,
+    status: r.status,
+    floatAccuracy: r.float?.accuracy,
+    pannAccuracy: r.pann?.accuracy,
+    lossPoints: r.pann?.lossPoints,
+    agreement: r.pann?.agreement,
+    outsideMax: r.outside?.max,
+    degrees: a.map((x) => x.degrees.join('∘')).join(' '),
+    activationMethods: a.map((x) => x.method).join(' '),
+    B: a.map((x) => x.B.toPrecision(4)).join(' '),
+    depth: r.cost?.depth,
+    ringDimension: r.cost?.ringDimension,
+    coeffModulusBits: r.cost?.coeffModulusBits.join(' '),
+    scaleBits: r.cost?.scaleBits,
+    rotations: r.cost?.rotations,
+    rotationKeys: r.cost?.rotationKeys,
+    ctMultiplications: r.cost?.ctMultiplications,
+    plainMultiplications: r.cost?.plainMultiplications,
+    predictedLatencyMs: r.cost?.predictedLatencyMs,
+    sealSample: r.seal?.sample,
+    sealAgreeWithSim: r.seal?.agreeWithSim,
+    sealAgreeWithFloat: r.seal?.agreeWithFloat,
+    sealMaxLogitDifference: r.seal?.maxLogitDifference,
+    sealLatencyMedianMs: r.seal?.latencyMs.median,
+    sealSetupMs: r.seal?.setupMs,
+    sealError: r.seal?.error,
+    finetuneValidationBefore: r.finetune?.validationBefore,
+    finetuneValidationAfter: r.finetune?.validationAfter,
+    finetuneMs: r.timing.finetuneMs,
+    compileMs: r.timing.compileMs,
+    simMs: r.timing.simMs,
+    totalMs: r.timing.totalMs,
+    error: r.error ? `${r.error.stage}: ${r.error.message}` : undefined,
+  };
+  return CSV_COLUMNS.map((c) => csvField(row[c])).join(',');
+}
+
+/** Every cell as CSV (header + one row per cell). */
+export function studyCsv(cells: readonly CellResult[]): string {
+  return `${[CSV_COLUMNS.join(','), ...cells.map(csvRow)].join('\n')}\n`;
+}
+
+const pct = (x: number | undefined | null) => (x === undefined || x === null || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`);
+const ms = (x: number | undefined | null) => (x === undefined || x === null || !Number.isFinite(x) ? '—' : x >= 10000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(0)} ms`);
+const pts = (x: number) => `${x >= 0 ? '' : '−'}${Math.abs(x).toFixed(1)}`;
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function settingOf(r: CellResult): string {
+  const c = r.cell;
+  const parts = [`k=${c.k}`, c.method === 'auto' ? `auto→${[...new Set(r.cost?.activations.map((a) => a.method))].join('/')}` : c.method];
+  if (c.range.rule !== 'max' || c.range.margin !== 1.1) parts.push(rangeLabel(c.range));
+  if (c.scaleBits !== 'auto') parts.push(`scale ${c.scaleBits}`);
+  return parts.join(', ');
+}
+
+function answersTable(s: StudySummary): string {
+  const rows = s.networks.map((n: NetworkAnswer) => {
+    const b = n.best;
+    const base = n.baseline;
+    const baseText = base ? `${ms(base.cost?.predictedLatencyMs)} (${settingOf(base)}${base.status === 'costed' ? ', costed only' : base.status === 'failed' ? ', failed' : ''})` : '—';
+    if (!b) {
+      const c = n.closest;
+      return [
+        n.label,
+        pct(n.floatAccuracy),
+        `**none** within ${s.budgetPoints}${c ? `; closest ${settingOf(c)}: loss ${pts(c.pann!.lossPoints)}` : ''}`,
+        '—', '—', '—', baseText, '—',
+      ];
+    }
+    return [
+      n.label,
+      pct(n.floatAccuracy),
+      `**${b.cell.k}** (${settingOf(b)})`,
+      `${pct(b.pann!.accuracy)} (${pts(b.pann!.lossPoints)})`,
+      `N=${b.cost!.ringDimension}, depth ${b.cost!.depth}, deg ${b.cost!.activations.map((a) => a.degrees.join('∘')).join(' / ')}`,
+      `${ms(b.cost!.predictedLatencyMs)}${b.seal && !b.seal.error ? ` (SEAL ${ms(b.seal.latencyMs.median)})` : ''}`,
+      baseText,
+      n.savedMs === null ? '—' : `${ms(n.savedMs)} (${((100 * n.savedMs) / base!.cost!.predictedLatencyMs).toFixed(0)}%)`,
+    ];
+  });
+  return table(
+    ['network (technique, remedy)', 'float acc', `cheapest setting with loss ≤ ${s.budgetPoints}`, 'PANN acc (loss, points)', 'circuit', 'predicted latency', `k=${s.baselineK} baseline`, 'latency saved'],
+    rows,
+  );
+}
+
+function seriesTables(s: StudySummary): string {
+  const out: string[] = [];
+  const byNetwork = new Map<string, StudySummary['series']>();
+  for (const se of s.series) {
+    const key = networkLabel(se.cells[0]!.cell);
+    byNetwork.set(key, [...(byNetwork.get(key) ?? []), se]);
+  }
+  for (const [label, list] of byNetwork) {
+    const ks = [...new Set(list.flatMap((se) => se.cells.map((c) => c.cell.k)))].sort((a, b) => a - b);
+    out.push(`### ${label}\n`);
+    out.push('Accuracy loss in points (PANN accuracy) per precision k; `costed`: compiled but not simulated; `fail`: see below.\n');
+    out.push(
+      table(
+        ['k', ...list.map((se) => se.label.slice(label.length).trim() || se.method)],
+        ks.map((k) => [
+          String(k),
+          ...list.map((se) => {
+            const c = se.cells.find((x) => x.cell.k === k);
+            if (!c) return '';
+            if (c.status === 'failed') return 'fail';
+            if (c.status === 'costed') return 'costed';
+            const mark = se.smallestK === k ? '**' : '';
+            return `${mark}${pts(c.pann!.lossPoints)}${mark} (${pct(c.pann!.accuracy)})`;
+          }),
+        ]),
+      ),
+    );
+    out.push('\nCost per precision k: degrees per activation, depth, ring N, predicted latency.\n');
+    out.push(
+      table(
+        ['k', ...list.map((se) => se.label.slice(label.length).trim() || se.method)],
+        ks.map((k) => [
+          String(k),
+          ...list.map((se) => {
+            const c = se.cells.find((x) => x.cell.k === k);
+            if (!c?.cost) return c ? 'fail' : '';
+            return `${c.cost.activations.map((a) => a.degrees.join('∘')).join('/')}, d${c.cost.depth}, N=${c.cost.ringDimension / 1024}k, ${ms(c.cost.predictedLatencyMs)}`;
+          }),
+        ]),
+      ),
+    );
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+function sealTable(cells: readonly CellResult[]): string {
+  const checked = cells.filter((r) => r.seal);
+  if (!checked.length) return 'No SEAL spot checks in this run.\n';
+  return table(
+    ['cell', 'digits', 'SEAL = sim', 'SEAL = float', 'correct', 'max |logit diff|', 'SEAL latency (median)', 'predicted', 'setup'],
+    checked.map((r) => {
+      const q = r.seal!;
+      if (q.error) return [`${networkLabel(r.cell)} ${settingOf(r)}`, String(q.sample), '—', '—', '—', '—', `error: ${q.error.slice(0, 80)}`, ms(r.cost?.predictedLatencyMs), '—'];
+      return [
+        `${networkLabel(r.cell)} ${settingOf(r)}`,
+        String(q.sample),
+        `${q.agreeWithSim}/${q.sample}`,
+        `${q.agreeWithFloat}/${q.sample}`,
+        `${q.correct}/${q.sample}`,
+        q.maxLogitDifference.toExponential(1),
+        ms(q.latencyMs.median),
+        ms(r.cost?.predictedLatencyMs),
+        ms(q.setupMs),
+      ];
+    }),
+  );
+}
+
+function failureTable(cells: readonly CellResult[]): string {
+  const failed = cells.filter((r) => r.status === 'failed');
+  if (!failed.length) return 'No cell failed.\n';
+  return table(
+    ['cell', 'stage', 'error'],
+    failed.map((r) => [`${networkLabel(r.cell)} ${r.cell.method} k=${r.cell.k}`, r.error!.stage, r.error!.message.replace(/\|/g, '\\|').slice(0, 240)]),
+  );
+}
+
+function timingSection(run: StudyRun): string {
+  const measured = run.cells.filter((r) => r.status === 'ok' && r.timing.simMs > 0);
+  const byRing = new Map<number, number[]>();
+  for (const r of measured) byRing.set(r.cost!.ringDimension, [...(byRing.get(r.cost!.ringDimension) ?? []), r.timing.totalMs]);
+  const t = run.timing;
+  const lines = [
+    `Wall time ${ms(t.wallMs)} (simulation phase ${ms(t.simulateWallMs)}, SEAL phase ${ms(t.sealWallMs)}) with ${t.workers} worker threads on ${run.machine.cpus} cores (${run.machine.cpuModel}, Node ${run.machine.node}); ` +
+      `${t.measured} cells measured in this run, ${t.cached} from the cache, ${t.failed} failed.`,
+    '',
+    table(
+      ['ring N', 'simulated cells', 'mean time per cell (fine-tune + compile + 1000-digit sim)'],
+      [...byRing.entries()].sort((a, b) => a[0] - b[0]).map(([n, ts]) => [String(n), String(ts.length), ms(ts.reduce((a, b) => a + b, 0) / ts.length)]),
+    ),
+  ];
+  return lines.join('\n');
+}
+
+/** The Markdown report. */
+export function studyMarkdown(run: StudyRun, summary: StudySummary, options: ReportOptions = {}): string {
+  const grid = run.grid as { name?: string; settings?: { split?: string; count?: number; noiseSeed?: number } };
+  const settings = grid.settings ?? {};
+  const s = summary;
+  const parts = [
+    `# Precision study: ${grid.name ?? 'study'}`,
+    '',
+    ...(options.command ? ['Reproduce with one command (from the repository root, after `npx tsc`):', '', '```sh', options.command, '```', ''] : []),
+    `Every cell: the network compiled at precision k (each activation's max error ≤ B·2^-k on its calibrated [-B, B]), ` +
+      `run through the \`sim\` backend with the CKKS noise model (seed ${settings.noiseSeed ?? '?'}) on the ${settings.count ?? '?'} digits of the MNIST ${settings.split ?? '?'} split; ` +
+      `loss = float accuracy − PANN accuracy in points. Cells: ${s.counts.ok} measured, ${s.counts.costed} compiled and costed only, ${s.counts.failed} failed. ` +
+      `SEAL spot checks: ${s.seal.cells} cells, ${s.seal.agreeWithSim}/${s.seal.sample} digits where real encryption predicts what the simulator predicts` +
+      `${s.seal.sample ? ` (${((100 * s.seal.agreeWithSim) / s.seal.sample).toFixed(1)}%)` : ''}${s.seal.failed ? `, ${s.seal.failed} spot checks failed` : ''}.`,
+    '',
+    `## Answers: the cheapest precision within ${s.budgetPoints} points of accuracy loss`,
+    '',
+    `Latencies are the compiler's predictions for one encrypted digit (encrypt + evaluate + decrypt, from the measured node-seal op costs); SEAL-measured medians where the cell was spot-checked. ` +
+      `"latency saved" compares with the same series at a uniform k = ${s.baselineK}.`,
+    '',
+    answersTable(s),
+    '',
+    ...(options.discussion ? [options.discussion.trim(), ''] : []),
+    '## Plots',
+    '',
+    '![accuracy loss vs precision](loss-vs-k.svg)',
+    '',
+    '![accuracy vs encrypted latency](accuracy-vs-latency.svg)',
+    '',
+    '## Per-network tables',
+    '',
+    seriesTables(s),
+    '## SEAL spot checks',
+    '',
+    sealTable(run.cells),
+    '',
+    '## Failed cells',
+    '',
+    failureTable(run.cells),
+    '',
+    '## Timing',
+    '',
+    timingSection(run),
+    '',
+    `Code version ${run.codeVersion}. Raw data: results.json, results.csv.`,
+    '',
+  ];
+  return parts.join('\n');
+}
+
+/** Write results.json, results.csv, report.md and the plots into `outDir`; returns the files written. */
+export function writeStudyOutputs(run: StudyRun, outDir: string, options: ReportOptions = {}): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const summary = summarizeStudy(run.cells, options.budgetPoints ?? 0.5, options.baselineK ?? 12);
+  const files: [string, string][] = [
+    ['results.json', `${JSON.stringify(run, null, 1)}\n`],
+    ['results.csv', studyCsv(run.cells)],
+    ['report.md', studyMarkdown(run, summary, options)],
+    ...studyPlots(summary).map((p): [string, string] => [p.file, p.svg]),
+  ];
+  for (const [name, text] of files) writeFileSync(join(outDir, name), text);
+  return files.map(([name]) => join(outDir, name));
+}
