@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_BAD_INPUT } from './common.js';
 import { registerCompile } from './compile.js';
+import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerRun } from './run.js';
 import { registerFit } from './fit.js';
@@ -25,6 +26,7 @@ program
   .configureHelp({ sortSubcommands: false });
 
 // Commands register below (one module each).
+registerDemo(program);
 registerTrain(program);
 registerEval(program);
 registerInfo(program);

@@ -7,7 +7,7 @@
 import { Command, Option } from 'commander';
 import type { Activation } from '../approx/activations.js';
 import type { PolynomialApproximation } from '../approx/polynomial.js';
-import { fitForPrecision } from '../approx/search.js';
+import { fitterProvider } from '../compiler/polynomialise.js';
 import { InputError } from '../errors.js';
 import { evaluateModel } from '../nn/evaluate.js';
 import { finetunePolynomial, type FinetuneResult } from '../nn/finetune.js';
@@ -36,9 +36,12 @@ export async function finetuneWithPrecision(
   const validation = loadMnistSplit('validation');
   const test = loadMnistSplit('test');
   const fits: { layer: number; method: string; degree: number; maxError: number; bound: number }[] = [];
+  // the same precision semantics and fits as `pann compile`: max error ≤ B·2^-k on [-B, B]
+  const fitter = fitterProvider();
   const provider = (act: Activation, bound: number, layer: number): PolynomialApproximation => {
-    const fit = fitForPrecision(act, { interval: [-bound, bound], k: o.precision });
-    fits.push({ layer, method: fit.method, degree: fit.degree, maxError: fit.maxError, bound });
+    const fit = fitter({ activation: act, B: bound, precisionBits: o.precision, method: 'auto' });
+    const degree = fit.approximation.stages.reduce((d, s) => d * (s.coefficients.length - 1), 1) + (fit.approximation.finish === 'none' ? 0 : 1);
+    fits.push({ layer, method: fit.approximation.method, degree, maxError: fit.maxError, bound });
     return fit.approximation;
   };
   const result = finetunePolynomial(model, provider, {
@@ -165,7 +168,7 @@ export function registerTrain(program: Command): void {
     .option('--patience <n>', 'early stopping patience in epochs (0 = off)', intOption('--patience', 0, 10000))
     .addOption(new Option('--dtype <type>', 'storage type of the weights').choices(['float32', 'float64']).default('float32'))
     .option('--finetune-poly <model>', 'fine-tune this trained model with polynomial stand-ins (needs --precision)')
-    .option('--precision <k>', 'with --finetune-poly: fit each activation to max error 2^-k on [-B, B]', intOption('--precision', 1, 40))
+    .option('--precision <k>', 'with --finetune-poly: fit each activation to max error B·2^-k on [-B, B] (as pann compile)', intOption('--precision', 1, 40))
     .option('--margin <x>', 'with --finetune-poly: B = margin × max |input| on the train split', numberOption('--margin', 0.01, 100))
     .addOption(new Option('--range <mode>', 'with --finetune-poly: keep inputs in [-B, B] by clamping or a penalty').choices(['clamp', 'penalty']))
     .option('--json', 'print the result as JSON on stdout')

@@ -9,6 +9,7 @@
  *   k' = ⌈k − log2 B⌉ (the fitter takes whole bits, so the fit is at least as precise as asked).
  */
 import type { Activation } from '../approx/activations.js';
+import type { PolynomialApproximation } from '../approx/polynomial.js';
 import type { AsymmetricWeight, FitMethod } from '../approx/fitted.js';
 import { type FitCache, fitForPrecision } from '../approx/search.js';
 import type { ApproximationMethod, ApproximationProvider, ProvidedApproximation } from './compile.js';
@@ -26,7 +27,26 @@ function methodsFor(method: ApproximationMethod): FitMethod[] {
   return method === 'auto' ? ['chebyshev', 'remez', 'composite'] : [method];
 }
 
-/** The provider the CLI and the study use: the fitter's precision search, with a cache. */
+/**
+ * A fit of a positively homogeneous activation (degree h) on [−1, 1] carried to [−B, B]: the first stage reads
+ * x/B (same coefficients on the scaled interval), a plain polynomial's output is multiplied by B^h, and a
+ * relu/abs finish multiplies by x itself (sign(x/B) = sign(x)). The error scales by B^h exactly.
+ */
+export function carryToRange(a: PolynomialApproximation, B: number, h: number): PolynomialApproximation {
+  const [lo, hi] = a.interval;
+  if (lo !== -1 || hi !== 1) throw new CompileError(`carryToRange: expects a fit on [-1, 1], got [${lo}, ${hi}]`);
+  const last = a.stages.length - 1;
+  const stages = a.stages.map((s, i) => ({
+    interval: (i === 0 ? [-B, B] : s.interval) as readonly [number, number],
+    coefficients: a.finish === 'none' && i === last ? Array.from(s.coefficients as ArrayLike<number>, (c) => c * B ** h) : s.coefficients,
+  }));
+  return { ...a, interval: [-B, B], stages };
+}
+
+/**
+ * The provider the CLI, the study and fine-tuning use: the fitter's precision search, with a cache. The returned
+ * approximation is always on [−B, B] (its error ≤ B·2^−k).
+ */
 export function fitterProvider(options: FitterProviderOptions = {}): ApproximationProvider {
   const cache: FitCache = options.cache ?? new Map();
   const memo = new Map<string, ProvidedApproximation>();
@@ -35,7 +55,7 @@ export function fitterProvider(options: FitterProviderOptions = {}): Approximati
     const homogeneous = h !== null && (h === 1 || method !== 'composite');
     const interval: [number, number] = homogeneous ? [-1, 1] : [-B, B];
     const k = homogeneous ? precisionBits : Math.ceil(precisionBits - Math.log2(B) - 1e-12);
-    const key = `${activation.toString()}|${interval.join(',')}|${k}|${method}|${options.weight ? `${options.weight.negative},${options.weight.positive}` : ''}`;
+    const key = `${activation.toString()}|${B}|${k}|${method}|${options.weight ? `${options.weight.negative},${options.weight.positive}` : ''}`;
     const hit = memo.get(key);
     if (hit) return hit;
     if (k < 1 || k > 40) {
@@ -58,7 +78,7 @@ export function fitterProvider(options: FitterProviderOptions = {}): Approximati
     }
     const scale = homogeneous ? B ** h! : 1;
     const provided: ProvidedApproximation = {
-      approximation: fit.approximation,
+      approximation: homogeneous ? carryToRange(fit.approximation, B, h!) : fit.approximation,
       maxError: fit.maxError * scale,
       source: homogeneous ? `fitted on [-1, 1] (${fit.method}), scaled by B^${h}` : `fitted on [-${B.toPrecision(4)}, ${B.toPrecision(4)}] (${fit.method})`,
     };

@@ -1,0 +1,133 @@
+/**
+ * `pann demo`: the main job on a built-in default, no arguments needed — the shipped MNIST CNN is compiled at a
+ * precision that keeps its accuracy (activations fitted or taken from the catalog), a few test digits are
+ * classified under real CKKS encryption, and the simulator measures the accuracy on the test split.
+ */
+import { existsSync } from 'node:fs';
+import { Command } from 'commander';
+import type { Circuit } from '../compiler/circuit.js';
+import { InputError } from '../errors.js';
+import { argmax, predict } from '../nn/inference.js';
+import { loadMnistSplit } from '../nn/mnist.js';
+import type { Model } from '../nn/model.js';
+import { runSim } from '../runtime/inference.js';
+import { runSeal } from '../runtime/seal-inference.js';
+import { type CompileFlags, compileWithFlags, formatReport } from './compile.js';
+import { action, intOption, printJson, ProgressBar } from './common.js';
+import { loadModelOrOnnx } from './load-model.js';
+
+/** The demo's defaults: the shipped ReLU CNN at the lowest precision that keeps its test accuracy (docs/study). */
+export const DEMO_MODEL = 'models/mnist-cnn-relu.json';
+export const DEMO_PRECISION = 7;
+
+interface DemoFlags {
+  model: string;
+  precision: number;
+  count: number;
+  simCount: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(2)}%`;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('the whole path on the shipped MNIST CNN: fit → compile → encrypted inference → accuracy and latency')
+    .option('--model <file>', 'model to run (pann JSON or ONNX)', DEMO_MODEL)
+    .option('-k, --precision <k>', 'activation precision: max error ≤ B·2^-k on [-B, B]', intOption('--precision', 1, 40), DEMO_PRECISION)
+    .option('--count <n>', 'test digits classified under real encryption', intOption('--count', 1, 1000), 5)
+    .option('--sim-count <n>', 'test digits classified by the simulator (with CKKS noise)', intOption('--sim-count', 0, 1000), 1000)
+    .option('--json', 'print the results as JSON')
+    .option('-q, --quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      `
+Runs in about a minute on 2 cores. Every step has its own command: pann fit, pann compile, pann run, pann serve.
+
+Examples:
+  $ pann demo
+  $ pann demo --model models/mnist-cnn-ulu.json --precision 6 --count 10`,
+    )
+    .action(
+      action('demo', async (flags: DemoFlags) => {
+        if (!existsSync(flags.model)) throw new InputError(`model ${flags.model} does not exist (run from the repository root)`);
+        const say = (s: string) => {
+          if (!flags.json && !flags.quiet) process.stdout.write(`${s}\n`);
+        };
+        const t0 = performance.now();
+        const model: Model = loadModelOrOnnx(flags.model);
+        const test = loadMnistSplit('test');
+        const floatPred = argmax(predict(model, test.inputs), 10);
+        const floatAcc = Array.from(floatPred).filter((p, i) => p === test.labels[i]).length / test.count;
+        say(`1. model ${model.name}: float64 test accuracy ${pct(floatAcc)} on ${test.count} MNIST test digits`);
+
+        const compileFlags: CompileFlags = {
+          precision: [flags.precision],
+          activationMethod: 'auto',
+          calibration: 1000,
+          rangeRule: 'max',
+          margin: 1.1,
+          percentile: 99.9,
+        };
+        const tc = performance.now();
+        const circuit: Circuit = compileWithFlags(model, compileFlags);
+        const compileMs = performance.now() - tc;
+        say(`2. compiled at precision ${flags.precision} in ${(compileMs / 1000).toFixed(1)} s:\n`);
+        say(formatReport(circuit).replace(/^/gm, '   '));
+
+        const size = 784;
+        const n = Math.min(flags.count, test.count);
+        const bar = new ProgressBar('3. encrypted inference', { quiet: !!flags.quiet || !!flags.json });
+        const seal = await runSeal(circuit, test.inputs.subarray(0, n * size), n, { onProgress: (d, t) => bar.update(d, t) });
+        bar.done();
+        say(`   setup: ${seal.setup.map((s) => `${s.name} ${(s.ms / 1000).toFixed(1)} s`).join(', ')}`);
+        const rows = seal.records.map((r, i) => ({
+          index: i,
+          label: test.labels[i]!,
+          encrypted: r.prediction,
+          float: floatPred[i]!,
+          ms: r.timings.reduce((s, t) => s + t.ms, 0),
+        }));
+        for (const r of rows) {
+          say(`   digit ${r.index}: label ${r.label}, encrypted prediction ${r.encrypted}, float ${r.float}  (${r.ms.toFixed(0)} ms)`);
+        }
+        const encAcc = rows.filter((r) => r.encrypted === r.label).length / n;
+        const latency = rows.map((r) => r.ms).sort((a, b) => a - b)[Math.floor(n / 2)]!;
+        const perStage = seal.records[0]!.timings.map((t, i) => ({
+          name: t.name,
+          ms: seal.records.map((r) => r.timings[i]!.ms).sort((a, b) => a - b)[Math.floor(n / 2)]!,
+        }));
+        say(`   median latency ${latency.toFixed(0)} ms per image (${perStage.map((s) => `${s.name} ${s.ms.toFixed(0)}`).join(', ')})`);
+
+        let simAcc: number | null = null;
+        let agreement: number | null = null;
+        if (flags.simCount > 0) {
+          const m = Math.min(flags.simCount, test.count);
+          const bar2 = new ProgressBar('4. simulated (with CKKS noise)', { quiet: !!flags.quiet || !!flags.json });
+          const sim = runSim(circuit, test.inputs.subarray(0, m * size), m, { noise: { seed: 1 }, onProgress: (d, t) => bar2.update(d, t) });
+          bar2.done();
+          simAcc = sim.filter((r, i) => r.prediction === test.labels[i]).length / m;
+          agreement = sim.filter((r, i) => r.prediction === floatPred[i]).length / m;
+          const floatSub = Array.from(floatPred.subarray(0, m)).filter((p, i) => p === test.labels[i]).length / m;
+          say(`   polynomial network on ${m} test digits: accuracy ${pct(simAcc)} (float ${pct(floatSub)}), agreement with float ${pct(agreement)}`);
+        }
+        const totalMs = performance.now() - t0;
+        say(`done in ${(totalMs / 1000).toFixed(1)} s`);
+        if (flags.json) {
+          printJson({
+            model: model.name,
+            precision: flags.precision,
+            floatAccuracy: floatAcc,
+            circuit: circuit.report,
+            encrypted: { results: rows, accuracy: encAcc, medianLatencyMs: latency, perStageMs: perStage, setup: seal.setup },
+            simulated: simAcc === null ? null : { accuracy: simAcc, agreementWithFloat: agreement },
+            totalMs,
+          });
+        }
+      }),
+    );
+}
