@@ -144,7 +144,8 @@ describe('pann train end to end (small recipe)', () => {
     expect(r.code).toBe(0);
     const ft = JSON.parse(r.stdout) as { bounds: number[]; testAccuracy: number; fits: { degree: number; maxError: number }[] };
     expect(ft.bounds.length).toBe(1);
-    expect(ft.fits[0]!.maxError).toBeLessThanOrEqual(2 ** -5);
+    // precision k means max error ≤ B·2^-k on [-B, B] (as pann compile)
+    expect(ft.fits[0]!.maxError).toBeLessThanOrEqual(ft.bounds[0]! * 2 ** -5 * (1 + 1e-9));
     expect(ft.testAccuracy).toBeGreaterThan(0.8);
     r = pann('info', poly, '--no-ranges');
     expect(r.stdout).toMatch(/polynomial relu on \[-\d+(\.\d+)?, \d+(\.\d+)?\] \w+ degree \d+.* clamped/);
