@@ -12,6 +12,8 @@ import { registerImport } from './import.js';
 import { registerInfo } from './info.js';
 import { registerPredict } from './predict.js';
 import { registerTrain } from './train.js';
+import { registerStudy } from './study.js';
+import { registerTune } from './tune.js';
 
 const program = new Command();
 program
@@ -34,6 +36,8 @@ registerPredict(program);
 registerCompile(program);
 registerRun(program);
 registerFit(program);
+registerStudy(program);
+registerTune(program);
 registerImport(program);
 
 // usage errors (unknown option, bad option value, missing argument) exit with 2 like every other bad input;

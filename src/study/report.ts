@@ -147,34 +147,30 @@ function seriesTables(s: StudySummary): string {
     const ks = [...new Set(list.flatMap((se) => se.cells.map((c) => c.cell.k)))].sort((a, b) => a - b);
     out.push(`### ${label}\n`);
     out.push('Accuracy loss in points (PANN accuracy) per precision k; `costed`: compiled but not simulated; `fail`: see below.\n');
-    out.push(
+    const grid = (text: (c: CellResult, se: StudySummary['series'][number]) => string) =>
       table(
         ['k', ...list.map((se) => se.label.slice(label.length).trim() || se.method)],
         ks.map((k) => [
           String(k),
           ...list.map((se) => {
             const c = se.cells.find((x) => x.cell.k === k);
-            if (!c) return '';
-            if (c.status === 'failed') return 'fail';
-            if (c.status === 'costed') return 'costed';
-            const mark = se.smallestK === k ? '**' : '';
-            return `${mark}${pts(c.pann!.lossPoints)}${mark} (${pct(c.pann!.accuracy)})`;
+            return c ? text(c, se) : '';
           }),
         ]),
-      ),
+      );
+    out.push(
+      grid((c, se) => {
+        if (c.status !== 'ok') return c.status === 'failed' ? 'fail' : 'costed';
+        const mark = se.smallestK === c.cell.k ? '**' : '';
+        return `${mark}${pts(c.pann!.lossPoints)}${mark} (${pct(c.pann!.accuracy)})`;
+      }),
     );
     out.push('\nCost per precision k: degrees per activation, depth, ring N, predicted latency.\n');
     out.push(
-      table(
-        ['k', ...list.map((se) => se.label.slice(label.length).trim() || se.method)],
-        ks.map((k) => [
-          String(k),
-          ...list.map((se) => {
-            const c = se.cells.find((x) => x.cell.k === k);
-            if (!c?.cost) return c ? 'fail' : '';
-            return `${c.cost.activations.map((a) => a.degrees.join('∘')).join('/')}, d${c.cost.depth}, N=${c.cost.ringDimension / 1024}k, ${ms(c.cost.predictedLatencyMs)}`;
-          }),
-        ]),
+      grid((c) =>
+        c.cost
+          ? `${c.cost.activations.map((a) => a.degrees.join('∘')).join('/')}, d${c.cost.depth}, N=${c.cost.ringDimension / 1024}k, ${ms(c.cost.predictedLatencyMs)}`
+          : 'fail',
       ),
     );
     out.push('');

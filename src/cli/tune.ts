@@ -1,0 +1,94 @@
+/**
+ * `pann tune <model> --max-loss 0.5`: per activation layer the lowest precision k (and method) that keeps the
+ * validation-split accuracy loss within the budget (sim backend with noise), compiled and compared with a uniform
+ * k = 12 baseline.
+ */
+import { Command } from 'commander';
+import { InputError } from '../errors.js';
+import { STUDY_METHODS, type StudyMethod } from '../study/grid.js';
+import { tuneModel } from '../study/tune.js';
+import { loadModelOrOnnx } from './load-model.js';
+import { action, intOption, numberOption, printJson } from './common.js';
+
+interface TuneFlags {
+  maxLoss?: number;
+  methods?: string[];
+  kMin: number;
+  kMax: number;
+  baselineK: number;
+  noiseSeed: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function registerTune(program: Command): void {
+  program
+    .command('tune')
+    .description('find the lowest precision per activation layer that keeps the accuracy loss within a budget')
+    .argument('<model>', 'trained model (pann-model JSON)')
+    .option('--max-loss <points>', 'largest validation accuracy loss allowed, in points (0.5 = half a percentage point)', numberOption('--max-loss', 0, 100))
+    .option('-m, --methods <list...>', 'methods to try (default: auto, chebyshev, remez, and composite for ReLU)', (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').filter(Boolean)])
+    .option('--k-min <k>', 'lowest precision tried', intOption('--k-min', 1, 40), 3)
+    .option('--k-max <k>', 'highest precision tried', intOption('--k-max', 1, 40), 14)
+    .option('--baseline-k <k>', 'uniform precision the latency saving is measured against', intOption('--baseline-k', 1, 40), 12)
+    .option('--noise-seed <n>', "seed of the sim backend's noise", intOption('--noise-seed', 0, 2 ** 31 - 1), 1)
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      `
+Every candidate is compiled and run on the 1000-digit validation split through the sim backend (CKKS noise on);
+the chosen setting is then run on the test split as a holdout. Candidates that cannot beat the best latency
+found so far are not simulated.
+
+Examples:
+  $ pann tune models/mnist-cnn-relu.json --max-loss 0.5
+  $ pann tune models/mnist-cnn-ulu.json --max-loss 1 -m remez --json`,
+    )
+    .action(
+      action('tune', (file: string, flags: TuneFlags) => {
+        if (flags.maxLoss === undefined) throw new InputError('--max-loss <points> is required (e.g. 0.5)');
+        const methods = flags.methods?.map((m) => {
+          if (!STUDY_METHODS.includes(m as StudyMethod)) throw new InputError(`--methods: unknown method '${m}'; valid: ${STUDY_METHODS.join(', ')}`);
+          return m as StudyMethod;
+        });
+        const model = loadModelOrOnnx(file);
+        const r = tuneModel(model, {
+          maxLossPoints: flags.maxLoss,
+          ...(methods ? { methods } : {}),
+          kMin: flags.kMin,
+          kMax: flags.kMax,
+          baselineK: flags.baselineK,
+          noiseSeed: flags.noiseSeed,
+          onProgress: ({ trial, trials }) => {
+            if (flags.quiet || flags.json) return;
+            const what =
+              trial.status === 'ok'
+                ? `validation loss ${trial.lossPoints!.toFixed(1)} points, predicted ${trial.predictedLatencyMs!.toFixed(0)} ms`
+                : trial.status === 'skipped'
+                  ? `skipped (predicted ${trial.predictedLatencyMs!.toFixed(0)} ms cannot beat the best)`
+                  : 'does not compile';
+            process.stderr.write(`tune #${trials}: ${trial.method} k=${trial.ks.join('/')}: ${what}\n`);
+          },
+        });
+        if (flags.json) {
+          printJson(r);
+          return;
+        }
+        const c = r.chosen;
+        const lines = [
+          `${r.model}: loss budget ${r.budgetPoints} points (validation split, sim backend with noise)`,
+          ...c.layers.map((l) => `  layers[${l.layer}] ${l.activation}: k=${l.k}, ${l.method} degree ${l.degrees.join('∘')}, B=${l.B.toPrecision(4)}`),
+          `  validation ${(100 * c.validation.accuracy).toFixed(1)}% (float ${(100 * r.floatAccuracy.validation).toFixed(1)}%, loss ${c.validation.lossPoints.toFixed(1)} points)` +
+            (c.test && r.floatAccuracy.test !== null ? `; test ${(100 * c.test.accuracy).toFixed(1)}% (float ${(100 * r.floatAccuracy.test).toFixed(1)}%, loss ${c.test.lossPoints.toFixed(1)})` : ''),
+          `  circuit: N=${c.ringDimension}, depth ${c.depth}, predicted ${c.predictedLatencyMs.toFixed(0)} ms per encrypted digit`,
+          'error' in r.baseline
+            ? `  baseline k=${r.baseline.k} (${r.baseline.method}) does not compile: ${r.baseline.error}`
+            : `  baseline k=${r.baseline.k} (${r.baseline.method}): N=${r.baseline.ringDimension}, depth ${r.baseline.depth}, predicted ${r.baseline.predictedLatencyMs.toFixed(0)} ms → ` +
+              `${r.savedMs!.toFixed(0)} ms saved (${(100 * r.savedFraction!).toFixed(0)}%)`,
+          `  ${r.trials.length} candidates (${r.trials.filter((t) => t.status === 'ok').length} simulated)`,
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }),
+    );
+}
