@@ -3,7 +3,8 @@
  * fold → calibrate → polynomialise → choose parameters → pack and emit every layer with its levels and
  * scales fixed → select rotation keys → report. Nothing here touches SEAL.
  */
-import type { Activation } from '../approx/activations.js';
+import { type Activation, parseActivation } from '../approx/activations.js';
+import { measureMaxError } from '../approx/max-error.js';
 import type { PolynomialApproximation } from '../approx/polynomial.js';
 import type { Model } from '../nn/model.js';
 import { shapeSize } from '../nn/model.js';
@@ -159,9 +160,9 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     let provided: ProvidedApproximation;
     let B = r.B;
     if (block.approximation) {
-      // a PANN's own polynomial: its interval is its range
+      // a PANN's own polynomial: its interval is its range; its error is measured against the activation it stands for
       B = block.approximation.interval[1];
-      provided = { approximation: block.approximation, maxError: NaN, source: 'model polynomial layer' };
+      provided = { approximation: block.approximation, maxError: storedPolynomialError(block.approximation), source: 'model polynomial layer' };
     } else {
       if (!provider) throw new CompileError(`activation ${block.activation!.toString()} needs an approximation provider`);
       provided = provider({ activation: block.activation!, B, precisionBits: k, method });
@@ -390,6 +391,16 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     stages,
     report,
   };
+}
+
+/** Measured max error of a model's polynomial layer against its activation (NaN if the activation is unknown). */
+function storedPolynomialError(a: PolynomialApproximation): number {
+  try {
+    const act = parseActivation(a.activation);
+    return measureMaxError((x) => act.f(x), a).maxError;
+  } catch {
+    return NaN;
+  }
 }
 
 function inputRangeOf(v: Float64Array): [number, number] {

@@ -13,7 +13,7 @@ import type { Model } from '../../src/nn/model.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const path = (name: string) => `${root}models/${name}.json`;
 const CNNS = ['mnist-cnn-relu', 'mnist-cnn-ulu', 'mnist-cnn-aulu'];
-const ALL = ['mnist-mlp-relu', ...CNNS];
+const ALL = ['mnist-mlp-relu', ...CNNS, 'mnist-cnn1-relu'];
 
 function recorded(m: Model): { test: number; validation: number } {
   return m.metadata.accuracy as { test: number; validation: number };
@@ -43,6 +43,17 @@ describe('shipped models', () => {
     expect(conv.stride).toEqual([2, 2]);
     expect((m.layers[3] as { outFeatures: number }).outFeatures).toBeLessThanOrEqual(64);
     expect((m.layers[5] as { outFeatures: number }).outFeatures).toBe(10);
+  });
+
+  it('mnist-cnn1-relu has one activation layer and mnist-cnn1-relu-poly6 is its fine-tuned PANN within 0.5 points', () => {
+    const m = loadModel(path('mnist-cnn1-relu'));
+    expect(m.layers.map((l) => l.type)).toEqual(['conv2d', 'activation', 'flatten', 'dense']);
+    expect(recorded(m).test).toBeGreaterThanOrEqual(0.98);
+    const pann = loadModel(path('mnist-cnn1-relu-poly6'));
+    expect(pann.layers.map((l) => l.type)).toEqual(['conv2d', 'polynomial', 'flatten', 'dense']);
+    const test = evaluateModel(pann, loadMnistSplit('test')).accuracy;
+    expect(test).toBe(recorded(pann).test);
+    expect(test).toBeGreaterThanOrEqual(recorded(m).test - 0.005);
   });
 
   it('the AULU model learned its activation parameters', () => {
