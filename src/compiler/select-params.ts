@@ -3,18 +3,12 @@
  * depth at the chosen scale, within the 128-bit bounds of the Homomorphic Encryption Standard (as SEAL enforces
  * with sec_level_type::tc128), with primes SEAL can actually find.
  */
+import { MAX_COEFF_MODULUS_BITS_128 } from '../ckks/parameters.js';
 import { CompileError } from './errors.js';
 import { sealPrimes } from './primes.js';
 
-/** Maximum total coefficient-modulus bits for 128-bit classical security (HE Standard, SEAL's table). */
-export const MAX_LOG_Q_128: Readonly<Record<number, number>> = {
-  1024: 27,
-  2048: 54,
-  4096: 109,
-  8192: 218,
-  16384: 438,
-  32768: 881,
-};
+/** Maximum total coefficient-modulus bits for 128-bit classical security (HE Standard, as SEAL enforces). */
+export const MAX_LOG_Q_128: Readonly<Record<number, number>> = MAX_COEFF_MODULUS_BITS_128;
 
 export const RING_DIMENSIONS = [4096, 8192, 16384, 32768] as const;
 

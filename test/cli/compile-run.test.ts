@@ -1,0 +1,108 @@
+/**
+ * pann compile / run / demo through the built CLI (node bin/pann.js; `npm test` builds first): reports, JSON for
+ * scripts, real encrypted runs that agree with the simulator, and bad input exiting 2 with a one-line message.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadMnistSplit } from '../../src/nn/mnist.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'pann-compile-'));
+const model = `${root}models/mnist-cnn1-relu-poly6.json`;
+const circuit = join(dir, 'cnn1.json');
+
+function pann(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync('node', [`${root}bin/pann.js`, ...args], { encoding: 'utf8', cwd: root });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('pann compile', () => {
+  it('compiles the shipped PANN to N=8192 and prints the plan; --json gives the report', () => {
+    let r = pann('compile', model, '-k', '6', '--out', circuit);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/N=8192 \(4096 slots\), modulus \[[\d, ]+\] = \d+\/218 bits \(128-bit security\)/);
+    expect(r.stdout).toMatch(/rotation keys \(\d+ steps\)/);
+    expect(r.stdout).toMatch(/wrote .*cnn1\.json/);
+    r = pann('compile', model, '-k', '6', '--json');
+    const rep = JSON.parse(r.stdout) as { ringDimension: number; depth: number; rotationSteps: number[]; predicted: { latencyMs: number } };
+    expect(rep.ringDimension).toBe(8192);
+    expect(rep.depth).toBeLessThanOrEqual(7);
+    expect(rep.predicted.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('rejects bad input with exit code 2 and one line naming the problem', () => {
+    const cases: [string[], RegExp][] = [
+      [['compile', model], /--precision <k> is required/],
+      [['compile', model, '-k', '0'], /--precision must be in 1\.\.40, got 0/],
+      [['compile', model, '-k', 'x'], /--precision must be an integer, got 'x'/],
+      [['compile', join(dir, 'missing.json'), '-k', '6'], /missing\.json/],
+      [['compile', model, '-k', '6', '--margin', '0.5'], /--margin must be in \[1, 100\]/],
+      [['compile', `${root}models/mnist-cnn-relu.json`, '-k', '7', '--ring', '8192'], /no 128-bit CKKS parameters hold depth 13 .*N=8192: needs \d+ modulus bits > 218/],
+      [['compile', model, '-k', '41'], /--precision must be in 1..40, got 41/],
+      [['compile', model, '-k', '6', '--calibration-input', join(dir, 'missing-cal.json')], /cannot read inputs/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = pann(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(msg);
+      expect(r.stderr.trim().split('\n').length, args.join(' ')).toBeLessThanOrEqual(2);
+    }
+  });
+});
+
+describe('pann run', () => {
+  it('runs real encryption on test digits, agreeing with the simulator and the float model (--json)', () => {
+    const r = pann('run', circuit, '--backend', 'seal', '--count', '3', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      results: { prediction: number; floatPrediction: number; simPrediction: number; logits: number[] }[];
+      summary: { agreementWithSim: number; maxLogitErrorVsSim: number; timingMedianMs: { name: string }[]; outsideRange: unknown[] };
+    };
+    expect(out.results).toHaveLength(3);
+    expect(out.summary.agreementWithSim).toBe(1);
+    expect(out.summary.maxLogitErrorVsSim).toBeLessThan(0.5);
+    expect(out.results[0]!.logits).toHaveLength(10);
+    expect(out.summary.timingMedianMs.map((t) => t.name)).toEqual(['encode+encrypt', 'conv2d#0', 'polynomial#1', 'dense#3', 'decrypt+decode']);
+    expect(out.summary.outsideRange).toHaveLength(1);
+  });
+
+  it('takes the same --input file as pann predict', () => {
+    const test = loadMnistSplit('test');
+    const file = join(dir, 'digits.json');
+    writeFileSync(file, JSON.stringify([Array.from(test.inputs.subarray(0, 784)), Array.from(test.inputs.subarray(784, 1568))]));
+    const r = pann('run', circuit, '--backend', 'sim', '--input', file, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { results: { prediction: number; floatPrediction: number }[] };
+    expect(out.results.map((x) => x.prediction)).toEqual(out.results.map((x) => x.floatPrediction));
+  });
+
+  it('rejects malformed, other-version and mismatched circuits and inputs with exit code 2', () => {
+    const text = readFileSync(circuit, 'utf8');
+    const bad = (name: string, content: string) => {
+      const p = join(dir, name);
+      writeFileSync(p, content);
+      return p;
+    };
+    const v2 = JSON.parse(text);
+    v2.version = 2;
+    const cases: [string[], RegExp][] = [
+      [['run', bad('trunc.json', text.slice(0, 1000)), '--backend', 'sim'], /not valid JSON/],
+      [['run', bad('v2.json', JSON.stringify(v2)), '--backend', 'sim'], /version 2; recompile/],
+      [['run', bad('model.json', readFileSync(model, 'utf8')), '--backend', 'sim'], /format: expected "pann-circuit"/],
+      [['run', circuit, '--backend', 'sim', '--index', '5000'], /--index 5000 is outside the test split/],
+      [['run', circuit, '--backend', 'sim', '--input', bad('short.json', '[[1,2,3]]')], /input 0 has 3 values, the model expects 784/],
+      [['run', circuit, '--backend', 'sim', '--input', bad('nan.json', `[[${new Array(783).fill(0).join(',')},"x"]]`)], /not a finite number/],
+      [['run', circuit, '--backend', 'quantum'], /argument 'quantum' is invalid/],
+      [['run', circuit, '--index', '1', '--count', '2'], /give one of --index, --count or --input/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = pann(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(msg);
+    }
+  });
+});
