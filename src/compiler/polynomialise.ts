@@ -6,7 +6,7 @@
  * - Positively homogeneous activations (ReLU, |x|, leaky ReLU, …; f(Bt) = B^h·f(t)) are fitted once on [−1, 1]
  *   at 2^−k and reused for every B — the same fits the committed catalog holds.
  * - Other activations (ULU, GELU, SiLU, …) are fitted on [−B, B] itself, to absolute error 2^−k' with
- *   k' = ⌈k − log2 B⌉ (the fitter takes whole bits, so the fit is at least as precise as asked).
+ *   k' = max(1, ⌈k − log2 B⌉) (the fitter takes whole bits, so the fit is at least as precise as asked).
  */
 import type { Activation } from '../approx/activations.js';
 import type { PolynomialApproximation } from '../approx/polynomial.js';
@@ -54,7 +54,8 @@ export function fitterProvider(options: FitterProviderOptions = {}): Approximati
     const h = activation.homogeneity;
     const homogeneous = h !== null && (h === 1 || method !== 'composite');
     const interval: [number, number] = homogeneous ? [-1, 1] : [-B, B];
-    const k = homogeneous ? precisionBits : Math.ceil(precisionBits - Math.log2(B) - 1e-12);
+    // absolute target B·2^-k on [-B, B] in whole bits, at least 1 (then the fit is more precise than asked)
+    const k = homogeneous ? precisionBits : Math.max(1, Math.ceil(precisionBits - Math.log2(B) - 1e-12));
     const key = `${activation.toString()}|${B}|${k}|${method}|${options.weight ? `${options.weight.negative},${options.weight.positive}` : ''}`;
     const hit = memo.get(key);
     if (hit) return hit;

@@ -1,0 +1,110 @@
+/**
+ * End-to-end encrypted inference per shipped model (issue 4's "must show"):
+ * - compile at a precision that fits N=8192 (plus the accurate N=16384 setting of the two-activation CNN);
+ * - the polynomial network's accuracy on the whole test split (sim backend with the CKKS noise model) vs float;
+ * - real SEAL on the first E test digits (E = 200 by default, PANN_BENCH_IMAGES to change): agreement of the
+ *   encrypted predictions with the sim backend's, max logit error vs sim;
+ * - median latency per stage, the prediction from the measured per-op costs of bench/op-costs.json, and their
+ *   ratio (goal ≤ 1.15: the runtime adds no overhead of its own);
+ * - single-thread throughput of the latency layout (images/s = 1000 / latency).
+ */
+import { fileURLToPath } from 'node:url';
+import type { Circuit } from '../src/compiler/circuit.js';
+import { compileNetwork } from '../src/compiler/compile.js';
+import { measuredOpCost, predictOpsMs } from '../src/compiler/latency.js';
+import { fitterProvider } from '../src/compiler/polynomialise.js';
+import { argmax, predict } from '../src/nn/inference.js';
+import { headDataset } from '../src/nn/dataset.js';
+import { loadMnistSplit } from '../src/nn/mnist.js';
+import { loadModel } from '../src/nn/model-file.js';
+import { runSim } from '../src/runtime/inference.js';
+import { runSeal } from '../src/runtime/seal-inference.js';
+
+interface Config {
+  model: string;
+  k: number;
+  images?: number;
+  ring?: number[];
+}
+
+const CONFIGS: Config[] = [
+  { model: 'mnist-cnn1-relu-poly6', k: 6 },
+  { model: 'mnist-cnn1-relu', k: 7 },
+  { model: 'mnist-mlp-relu', k: 7 },
+  { model: 'mnist-cnn-relu', k: 4 },
+  { model: 'mnist-cnn-ulu', k: 4 },
+  { model: 'mnist-cnn-aulu', k: 4 },
+  { model: 'mnist-cnn-relu', k: 7, images: 10 },
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Predicted ms of each circuit stage from the measured per-op cost table. */
+function predicted(circuit: Circuit): Map<string, number> {
+  const N = circuit.params.polyModulusDegree;
+  const m = new Map<string, number>();
+  for (const s of circuit.stages) m.set(s.name, predictOpsMs(circuit.ops, circuit.registerLevel, N, measuredOpCost, s.ops[0], s.ops[1]));
+  return m;
+}
+
+export async function run(): Promise<void> {
+  const root = new URL('../../', import.meta.url);
+  const defaultImages = Number(process.env.PANN_BENCH_IMAGES ?? 200);
+  const test = loadMnistSplit('test');
+  const cal = headDataset(loadMnistSplit('train'), 1000);
+  const provider = fitterProvider();
+  const summary: string[] = [];
+  const stageRows: string[] = [];
+  for (const cfg of CONFIGS) {
+    const model = loadModel(fileURLToPath(new URL(`models/${cfg.model}.json`, root)));
+    const circuit = compileNetwork(model, {
+      precisionBits: cfg.k,
+      calibration: { inputs: cal.inputs, count: cal.count, label: 'mnist train[0:1000]' },
+      provider,
+      ...(cfg.ring ? { ringDimensions: cfg.ring } : {}),
+    });
+    const floatPred = argmax(predict(model, test.inputs), 10);
+    const floatAcc = Array.from(floatPred).filter((p, i) => p === test.labels[i]).length / test.count;
+    const sim = runSim(circuit, test.inputs, test.count, { noise: { seed: 1 } });
+    const simAcc = sim.filter((r, i) => r.prediction === test.labels[i]).length / test.count;
+    const E = Math.min(cfg.images ?? defaultImages, test.count);
+    const exact = runSim(circuit, test.inputs.subarray(0, E * 784), E);
+    const seal = await runSeal(circuit, test.inputs.subarray(0, E * 784), E);
+    const agree = seal.records.filter((r, i) => r.prediction === exact[i]!.prediction).length;
+    let maxErr = 0;
+    seal.records.forEach((r, i) => r.logits.forEach((v, j) => (maxErr = Math.max(maxErr, Math.abs(v - exact[i]!.logits[j]!)))));
+    const names = seal.records[0]!.timings.map((t) => t.name);
+    const med = names.map((_, i) => median(seal.records.map((r) => r.timings[i]!.ms)));
+    const pred = predicted(circuit);
+    const N = circuit.params.polyModulusDegree;
+    const predEncrypt = measuredOpCost('encryptSymmetric', N, circuit.params.coeffModulusBits.length - 2) + measuredOpCost('encode', N, circuit.params.coeffModulusBits.length - 2);
+    const evalMeasured = med.slice(1, -1).reduce((a, b) => a + b, 0);
+    const evalPredicted = [...pred.values()].reduce((a, b) => a + b, 0);
+    const total = median(seal.records.map((r) => r.timings.reduce((a, t) => a + t.ms, 0)));
+    const label = `${cfg.model} k=${cfg.k}`;
+    summary.push(
+      `| ${label} | ${N} | ${circuit.report.depth} | ${(100 * floatAcc).toFixed(2)}% | ${(100 * simAcc).toFixed(2)}% | ` +
+        `${agree}/${E} | ${maxErr.toExponential(2)} | ${total.toFixed(0)} | ${evalPredicted.toFixed(0)} | ${(evalMeasured / evalPredicted).toFixed(2)} | ` +
+        `${(1000 / total).toFixed(2)} | ${(seal.setup.reduce((a, s) => a + s.ms, 0) / 1000).toFixed(1)} s |`,
+    );
+    names.forEach((name, i) => {
+      const p = i === 0 ? predEncrypt : pred.get(name);
+      stageRows.push(`| ${label} | ${name} | ${med[i]!.toFixed(1)} | ${p === undefined ? '-' : p.toFixed(1)} |`);
+    });
+  }
+  process.stdout.write(
+    [
+      '| circuit | N | depth | float acc | PANN acc (sim, noise) | seal = sim | max logit err vs sim | latency ms (median) | predicted eval ms | measured/predicted eval | images/s (1 thread) | setup (keys, encode) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
+      ...summary,
+      '',
+      '| circuit | stage | median ms | predicted ms |',
+      '|---|---|---|---|',
+      ...stageRows,
+      '',
+    ].join('\n'),
+  );
+}
