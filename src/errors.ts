@@ -132,3 +132,17 @@ export class StudyError extends PannError {
     this.name = 'StudyError';
   }
 }
+
+/** A request the server refuses (or a server answer the client cannot use): an HTTP status and an API error code. */
+export class ServerError extends PannError {
+  /** HTTP status to answer with (4xx for the caller's mistakes, 5xx for the server's state). */
+  readonly status: number;
+  /** Machine-readable API error code, e.g. 'bad_ciphertext' (docs/server.md lists them). */
+  readonly apiCode: string;
+  constructor(status: number, apiCode: string, message: string, options?: { cause?: unknown }) {
+    super('server', message, options);
+    this.name = 'ServerError';
+    this.status = status;
+    this.apiCode = apiCode;
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The typed client of pann's inference API. The secret key is made here and never leaves this process: the
+ * client fetches a model's public description, generates keys locally for exactly that model (Galois keys for
+ * its rotation steps only), uploads the evaluation keys (SEAL's seeded form) to open a session, then for each
+ * input encrypts (symmetric, seeded form: half a ciphertext), sends, receives the encrypted result, decrypts.
+ * Every stage is timed and every byte each way counted.
+ */
+import { Agent } from 'node:http';
+import {
+  CkksContext,
+  CkksEncryptor,
+  generateKeys,
+  loadCiphertext,
+  type ClientKeys,
+} from '../ckks/index.js';
+import { InputError, ServerError } from '../errors.js';
+import { apiResult, apiError, httpRequest, type HttpResponse } from './http-request.js';
+import { parseModelDescription, inputSlots, outputValues, type ModelDescription } from './model-description.js';
+import { API_PREFIX, encodeKeyUpload, joinSealObjects, splitSealObjects } from './protocol.js';
+
+export interface PannClientOptions {
+  /** Timeout of one HTTP exchange. @default 10 min (a key upload can be hundreds of MB) */
+  timeoutMs?: number;
+}
+
+export interface ModelSummary {
+  id: string;
+  name: string;
+  model: string;
+  polyModulusDegree: number;
+  depth: number;
+  inputLength: number;
+  outputLength: number;
+  rotationSteps: number;
+  evaluationKeyUploadBytes: number;
+  predictedLatencyMs: number;
+}
+
+export interface OpenSessionOptions {
+  /** Key upload progress: bytes sent so far, total. */
+  onProgress?: (sent: number, total: number) => void;
+  /** Each setup stage as it finishes. */
+  onStage?: (stage: string, ms: number) => void;
+}
+
+export interface SessionSetup {
+  /** Context and key generation (secret, public, relinearisation, Galois for exactly the model's steps). */
+  keygenMs: number;
+  /** Upload and the server's validation and loading of the keys. */
+  openMs: number;
+  /** Bytes of the key envelope sent, and of the answer. */
+  bytesSent: number;
+  bytesReceived: number;
+  /** Relinearisation + Galois key bytes (seeded) inside the envelope. */
+  keyBytes: number;
+  /** The compiler's prediction of keyBytes. */
+  predictedKeyBytes: number;
+}
+
+export interface ClientInference {
+  logits: Float64Array;
+  prediction: number;
+  timings: {
+    /** Encode + encrypt (seeded symmetric form). */
+    encryptMs: number;
+    /** Send, server work, receive. */
+    roundTripMs: number;
+    /** Server-side, from its Server-Timing header: waiting for a worker, loading, evaluating, saving. */
+    serverQueueMs: number;
+    serverEvalMs: number;
+    /** Validate, decrypt, decode. */
+    decryptMs: number;
+    totalMs: number;
+  };
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+/** Index of the largest value. */
+function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+  return best;
+}
+
+function serverTiming(res: HttpResponse, name: string): number {
+  const header = res.headers['server-timing'];
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  const m = new RegExp(`(?:^|,)\\s*${name};dur=([0-9.]+)`).exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+export class PannClient {
+  readonly baseUrl: string;
+  readonly #agent = new Agent({ keepAlive: true });
+  readonly #timeoutMs: number;
+
+  /** A client of the server at `baseUrl` (e.g. http://127.0.0.1:8080). */
+  constructor(baseUrl: string, options: PannClientOptions = {}) {
+    let url: URL;
+    try {
+      url = new URL(baseUrl);
+    } catch {
+      throw new InputError(`server URL ${JSON.stringify(baseUrl)} is not a URL (e.g. http://127.0.0.1:8080)`);
+    }
+    if (url.protocol !== 'http:') throw new InputError(`server URL ${baseUrl}: only http:// is supported (put TLS in a proxy in front)`);
+    this.baseUrl = url.origin;
+    this.#timeoutMs = options.timeoutMs ?? 600_000;
+  }
+
+  /** @internal */
+  request(path: string, options: Parameters<typeof httpRequest>[1] = {}): Promise<HttpResponse> {
+    return httpRequest(`${this.baseUrl}${API_PREFIX}${path}`, { agent: this.#agent, timeoutMs: this.#timeoutMs, ...options });
+  }
+
+  async health(): Promise<{ status: string; sessions: number; queue: number; workers: { ready: number; total: number } }> {
+    return apiResult(await this.request('/health'), 'health');
+  }
+
+  async listModels(): Promise<ModelSummary[]> {
+    return apiResult<{ models: ModelSummary[] }>(await this.request('/models'), 'list models').models;
+  }
+
+  /** A model's description, validated field by field. */
+  async describeModel(id: string): Promise<ModelDescription> {
+    const d = parseModelDescription(apiResult(await this.request(`/models/${encodeURIComponent(id)}`), `model ${id}`));
+    if (d.id !== id) throw new ServerError(502, 'bad_description', `asked for model ${id}, the server described ${d.id}`);
+    return d;
+  }
+
+  /** Make keys for `modelId` here, upload the evaluation keys, and return the open session. */
+  async openSession(modelId: string, options: OpenSessionOptions = {}): Promise<ClientSession> {
+    const description = await this.describeModel(modelId);
+    const t0 = performance.now();
+    const p = description.params;
+    const context = await CkksContext.create({ polyModulusDegree: p.polyModulusDegree, coeffModulusBits: p.coeffModulusBits });
+    let keys: ClientKeys | null = null;
+    let encryptor: CkksEncryptor | null = null;
+    try {
+      const mismatch = context.primeDecimals.findIndex((q, i) => q !== p.primes[i]);
+      if (mismatch >= 0) {
+        throw new ServerError(502, 'bad_description', `model ${modelId}: SEAL's prime ${mismatch} here is ${context.primeDecimals[mismatch]}, the server's is ${p.primes[mismatch]}`);
+      }
+      keys = generateKeys(context, { rotationSteps: description.rotationSteps });
+      const evaluation = keys.serializeEvaluationKeys();
+      encryptor = new CkksEncryptor(keys);
+      const keygenMs = performance.now() - t0;
+      options.onStage?.('keygen', keygenMs);
+      const envelope = encodeKeyUpload({ model: modelId, relin: evaluation.relin, galois: evaluation.galois ?? new Uint8Array(0) });
+      const t1 = performance.now();
+      const res = await this.request('/sessions', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: envelope,
+        ...(options.onProgress ? { onUploadProgress: options.onProgress } : {}),
+      });
+      const opened = apiResult<{ session: string }>(res, `open a session of ${modelId}`);
+      if (typeof opened?.session !== 'string') throw new ServerError(502, 'bad_response', 'open session: the answer has no session id');
+      const openMs = performance.now() - t1;
+      options.onStage?.('upload + server key load', openMs);
+      const setup: SessionSetup = {
+        keygenMs,
+        openMs,
+        bytesSent: res.bytesSent,
+        bytesReceived: res.bytesReceived,
+        keyBytes: evaluation.relin.length + (evaluation.galois?.length ?? 0),
+        predictedKeyBytes: description.predicted.evaluationKeyUploadBytes,
+      };
+      return new ClientSession(this, opened.session, description, context, keys, encryptor, setup);
+    } catch (err) {
+      encryptor?.dispose();
+      keys?.dispose();
+      context.dispose();
+      throw err;
+    }
+  }
+
+  /** Close idle keep-alive connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+export class ClientSession {
+  readonly id: string;
+  readonly model: ModelDescription;
+  readonly setup: SessionSetup;
+  readonly #client: PannClient;
+  readonly #context: CkksContext;
+  readonly #keys: ClientKeys;
+  readonly #encryptor: CkksEncryptor;
+  #disposed = false;
+
+  /** @internal (PannClient.openSession makes sessions). */
+  constructor(client: PannClient, id: string, model: ModelDescription, context: CkksContext, keys: ClientKeys, encryptor: CkksEncryptor, setup: SessionSetup) {
+    this.#client = client;
+    this.id = id;
+    this.model = model;
+    this.#context = context;
+    this.#keys = keys;
+    this.#encryptor = encryptor;
+    this.setup = setup;
+  }
+
+  #live(what: string): void {
+    if (this.#disposed) throw new InputError(`${what}: the session was closed`);
+  }
+
+  /** Encrypt one raw input (the model's input length), run it on the server, decrypt the logits. */
+  async infer(input: ArrayLike<number>): Promise<ClientInference> {
+    this.#live('infer');
+    const d = this.model;
+    const t0 = performance.now();
+    const ct = this.#encryptor.encryptSerialized(inputSlots(d, input), d.input.scale);
+    const t1 = performance.now();
+    const res = await this.#client.request(`/sessions/${this.id}/infer`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: joinSealObjects([ct]),
+    });
+    const t2 = performance.now();
+    if (res.status !== 200) throw apiError(res, 'infer');
+    this.#live('infer');
+    const parts = splitSealObjects(new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.length), 'ciphertext');
+    if (parts.length !== d.output.ciphertexts) throw new ServerError(502, 'bad_response', `the server returned ${parts.length} ciphertexts, the model has ${d.output.ciphertexts}`);
+    const out = loadCiphertext(this.#context, parts[0]!, { level: d.output.level, scale: d.output.scale });
+    let logits: Float64Array;
+    try {
+      logits = outputValues(d, this.#encryptor.decrypt(out));
+    } finally {
+      out.free();
+    }
+    const t3 = performance.now();
+    return {
+      logits,
+      prediction: argmax(logits),
+      timings: {
+        encryptMs: t1 - t0,
+        roundTripMs: t2 - t1,
+        serverQueueMs: serverTiming(res, 'queue'),
+        serverEvalMs: serverTiming(res, 'eval'),
+        decryptMs: t3 - t2,
+        totalMs: t3 - t0,
+      },
+      bytesSent: res.bytesSent,
+      bytesReceived: res.bytesReceived,
+    };
+  }
+
+  /** Delete the session on the server (its keys are freed there) and free the local keys. */
+  async close(): Promise<void> {
+    if (this.#disposed) return;
+    try {
+      const res = await this.#client.request(`/sessions/${this.id}`, { method: 'DELETE' });
+      if (res.status !== 204 && res.status !== 404) throw apiError(res, 'close session');
+    } finally {
+      this.dispose();
+    }
+  }
+
+  /** Free the local SEAL objects (the secret key with them) without telling the server. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#encryptor.dispose();
+    this.#keys.dispose();
+    this.#context.dispose();
+  }
+}

@@ -1,0 +1,496 @@
+/**
+ * pann's encrypted inference server (API v1, docs/server.md). Built on node:http rather than a framework: the
+ * surface is seven routes, and owning the body reading gives exact control over size limits (checked before a
+ * byte is buffered), buffering into one transferable allocation handed to a worker without copies, timeouts
+ * and connection handling under hostile input — with no new dependency.
+ *
+ * The main thread parses and routes requests, checks framing, keeps the session table and answers health and
+ * metrics; all CKKS work (key loading, validation of every byte, evaluation) runs in worker threads
+ * (EvaluationPool), so the event loop never blocks on SEAL. The server only ever holds ciphertexts and
+ * evaluation keys: there is no route or field that accepts a secret key.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Circuit } from '../compiler/circuit.js';
+import { serializeCircuit } from '../compiler/circuit-file.js';
+import { InputError, ServerError, errorMessage } from '../errors.js';
+import { EvaluationPool, type WorkerInfo } from './evaluation-pool.js';
+import { resolveLimits, type ServerLimits } from './limits.js';
+import type { RequestLogEntry, RequestLogger } from './logging.js';
+import { Metrics, type MetricsSnapshot } from './metrics.js';
+import { describeModel, type ModelDescription } from './model-description.js';
+import { API_PREFIX, errorBody, parseKeyUpload, splitSealObjects, joinSealObjects } from './protocol.js';
+import { SessionTable, sessionMemoryBytes, type SessionEntry } from './sessions.js';
+import type { InferResult, OpenResult } from './worker-messages.js';
+
+/** A circuit served under an id (the id appears in URLs). */
+export interface ServedModel {
+  id: string;
+  circuit: Circuit;
+}
+
+export interface PannServerOptions {
+  models: readonly ServedModel[];
+  /** Interface to bind. @default '127.0.0.1' (local only; put a TLS-terminating proxy in front to expose it) */
+  host?: string;
+  /** TCP port; 0 picks a free one. @default 8080 */
+  port?: number;
+  /** Limits (each defaults as documented in ServerLimits). */
+  limits?: Partial<ServerLimits>;
+  /** One entry per finished request. @default none */
+  onLog?: RequestLogger;
+  /** Server events: evictions, expiries, workers lost and replaced, internal errors. @default none */
+  onNotice?: (message: string) => void;
+  /** Compiled worker script. @default dist/src/server/worker.js */
+  workerScript?: string;
+}
+
+export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+interface Model {
+  id: string;
+  circuit: Circuit;
+  description: ModelDescription;
+  memoryBytes: number;
+}
+
+/** What a handler learned, for the log line. */
+interface RequestContext {
+  route: string;
+  session?: string;
+  model?: string;
+  bytesIn: number;
+  queueMs?: number;
+  workerMs?: number;
+  worker?: number;
+  /** The request body was not read to its end: close the connection after answering. */
+  unread: boolean;
+}
+
+interface Reply {
+  status: number;
+  json?: unknown;
+  bytes?: Uint8Array;
+  headers?: Record<string, string>;
+}
+
+type Handler = (req: IncomingMessage, ctx: RequestContext, params: string[]) => Promise<Reply>;
+
+interface Route {
+  method: string;
+  pattern: string[];
+  name: string;
+  handler: Handler;
+}
+
+export class PannServer {
+  readonly limits: Readonly<ServerLimits>;
+  readonly host: string;
+  readonly port: number;
+  readonly #http: Server;
+  readonly #pool: EvaluationPool;
+  readonly #models: Map<string, Model>;
+  readonly #sessions: SessionTable;
+  readonly #metrics = new Metrics();
+  readonly #options: PannServerOptions;
+  readonly #routes: Route[];
+  readonly #started = Date.now();
+  readonly #sweep: NodeJS.Timeout;
+  #bufferedBytes = 0;
+  #inflight = 0;
+  #drained: (() => void) | null = null;
+  #closing: Promise<void> | null = null;
+
+  private constructor(options: PannServerOptions, limits: ServerLimits, models: Map<string, Model>, pool: EvaluationPool, http: Server) {
+    this.#options = options;
+    this.limits = Object.freeze(limits);
+    this.#models = models;
+    this.#pool = pool;
+    this.#http = http;
+    this.#sessions = new SessionTable(limits, pool.size);
+    const addr = http.address() as AddressInfo;
+    this.host = addr.address;
+    this.port = addr.port;
+    this.#routes = [
+      { method: 'GET', pattern: ['health'], name: 'GET /v1/health', handler: () => this.#health() },
+      { method: 'GET', pattern: ['metrics'], name: 'GET /v1/metrics', handler: async () => ({ status: 200, json: this.metrics() }) },
+      { method: 'GET', pattern: ['models'], name: 'GET /v1/models', handler: () => this.#listModels() },
+      { method: 'GET', pattern: ['models', ':id'], name: 'GET /v1/models/:id', handler: (_r, ctx, [id]) => this.#getModel(ctx, id!) },
+      { method: 'POST', pattern: ['sessions'], name: 'POST /v1/sessions', handler: (req, ctx) => this.#openSession(req, ctx) },
+      { method: 'DELETE', pattern: ['sessions', ':id'], name: 'DELETE /v1/sessions/:id', handler: (_r, ctx, [id]) => this.#deleteSession(ctx, id!) },
+      { method: 'POST', pattern: ['sessions', ':id', 'infer'], name: 'POST /v1/sessions/:id/infer', handler: (req, ctx, [id]) => this.#infer(req, ctx, id!) },
+    ];
+    this.#sweep = setInterval(() => this.#expire(), Math.max(250, Math.min(60_000, limits.sessionTtlMs / 4)));
+    this.#sweep.unref();
+    http.on('request', (req, res) => void this.#handle(req, res));
+  }
+
+  /** Validate the models, start the workers (each loads every model), then listen. */
+  static async start(options: PannServerOptions): Promise<PannServer> {
+    const limits = resolveLimits(options.limits);
+    if (!Array.isArray(options.models) || options.models.length === 0) throw new InputError('serve: give at least one circuit to serve');
+    const models = new Map<string, Model>();
+    for (const m of options.models) {
+      if (!MODEL_ID_PATTERN.test(m.id)) throw new InputError(`model id ${JSON.stringify(m.id)}: use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+      if (models.has(m.id)) throw new InputError(`model id ${m.id} is given twice`);
+      models.set(m.id, { id: m.id, circuit: m.circuit, description: describeModel(m.id, m.circuit), memoryBytes: sessionMemoryBytes(m.circuit) });
+    }
+    let table: SessionTable | null = null;
+    const pool = await EvaluationPool.start({
+      models: [...models.values()].map((m) => ({ id: m.id, circuit: serializeCircuit(m.circuit) })),
+      workers: limits.workers,
+      maxQueue: limits.maxQueue,
+      ...(options.workerScript ? { script: options.workerScript } : {}),
+      onWorkerLost: (index, reason) => {
+        const lost = table?.dropWorker(index) ?? [];
+        options.onNotice?.(`worker ${index} stopped (${reason}); ${lost.length} session(s) on it are lost; starting a replacement`);
+      },
+    });
+    const http = createServer({ requestTimeout: limits.bodyTimeoutMs, headersTimeout: Math.min(limits.bodyTimeoutMs, 60_000), keepAliveTimeout: 30_000 });
+    try {
+      await new Promise<void>((resolveListen, rejectListen) => {
+        http.once('error', rejectListen);
+        http.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+          http.off('error', rejectListen);
+          resolveListen();
+        });
+      });
+    } catch (err) {
+      await pool.close();
+      throw new InputError(`cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 8080}: ${errorMessage(err)}`, { cause: err });
+    }
+    const server = new PannServer(options, limits, models, pool, http);
+    table = server.#sessions;
+    return server;
+  }
+
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  get url(): string {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return `http://${host}:${this.port}`;
+  }
+
+  metrics(): MetricsSnapshot & {
+    uptimeS: number;
+    queue: { waiting: number; limit: number };
+    sessions: { open: number; memoryBytes: number; memoryLimitBytes: number; limit: number };
+    workers: (WorkerInfo & { sessions: number; sessionMemoryBytes: number })[];
+    process: { rssBytes: number; heapUsedBytes: number; bufferedBodyBytes: number };
+  } {
+    const perWorker = this.#sessions.perWorker();
+    const mem = process.memoryUsage();
+    return {
+      uptimeS: Math.round((Date.now() - this.#started) / 1000),
+      ...this.#metrics.snapshot(),
+      queue: { waiting: this.#pool.queued, limit: this.limits.maxQueue },
+      sessions: { open: this.#sessions.count, memoryBytes: this.#sessions.usedBytes, memoryLimitBytes: this.limits.maxKeyMemoryBytes, limit: this.limits.maxSessions },
+      workers: this.#pool.workers().map((w) => ({ ...w, sessions: perWorker[w.index]!.sessions, sessionMemoryBytes: perWorker[w.index]!.memoryBytes })),
+      process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, bufferedBodyBytes: this.#bufferedBytes },
+    };
+  }
+
+  /**
+   * Graceful shutdown: stop accepting connections, answer new requests on open connections with 503, let
+   * in-flight requests finish, then stop the workers. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#http.close();
+      this.#http.closeIdleConnections();
+      if (this.#inflight > 0) await new Promise<void>((r) => (this.#drained = r));
+      clearInterval(this.#sweep);
+      await this.#pool.close();
+      this.#http.closeAllConnections();
+    })();
+    return this.#closing;
+  }
+
+  // ---- request plumbing ------------------------------------------------------------------------------------
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const t0 = performance.now();
+    this.#inflight++;
+    const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+    const ctx: RequestContext = { route: `${req.method} (unmatched)`, bytesIn: 0, unread: hasBody };
+    let errorCode: string | undefined;
+    res.on('close', () => {
+      const entry: RequestLogEntry = {
+        time: new Date().toISOString(),
+        method: req.method ?? '?',
+        route: ctx.route,
+        status: res.headersSent ? res.statusCode : 499,
+        ...(errorCode ? { error: errorCode } : {}),
+        ...(ctx.session ? { session: ctx.session } : {}),
+        ...(ctx.model ? { model: ctx.model } : {}),
+        bytesIn: ctx.bytesIn,
+        bytesOut: Number(res.getHeader('content-length') ?? 0),
+        ms: performance.now() - t0,
+        ...(ctx.queueMs !== undefined ? { queueMs: ctx.queueMs } : {}),
+        ...(ctx.workerMs !== undefined ? { workerMs: ctx.workerMs } : {}),
+        ...(ctx.worker !== undefined ? { worker: ctx.worker } : {}),
+      };
+      this.#metrics.record(entry);
+      this.#options.onLog?.(entry);
+      if (--this.#inflight === 0) this.#drained?.();
+    });
+    let reply: Reply;
+    try {
+      reply = await this.#route(req, ctx);
+    } catch (err) {
+      let e: ServerError;
+      if (err instanceof ServerError) e = err;
+      else {
+        this.#options.onNotice?.(`internal error on ${ctx.route}: ${errorMessage(err)}`);
+        e = new ServerError(500, 'internal', 'internal server error');
+      }
+      errorCode = e.apiCode;
+      reply = { status: e.status, json: errorBody(e) };
+      if (e.status === 503) reply.headers = { 'Retry-After': String(this.#retryAfterSeconds()) };
+      if (e.status === 405) reply.headers = { Allow: (err as ServerError & { allow?: string }).allow ?? '' };
+    }
+    this.#send(req, res, ctx, reply);
+  }
+
+  #send(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, reply: Reply): void {
+    if (res.destroyed) return;
+    const body = reply.bytes ?? Buffer.from(JSON.stringify(reply.json ?? {}));
+    res.statusCode = reply.status;
+    res.setHeader('Content-Type', reply.bytes ? 'application/octet-stream' : 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', body.length);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+    if (this.#closing || ctx.unread) {
+      // an unread body (refused early) or a shutdown: answer, then drop the connection instead of reading on
+      res.setHeader('Connection', 'close');
+      res.on('finish', () => req.socket.destroySoon());
+    }
+    res.end(body);
+  }
+
+  async #route(req: IncomingMessage, ctx: RequestContext): Promise<Reply> {
+    if (this.#closing) throw new ServerError(503, 'shutting_down', 'the server is shutting down');
+    const url = req.url ?? '/';
+    const path = url.split('?')[0]!;
+    if (!path.startsWith(`${API_PREFIX}/`)) throw new ServerError(404, 'not_found', `no route ${path.slice(0, 200)} (the API lives under ${API_PREFIX}/)`);
+    let parts: string[];
+    try {
+      parts = path.slice(API_PREFIX.length + 1).split('/').map(decodeURIComponent);
+    } catch {
+      throw new ServerError(400, 'bad_request', 'malformed percent-encoding in the path');
+    }
+    const matches = this.#routes.filter((r) => r.pattern.length === parts.length && r.pattern.every((p, i) => p.startsWith(':') || p === parts[i]));
+    if (matches.length === 0) throw new ServerError(404, 'not_found', `no route ${path.slice(0, 200)}`);
+    const route = matches.find((r) => r.method === req.method);
+    if (!route) {
+      const allow = [...new Set(matches.map((r) => r.method))].join(', ');
+      throw Object.assign(new ServerError(405, 'method_not_allowed', `${req.method} is not allowed on ${path.slice(0, 200)} (allowed: ${allow})`), { allow });
+    }
+    ctx.route = route.name;
+    const params = route.pattern.flatMap((p, i) => (p.startsWith(':') ? [parts[i]!] : []));
+    return route.handler(req, ctx, params);
+  }
+
+  /**
+   * Read a binary body of at most `limit` bytes into one buffer that owns its memory (so it can be transferred
+   * to a worker). Checks the content type and the declared length before reading a byte.
+   */
+  async #readBody(req: IncomingMessage, ctx: RequestContext, limit: number, what: string): Promise<Buffer> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/octet-stream') {
+      throw new ServerError(415, 'unsupported_media_type', `${what} must be sent as application/octet-stream, not ${type ? JSON.stringify(type) : 'without a content type'}`);
+    }
+    const declared = req.headers['content-length'];
+    const length = declared === undefined ? null : Number(declared);
+    if (length !== null && !(Number.isSafeInteger(length) && length >= 0)) throw new ServerError(400, 'bad_request', `bad Content-Length ${JSON.stringify(declared)}`);
+    if (length !== null && length > limit) {
+      throw new ServerError(413, 'body_too_large', `${what} of ${length} bytes is larger than this route's limit of ${limit} bytes`);
+    }
+    const reserve = length ?? 0;
+    if (this.#bufferedBytes + reserve > this.limits.maxBufferedBodyBytes) {
+      throw new ServerError(503, 'overloaded', `the server is buffering ${this.#bufferedBytes} bytes of other requests (limit ${this.limits.maxBufferedBodyBytes}); retry later`);
+    }
+    this.#bufferedBytes += reserve;
+    let counted = reserve;
+    try {
+      const chunks: Buffer[] = [];
+      let received = 0;
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        if (received > limit) throw new ServerError(413, 'body_too_large', `${what} is larger than this route's limit of ${limit} bytes`);
+        if (length === null) {
+          if (this.#bufferedBytes + chunk.length > this.limits.maxBufferedBodyBytes) {
+            throw new ServerError(503, 'overloaded', `the server is buffering too many request bodies (limit ${this.limits.maxBufferedBodyBytes} bytes); retry later`);
+          }
+          this.#bufferedBytes += chunk.length;
+          counted += chunk.length;
+        }
+        chunks.push(chunk);
+      }
+      ctx.unread = false;
+      ctx.bytesIn = received;
+      if (length !== null && received !== length) throw new ServerError(400, 'bad_request', `body ended after ${received} of ${length} declared bytes`);
+      const body = Buffer.allocUnsafeSlow(received);
+      let at = 0;
+      for (const c of chunks) {
+        c.copy(body, at);
+        at += c.length;
+      }
+      return body;
+    } catch (err) {
+      if (err instanceof ServerError) throw err;
+      throw new ServerError(400, 'bad_request', `reading the body failed: ${errorMessage(err)}`);
+    } finally {
+      this.#bufferedBytes -= counted;
+    }
+  }
+
+  #retryAfterSeconds(): number {
+    const infer = this.#metrics.snapshot().routes['POST /v1/sessions/:id/infer'];
+    const perTaskMs = infer && infer.latencyMs.count > 0 ? infer.latencyMs.p50 : 1000;
+    return Math.max(1, Math.ceil(((this.#pool.queued + 1) * perTaskMs) / this.#pool.size / 1000));
+  }
+
+  #model(id: string): Model {
+    const m = this.#models.get(id);
+    if (!m) throw new ServerError(404, 'unknown_model', `no model ${JSON.stringify(id.slice(0, 100))} (served: ${[...this.#models.keys()].join(', ')})`);
+    return m;
+  }
+
+  #closeInWorker(s: SessionEntry): Promise<void> {
+    return this.#pool.run(s.worker, { type: 'close', session: s.id }, [], { counted: false }).then(
+      () => undefined,
+      () => undefined, // the worker is gone (its memory with it) or shutting down
+    );
+  }
+
+  #expire(): void {
+    const expired = this.#sessions.expire();
+    for (const s of expired) void this.#closeInWorker(s);
+    if (expired.length > 0) this.#options.onNotice?.(`${expired.length} idle session(s) expired`);
+  }
+
+  // ---- handlers --------------------------------------------------------------------------------------------
+
+  async #health(): Promise<Reply> {
+    const workers = this.#pool.workers();
+    return {
+      status: 200,
+      json: {
+        status: 'ok',
+        uptimeS: Math.round((Date.now() - this.#started) / 1000),
+        models: this.#models.size,
+        workers: { ready: workers.filter((w) => w.ready).length, total: workers.length },
+        sessions: this.#sessions.count,
+        queue: this.#pool.queued,
+      },
+    };
+  }
+
+  async #listModels(): Promise<Reply> {
+    return {
+      status: 200,
+      json: {
+        models: [...this.#models.values()].map(({ description: d }) => ({
+          id: d.id,
+          name: d.name,
+          model: d.model,
+          polyModulusDegree: d.params.polyModulusDegree,
+          depth: d.predicted.depth,
+          inputLength: d.input.length,
+          outputLength: d.output.length,
+          rotationSteps: d.rotationSteps.length,
+          evaluationKeyUploadBytes: d.predicted.evaluationKeyUploadBytes,
+          predictedLatencyMs: d.predicted.latencyMs,
+        })),
+      },
+    };
+  }
+
+  async #getModel(ctx: RequestContext, id: string): Promise<Reply> {
+    const m = this.#model(id);
+    ctx.model = m.id;
+    return { status: 200, json: m.description };
+  }
+
+  async #openSession(req: IncomingMessage, ctx: RequestContext): Promise<Reply> {
+    const body = await this.#readBody(req, ctx, this.limits.maxKeysBodyBytes, 'the key envelope');
+    const upload = parseKeyUpload(body);
+    const model = this.#model(upload.model);
+    ctx.model = model.id;
+    const { entry, evicted } = this.#sessions.reserve(model.id, model.memoryBytes);
+    if (evicted.length > 0) this.#options.onNotice?.(`evicted ${evicted.length} least recently used session(s) to open a session of ${model.id}`);
+    for (const s of evicted) void this.#closeInWorker(s);
+    ctx.session = entry.id;
+    ctx.worker = entry.worker;
+    try {
+      const out = await this.#pool.run<OpenResult>(
+        entry.worker,
+        { type: 'open', session: entry.id, model: model.id, relin: upload.relin, galois: upload.galois },
+        [body.buffer as ArrayBuffer],
+        { timeoutMs: this.limits.requestTimeoutMs, onLate: () => void this.#closeInWorker(entry) },
+      );
+      ctx.queueMs = out.queueMs;
+      ctx.workerMs = out.workerMs;
+      entry.state = 'ready';
+      entry.lastUsed = Date.now();
+      return {
+        status: 201,
+        headers: { Location: `${API_PREFIX}/sessions/${entry.id}` },
+        json: {
+          session: entry.id,
+          model: model.id,
+          keyBytes: out.result.keyBytes,
+          memoryBytes: entry.memoryBytes,
+          idleTtlS: this.limits.sessionTtlMs / 1000,
+        },
+      };
+    } catch (err) {
+      this.#sessions.remove(entry.id, 'failed');
+      throw err;
+    }
+  }
+
+  async #deleteSession(ctx: RequestContext, id: string): Promise<Reply> {
+    const s = this.#sessions.use(id);
+    ctx.session = s.id;
+    ctx.model = s.model;
+    this.#sessions.remove(id, 'deleted');
+    // queued behind the session's accepted requests on its worker: they finish first, then the keys are freed
+    await this.#closeInWorker(s);
+    return { status: 204, bytes: new Uint8Array(0) };
+  }
+
+  async #infer(req: IncomingMessage, ctx: RequestContext, id: string): Promise<Reply> {
+    const s = this.#sessions.use(id);
+    ctx.session = s.id;
+    ctx.model = s.model;
+    ctx.worker = s.worker;
+    s.inflight++;
+    try {
+      const body = await this.#readBody(req, ctx, this.limits.maxInferBodyBytes, 'the ciphertext body');
+      const parts = splitSealObjects(body, 'ciphertext');
+      const want = this.#model(s.model).description.input.ciphertexts;
+      if (parts.length !== want) {
+        throw new ServerError(400, 'bad_ciphertext_count', `model ${s.model} takes ${want} input ciphertext${want === 1 ? '' : 's'}, the body holds ${parts.length}`);
+      }
+      const out = await this.#pool.run<InferResult>(s.worker, { type: 'infer', session: s.id, ciphertexts: parts }, [body.buffer as ArrayBuffer], {
+        timeoutMs: this.limits.requestTimeoutMs,
+      });
+      ctx.queueMs = out.queueMs;
+      ctx.workerMs = out.workerMs;
+      s.inferences++;
+      const r = out.result;
+      const timing = [
+        `queue;dur=${out.queueMs.toFixed(1)}`,
+        `load;dur=${r.loadMs.toFixed(1)}`,
+        `eval;dur=${r.evalMs.toFixed(1)}`,
+        `save;dur=${r.saveMs.toFixed(1)}`,
+      ].join(', ');
+      return { status: 200, bytes: joinSealObjects(r.ciphertexts), headers: { 'Server-Timing': timing } };
+    } finally {
+      s.inflight--;
+      s.lastUsed = Date.now();
+    }
+  }
+}
