@@ -11,6 +11,7 @@ const BENCHES: readonly { readonly name: string; readonly load: () => Promise<Be
   { name: 'nn', load: () => import('./nn.js') },
   { name: 'ckks-ops', load: () => import('./ckks-ops.js') },
   { name: 'e2e', load: () => import('./e2e.js') },
+  { name: 'study', load: () => import('./study.js') },
 ];
 
 const wanted = process.argv.slice(2);

@@ -9,7 +9,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { InputError, errorMessage } from '../errors.js';
 import { GRID_FORMAT, GRID_VERSION, gridFromJSON } from '../study/grid.js';
-import { writeStudyOutputs } from '../study/report.js';
+import { studyRunFromJSON, writeStudyOutputs } from '../study/report.js';
 import { type StudyProgress, runStudy } from '../study/study.js';
 import { summarizeStudy } from '../study/summary.js';
 import { action, intOption, numberOption, printJson, ProgressBar } from './common.js';
@@ -36,6 +36,7 @@ interface StudyFlags {
   cache: string | false;
   workers?: number;
   budget: number;
+  fromResults?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -127,6 +128,7 @@ export function registerStudy(program: Command): void {
     .option('--no-cache', 'measure every cell again, store nothing')
     .option('--workers <n>', 'worker threads (0 = this thread; default: the number of cores)', intOption('--workers', 0, 256))
     .option('--budget <points>', 'accuracy-loss budget the report answers for', numberOption('--budget', 0, 100), 0.5)
+    .option('--from-results <file>', 'measure nothing: write the report, CSV and plots again from a results.json (e.g. with another --budget)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
@@ -138,11 +140,25 @@ cached per cell (key: model file hash, settings, code version): rerun the same c
 
 Examples:
   $ pann study docs/study/grid.json --out docs/study
+  $ pann study --from-results docs/study/results.json --budget 1 --out /tmp/budget1
   $ pann study --models models/mnist-cnn-relu.json -k 3..10 -m remez,chebyshev,composite --out /tmp/relu
   $ pann study --models models/mnist-cnn-ulu.json -k 4..8 --remedies none,finetune,asymmetric -m remez --seal-sample 5`,
     )
     .action(
       action('study', async (file: string | undefined, flags: StudyFlags) => {
+        if (flags.fromResults) {
+          if (file) throw new InputError('give either a grid or --from-results, not both');
+          let raw: unknown;
+          try {
+            raw = JSON.parse(readFileSync(flags.fromResults, 'utf8'));
+          } catch (err) {
+            throw new InputError(`cannot read results ${flags.fromResults}: ${errorMessage(err)}`, { cause: err });
+          }
+          const previous = studyRunFromJSON(raw, flags.fromResults);
+          const files = writeStudyOutputs(previous, flags.out, { budgetPoints: flags.budget });
+          process.stdout.write(`re-rendered ${previous.cells.length} cells from ${flags.fromResults}\nwrote ${files.join(', ')}\n`);
+          return;
+        }
         const { raw, source, baseDir } = gridFor(file, flags);
         const grid = gridFromJSON(raw, source);
         const controller = new AbortController();

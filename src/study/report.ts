@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { CellResult } from './cell.js';
 import { rangeLabel } from './grid.js';
 import { studyPlots } from './plots.js';
-import type { StudyRun } from './study.js';
+import { StudyError } from '../errors.js';
+import { RESULTS_FORMAT, RESULTS_VERSION, type StudyRun } from './study.js';
 import { type NetworkAnswer, type StudySummary, networkLabel, summarizeStudy } from './summary.js';
 
 export interface ReportOptions {
@@ -192,7 +193,7 @@ function sealTable(cells: readonly CellResult[]): string {
         `${q.agreeWithSim}/${q.sample}`,
         `${q.agreeWithFloat}/${q.sample}`,
         `${q.correct}/${q.sample}`,
-        q.maxLogitDifference.toExponential(1),
+        Number.isFinite(q.maxLogitDifference) ? q.maxLogitDifference.toExponential(1) : '—',
         ms(q.latencyMs.median),
         ms(r.cost?.predictedLatencyMs),
         ms(q.setupMs),
@@ -210,21 +211,108 @@ function failureTable(cells: readonly CellResult[]): string {
   );
 }
 
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}
+
 function timingSection(run: StudyRun): string {
-  const measured = run.cells.filter((r) => r.status === 'ok' && r.timing.simMs > 0);
-  const byRing = new Map<number, number[]>();
-  for (const r of measured) byRing.set(r.cost!.ringDimension, [...(byRing.get(r.cost!.ringDimension) ?? []), r.timing.totalMs]);
   const t = run.timing;
-  const lines = [
-    `Wall time ${ms(t.wallMs)} (simulation phase ${ms(t.simulateWallMs)}, SEAL phase ${ms(t.sealWallMs)}) with ${t.workers} worker threads on ${run.machine.cpus} cores (${run.machine.cpuModel}, Node ${run.machine.node}); ` +
-      `${t.measured} cells measured in this run, ${t.cached} from the cache, ${t.failed} failed.`,
+  const simulated = run.cells.filter((r) => r.status === 'ok' && r.cost);
+  const rings = [...new Set(simulated.map((r) => r.cost!.ringDimension))].sort((a, b) => a - b);
+  const others = run.cells.filter((r) => r.status !== 'ok');
+  const work = run.cells.reduce((a, r) => a + r.timing.totalMs, 0);
+  const checked = run.cells.filter((r) => r.seal && !r.seal.error);
+  return [
+    `This run: ${ms(t.wallMs)} wall (simulation phase ${ms(t.simulateWallMs)}, SEAL phase ${ms(t.sealWallMs)}), ${t.workers} worker threads on ${run.machine.cpus} cores ` +
+      `(${run.machine.cpuModel}, Node ${run.machine.node}); ${t.measured} cells measured, ${t.cached} from the cache. ` +
+      `The times below were recorded when each cell was measured (one worker thread each); their sum is ${ms(work)} of single-thread work.`,
     '',
     table(
-      ['ring N', 'simulated cells', 'mean time per cell (fine-tune + compile + 1000-digit sim)'],
-      [...byRing.entries()].sort((a, b) => a[0] - b[0]).map(([n, ts]) => [String(n), String(ts.length), ms(ts.reduce((a, b) => a + b, 0) / ts.length)]),
+      ['cells', 'count', 'mean per cell', 'of which fine-tune', 'compile', '1000-digit simulation'],
+      [
+        ...rings.map((n) => {
+          const cs = simulated.filter((r) => r.cost!.ringDimension === n);
+          return [
+            `simulated, N=${n}`,
+            String(cs.length),
+            ms(mean(cs.map((r) => r.timing.totalMs))),
+            ms(mean(cs.map((r) => r.timing.finetuneMs))),
+            ms(mean(cs.map((r) => r.timing.compileMs))),
+            ms(mean(cs.map((r) => r.timing.simMs))),
+          ];
+        }),
+        ['costed only or failed', String(others.length), ms(mean(others.map((r) => r.timing.totalMs))), '', '', ''],
+      ],
     ),
-  ];
-  return lines.join('\n');
+    '',
+    checked.length
+      ? `SEAL spot checks: ${checked.length} cells, mean setup (context, keys, plaintexts) ${ms(mean(checked.map((r) => r.seal!.setupMs)))}, ` +
+        `mean of the per-digit median latency ${ms(mean(checked.map((r) => r.seal!.latencyMs.median)))}.`
+      : '',
+  ].join('\n');
+}
+
+/** Family of a network: its architecture and activation names (ReLU CNN, ULU CNN, …). */
+function familyKey(r: CellResult): string {
+  return r.model ? `${r.model.architecture}|${[...new Set(r.model.activations)].join(',')}` : r.cell.model.path;
+}
+
+/** Per family, one row per series of the given method: the loss at every k, so networks compare at a glance. */
+function comparisonTables(s: StudySummary, method: string): string {
+  const fams = new Map<string, StudySummary['series']>();
+  for (const se of s.series) {
+    if (se.method !== method) continue;
+    const key = familyKey(se.cells.find((c) => c.model) ?? se.cells[0]!);
+    fams.set(key, [...(fams.get(key) ?? []), se]);
+  }
+  const out: string[] = [];
+  for (const list of fams.values()) {
+    if (list.length < 2) continue;
+    const ks = [...new Set(list.flatMap((se) => se.cells.filter((c) => c.status === 'ok').map((c) => c.cell.k)))].sort((a, b) => a - b);
+    const first = list[0]!.cells.find((c) => c.model);
+    out.push(`**${first?.model ? [...new Set(first.model.activations)].join('/') : ''} ${first?.model?.architecture.includes('conv2d') ? 'CNN' : 'MLP'}** (${method}; loss in points, **bold** = smallest k within ${s.budgetPoints})\n`);
+    out.push(
+      table(
+        ['series', ...ks.map((k) => `k=${k}`), 'smallest k', 'its predicted latency'],
+        list.map((se) => {
+          const best = se.cells.find((c) => c.cell.k === se.smallestK);
+          return [
+            se.label,
+            ...ks.map((k) => {
+              const c = se.cells.find((x) => x.cell.k === k);
+              if (!c) return '';
+              if (c.status !== 'ok') return c.status === 'failed' ? 'fail' : 'costed';
+              return se.smallestK === k ? `**${pts(c.pann!.lossPoints)}**` : pts(c.pann!.lossPoints);
+            }),
+            se.smallestK === null ? 'none' : String(se.smallestK),
+            best?.cost ? ms(best.cost.predictedLatencyMs) : '—',
+          ];
+        }),
+      ),
+    );
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/** A results.json read back (for re-rendering the report with other options); errors name the bad field. */
+export function studyRunFromJSON(raw: unknown, source = 'results'): StudyRun {
+  const o = raw as Partial<StudyRun> | null;
+  const fail = (field: string, msg: string): never => {
+    throw new StudyError(`${source}: ${field}: ${msg}`);
+  };
+  if (!o || typeof o !== 'object' || Array.isArray(o)) fail('results', 'expected a JSON object');
+  if (o!.format !== RESULTS_FORMAT) fail('format', `expected "${RESULTS_FORMAT}", got ${JSON.stringify(o!.format)}`);
+  if (o!.version !== RESULTS_VERSION) fail('version', `this pann reads version ${RESULTS_VERSION}, got ${JSON.stringify(o!.version)}`);
+  if (!Array.isArray(o!.cells)) fail('cells', 'expected an array of cell results');
+  o!.cells!.forEach((c, i) => {
+    if (!c || typeof c !== 'object' || typeof c.id !== 'string' || !c.cell || !['ok', 'costed', 'failed'].includes(c.status)) {
+      fail(`cells[${i}]`, 'not a cell result (needs id, cell, status)');
+    }
+  });
+  if (!o!.timing || !o!.machine || !o!.grid) fail('timing', 'missing timing, machine or grid');
+  // JSON has no NaN: numbers written as null come back as null; the report prints them as "—"
+  return o as StudyRun;
 }
 
 /** The Markdown report. */
@@ -250,6 +338,9 @@ export function studyMarkdown(run: StudyRun, summary: StudySummary, options: Rep
     answersTable(s),
     '',
     ...(options.discussion ? [options.discussion.trim(), ''] : []),
+    '## Baseline against training techniques and remedies',
+    '',
+    comparisonTables(s, 'remez'),
     '## Plots',
     '',
     '![accuracy loss vs precision](loss-vs-k.svg)',
@@ -281,10 +372,11 @@ export function studyMarkdown(run: StudyRun, summary: StudySummary, options: Rep
 export function writeStudyOutputs(run: StudyRun, outDir: string, options: ReportOptions = {}): string[] {
   mkdirSync(outDir, { recursive: true });
   const summary = summarizeStudy(run.cells, options.budgetPoints ?? 0.5, options.baselineK ?? 12);
+  const command = options.command ?? run.command;
   const files: [string, string][] = [
-    ['results.json', `${JSON.stringify(run, null, 1)}\n`],
+    ['results.json', `${JSON.stringify({ ...run, ...(command ? { command } : {}) }, null, 1)}\n`],
     ['results.csv', studyCsv(run.cells)],
-    ['report.md', studyMarkdown(run, summary, options)],
+    ['report.md', studyMarkdown(run, summary, { ...options, ...(command ? { command } : {}) })],
     ...studyPlots(summary).map((p): [string, string] => [p.file, p.svg]),
   ];
   for (const [name, text] of files) writeFileSync(join(outDir, name), text);

@@ -64,6 +64,8 @@ export interface StudyRun {
     failed: number;
   };
   interrupted: boolean;
+  /** The command that produced the run (set when its outputs are written). */
+  command?: string;
 }
 
 /** The compiled worker module (workers run JavaScript; under a TypeScript runner, the one in dist/). */

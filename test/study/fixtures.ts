@@ -7,6 +7,7 @@ import { headDataset } from '../../src/nn/dataset.js';
 import { MNIST_INPUT_SHAPE, loadMnistSplit } from '../../src/nn/mnist.js';
 import { saveModel } from '../../src/nn/model-file.js';
 import type { Model } from '../../src/nn/model.js';
+import type { CellResult } from '../../src/study/cell.js';
 import { trainModel } from '../../src/nn/train.js';
 
 /** flatten → dense 16 → activation → dense 10, trained 2 epochs on 2000 digits (about 85–90% test accuracy). */
@@ -24,4 +25,47 @@ export function tinyModelDir(activations: readonly string[] = ['relu']): { dir: 
     return file;
   });
   return { dir, files };
+}
+
+/** A measured cell with just what the summary reads. */
+export function syntheticCell(method: string, k: number, loss: number | null, latency: number, opts: { status?: CellResult['status']; technique?: string; remedy?: CellResult['cell']['remedy'] } = {}): CellResult {
+  const status = opts.status ?? (loss === null ? 'failed' : 'ok');
+  const id = `${opts.technique ?? 'baseline'}-${opts.remedy ?? 'none'}-${method}-${k}`;
+  const c: CellResult = {
+    id,
+    key: id,
+    cell: {
+      id,
+      model: { path: 'models/net.json', technique: opts.technique ?? 'baseline' },
+      k,
+      method: method as CellResult['cell']['method'],
+      remedy: opts.remedy ?? 'none',
+      range: { rule: 'max', margin: 1.1, percentile: 99.9 },
+      scaleBits: 'auto',
+    },
+    status,
+    model: { name: 'net', activations: ['relu'], architecture: 'flatten-dense-activation-dense' },
+    float: { accuracy: 0.98, correct: 980, count: 1000 },
+    timing: { finetuneMs: 0, compileMs: 0, simMs: 0, totalMs: 0 },
+    notes: [],
+  };
+  if (status !== 'failed') {
+    c.cost = {
+      activations: [{ method, degrees: [k], B: 1, log2Error: -k, depth: 3 }],
+      depth: 6,
+      ringDimension: 8192,
+      coeffModulusBits: [],
+      totalModulusBits: 0,
+      scaleBits: 30,
+      rotations: 0,
+      rotationKeys: 0,
+      ctMultiplications: 0,
+      plainMultiplications: 0,
+      predictedLatencyMs: latency,
+      galoisKeyBytes: 0,
+    };
+  }
+  if (status === 'ok') c.pann = { accuracy: 0.98 - loss! / 100, correct: 0, count: 1000, lossPoints: loss!, agreement: 1 };
+  if (status === 'failed') c.error = { stage: 'compile', code: 'compile', message: 'too deep' };
+  return c;
 }
