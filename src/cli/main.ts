@@ -14,6 +14,8 @@ import { registerPredict } from './predict.js';
 import { registerTrain } from './train.js';
 import { registerStudy } from './study.js';
 import { registerTune } from './tune.js';
+import { registerServe } from './serve.js';
+import { registerClient } from './client.js';
 
 const program = new Command();
 program
@@ -39,6 +41,8 @@ registerFit(program);
 registerStudy(program);
 registerTune(program);
 registerImport(program);
+registerServe(program);
+registerClient(program);
 
 // usage errors (unknown option, bad option value, missing argument) exit with 2 like every other bad input;
 // --help and --version exit with 0

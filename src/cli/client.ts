@@ -1,0 +1,160 @@
+/**
+ * `pann client infer|models --server URL`: the data owner's side. Keys are generated here (the secret key never
+ * leaves this process), the evaluation keys uploaded, each input encrypted, sent, and the result decrypted here.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { InputError, errorMessage } from '../errors.js';
+import { loadMnistSplit } from '../nn/mnist.js';
+import { PannClient, type ClientInference, type SessionSetup } from '../server/client.js';
+import { digitFromPng } from '../server/digit-image.js';
+import { action, intOption, printJson, ProgressBar } from './common.js';
+import { readInputsFile } from './predict.js';
+
+interface InferFlags {
+  server: string;
+  model: string;
+  index?: number;
+  image?: string;
+  input?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+interface Inputs {
+  values: Float64Array;
+  count: number;
+  labels: (number | null)[];
+  source: string;
+}
+
+function inputsFor(flags: InferFlags, size: number): Inputs {
+  const given = [flags.index !== undefined, flags.image !== undefined, flags.input !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new InputError('give exactly one of --index, --image or --input');
+  if (flags.input) {
+    const values = readInputsFile(flags.input, size);
+    return { values, count: values.length / size, labels: Array(values.length / size).fill(null), source: flags.input };
+  }
+  if (size !== 784) throw new InputError(`model ${flags.model} takes ${size} inputs, not an MNIST digit: use --input inputs.json`);
+  if (flags.image) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(flags.image);
+    } catch (err) {
+      throw new InputError(`cannot read ${flags.image}: ${errorMessage(err)}`, { cause: err });
+    }
+    return { values: digitFromPng(bytes, flags.image), count: 1, labels: [null], source: flags.image };
+  }
+  const test = loadMnistSplit('test');
+  const i = flags.index!;
+  if (i >= test.count) throw new InputError(`--index ${i} is outside the MNIST test split (0..${test.count - 1})`);
+  return { values: test.inputs.slice(i * size, (i + 1) * size), count: 1, labels: [test.labels[i]!], source: `MNIST test[${i}]` };
+}
+
+function bytes(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${n} B`;
+}
+
+function report(model: string, setup: SessionSetup, results: ClientInference[], inputs: Inputs): string {
+  const lines = [`model ${model} on the server; ${inputs.count} input(s) from ${inputs.source}`, ''];
+  results.forEach((r, n) => {
+    const label = inputs.labels[n];
+    lines.push(`input ${n}: prediction ${r.prediction}${label !== null && label !== undefined ? ` (label ${label})` : ''}`);
+    lines.push(`  logits ${Array.from(r.logits, (v) => v.toFixed(3)).join(' ')}`);
+  });
+  const r = results[0]!;
+  lines.push(
+    '',
+    'timing (ms):',
+    `  keygen (here)              ${setup.keygenMs.toFixed(0).padStart(8)}`,
+    `  key upload + server load   ${setup.openMs.toFixed(0).padStart(8)}`,
+    `  encrypt (here)             ${r.timings.encryptMs.toFixed(1).padStart(8)}`,
+    `  round trip                 ${r.timings.roundTripMs.toFixed(1).padStart(8)}  (server: queue ${r.timings.serverQueueMs.toFixed(1)}, evaluate ${r.timings.serverEvalMs.toFixed(1)})`,
+    `  decrypt (here)             ${r.timings.decryptMs.toFixed(1).padStart(8)}`,
+    '',
+    `bytes: keys sent ${bytes(setup.bytesSent)} (predicted ${bytes(setup.predictedKeyBytes)} of keys); per inference sent ${bytes(r.bytesSent)}, received ${bytes(r.bytesReceived)}`,
+  );
+  return lines.join('\n');
+}
+
+export function registerClient(program: Command): void {
+  const client = program.command('client').description('encrypted inference against a `pann serve` server (keys stay here)');
+  client
+    .command('models')
+    .description('list the models a server serves')
+    .requiredOption('-s, --server <url>', 'server base URL, e.g. http://127.0.0.1:8080')
+    .option('--json', 'print JSON')
+    .action(
+      action('client models', async (flags: { server: string; json?: boolean }) => {
+        const c = new PannClient(flags.server);
+        try {
+          const models = await c.listModels();
+          if (flags.json) return printJson({ models });
+          for (const m of models) {
+            process.stdout.write(
+              `${m.id}: ${m.model}, N=${m.polyModulusDegree}, depth ${m.depth}, ${m.inputLength} → ${m.outputLength}, ${m.rotationSteps} rotation keys (${bytes(m.evaluationKeyUploadBytes)} to upload), ~${m.predictedLatencyMs.toFixed(0)} ms\n`,
+            );
+          }
+        } finally {
+          c.close();
+        }
+      }),
+    );
+  client
+    .command('infer')
+    .description('encrypt input(s) here, evaluate on the server, decrypt here; prints predictions, timing per stage, bytes each way')
+    .requiredOption('-s, --server <url>', 'server base URL, e.g. http://127.0.0.1:8080')
+    .requiredOption('-m, --model <id>', 'model id (see `pann client models`)')
+    .option('--index <i>', 'an MNIST test digit by index', intOption('--index', 0, 1e9))
+    .option('--image <file.png>', 'a PNG digit (grey by luminance, inverted if light background, MNIST-normalised to 28×28)')
+    .option('-i, --input <file>', 'a JSON array of flat input vectors')
+    .option('--json', 'print the results as JSON')
+    .option('-q, --quiet', 'no upload progress bar')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ pann client infer --server http://127.0.0.1:8080 --model mnist-mlp-relu-k6 --index 7
+  $ pann client infer -s http://127.0.0.1:8080 -m mnist-mlp-relu-k6 --image digit.png --json`,
+    )
+    .action(
+      action('client infer', async (flags: InferFlags) => {
+        const c = new PannClient(flags.server);
+        try {
+          const description = await c.describeModel(flags.model);
+          const inputs = inputsFor(flags, description.input.length);
+          const bar = new ProgressBar('key upload', { quiet: !!flags.quiet || !!flags.json });
+          const session = await c.openSession(flags.model, { onProgress: (sent, total) => bar.update(Math.round(sent / 1e6), Math.round(total / 1e6), 'MB') });
+          bar.done();
+          const results: ClientInference[] = [];
+          try {
+            for (let n = 0; n < inputs.count; n++) {
+              results.push(await session.infer(inputs.values.subarray(n * description.input.length, (n + 1) * description.input.length)));
+            }
+          } finally {
+            await session.close();
+          }
+          if (flags.json) {
+            printJson({
+              model: flags.model,
+              session: session.setup,
+              results: results.map((r, n) => ({
+                ...(inputs.labels[n] !== null ? { label: inputs.labels[n] } : {}),
+                prediction: r.prediction,
+                logits: Array.from(r.logits),
+                timings: r.timings,
+                bytesSent: r.bytesSent,
+                bytesReceived: r.bytesReceived,
+              })),
+            });
+            return;
+          }
+          process.stdout.write(`${report(flags.model, session.setup, results, inputs)}\n`);
+        } finally {
+          c.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,120 @@
+/**
+ * `pann serve [circuits...]`: serve compiled circuits over HTTP (API v1, docs/server.md). Each request is logged
+ * as one JSON line on stdout; server notices go to stderr. SIGINT/SIGTERM shut down gracefully (in-flight
+ * requests finish); a second signal exits at once.
+ */
+import { basename } from 'node:path';
+import { Command } from 'commander';
+import { loadCircuit } from '../compiler/circuit-file.js';
+import { InputError } from '../errors.js';
+import { DEFAULT_LIMITS, type ServerLimits } from '../server/limits.js';
+import { formatLogLine } from '../server/logging.js';
+import { MODEL_ID_PATTERN, PannServer, type ServedModel } from '../server/server.js';
+import { action, intOption } from './common.js';
+
+interface ServeFlags {
+  port: number;
+  host: string;
+  workers?: number;
+  maxSessions?: number;
+  keyMemory?: number;
+  sessionTtl?: number;
+  timeout?: number;
+  maxQueue?: number;
+  maxKeysBody?: number;
+  maxInferBody?: number;
+  maxBuffered?: number;
+  bodyTimeout?: number;
+  quiet?: boolean;
+}
+
+const MB = 1e6;
+
+/** `file.json` → id `file`; `id=file.json` names it explicitly. */
+export function servedModelFrom(arg: string): ServedModel {
+  const eq = arg.indexOf('=');
+  const id = eq > 0 ? arg.slice(0, eq) : basename(arg).replace(/\.json$/i, '');
+  const path = eq > 0 ? arg.slice(eq + 1) : arg;
+  if (!MODEL_ID_PATTERN.test(id)) throw new InputError(`model id ${JSON.stringify(id)} (from ${arg}): use 1–64 letters, digits, '.', '_' or '-'; name it with id=${path}`);
+  return { id, circuit: loadCircuit(path) };
+}
+
+export function registerServe(program: Command): void {
+  const d = DEFAULT_LIMITS;
+  program
+    .command('serve')
+    .description('serve compiled circuits for encrypted inference over HTTP (the server sees only ciphertexts and evaluation keys)')
+    .argument('<circuits...>', 'circuit files from `pann compile`; the model id is the file name without .json, or give id=file.json')
+    .option('-p, --port <n>', 'TCP port (0 = any free port)', intOption('--port', 0, 65535), 8080)
+    .option('--host <addr>', 'interface to bind (127.0.0.1 = this machine only)', '127.0.0.1')
+    .option('--workers <n>', `evaluation threads, each with its own SEAL instance (default: ${d.workers}, the CPU count)`, intOption('--workers', 1, 256))
+    .option('--max-sessions <n>', `open sessions; one more evicts the least recently used idle one (default: ${d.maxSessions})`, intOption('--max-sessions', 1, 100000))
+    .option('--key-memory <MB>', `memory for session keys and their encoded plaintexts, LRU-evicted (default: ${d.maxKeyMemoryBytes / MB})`, intOption('--key-memory', 1, 1e6))
+    .option('--session-ttl <s>', `close sessions unused this long (default: ${d.sessionTtlMs / 1000})`, intOption('--session-ttl', 1, 7 * 24 * 3600))
+    .option('--timeout <ms>', `per-request limit on queue wait + evaluation, then 503 (default: ${d.requestTimeoutMs})`, intOption('--timeout', 1, 3_600_000))
+    .option('--max-queue <n>', `requests waiting for a worker before 503 + Retry-After (default: ${d.maxQueue})`, intOption('--max-queue', 0, 1_000_000))
+    .option('--max-keys-body <MB>', `largest key upload (default: ${d.maxKeysBodyBytes / MB})`, intOption('--max-keys-body', 1, 4096))
+    .option('--max-infer-body <MB>', `largest ciphertext upload (default: ${d.maxInferBodyBytes / MB})`, intOption('--max-infer-body', 1, 2048))
+    .option('--max-buffered <MB>', `request bodies buffered at once, all requests together (default: ${d.maxBufferedBodyBytes / MB})`, intOption('--max-buffered', 1, 1e6))
+    .option('--body-timeout <ms>', `time to receive a request's headers and body (default: ${d.bodyTimeoutMs})`, intOption('--body-timeout', 1, 3_600_000))
+    .option('-q, --quiet', 'no request log lines')
+    .addHelpText(
+      'after',
+      `
+API (docs/server.md): GET /v1/health, /v1/metrics, /v1/models, /v1/models/:id; POST /v1/sessions (key envelope);
+DELETE /v1/sessions/:id; POST /v1/sessions/:id/infer (ciphertexts). Sizes in MB are 10^6 bytes.
+
+Examples:
+  $ pann serve circuits/mnist-mlp-relu-k6.json
+  $ pann serve mlp=circuits/mnist-mlp-relu-k6.json --port 9000 --workers 2 --key-memory 1000
+  $ pann client infer --server http://127.0.0.1:8080 --model mnist-mlp-relu-k6 --index 0`,
+    )
+    .action(
+      action('serve', async (files: string[], flags: ServeFlags) => {
+        const models = files.map(servedModelFrom);
+        const mb = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * MB));
+        const limits: Partial<ServerLimits> = {
+          workers: flags.workers,
+          maxSessions: flags.maxSessions,
+          maxKeyMemoryBytes: mb(flags.keyMemory),
+          sessionTtlMs: flags.sessionTtl === undefined ? undefined : flags.sessionTtl * 1000,
+          requestTimeoutMs: flags.timeout,
+          maxQueue: flags.maxQueue,
+          maxKeysBodyBytes: mb(flags.maxKeysBody),
+          maxInferBodyBytes: mb(flags.maxInferBody),
+          maxBufferedBodyBytes: mb(flags.maxBuffered),
+          bodyTimeoutMs: flags.bodyTimeout,
+        };
+        const note = (s: string) => process.stderr.write(`pann serve: ${s}\n`);
+        note(`starting ${limits.workers ?? d.workers} worker(s) for ${models.map((m) => m.id).join(', ')} …`);
+        const server = await PannServer.start({
+          models,
+          host: flags.host,
+          port: flags.port,
+          limits,
+          onNotice: note,
+          ...(flags.quiet ? {} : { onLog: (e) => process.stdout.write(`${formatLogLine(e)}\n`) }),
+        });
+        const l = server.limits;
+        note(`listening on ${server.url}/v1 (models: ${models.map((m) => m.id).join(', ')}; ${l.workers} workers, ${l.maxSessions} sessions, key memory ${(l.maxKeyMemoryBytes / MB).toFixed(0)} MB)`);
+        await new Promise<void>((resolveStopped) => {
+          let stopping = false;
+          const stop = (signal: string) => {
+            if (stopping) {
+              note(`${signal} again: exiting now`);
+              process.exit(1);
+            }
+            stopping = true;
+            note(`${signal}: finishing in-flight requests, then stopping (send it again to exit now)`);
+            void server.close().then(() => {
+              const m = server.metrics();
+              note(`stopped after ${m.requests} requests (${m.errors} errors)`);
+              resolveStopped();
+            });
+          };
+          process.on('SIGINT', () => stop('SIGINT'));
+          process.on('SIGTERM', () => stop('SIGTERM'));
+        });
+      }),
+    );
+}
