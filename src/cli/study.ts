@@ -30,6 +30,7 @@ interface StudyFlags {
   weightNegative?: number;
   finetuneEpochs?: number;
   maxSimRing?: number;
+  maxSimLatency?: number;
   sealSample?: number;
   sealCells?: 'none' | 'all' | 'front';
   out: string;
@@ -83,6 +84,7 @@ function gridFor(file: string | undefined, f: StudyFlags): { raw: Record<string,
   set('noiseSeed', f.noiseSeed);
   set('asymmetricWeight', f.weightNegative);
   set('maxSimulatedRing', f.maxSimRing);
+  set('maxSimulatedLatencyMs', f.maxSimLatency);
   if (f.finetuneEpochs !== undefined) settings.finetune = { ...((settings.finetune as object | undefined) ?? {}), epochs: f.finetuneEpochs };
   if (f.sealSample !== undefined || f.sealCells !== undefined) {
     const prev = (settings.seal as Record<string, unknown> | undefined) ?? {};
@@ -121,6 +123,7 @@ export function registerStudy(program: Command): void {
         .choices(['4096', '8192', '16384', '32768'])
         .argParser(Number),
     )
+    .option('--max-sim-latency <ms>', 'cells predicted slower than this per encrypted digit are compiled and costed, not simulated', numberOption('--max-sim-latency', 1, 1e9))
     .option('--seal-sample <n>', 'SEAL spot check: digits per checked cell (0 = none)', intOption('--seal-sample', 0, 1000))
     .addOption(new Option('--seal-cells <which>', 'cells to spot-check in SEAL (front = Pareto front per network)').choices(['none', 'all', 'front']))
     .option('-o, --out <dir>', 'output directory', 'study-out')

@@ -216,6 +216,15 @@ function costOf(c: Circuit): CellCost {
   };
 }
 
+/** Why a compiled cell is not simulated under the study's limits (null: it is). */
+export function simulationLimit(cost: CellCost, s: StudySettings): string | null {
+  if (cost.ringDimension > s.maxSimulatedRing) return `N=${cost.ringDimension} is above the study's maxSimulatedRing ${s.maxSimulatedRing}`;
+  if (s.maxSimulatedLatencyMs !== null && cost.predictedLatencyMs > s.maxSimulatedLatencyMs) {
+    return `predicted latency ${Math.round(cost.predictedLatencyMs)} ms is above the study's maxSimulatedLatencyMs ${s.maxSimulatedLatencyMs}`;
+  }
+  return null;
+}
+
 /** Measure a cell in the simulator. Never throws for a cell's own failure: the result says `failed` and why. */
 export function measureCell(cell: StudyCell, key: string, deps: CellDeps, onStage: (s: CellStage) => void = () => {}): CellResult {
   const t0 = performance.now();
@@ -238,9 +247,10 @@ export function measureCell(cell: StudyCell, key: string, deps: CellDeps, onStag
     if (p.finetune) base.finetune = p.finetune;
     base.notes = [...p.notes];
     base.cost = costOf(p.circuit);
-    if (base.cost.ringDimension > s.maxSimulatedRing) {
+    const skip = simulationLimit(base.cost, s);
+    if (skip) {
       base.status = 'costed';
-      base.notes.push(`not simulated: N=${base.cost.ringDimension} is above the study's maxSimulatedRing ${s.maxSimulatedRing}`);
+      base.notes.push(`not simulated: ${skip}`);
       timing.totalMs = performance.now() - t0;
       return base;
     }

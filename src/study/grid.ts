@@ -72,6 +72,11 @@ export interface StudySettings {
    * parameters, predicted latency) but not run (status 'costed'). @default 32768 (simulate every cell)
    */
   maxSimulatedRing: number;
+  /**
+   * Largest predicted encrypted latency (ms per digit) simulated: slower cells are compiled and costed only
+   * (status 'costed'); null = no limit. @default null
+   */
+  maxSimulatedLatencyMs: number | null;
   /** SEAL spot check: digits per checked cell and which cells ('front' = the accuracy/latency Pareto front of each model). @default { sample: 0, cells: 'none' } */
   seal: { sample: number; cells: 'none' | 'all' | 'front' };
 }
@@ -102,6 +107,7 @@ export const DEFAULT_SETTINGS: StudySettings = {
   asymmetricWeight: 4,
   finetune: { epochs: 1, learningRate: 1e-4, seed: 1, range: 'penalty' },
   maxSimulatedRing: 32768,
+  maxSimulatedLatencyMs: null,
   seal: { sample: 0, cells: 'none' },
 };
 
@@ -228,6 +234,12 @@ function ringSetting(source: string, v: unknown, def: number): number {
   return x;
 }
 
+function latencySetting(source: string, v: unknown): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) fail(source, 'settings.maxSimulatedLatencyMs', `expected a number of ms > 0 or null, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 function parseSettings(source: string, v: unknown): StudySettings {
   if (v === undefined) return structuredClone(DEFAULT_SETTINGS);
   if (!isObject(v)) fail(source, 'settings', 'expected an object');
@@ -259,6 +271,7 @@ function parseSettings(source: string, v: unknown): StudySettings {
       range: ftRange,
     },
     maxSimulatedRing: ringSetting(source, v.maxSimulatedRing, d.maxSimulatedRing),
+    maxSimulatedLatencyMs: latencySetting(source, v.maxSimulatedLatencyMs),
     seal: { sample: intSetting(source, 'settings.seal.sample', seal.sample, d.seal.sample, 0, 1000), cells },
   };
 }

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StudyError, errorMessage } from '../errors.js';
 import { CellCache, cellKey, codeVersion } from './cell-cache.js';
-import { type CellDeps, type CellResult, type CellTask, emptySealCheck, isCacheable, runCellTask } from './cell.js';
+import { type CellDeps, type CellResult, type CellTask, emptySealCheck, isCacheable, runCellTask, simulationLimit } from './cell.js';
 import type { CellWorkerData } from './cell-worker.js';
 import { type StudyCell, type StudyGrid, expandGrid, gridToJSON } from './grid.js';
 import { StudyModels } from './models.js';
@@ -156,7 +156,8 @@ export async function runStudy(grid: StudyGrid, options: StudyOptions = {}): Pro
   let measured = 0;
   cells.forEach((c, i) => {
     const hit = cache?.read(keys[i]!);
-    if (hit) {
+    // a cell only costed under other limits is measured now if these limits allow it
+    if (hit && !(hit.status === 'costed' && hit.cost && simulationLimit(hit.cost, settings) === null)) {
       results.set(c.id, hit);
       cachedCount++;
     }

@@ -43,6 +43,7 @@ describe('src/study/index.ts', () => {
         "runStudy",
         "sealSelection",
         "seriesLabel",
+        "simulationLimit",
         "spotCheckCell",
         "standInPolynomial",
         "studyCsv",

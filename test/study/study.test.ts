@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gridFromJSON, type StudyGrid } from '../../src/study/grid.js';
+import { gridFromJSON, gridToJSON, type StudyGrid } from '../../src/study/grid.js';
 import { writeStudyOutputs } from '../../src/study/report.js';
 import { type StudyRun, runStudy } from '../../src/study/study.js';
 import { tinyModelDir } from './fixtures.js';
@@ -100,6 +100,20 @@ describe('runStudy on a tiny grid', () => {
     // a third run is all cache
     const again = await runStudy(grid, { baseDir: dir, cacheDir: fresh, workers: 0 });
     expect(again.timing).toMatchObject({ cached: 5, measured: 0 });
+  });
+
+  it('compiles and costs, without simulating, cells above the latency limit; a later run without the limit measures them', async () => {
+    const cacheDir = join(dir, 'cache-limit');
+    const limited = gridFromJSON({ ...gridToJSON(grid), blocks: [], precisions: [5], methods: ['remez'], settings: { ...grid.settings, maxSimulatedLatencyMs: 1 } });
+    const costed = await runStudy(limited, { baseDir: dir, cacheDir, workers: 0 });
+    expect(costed.cells.map((c) => c.status)).toEqual(['costed']);
+    expect(costed.cells[0]!.pann).toBeUndefined();
+    expect(costed.cells[0]!.cost!.predictedLatencyMs).toBeGreaterThan(1);
+    expect(costed.cells[0]!.notes.join(' ')).toMatch(/predicted latency \d+ ms is above the study's maxSimulatedLatencyMs 1/);
+    const open = gridFromJSON({ ...gridToJSON(limited), settings: { ...limited.settings, maxSimulatedLatencyMs: null } });
+    const measured = await runStudy(open, { baseDir: dir, cacheDir, workers: 0 });
+    expect(measured.timing).toMatchObject({ cached: 0, measured: 1 });
+    expect(measured.cells[0]!.status).toBe('ok');
   });
 
   it('gives the same numbers in worker threads as in one thread (deterministic, seeded)', async () => {
