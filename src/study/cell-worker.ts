@@ -13,6 +13,8 @@ export interface CellWorkerData {
   baseDir: string;
   cacheDir: string | null;
   settings: StudySettings;
+  /** The main thread's code version (keys of shared simulations). */
+  code: string;
 }
 
 const port = parentPort;
@@ -23,6 +25,7 @@ if (port) {
     settings: data.settings,
     fitCache: new Map(),
     cache: data.cacheDir ? new CellCache(data.cacheDir) : null,
+    code: data.code,
   };
   port.on('message', (m: { type: 'task'; id: string; payload: CellTask }) => {
     void runCellTask(m.payload, deps, (stage) => port.postMessage({ type: 'event', id: m.id, event: { stage } })).then((result) =>

@@ -17,7 +17,7 @@ import { modelFromJSON, serializeModel } from '../nn/model-file.js';
 import { type Model, shapeSize } from '../nn/model.js';
 import { runSim } from '../runtime/inference.js';
 import { runSeal } from '../runtime/seal-inference.js';
-import { type CellCache, circuitFingerprint } from './cell-cache.js';
+import { type CellCache, circuitFingerprint, codeVersion } from './cell-cache.js';
 import type { StudyCell, StudySettings } from './grid.js';
 import { type StudyModels, floatReference } from './models.js';
 import { standInPolynomial } from './stand-in.js';
@@ -91,6 +91,8 @@ export interface CellDeps {
   fitCache: FitCache;
   /** Fine-tuned models are stored here (key + '.model.json') so later steps reuse them. @default none */
   cache?: CellCache | null;
+  /** Code version (cell-cache.ts codeVersion), part of the key of shared simulations. @default codeVersion() */
+  code?: string;
 }
 
 function stageError(stage: CellStage, err: unknown): { stage: CellStage; code: string; message: string } {
@@ -257,7 +259,7 @@ export function measureCell(cell: StudyCell, key: string, deps: CellDeps, onStag
     enter('simulate');
     const ds = deps.models.split(s.split, s.count);
     const t1 = performance.now();
-    const simKey = `sim-${circuitFingerprint(p.circuit)}-${s.split}-${s.count}-${s.noiseSeed}`;
+    const simKey = `sim-${circuitFingerprint(p.circuit)}-${s.split}-${s.count}-${s.noiseSeed}-${deps.code ?? codeVersion()}`;
     let predictions = simulated.get(simKey) ?? readPredictions(deps.cache?.readText(simKey, '.json') ?? null, ds.count);
     if (predictions) base.notes.push('simulation shared with an identical circuit');
     else {

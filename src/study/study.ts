@@ -149,7 +149,7 @@ export async function runStudy(grid: StudyGrid, options: StudyOptions = {}): Pro
   const cells = expandGrid(grid, (path) => models.get(path).facts);
   const code = codeVersion();
   const cache = cacheDir ? new CellCache(cacheDir) : null;
-  const deps: CellDeps = { models, settings, fitCache: new Map(), cache };
+  const deps: CellDeps = { models, settings, fitCache: new Map(), cache, code };
   const keys = cells.map((c) => cellKey(c, models.get(c.model.path).hash, settings, code));
   const results = new Map<string, CellResult>();
   let cachedCount = 0;
@@ -168,7 +168,7 @@ export async function runStudy(grid: StudyGrid, options: StudyOptions = {}): Pro
       ? new WorkerPool<CellTask, CellResult>({
           script: cellWorkerScript(),
           size: Math.min(workers, Math.max(1, cells.length)),
-          workerData: { baseDir, cacheDir, settings } satisfies CellWorkerData,
+          workerData: { baseDir, cacheDir, settings, code } satisfies CellWorkerData,
         })
       : null;
   const phase = async (name: 'simulate' | 'seal', tasks: PoolTask<CellTask>[], cachedInPhase: number, total: number) => {
