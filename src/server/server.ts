@@ -45,6 +45,10 @@ export interface PannServerOptions {
   workerScript?: string;
 }
 
+/** A refused body still arriving is discarded up to this many bytes, for this long; then the connection is closed. */
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+const DISCARD_MS = 5000;
+
 export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 interface Model {
@@ -175,7 +179,7 @@ export class PannServer {
     queue: { waiting: number; limit: number };
     sessions: { open: number; memoryBytes: number; memoryLimitBytes: number; limit: number };
     workers: (WorkerInfo & { sessions: number; sessionMemoryBytes: number })[];
-    process: { rssBytes: number; heapUsedBytes: number; bufferedBodyBytes: number };
+    process: { rssBytes: number; heapUsedBytes: number; bufferedBodyBytes: number; requestsInFlight: number };
   } {
     const perWorker = this.#sessions.perWorker();
     const mem = process.memoryUsage();
@@ -185,7 +189,7 @@ export class PannServer {
       queue: { waiting: this.#pool.queued, limit: this.limits.maxQueue },
       sessions: { open: this.#sessions.count, memoryBytes: this.#sessions.usedBytes, memoryLimitBytes: this.limits.maxKeyMemoryBytes, limit: this.limits.maxSessions },
       workers: this.#pool.workers().map((w) => ({ ...w, sessions: perWorker[w.index]!.sessions, sessionMemoryBytes: perWorker[w.index]!.memoryBytes })),
-      process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, bufferedBodyBytes: this.#bufferedBytes },
+      process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, bufferedBodyBytes: this.#bufferedBytes, requestsInFlight: this.#inflight },
     };
   }
 
@@ -260,12 +264,33 @@ export class PannServer {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
-    if (this.#closing || ctx.unread) {
-      // an unread body (refused early) or a shutdown: answer, then drop the connection instead of reading on
-      res.setHeader('Connection', 'close');
-      res.on('finish', () => req.socket.destroySoon());
-    }
+    if (this.#closing) res.setHeader('Connection', 'close');
+    else if (ctx.unread) this.#discardRest(req, res);
     res.end(body);
+  }
+
+  /**
+   * A body refused before it was read: read and discard what is still coming, so the client, still sending,
+   * gets the answer instead of a reset — up to DISCARD_LIMIT bytes or DISCARD_MS, then the connection is closed.
+   */
+  #discardRest(req: IncomingMessage, res: ServerResponse): void {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    const socket = req.socket;
+    if (declared > DISCARD_LIMIT) {
+      res.setHeader('Connection', 'close');
+      return;
+    }
+    let discarded = 0;
+    const cut = () => socket?.destroy();
+    const timer = setTimeout(cut, DISCARD_MS);
+    timer.unref();
+    req.on('data', (c: Buffer) => {
+      discarded += c.length;
+      if (discarded > DISCARD_LIMIT) cut();
+    });
+    req.once('end', () => clearTimeout(timer));
+    socket?.once('close', () => clearTimeout(timer));
+    req.resume();
   }
 
   async #route(req: IncomingMessage, ctx: RequestContext): Promise<Reply> {
@@ -313,33 +338,55 @@ export class PannServer {
     this.#bufferedBytes += reserve;
     let counted = reserve;
     try {
-      const chunks: Buffer[] = [];
-      let received = 0;
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        received += chunk.length;
-        if (received > limit) throw new ServerError(413, 'body_too_large', `${what} is larger than this route's limit of ${limit} bytes`);
-        if (length === null) {
-          if (this.#bufferedBytes + chunk.length > this.limits.maxBufferedBodyBytes) {
-            throw new ServerError(503, 'overloaded', `the server is buffering too many request bodies (limit ${this.limits.maxBufferedBodyBytes} bytes); retry later`);
+      const body = await new Promise<Buffer>((resolveBody, rejectBody) => {
+        // a known length is read straight into its final buffer; a chunked body is collected, then joined
+        const direct = length !== null ? Buffer.allocUnsafeSlow(length) : null;
+        const chunks: Buffer[] = [];
+        let received = 0;
+        const stop = (err: ServerError | null, value?: Buffer) => {
+          req.off('data', onData);
+          req.off('end', onEnd);
+          req.off('aborted', onAborted);
+          req.off('error', onError);
+          if (err) rejectBody(err);
+          else resolveBody(value!);
+        };
+        const onData = (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > limit || (direct && received > direct.length)) {
+            return stop(new ServerError(413, 'body_too_large', `${what} is larger than ${direct && received > direct.length ? 'its Content-Length' : `this route's limit of ${limit} bytes`}`));
           }
-          this.#bufferedBytes += chunk.length;
-          counted += chunk.length;
-        }
-        chunks.push(chunk);
-      }
-      ctx.unread = false;
-      ctx.bytesIn = received;
-      if (length !== null && received !== length) throw new ServerError(400, 'bad_request', `body ended after ${received} of ${length} declared bytes`);
-      const body = Buffer.allocUnsafeSlow(received);
-      let at = 0;
-      for (const c of chunks) {
-        c.copy(body, at);
-        at += c.length;
-      }
+          if (direct) chunk.copy(direct, received - chunk.length);
+          else {
+            if (this.#bufferedBytes + chunk.length > this.limits.maxBufferedBodyBytes) {
+              return stop(new ServerError(503, 'overloaded', `the server is buffering too many request bodies (limit ${this.limits.maxBufferedBodyBytes} bytes); retry later`));
+            }
+            this.#bufferedBytes += chunk.length;
+            counted += chunk.length;
+            chunks.push(chunk);
+          }
+        };
+        const onEnd = () => {
+          ctx.unread = false;
+          if (direct && received !== direct.length) return stop(new ServerError(400, 'bad_request', `body ended after ${received} of ${direct.length} declared bytes`));
+          if (direct) return stop(null, direct);
+          const joined = Buffer.allocUnsafeSlow(received);
+          let at = 0;
+          for (const c of chunks) {
+            c.copy(joined, at);
+            at += c.length;
+          }
+          stop(null, joined);
+        };
+        const onAborted = () => stop(new ServerError(400, 'bad_request', `the client stopped sending after ${received} bytes`));
+        const onError = (err: Error) => stop(new ServerError(400, 'bad_request', `reading the body failed: ${errorMessage(err)}`));
+        req.on('data', onData);
+        req.on('end', onEnd);
+        req.on('aborted', onAborted);
+        req.on('error', onError);
+      });
+      ctx.bytesIn = body.length;
       return body;
-    } catch (err) {
-      if (err instanceof ServerError) throw err;
-      throw new ServerError(400, 'bad_request', `reading the body failed: ${errorMessage(err)}`);
     } finally {
       this.#bufferedBytes -= counted;
     }
