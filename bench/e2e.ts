@@ -25,10 +25,13 @@ interface Config {
   k: number;
   images?: number;
   ring?: number[];
+  /** Force the generic fold packing (a convolution as a Toeplitz matrix), to measure it against the conv packing. */
+  packing?: 'fold';
 }
 
 const CONFIGS: Config[] = [
   { model: 'mnist-cnn1-relu-poly6', k: 6 },
+  { model: 'mnist-cnn1-relu-poly6', k: 6, images: 5, packing: 'fold' },
   { model: 'mnist-cnn1-relu', k: 7 },
   { model: 'mnist-mlp-relu', k: 7 },
   { model: 'mnist-cnn-relu', k: 4 },
@@ -65,6 +68,7 @@ export async function run(): Promise<void> {
       calibration: { inputs: cal.inputs, count: cal.count, label: 'mnist train[0:1000]' },
       provider,
       ...(cfg.ring ? { ringDimensions: cfg.ring } : {}),
+      ...(cfg.packing ? { packing: cfg.packing } : {}),
     });
     const floatPred = argmax(predict(model, test.inputs), 10);
     const floatAcc = Array.from(floatPred).filter((p, i) => p === test.labels[i]).length / test.count;
@@ -84,7 +88,7 @@ export async function run(): Promise<void> {
     const evalMeasured = med.slice(1, -1).reduce((a, b) => a + b, 0);
     const evalPredicted = [...pred.values()].reduce((a, b) => a + b, 0);
     const total = median(seal.records.map((r) => r.timings.reduce((a, t) => a + t.ms, 0)));
-    const label = `${cfg.model} k=${cfg.k}`;
+    const label = `${cfg.model} k=${cfg.k}${cfg.packing ? ` (${cfg.packing} packing)` : ''}`;
     summary.push(
       `| ${label} | ${N} | ${circuit.report.depth} | ${(100 * floatAcc).toFixed(2)}% | ${(100 * simAcc).toFixed(2)}% | ` +
         `${agree}/${E} | ${maxErr.toExponential(2)} | ${total.toFixed(0)} | ${evalPredicted.toFixed(0)} | ${(evalMeasured / evalPredicted).toFixed(2)} | ` +

@@ -57,6 +57,12 @@ export interface CompileOptions {
   provider?: ApproximationProvider;
   /** Per-op costs for packing choices and the latency prediction. @default measuredOpCost (bench/op-costs.json) */
   opCost?: OpCostFn;
+  /**
+   * Packing of linear layers: 'auto' keeps the cheaper by the op-cost model; 'fold' forces the generic fold
+   * (a convolution as a dense Toeplitz matrix), so a benchmark can measure both.
+   * @default 'auto'
+   */
+  packing?: 'auto' | 'fold';
   /** Circuit name. @default model.name */
   name?: string;
   onProgress?: (stage: string) => void;
@@ -272,7 +278,8 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
         }
       }
       const costs = candidates.map((c) => packingCost(c.pack, N, levelIn, opCost));
-      const best = costs.indexOf(Math.min(...costs));
+      let best = costs.indexOf(Math.min(...costs));
+      if (options.packing === 'fold') best = 0; // forced (benchmarks measure both packings)
       const chosen = candidates[best]!;
       if (layout === null) inputLayout = chosen.input;
       x = emitLinear(builder, x, map, chosen.pack);
