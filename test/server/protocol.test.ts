@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { ServerError } from '../../src/errors.js';
+import { KEYS_PREFIX_BYTES, encodeKeyUpload, joinSealObjects, parseKeyUpload, splitSealObjects } from '../../src/server/protocol.js';
+
+function sealObject(size: number, fill: number): Uint8Array {
+  const b = new Uint8Array(size).fill(fill);
+  const v = new DataView(b.buffer);
+  v.setUint16(0, 0xa15e, true);
+  v.setBigUint64(8, BigInt(size), true);
+  return b;
+}
+
+describe('key envelope', () => {
+  it('round-trips model and both key blobs as views (no copies)', () => {
+    const relin = Uint8Array.from({ length: 100 }, (_, i) => i);
+    const galois = Uint8Array.from({ length: 37 }, (_, i) => 255 - i);
+    const bytes = encodeKeyUpload({ model: 'mnist', relin, galois });
+    const back = parseKeyUpload(bytes);
+    expect(back.model).toBe('mnist');
+    expect(Array.from(back.relin)).toEqual(Array.from(relin));
+    expect(Array.from(back.galois)).toEqual(Array.from(galois));
+    expect(back.relin.buffer).toBe(bytes.buffer);
+    expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe('PANNKEYS');
+    expect(bytes.length).toBe(KEYS_PREFIX_BYTES + JSON.stringify({ model: 'mnist', relinBytes: 100, galoisBytes: 37 }).length + 137);
+  });
+
+  it('accepts an empty Galois blob (a circuit without rotations)', () => {
+    expect(parseKeyUpload(encodeKeyUpload({ model: 'm', relin: new Uint8Array(3), galois: new Uint8Array(0) })).galois.length).toBe(0);
+  });
+
+  it.each([
+    ['too short', new Uint8Array(10), /shorter than its 16-byte prefix/],
+    ['empty', new Uint8Array(0), /empty body/],
+  ])('rejects %s with a 400 naming it', (_name, bytes, message) => {
+    expect(() => parseKeyUpload(bytes)).toThrow(message);
+    try {
+      parseKeyUpload(bytes);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ServerError);
+      expect((err as ServerError).status).toBe(400);
+    }
+  });
+
+  it('names truncation and trailing bytes', () => {
+    const good = encodeKeyUpload({ model: 'm', relin: new Uint8Array(50), galois: new Uint8Array(50) });
+    expect(() => parseKeyUpload(good.subarray(0, good.length - 1))).toThrow(/truncated/);
+    expect(() => parseKeyUpload(joinSealObjects([good, new Uint8Array(1)]))).toThrow(/trailing bytes/);
+  });
+});
+
+describe('ciphertext framing', () => {
+  it('splits objects laid back to back by their SEAL header size and joins them again', () => {
+    const a = sealObject(40, 1);
+    const b = sealObject(17, 2);
+    const parts = splitSealObjects(joinSealObjects([a, b]));
+    expect(parts.map((p) => p.length)).toEqual([40, 17]);
+    expect(parts[1]![16]).toBe(2);
+  });
+
+  it('rejects a body that is not SEAL objects, naming the offset', () => {
+    expect(() => splitSealObjects(new Uint8Array(0))).toThrow(/empty body/);
+    expect(() => splitSealObjects(joinSealObjects([sealObject(40, 1), new Uint8Array(20)]))).toThrow(/ciphertext 1: not SEAL data \(magic 0x0000 at offset 40/);
+    const lying = sealObject(40, 1);
+    new DataView(lying.buffer).setBigUint64(8, 4000n, true);
+    expect(() => splitSealObjects(lying)).toThrow(/header says 4000 bytes, 40 remain/);
+    const tiny = sealObject(16, 0);
+    new DataView(tiny.buffer).setBigUint64(8, 3n, true);
+    expect(() => splitSealObjects(tiny)).toThrow(/header says 3 bytes/);
+  });
+});
