@@ -12,6 +12,7 @@ const BENCHES: readonly { readonly name: string; readonly load: () => Promise<Be
   { name: 'ckks-ops', load: () => import('./ckks-ops.js') },
   { name: 'e2e', load: () => import('./e2e.js') },
   { name: 'study', load: () => import('./study.js') },
+  { name: 'server', load: () => import('./server.js') },
 ];
 
 const wanted = process.argv.slice(2);
