@@ -26,7 +26,7 @@ export {
   type EvaluationKeyBytes,
   type KeyOptions,
 } from './keys.js';
-export { Plaintext, encodePlaintext } from './plaintext.js';
+export { Plaintext, encodeConstant, encodePlaintext } from './plaintext.js';
 export {
   Ciphertext,
   checkCiphertext,

@@ -29,6 +29,7 @@ export interface CompileFlags {
   scaleBits?: number;
   weightNegative?: number;
   ring?: number[];
+  mode?: 'latency' | 'throughput';
   out?: string;
   json?: boolean;
 }
@@ -63,6 +64,7 @@ export function compileWithFlags(model: Model, flags: CompileFlags, onProgress?:
     range: { rule: flags.rangeRule, margin: flags.margin, percentile: flags.percentile },
     ...(flags.scaleBits !== undefined ? { scaleBits: flags.scaleBits } : {}),
     ...(flags.ring ? { ringDimensions: flags.ring } : {}),
+    ...(flags.mode ? { mode: flags.mode } : {}),
     provider,
     ...(onProgress ? { onProgress } : {}),
   });
@@ -78,22 +80,26 @@ function fmtBytes(n: number): string {
 export function formatReport(c: Circuit): string {
   const r = c.report;
   const lines: string[] = [];
-  lines.push(`circuit ${c.name} (model ${r.model})`);
+  lines.push(`circuit ${c.name} (model ${r.model}, ${r.mode} mode${r.mode === 'throughput' ? `: ${r.batchSize} inputs per evaluation, one per slot` : ''})`);
   lines.push(
     `CKKS: N=${r.ringDimension} (${r.slots} slots), modulus [${r.coeffModulusBits.join(', ')}] = ${r.totalModulusBits}/${r.maxModulusBits} bits (128-bit security), scale 2^${r.scaleBits}, depth ${r.depth}`,
   );
   lines.push('', 'stage                         depth  ct×ct  pt×ct  rot  rescale  predicted ms');
-  r.depthPerStage.forEach((s, i) => {
+  c.stages.forEach((s, i) => {
     const oc = r.opCountsPerStage[i]!;
     const ms = r.predicted.latencyMsPerStage.find((x) => x.name === s.name)?.ms ?? 0;
     lines.push(
-      `${s.name.padEnd(30)}${String(s.depth).padStart(5)}${String(oc.ctMultiplications).padStart(7)}${String(oc.plainMultiplications).padStart(7)}${String(oc.rotations).padStart(5)}${String(oc.rescales).padStart(9)}${ms.toFixed(1).padStart(14)}`,
+      `${s.name.padEnd(30)}${String(s.levelIn - s.levelOut).padStart(5)}${String(oc.ctMultiplications).padStart(7)}${String(oc.plainMultiplications).padStart(7)}${String(oc.rotations).padStart(5)}${String(oc.rescales).padStart(9)}${ms.toFixed(1).padStart(14)}`,
     );
   });
   const t = r.opCounts;
   lines.push(
     `${'total'.padEnd(30)}${String(r.depth).padStart(5)}${String(t.ctMultiplications).padStart(7)}${String(t.plainMultiplications).padStart(7)}${String(t.rotations).padStart(5)}${String(t.rescales).padStart(9)}${r.predicted.latencyMs.toFixed(1).padStart(14)}  (incl. encrypt+decrypt)`,
   );
+  if (r.mode === 'throughput') {
+    const perInput = r.predicted.latencyMs / r.batchSize;
+    lines.push(`(the times are per batch of ${r.batchSize}: ${perInput.toFixed(2)} ms per input, ${(1000 / perInput).toFixed(1)} inputs/s on one thread)`);
+  }
   lines.push('', 'activations:');
   for (const a of r.activations) {
     lines.push(
@@ -132,6 +138,11 @@ export function addCompileOptions(cmd: Command): Command {
     .option('--percentile <p>', 'percentile of |x| for --range-rule percentile', numberOption('--percentile', 1e-9, 100), 99.9)
     .option('--scale-bits <b>', 'CKKS scale bits (default: from the precision, about k + 14)', intOption('--scale-bits', 14, 60))
     .option('--weight-negative <w>', 'asymmetric Remez: errors on negative inputs count w times (tighter on x<0)', numberOption('--weight-negative', 1e-6, 1e6))
+    .addOption(
+      new Option('--mode <mode>', 'latency: one input per ciphertext (rotations); throughput: one ciphertext per input value, N/2 inputs per evaluation (no rotations)')
+        .choices(['latency', 'throughput'])
+        .default('latency'),
+    )
     .option(
       '--ring <N...>',
       'ring dimensions to consider (default 4096 8192 16384 32768)',
@@ -157,7 +168,8 @@ that hold the circuit's depth at 128-bit security, and exactly the rotation keys
 Examples:
   $ pann compile models/mnist-cnn-relu.json --precision 6 --out circuits/mnist-cnn-relu-k6.json
   $ pann compile models/mnist-cnn-ulu.json -k 5 -m remez --weight-negative 4 --json
-  $ pann compile net.onnx -k 7 --calibration-input calib.json --out circuits/net.json`,
+  $ pann compile net.onnx -k 7 --calibration-input calib.json --out circuits/net.json
+  $ pann compile models/mnist-cnn1-relu-poly6.json -k 6 --mode throughput --out circuits/cnn1-batch.json`,
     )
     .action(
       action('compile', (file: string, flags: CompileFlags) => {

@@ -64,9 +64,9 @@ export class CircuitBuilder {
     return q;
   }
 
-  /** Register 0: the encrypted input. */
+  /** An encrypted input register (inputs are the first registers, created before any op). */
   input(scale: number): number {
-    if (this.level.length !== 0) throw new CompileError('input must be the first register');
+    if (this.ops.length !== 0) throw new CompileError('inputs must be created before any op');
     return this.#newReg(this.maxLevel, scale);
   }
 

@@ -53,6 +53,7 @@ export function circuitToJSON(c: Circuit): Json {
     format: CIRCUIT_FORMAT,
     version: CIRCUIT_VERSION,
     name: c.name,
+    mode: c.mode,
     params: c.params,
     inputScale: c.inputScale,
     inputLayout: layoutToJSON(c.inputLayout),
@@ -60,6 +61,7 @@ export function circuitToJSON(c: Circuit): Json {
     inputRange: c.inputRange,
     outputRegister: c.outputRegister,
     outputLayout: layoutToJSON(c.outputLayout),
+    outputRegisters: c.outputRegisters,
     outputMultiplier: c.outputMultiplier,
     registerCount: c.registerCount,
     registerLevel: b64(c.registerLevel),
@@ -121,9 +123,11 @@ function fromB64<T extends Int32Array | Float64Array>(v: unknown, path: string, 
   return out;
 }
 
-function layoutFromJSON(v: unknown, path: string, slots: number): SlotLayout {
+/** A layout: slot indices (latency mode, `limit` = slots) or register indices (throughput mode, `limit` = registers). */
+function layoutFromJSON(v: unknown, path: string, limit: number): SlotLayout {
+  const slots = limit;
   const o = obj(v, path);
-  const length = int(o.length, `${path}.length`, 1, slots * 64);
+  const length = int(o.length, `${path}.length`, 1, 1 << 24);
   const s = arr(o.slots, `${path}.slots`);
   if (s.length !== length) fail(`${path}.slots`, `expected ${length} entries, got ${s.length}`);
   const seen = new Set<number>();
@@ -182,8 +186,14 @@ export function verifyCircuit(c: Circuit): void {
   const at = (i: number, what: string) => (err: unknown): never => {
     throw new CircuitError(`ops[${i}] (${what}): ${errorMessage(err)}`);
   };
+  const inputCount = c.mode === 'throughput' ? c.inputLayout.length : 1;
+  if (c.mode === 'throughput') {
+    c.inputLayout.slots.forEach((regs, j) => {
+      if (regs.length !== 1 || regs[0] !== j) fail(`inputLayout.slots[${j}]`, `throughput input ${j} must be register ${j}`);
+    });
+  }
   try {
-    b.input(c.inputScale);
+    for (let i = 0; i < inputCount; i++) b.input(c.inputScale);
     c.plaintexts.forEach((p, i) => {
       if (p.constant !== undefined) b.plain(new Int32Array(0), new Float64Array(0), p.level, p.scale);
       else {
@@ -245,14 +255,23 @@ export function verifyCircuit(c: Circuit): void {
   if (used.join(',') !== [...c.rotationSteps].sort((x, y) => x - y).join(',')) {
     fail('rotationSteps', `[${c.rotationSteps.join(', ')}] ≠ the steps the ops use [${used.join(', ')}]`);
   }
-  if (c.outputRegister < 1 || c.outputRegister >= c.registerCount) fail('outputRegister', `${c.outputRegister} is not a computed register`);
+  const outputs = new Set(c.outputRegisters);
+  if (c.outputRegisters.length === 0) fail('outputRegisters', 'no output');
+  for (const r of c.outputRegisters) if (r < inputCount || r >= c.registerCount) fail('outputRegisters', `${r} is not a computed register`);
+  if (c.outputRegister !== c.outputRegisters[0]) fail('outputRegister', `${c.outputRegister} ≠ outputRegisters[0]`);
+  if (c.mode === 'throughput') {
+    c.outputLayout.slots.forEach((regs, i) => {
+      if (regs.length !== 1 || regs[0] !== c.outputRegisters[i]) fail(`outputLayout.slots[${i}]`, 'must name output register ' + i);
+    });
+    if (c.outputRegisters.length !== c.outputLayout.length) fail('outputRegisters', `${c.outputRegisters.length} registers for ${c.outputLayout.length} outputs`);
+  } else if (c.outputRegisters.length !== 1) fail('outputRegisters', 'a latency circuit has one output register');
   // setScale must be its source's last use (the executor relabels in place)
   const last = new Int32Array(c.registerCount).fill(-1);
   c.ops.forEach((op, i) => {
     for (const r of 'src' in op ? [op.src] : [op.a, op.b]) last[r] = i;
   });
   c.ops.forEach((op, i) => {
-    if (op.op === 'setScale' && (last[op.src] !== i || op.src === c.outputRegister || op.src === 0)) {
+    if (op.op === 'setScale' && (last[op.src] !== i || outputs.has(op.src) || op.src < inputCount)) {
       fail(`ops[${i}]`, `setScale on register ${op.src}, which is read again`);
     }
   });
@@ -283,6 +302,9 @@ export function circuitFromJSON(raw: unknown): Circuit {
   const scaleBits = int(p.scaleBits, 'params.scaleBits', 14, 60);
   const slots = N / 2;
   const registerCount = int(o.registerCount, 'registerCount', 1, 1 << 24);
+  const mode = o.mode === undefined ? 'latency' : o.mode;
+  if (mode !== 'latency' && mode !== 'throughput') fail('mode', `expected "latency" or "throughput", got ${JSON.stringify(o.mode)}`);
+  const layoutLimit = mode === 'throughput' ? registerCount : slots;
   const plaintextsRaw = arr(o.plaintexts, 'plaintexts');
   const plaintexts: CircuitPlaintext[] = plaintextsRaw.map((v, i) => {
     const q = obj(v, `plaintexts[${i}]`);
@@ -297,13 +319,18 @@ export function circuitFromJSON(raw: unknown): Circuit {
   const ops = arr(o.ops, 'ops').map((v, i) => opFromJSON(v, `ops[${i}]`, registerCount, plaintexts.length));
   const circuit: Circuit = {
     name: o.name,
+    mode,
     params: { polyModulusDegree: N, coeffModulusBits: bits, primes, primeValues, scaleBits },
     inputScale: num(o.inputScale, 'inputScale', true),
-    inputLayout: layoutFromJSON(o.inputLayout, 'inputLayout', slots),
+    inputLayout: layoutFromJSON(o.inputLayout, 'inputLayout', layoutLimit),
     inputMultiplier: num(o.inputMultiplier, 'inputMultiplier'),
     inputRange: arr(o.inputRange, 'inputRange').map((x, i) => num(x, `inputRange[${i}]`)) as [number, number],
     outputRegister: int(o.outputRegister, 'outputRegister', 0, registerCount - 1),
-    outputLayout: layoutFromJSON(o.outputLayout, 'outputLayout', slots),
+    outputLayout: layoutFromJSON(o.outputLayout, 'outputLayout', layoutLimit),
+    outputRegisters:
+      o.outputRegisters === undefined
+        ? [int(o.outputRegister, 'outputRegister', 0, registerCount - 1)]
+        : arr(o.outputRegisters, 'outputRegisters').map((x, i) => int(x, `outputRegisters[${i}]`, 0, registerCount - 1)),
     outputMultiplier: num(o.outputMultiplier, 'outputMultiplier'),
     registerCount,
     registerLevel: fromB64(o.registerLevel, 'registerLevel', Int32Array, registerCount),

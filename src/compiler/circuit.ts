@@ -56,18 +56,30 @@ export interface CircuitParams {
   scaleBits: number;
 }
 
+/**
+ * - `latency`: one input per evaluation; register 0 holds it, value j in the slots inputLayout.slots[j] (copies),
+ *   and the outputs are read from register `outputRegister` at outputLayout.slots[i][0].
+ * - `throughput`: up to N/2 inputs per evaluation, slot b holding input b; registers 0 … inputLayout.length − 1
+ *   hold value j of every input (inputLayout.slots[j] = [j]), and output i is register outputLayout.slots[i][0].
+ */
+export type CircuitMode = 'latency' | 'throughput';
+
 export interface Circuit {
   name: string;
+  mode: CircuitMode;
   params: CircuitParams;
-  /** Register 0 is the encrypted input at level `maxLevel` and scale `inputScale`. */
+  /** The input registers (see CircuitMode) are at level `maxLevel` and scale `inputScale`. */
   inputScale: number;
   inputLayout: SlotLayout;
   /** Multiply raw inputs by this before encoding (1 unless the compiler folded a scaling into the input). */
   inputMultiplier: number;
   /** Calibrated range of raw inputs (for the out-of-range report). */
   inputRange: [number, number];
+  /** Latency mode: the register holding every output. Throughput: the first output's register. */
   outputRegister: number;
   outputLayout: SlotLayout;
+  /** Registers the evaluation returns (latency: [outputRegister]; throughput: one per output). */
+  outputRegisters: number[];
   /** Decoded output values are multiplied by this to give the model's logits. */
   outputMultiplier: number;
   registerCount: number;
@@ -109,6 +121,9 @@ export interface ActivationReport {
 
 export interface CompileReport {
   model: string;
+  mode: CircuitMode;
+  /** Inputs per evaluation (1 in latency mode, N/2 in throughput mode). */
+  batchSize: number;
   depth: number;
   depthPerStage: { name: string; depth: number }[];
   ringDimension: number;

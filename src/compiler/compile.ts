@@ -11,7 +11,7 @@ import { shapeSize } from '../nn/model.js';
 import { type AffineMap, scaleColumns, scaleRows } from './affine.js';
 import { CircuitBuilder } from './builder.js';
 import { calibrateRanges, type RangeRule } from './calibrate.js';
-import type { ActivationReport, Circuit, CircuitStage, SlotLayout } from './circuit.js';
+import type { ActivationReport, Circuit, CircuitMode, CircuitStage, SlotLayout } from './circuit.js';
 import { countOps } from './circuit.js';
 import { CompileError } from './errors.js';
 import { foldModel, type NetBlock } from './fold.js';
@@ -20,6 +20,7 @@ import { type LinearPacking, emitLinear, planLinear } from './pack-linear.js';
 import { type CircuitActivation, emitActivation, normaliseApproximation } from './poly-eval.js';
 import { predictSizes } from '../ckks/cost-model.js';
 import { selectParameters } from './select-params.js';
+import { emitThroughputNetwork } from './throughput.js';
 
 export type ApproximationMethod = 'remez' | 'chebyshev' | 'composite' | 'auto';
 
@@ -63,6 +64,12 @@ export interface CompileOptions {
    * @default 'auto'
    */
   packing?: 'auto' | 'fold';
+  /**
+   * 'latency': one input per ciphertext (rotations pack the linear layers); 'throughput': one ciphertext per input
+   * value with slot b holding input b — N/2 inputs per evaluation, no rotations (see throughput.ts).
+   * @default 'latency'
+   */
+  mode?: CircuitMode;
   /** Circuit name. @default model.name */
   name?: string;
   onProgress?: (stage: string) => void;
@@ -140,6 +147,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     provider,
     opCost = measuredOpCost,
     onProgress,
+    mode = 'latency',
   } = options;
   const name = options.name ?? model.name;
   const inDim = shapeSize(model.inputShape);
@@ -215,7 +223,8 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const maxScale = options.scaleBits ?? Math.max(40, minScale);
   // the first prime holds the output: |logit|·Δ plus noise must stay below q_0/2
   const headroomBits = Math.max(6, Math.ceil(Math.log2(1.25 * cal.outputAbsMax + 1)) + 4);
-  const widest = Math.max(inDim, ...blocks.map((b) => (b.kind === 'affine' ? nextPow2(b.map.outDim) : b.size)));
+  const widest =
+    mode === 'throughput' ? 1 : Math.max(inDim, ...blocks.map((b) => (b.kind === 'affine' ? nextPow2(b.map.outDim) : b.size)));
 
   const notes: string[] = [];
   onProgress?.('parameters');
@@ -242,86 +251,103 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
 
   onProgress?.('pack');
   const inputScale = builder.canonical(builder.maxLevel);
+  const emitted =
+    mode === 'throughput'
+      ? (() => {
+          const inputs = Array.from({ length: inDim }, () => builder.input(inputScale));
+          const acts = new Map(planned.map((p) => [p.block, p.activation]));
+          const { outputs, stages } = emitThroughputNetwork(builder, blocks, maps, acts, inputs);
+          const registers = (regs: number[]): SlotLayout => ({ length: regs.length, slots: regs.map((r) => [r]) });
+          return { inputLayout: registers(inputs), outputLayout: registers(outputs), outputs, stages };
+        })()
+      : emitLatency();
+  const { inputLayout, outputLayout, stages } = emitted;
+  const x = emitted.outputs[0]!;
+  for (const r of emitted.outputs) if (builder.level[r]! < 0) throw new CompileError('internal: circuit ran out of levels');
+
+  /** Latency packing: one input per ciphertext, linear layers packed with rotations. */
+  function emitLatency(): { inputLayout: SlotLayout; outputLayout: SlotLayout; outputs: number[]; stages: CircuitStage[] } {
   let x = builder.input(inputScale);
-  let layout: SlotLayout | null = null;
-  let inputLayout: SlotLayout | null = null;
-  const stages: CircuitStage[] = [];
-  blocks.forEach((b, i) => {
-    const first = builder.ops.length;
-    const levelIn = builder.level[x]!;
-    let detail: Record<string, unknown>;
-    if (b.kind === 'affine') {
-      const map = maps[i]!;
-      const candidates: { input: SlotLayout; pack: LinearPacking; label: string }[] = [];
-      const fold = (inL: SlotLayout) =>
-        planLinear(map, inL, slots, { kind: 'fold', period: Math.max(1, nextPow2(map.outDim)) });
-      if (layout === null) {
-        const single = singleCopyLayout(inDim);
-        candidates.push({ input: single, pack: fold(single), label: 'fold (single input copy)' });
-        const conv = convReplicatedLayout(b, slots);
-        if (conv) {
-          candidates.push({
-            input: conv.input,
-            pack: planLinear(map, conv.input, slots, { kind: 'anchored', slots: conv.anchors }),
-            label: 'conv (input replicated per channel, anchored outputs)',
-          });
+    let layout: SlotLayout | null = null;
+    let inputLayout: SlotLayout | null = null;
+    const stages: CircuitStage[] = [];
+    blocks.forEach((b, i) => {
+      const first = builder.ops.length;
+      const levelIn = builder.level[x]!;
+      let detail: Record<string, unknown>;
+      if (b.kind === 'affine') {
+        const map = maps[i]!;
+        const candidates: { input: SlotLayout; pack: LinearPacking; label: string }[] = [];
+        const fold = (inL: SlotLayout) =>
+          planLinear(map, inL, slots, { kind: 'fold', period: Math.max(1, nextPow2(map.outDim)) });
+        if (layout === null) {
+          const single = singleCopyLayout(inDim);
+          candidates.push({ input: single, pack: fold(single), label: 'fold (single input copy)' });
+          const conv = convReplicatedLayout(b, slots);
+          if (conv) {
+            candidates.push({
+              input: conv.input,
+              pack: planLinear(map, conv.input, slots, { kind: 'anchored', slots: conv.anchors }),
+              label: 'conv (input replicated per channel, anchored outputs)',
+            });
+          }
+        } else {
+          candidates.push({ input: layout, pack: fold(layout), label: 'fold' });
+          if (map.outDim === map.inDim) {
+            const anchors = Int32Array.from(layout.slots, (c) => c[0]!);
+            candidates.push({
+              input: layout,
+              pack: planLinear(map, layout, slots, { kind: 'anchored', slots: anchors }),
+              label: 'anchored in place',
+            });
+          }
         }
+        const costs = candidates.map((c) => packingCost(c.pack, N, levelIn, opCost));
+        let best = costs.indexOf(Math.min(...costs));
+        if (options.packing === 'fold') best = 0; // forced (benchmarks measure both packings)
+        const chosen = candidates[best]!;
+        if (layout === null) inputLayout = chosen.input;
+        x = emitLinear(builder, x, map, chosen.pack);
+        layout = chosen.pack.outLayout;
+        detail = {
+          packing: chosen.label,
+          diagonals: chosen.pack.diagonals.length,
+          babySteps: chosen.pack.babySteps.length,
+          giantSteps: chosen.pack.giantSteps.length,
+          foldSteps: chosen.pack.foldSteps.length,
+          alternatives: candidates.map((c, n) => ({
+            packing: c.label,
+            rotations: c.pack.rotations,
+            plainMultiplications: c.pack.plainMultiplications,
+            predictedMs: Number(costs[n]!.toFixed(2)),
+          })),
+          inDim: map.inDim,
+          outDim: map.outDim,
+        };
       } else {
-        candidates.push({ input: layout, pack: fold(layout), label: 'fold' });
-        if (map.outDim === map.inDim) {
-          const anchors = Int32Array.from(layout.slots, (c) => c[0]!);
-          candidates.push({
-            input: layout,
-            pack: planLinear(map, layout, slots, { kind: 'anchored', slots: anchors }),
-            label: 'anchored in place',
-          });
-        }
+        const p = planned.find((q) => q.block === i)!;
+        x = emitActivation(builder, x, p.activation);
+        detail = {
+          activation: p.report.activation,
+          B: p.report.B,
+          degrees: p.report.degree,
+          method: p.report.method,
+          ctMultiplications: p.activation.plans.reduce((s, q) => s + q.cost.ctMultiplications, 0),
+        };
       }
-      const costs = candidates.map((c) => packingCost(c.pack, N, levelIn, opCost));
-      let best = costs.indexOf(Math.min(...costs));
-      if (options.packing === 'fold') best = 0; // forced (benchmarks measure both packings)
-      const chosen = candidates[best]!;
-      if (layout === null) inputLayout = chosen.input;
-      x = emitLinear(builder, x, map, chosen.pack);
-      layout = chosen.pack.outLayout;
-      detail = {
-        packing: chosen.label,
-        diagonals: chosen.pack.diagonals.length,
-        babySteps: chosen.pack.babySteps.length,
-        giantSteps: chosen.pack.giantSteps.length,
-        foldSteps: chosen.pack.foldSteps.length,
-        alternatives: candidates.map((c, n) => ({
-          packing: c.label,
-          rotations: c.pack.rotations,
-          plainMultiplications: c.pack.plainMultiplications,
-          predictedMs: Number(costs[n]!.toFixed(2)),
-        })),
-        inDim: map.inDim,
-        outDim: map.outDim,
-      };
-    } else {
-      const p = planned.find((q) => q.block === i)!;
-      x = emitActivation(builder, x, p.activation);
-      detail = {
-        activation: p.report.activation,
-        B: p.report.B,
-        degrees: p.report.degree,
-        method: p.report.method,
-        ctMultiplications: p.activation.plans.reduce((s, q) => s + q.cost.ctMultiplications, 0),
-      };
-    }
-    stages.push({
-      name: b.name,
-      kind: b.kind === 'affine' ? 'linear' : 'activation',
-      ops: [first, builder.ops.length],
-      levelIn,
-      levelOut: builder.level[x]!,
-      detail,
+      stages.push({
+        name: b.name,
+        kind: b.kind === 'affine' ? 'linear' : 'activation',
+        ops: [first, builder.ops.length],
+        levelIn,
+        levelOut: builder.level[x]!,
+        detail,
+      });
     });
-  });
-  if (builder.level[x]! < 0) throw new CompileError('internal: circuit ran out of levels');
-  if (!inputLayout || !layout) throw new CompileError('internal: no layout');
-  const outputLayout: SlotLayout = layout;
+    if (builder.level[x]! < 0) throw new CompileError('internal: circuit ran out of levels');
+    if (!inputLayout || !layout) throw new CompileError('internal: no layout');
+    return { inputLayout, outputLayout: layout as SlotLayout, outputs: [x], stages };
+  }
 
   onProgress?.('report');
   const ops = builder.ops;
@@ -333,8 +359,8 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     name: s.name,
     ms: predictOpsMs(ops, registerLevel, N, opCost, s.ops[0], s.ops[1]),
   }));
-  const encryptMs = opCost('encryptSymmetric', N, builder.maxLevel) + opCost('encode', N, builder.maxLevel);
-  const decryptMs = opCost('decrypt', N, builder.level[x]!);
+  const encryptMs = (opCost('encryptSymmetric', N, builder.maxLevel) + opCost('encode', N, builder.maxLevel)) * (mode === 'throughput' ? inDim : 1);
+  const decryptMs = opCost('decrypt', N, builder.level[x]!) * emitted.outputs.length;
   const sz = predictSizes({ polyModulusDegree: N, coeffModulusBits: params.coeffModulusBits }, rotationSteps);
   const sizes = {
     ciphertextBytes: sz.ciphertext[sz.ciphertext.length - 1]!,
@@ -349,6 +375,8 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   }
   const report = {
     model: model.name,
+    mode,
+    batchSize: mode === 'throughput' ? slots : 1,
     depth,
     depthPerStage: blocks.map((b, i) => ({ name: b.name, depth: depthPerStage[i]! })),
     ringDimension: N,
@@ -375,6 +403,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   };
   return {
     name,
+    mode,
     params: {
       polyModulusDegree: N,
       coeffModulusBits: params.coeffModulusBits,
@@ -388,6 +417,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     inputRange: inputRangeOf(calibration.inputs),
     outputRegister: x,
     outputLayout,
+    outputRegisters: emitted.outputs,
     outputMultiplier: 1,
     registerCount: builder.registerCount(),
     registerLevel,

@@ -34,6 +34,8 @@ export interface Backend {
 
   /** Encode a plaintext vector (length ≤ slotCount, zero-padded) at a level and scale. */
   encode(values: Float64Array, level: number, scale: number): PlainHandle;
+  /** The same value in every slot (the fast path for constants: no FFT). */
+  encodeConstant(value: number, level: number, scale: number): PlainHandle;
   /** Encrypt a vector (length ≤ slotCount) at level maxLevel with the given scale (needs the public key). */
   encrypt(values: Float64Array, scale: number): CipherHandle;
   /** Decrypt and decode all slots (needs the secret key). */

@@ -11,6 +11,7 @@ import {
   CkksEncryptor,
   CkksEvaluator,
   Plaintext,
+  encodeConstant,
   encodePlaintext,
   generateKeys,
   loadCiphertext,
@@ -130,6 +131,10 @@ export class SealBackend implements Backend {
 
   encode(values: Float64Array, level: number, scale: number): PlainHandle {
     return this.#run('encode', () => this.#track(encodePlaintext(this.context, values, level, scale)));
+  }
+
+  encodeConstant(value: number, level: number, scale: number): PlainHandle {
+    return this.#run('encodeConstant', () => this.#track(encodeConstant(this.context, value, level, scale)));
   }
 
   encrypt(values: Float64Array, scale: number): CipherHandle {

@@ -45,6 +45,8 @@ class SimPlain implements PlainHandle {
     readonly scale: number,
     /** Non-zero slots when fewer than half are non-zero (mulPlain/addPlain then touch only those). */
     readonly nonZero: Int32Array | null,
+    /** A constant (encodeConstant): exact in SEAL too, so it adds no encoding noise. */
+    readonly constant = false,
   ) {}
 }
 
@@ -172,6 +174,13 @@ export class SimBackend implements Backend {
     return new SimPlain(data, level, scale, nonZero);
   }
 
+  encodeConstant(value: number, level: number, scale: number): PlainHandle {
+    if (!Number.isFinite(value)) throw new RuntimeError(`encodeConstant: value ${value} is not a finite number`);
+    if (!Number.isInteger(level) || level < 0 || level > this.maxLevel) throw new RuntimeError(`encodeConstant: level ${level} out of range`);
+    this.#checkScale(level, scale, 'encodeConstant');
+    return new SimPlain(new Float64Array(this.slotCount).fill(value), level, scale, null, true);
+  }
+
   encrypt(values: Float64Array, scale: number): CipherHandle {
     if (values.length > this.slotCount) throw new RuntimeError(`encrypt: ${values.length} values > ${this.slotCount} slots`);
     this.#checkScale(this.maxLevel, scale, 'encrypt');
@@ -244,8 +253,8 @@ export class SimBackend implements Backend {
     if (q.nonZero) for (const i of q.nonZero) d[i] = x.data[i]! * q.data[i]!;
     else for (let i = 0; i < d.length; i++) d[i] = x.data[i]! * q.data[i]!;
     const c = new SimCipher(d, x.level, scale);
-    if (this.#gauss) {
-      // plaintext encoding rounding, carried by the ciphertext's values
+    if (this.#gauss && !q.constant) {
+      // plaintext encoding rounding (FFT-encoded vectors only), carried by the ciphertext's values
       let mag = 0;
       for (let i = 0; i < d.length; i++) mag = Math.max(mag, Math.abs(x.data[i]!));
       this.#noise(c, (Math.sqrt(this.#n / 24) / q.scale) * mag * scale);

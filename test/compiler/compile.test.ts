@@ -6,7 +6,9 @@ import { applyAffine } from '../../src/compiler/affine.js';
 import { compileNetwork, type ApproximationProvider } from '../../src/compiler/compile.js';
 import { foldModel } from '../../src/compiler/fold.js';
 import { predict } from '../../src/nn/inference.js';
-import { decodeOutput, encodeInput, PreparedCircuit } from '../../src/runtime/executor.js';
+import { decodeBatch, decodeOutput, encodeBatch, encodeInput, PreparedCircuit } from '../../src/runtime/executor.js';
+import { runSim, simBackendFor } from '../../src/runtime/inference.js';
+import { parseCircuit, serializeCircuit } from '../../src/compiler/circuit-file.js';
 import { SimBackend } from '../../src/runtime/sim-backend.js';
 import { inputs, polyNetwork, provider, tinyModel } from './fixtures.js';
 
@@ -114,5 +116,44 @@ describe('compileNetwork', () => {
         ringDimensions: [8192],
       }),
     ).toThrow(/no 128-bit CKKS parameters hold depth \d+ at 50-bit scale.*Lower the precision/);
+  });
+});
+
+describe('throughput mode', () => {
+  const model = tinyModel('relu', 'silu', 12);
+  const cal = inputs(30, 13);
+  const opts = { precisionBits: 5, calibration: { inputs: cal, count: 30, label: 'test' }, provider, ringDimensions: [8192, 16384] } as const;
+  const latency = compileNetwork(model, opts);
+  const batch = compileNetwork(model, { ...opts, mode: 'throughput' });
+
+  it('packs one ciphertext per input value: no rotations, no Galois keys, N/2 inputs per evaluation', () => {
+    expect(batch.mode).toBe('throughput');
+    expect(batch.rotationSteps).toEqual([]);
+    expect(batch.report.opCounts.rotations).toBe(0);
+    expect(batch.inputLayout.length).toBe(64);
+    expect(batch.outputRegisters).toHaveLength(3);
+    expect(batch.report.batchSize).toBe(batch.params.polyModulusDegree / 2);
+    expect(batch.report.depth).toBe(latency.report.depth);
+  });
+
+  it('computes exactly what the latency circuit computes, for a whole batch (sim backend)', () => {
+    const n = 40;
+    const x = inputs(n, 5150);
+    const be = simBackendFor(batch);
+    const prepared = new PreparedCircuit(batch, be);
+    const cts = encodeBatch(batch, x, n).map((v) => be.encrypt(v, batch.inputScale));
+    const { outputs } = prepared.evaluateBatch(cts);
+    const logits = decodeBatch(batch, outputs.map((o) => be.decrypt(o)), n);
+    const ref = runSim(latency, x, n);
+    logits.forEach((l, i) => l.forEach((v, j) => expect(v).toBeCloseTo(ref[i]!.logits[j]!, 9)));
+    expect(() => prepared.evaluate(cts[0]!)).toThrow(/throughput circuit takes one ciphertext per input value/);
+    expect(() => prepared.evaluateBatch(cts.slice(1))).toThrow(/takes 64 input ciphertext\(s\), got 63/);
+  });
+
+  it('round-trips through the circuit file, verified', () => {
+    const back = parseCircuit(serializeCircuit(batch));
+    expect(back.mode).toBe('throughput');
+    expect(back.outputRegisters).toEqual(batch.outputRegisters);
+    expect(back.ops.length).toBe(batch.ops.length);
   });
 });

@@ -31,7 +31,9 @@ function run(build: (b: CircuitBuilder, x: number) => number, inputSlots: Float6
     plaintexts: b.plaintexts,
     ops: b.ops,
     stages: [],
+    mode: 'latency',
     outputRegister: y,
+    outputRegisters: [y],
   } as unknown as Circuit;
   const be = new SimBackend({ slotCount: slots, primes: params.primeValues, primeBits: params.coeffModulusBits });
   const prepared = new PreparedCircuit(circuit, be);

@@ -114,6 +114,31 @@ describe('compiled circuits on SEAL', () => {
     backend.free(output);
   });
 
+  it('throughput mode: a batch of inputs, one per slot, gives the simulator\'s predictions under SEAL', async () => {
+    const batch = compileNetwork(tinyModel('relu', 'gelu'), {
+      precisionBits: 1,
+      calibration: { inputs: inputs(40, 9), count: 40, label: 'test' },
+      provider,
+      ringDimensions: [8192],
+      mode: 'throughput',
+    });
+    expect(batch.rotationSteps).toEqual([]);
+    const be = await sealBackendFor(batch);
+    const p = new PreparedCircuit(batch, be);
+    try {
+      const n = 50;
+      const xs = inputs(n, 99);
+      const seal = runInferences(p, xs, n);
+      const exact = runSim(batch, xs, n);
+      expect(seal).toHaveLength(n);
+      seal.forEach((r, i) => expect(r.prediction).toBe(exact[i]!.prediction));
+      expect(be.liveHandles).toBeLessThan(200); // one-off weight plaintexts are freed after use
+    } finally {
+      p.dispose();
+      be.dispose();
+    }
+  });
+
   it('refuses a circuit whose parameters differ from the backend\'s', () => {
     const other = compileNetwork(tinyModel('relu', 'gelu'), {
       precisionBits: 9,
