@@ -49,6 +49,9 @@ export interface PannServerOptions {
 const DISCARD_LIMIT = 64 * 1024 * 1024;
 const DISCARD_MS = 5000;
 
+/** Session memory one worker may hold: its WASM heap is capped just under 4 GiB, and SEAL needs room to work. */
+const WORKER_KEY_MEMORY_MAX = 3 * 1024 ** 3;
+
 export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 interface Model {
@@ -133,6 +136,11 @@ export class PannServer {
   static async start(options: PannServerOptions): Promise<PannServer> {
     const limits = resolveLimits(options.limits);
     if (!Array.isArray(options.models) || options.models.length === 0) throw new InputError('serve: give at least one circuit to serve');
+    if (limits.maxKeyMemoryBytes > limits.workers * WORKER_KEY_MEMORY_MAX) {
+      throw new InputError(
+        `key memory ${(limits.maxKeyMemoryBytes / 1e6).toFixed(0)} MB is more than ${limits.workers} worker(s) can hold (${(WORKER_KEY_MEMORY_MAX / 1e6).toFixed(0)} MB each: SEAL's WASM heap is capped just under 4 GiB); lower it or add workers`,
+      );
+    }
     const models = new Map<string, Model>();
     for (const m of options.models) {
       if (!MODEL_ID_PATTERN.test(m.id)) throw new InputError(`model id ${JSON.stringify(m.id)}: use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { DEFAULT_LIMITS, resolveLimits } from '../../src/server/limits.js';
 import { formatLogLine } from '../../src/server/logging.js';
+import { PannServer } from '../../src/server/server.js';
 import { LATENCY_WINDOW, Metrics, percentile } from '../../src/server/metrics.js';
 
 describe('metrics', () => {
@@ -55,5 +56,10 @@ describe('limits', () => {
     expect(() => resolveLimits({ maxSessions: 0 })).toThrow(/maxSessions must be an integer in 1…100000, got 0/);
     expect(() => resolveLimits({ workers: 1.5 })).toThrow(InputError);
     expect(() => resolveLimits({ nope: 1 } as never)).toThrow(/unknown server limit "nope"/);
+  });
+
+  it('refuses more key memory than the workers\' WASM heaps can hold, before starting any', async () => {
+    const start = PannServer.start({ models: [{ id: 'x', circuit: {} as never }], port: 0, limits: { workers: 1, maxKeyMemoryBytes: 4 * 1024 ** 3 } });
+    await expect(start).rejects.toThrow(/more than 1 worker\(s\) can hold/);
   });
 });
