@@ -40,6 +40,8 @@ const CONFIGS: Config[] = [
   { model: 'mnist-cnn-relu', k: 7, images: 10 },
 ];
 
+const THROUGHPUT: Config[] = [{ model: 'mnist-cnn1-relu-poly6', k: 6 }];
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -99,8 +101,39 @@ export async function run(): Promise<void> {
       stageRows.push(`| ${label} | ${name} | ${med[i]!.toFixed(1)} | ${p === undefined ? '-' : p.toFixed(1)} |`);
     });
   }
+  // throughput mode: one full batch (N/2 inputs, one per slot) under SEAL; PANN_BENCH_THROUGHPUT=0 skips it
+  const throughputRows: string[] = [];
+  if (process.env.PANN_BENCH_THROUGHPUT !== '0') {
+    for (const cfg of THROUGHPUT) {
+      const model = loadModel(fileURLToPath(new URL(`models/${cfg.model}.json`, root)));
+      const circuit = compileNetwork(model, {
+        precisionBits: cfg.k,
+        calibration: { inputs: cal.inputs, count: cal.count, label: 'mnist train[0:1000]' },
+        provider,
+        mode: 'throughput',
+      });
+      const batch = circuit.params.polyModulusDegree / 2;
+      const train = loadMnistSplit('train');
+      const xs = train.inputs.subarray(0, batch * 784);
+      const t0 = performance.now();
+      const seal = await runSeal(circuit, xs, batch);
+      const wall = performance.now() - t0;
+      const setup = seal.setup.reduce((a, s2) => a + s2.ms, 0);
+      const exact = runSim(circuit, xs.subarray(0, 200 * 784), 200);
+      const agree = exact.filter((r, i) => r.prediction === seal.records[i]!.prediction).length;
+      const perInput = seal.records[0]!.timings.reduce((a, t) => a + t.ms, 0);
+      throughputRows.push(
+        `| ${cfg.model} k=${cfg.k} | ${circuit.params.polyModulusDegree} | ${batch} | ${((wall - setup) / 1000).toFixed(1)} s | ${(1000 / perInput).toFixed(1)} | ` +
+          `${(circuit.report.predicted.latencyMs / 1000).toFixed(1)} s | ${agree}/200 | ${(setup / 1000).toFixed(1)} s |`,
+      );
+    }
+  }
   process.stdout.write(
     [
+      '| throughput circuit | N | inputs per batch | batch time (encrypt → decrypt) | inputs/s (1 thread) | predicted batch | seal = sim (first 200) | setup |',
+      '|---|---|---|---|---|---|---|---|',
+      ...throughputRows,
+      '',
       '| circuit | N | depth | float acc | PANN acc (sim, noise) | seal = sim | max logit err vs sim | latency ms (median) | predicted eval ms | measured/predicted eval | images/s (1 thread) | setup (keys, encode) |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...summary,
