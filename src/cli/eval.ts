@@ -9,7 +9,7 @@ import type { Dataset } from '../nn/dataset.js';
 import { evaluateModel, type Evaluation } from '../nn/evaluate.js';
 import { loadIdxDataset } from '../nn/idx.js';
 import { loadMnistSplit, MNIST_SPLITS, type MnistSplit } from '../nn/mnist.js';
-import { loadModel } from '../nn/model-file.js';
+import { loadModelOrOnnx } from './load-model.js';
 import { action, printJson, ProgressBar } from './common.js';
 
 interface EvalFlags {
@@ -75,7 +75,7 @@ export function registerEval(program: Command): void {
   const cmd = program
     .command('eval')
     .description('accuracy, confusion matrix and per-class accuracy of a model (reference float64 inference)')
-    .argument('<model>', 'model file (pann-model JSON)');
+    .argument('<model>', 'model file (pann-model JSON, or ONNX)');
   addDatasetOptions(cmd, 'test')
     .option('--json', 'print the evaluation as JSON on stdout')
     .option('-q, --quiet', 'no progress output')
@@ -89,7 +89,7 @@ Examples:
     )
     .action(
       action('eval', (file: string, flags: EvalFlags) => {
-        const model = loadModel(file);
+        const model = loadModelOrOnnx(file);
         const ds = datasetFromFlags(flags);
         const bar = new ProgressBar('eval', { quiet: flags.quiet === true || flags.json === true });
         const e = evaluateModel(model, ds, { onProgress: (d, t) => bar.update(d, t) });

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { activationInputRanges } from '../nn/calibration.js';
 import type { MnistSplit } from '../nn/mnist.js';
-import { loadModel } from '../nn/model-file.js';
+import { loadModelOrOnnx } from './load-model.js';
 import { describeLayer, formatShape, layerParameterCount, modelShapes, parameterCount } from '../nn/model.js';
 import { action, printJson } from './common.js';
 import { addDatasetOptions, datasetFromFlags } from './eval.js';
@@ -25,7 +25,7 @@ export function registerInfo(program: Command): void {
   const cmd = program
     .command('info')
     .description('layers, shapes, parameter count and activation input ranges of a model')
-    .argument('<model>', 'model file (pann-model JSON)');
+    .argument('<model>', 'model file (pann-model JSON, or ONNX)');
   addDatasetOptions(cmd, 'train')
     .option('--no-ranges', 'skip the activation input ranges (no data needed)')
     .option('--json', 'print as JSON on stdout')
@@ -42,7 +42,7 @@ Examples:
     )
     .action(
       action('info', (file: string, flags: InfoFlags) => {
-        const model = loadModel(file);
+        const model = loadModelOrOnnx(file);
         const shapes = modelShapes(model);
         const layers = model.layers.map((l, i) => ({
           index: i,

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { InputError, errorMessage } from '../errors.js';
 import { argmax, predict } from '../nn/inference.js';
-import { loadModel } from '../nn/model-file.js';
+import { loadModelOrOnnx } from './load-model.js';
 import { formatShape, shapeSize } from '../nn/model.js';
 import { action, printJson } from './common.js';
 
@@ -35,7 +35,7 @@ export function registerPredict(program: Command): void {
   program
     .command('predict')
     .description('logits and predicted class of each input (reference float64 inference)')
-    .argument('<model>', 'model file (pann-model JSON)')
+    .argument('<model>', 'model file (pann-model JSON, or ONNX)')
     .requiredOption('-i, --input <file>', 'JSON array of flat input vectors (C-H-W order; 784 numbers each for MNIST)')
     .option('--json', 'print [{ "logits": [...], "prediction": n }, ...] on stdout')
     .addHelpText(
@@ -47,7 +47,7 @@ Examples:
     )
     .action(
       action('predict', (file: string, flags: { input: string; json?: boolean }) => {
-        const model = loadModel(file);
+        const model = loadModelOrOnnx(file);
         const size = shapeSize(model.inputShape);
         const inputs = readInputsFile(flags.input, size);
         const logits = predict(model, inputs);

@@ -12,7 +12,8 @@ import { InputError } from '../errors.js';
 import { evaluateModel } from '../nn/evaluate.js';
 import { finetunePolynomial, type FinetuneResult } from '../nn/finetune.js';
 import { loadMnistSplit } from '../nn/mnist.js';
-import { loadModel, saveModel } from '../nn/model-file.js';
+import { saveModel } from '../nn/model-file.js';
+import { loadModelOrOnnx } from './load-model.js';
 import type { Model } from '../nn/model.js';
 import { RECIPES, resolveRecipe, runRecipe, type Recipe } from '../nn/recipes.js';
 import type { TrainProgress } from '../nn/train.js';
@@ -188,7 +189,7 @@ Examples:
           if (recipeArg !== undefined) throw new InputError(`give either a recipe or --finetune-poly, not both`);
           if (flags.precision === undefined) throw new InputError(`--finetune-poly needs --precision k`);
           if (!flags.out) throw new InputError(`--finetune-poly needs --out <file>`);
-          const model = loadModel(flags.finetunePoly);
+          const model = loadModelOrOnnx(flags.finetunePoly);
           const progress = trainProgress('finetune', flags.quiet === true || flags.json === true);
           const r = await finetuneWithPrecision(model, {
             precision: flags.precision,
