@@ -17,8 +17,8 @@ import { runSim } from '../src/runtime/inference.js';
 import { PannClient, type ClientSession } from '../src/server/client.js';
 import { summariseLatencies } from '../src/server/metrics.js';
 
-const CIRCUIT = 'circuits/mnist-mlp-relu-k6.json';
-const MODEL = 'mnist-mlp-relu-k6';
+const CIRCUIT = 'circuits/mnist-cnn1-relu-poly6.json';
+const MODEL = 'mnist-cnn1-relu-poly6';
 const CLIENTS = 8;
 const REQUESTS = 10;
 const MEMORY_TOTAL = 500;
