@@ -5,6 +5,10 @@
  *
  * The DCT is the direct O(n²) sum with a precomputed cosine table (no FFT): n ≤ 1025 here, where it takes
  * ~2 ms (measured in bench/fit.ts), well below the cost of measuring the interpolant's error.
+ *
+ * The reverse direction on dense grids — the values of a series at M+1 Chebyshev–Lobatto points, M a power of
+ * two — is a DCT-I done by a radix-2 FFT in O(M log M) ({@link chebyshevLobattoValues}); the Remez exchange
+ * and the error measurement sample error curves that way instead of M Clenshaw sums of O(n) each.
  */
 import { FitError } from '../errors.js';
 import type { ParityHint } from './activations.js';
@@ -147,4 +151,130 @@ export function chebyshevInterpolant(
     for (let j = 0; j < polyPart.length && j < n; j++) c[j] = c[j]! + polyPart[j]!;
   }
   return { interval: [a, b], coefficients: c };
+}
+
+/**
+ * Tables of the Lobatto-grid transform of size M, built once per size: cos(πk/M), sin(πk/M) for k = 0..M (the
+ * FFT of size M uses every second one), the bit-reversal permutation, and scratch arrays.
+ */
+interface LobattoWork {
+  readonly cos: Float64Array;
+  readonly sin: Float64Array;
+  readonly rev: Uint32Array;
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+  readonly folded: Float64Array;
+}
+const LOBATTO_WORK = new Map<number, LobattoWork>();
+
+function lobattoWork(M: number): LobattoWork {
+  let w = LOBATTO_WORK.get(M);
+  if (!w) {
+    const cos = new Float64Array(M + 1);
+    const sin = new Float64Array(M + 1);
+    for (let k = 0; k <= M; k++) {
+      cos[k] = Math.cos((Math.PI * k) / M);
+      sin[k] = Math.sin((Math.PI * k) / M);
+    }
+    const bits = Math.round(Math.log2(M));
+    const rev = new Uint32Array(M);
+    for (let i = 0; i < M; i++) {
+      let r = 0;
+      for (let b = 0, x = i; b < bits; b++, x >>= 1) r = (r << 1) | (x & 1);
+      rev[i] = r;
+    }
+    w = { cos, sin, rev, re: new Float64Array(M), im: new Float64Array(M), folded: new Float64Array(M + 1) };
+    LOBATTO_WORK.set(M, w);
+  }
+  return w;
+}
+
+/** In-place forward DFT X_k = Σ x_j e^{−2πijk/M} of (re, im) of size M (Cooley–Tukey, iterative radix 2). */
+function fftInPlace(re: Float64Array, im: Float64Array, { cos, sin, rev }: LobattoWork): void {
+  const n = re.length;
+  for (let i = 0; i < n; i++) {
+    const j = rev[i]!;
+    if (j > i) {
+      let t = re[i]!;
+      re[i] = re[j]!;
+      re[j] = t;
+      t = im[i]!;
+      im[i] = im[j]!;
+      im[j] = t;
+    }
+  }
+  for (let size = 2; size <= n; size <<= 1) {
+    const half = size >> 1;
+    // e^{−2πik/size} = cos/sin of π·(2k·n/size)/n
+    const step = (2 * n) / size;
+    for (let start = 0; start < n; start += size) {
+      for (let k = 0, tw = 0; k < half; k++, tw += step) {
+        const a = start + k;
+        const b = a + half;
+        const wr = cos[tw]!;
+        const wi = -sin[tw]!;
+        const xr = re[b]! * wr - im[b]! * wi;
+        const xi = re[b]! * wi + im[b]! * wr;
+        re[b] = re[a]! - xr;
+        im[b] = im[a]! - xi;
+        re[a] = re[a]! + xr;
+        im[a] = im[a]! + xi;
+      }
+    }
+  }
+}
+
+/**
+ * Values of Σ_j c_j T_j(u) (c_0 not halved) at the M+1 Chebyshev–Lobatto points u_k = cos(πk/M), k = 0..M
+ * (descending, the order of {@link chebyshevPoints}(M+1)); M must be a power of two. A DCT-I: the DFT of the
+ * even extension a (length 2M, real) computed as one complex FFT of size M of z_m = a_{2m} + i·a_{2m+1} and the
+ * usual split A_k = F_k + e^{−iπk/M}·G_k; O(M log M). Terms of degree > M are folded onto the grid exactly
+ * (T_j = T_{2M−j} there). Rounding error ≈ 1e-16·log2(M)·Σ|c_j|: use it to sample, evaluate by Clenshaw where a
+ * value is reported.
+ */
+export function chebyshevLobattoValues(c: ArrayLike<number>, M: number): Float64Array {
+  if (!Number.isInteger(M) || M < 1 || (M & (M - 1)) !== 0) throw new FitError(`chebyshev: grid size M must be a power of two, got ${M}`);
+  const out = new Float64Array(M + 1);
+  const n2 = 2 * M;
+  if (M === 1) {
+    let c0 = 0;
+    let c1 = 0;
+    for (let j = 0; j < c.length; j++) {
+      if (j % 2 === 0) c0 += c[j]!;
+      else c1 += c[j]!;
+    }
+    out[0] = c0 + c1;
+    out[1] = c0 - c1;
+    return out;
+  }
+  const work = lobattoWork(M);
+  const { re, im, folded, cos, sin } = work;
+  folded.fill(0);
+  for (let j = 0; j < c.length; j++) {
+    let jj = j % n2;
+    if (jj > M) jj = n2 - jj;
+    folded[jj] = folded[jj]! + c[j]!;
+  }
+  // even extension a_j = folded[j] (j ≤ M), a_{2M−j} = folded[j]; z_m = a_{2m} + i·a_{2m+1}
+  for (let m = 0; m < M; m++) {
+    const j = 2 * m;
+    re[m] = j <= M ? folded[j]! : folded[n2 - j]!;
+    im[m] = j + 1 <= M ? folded[j + 1]! : folded[n2 - j - 1]!;
+  }
+  fftInPlace(re, im, work);
+  // A_k = Σ a_j e^{−iπjk/M} (real) = Re F_k + cos(πk/M)·Re G_k + sin(πk/M)·Im G_k with Z_M ≡ Z_0
+  const c0 = folded[0]!;
+  const cM = folded[M]!;
+  for (let k = 0; k <= M; k++) {
+    const k1 = k === M ? 0 : k;
+    const k2 = k === 0 ? 0 : M - k;
+    const zr = re[k1]!;
+    const zi = im[k1]!;
+    const wr = re[k2]!;
+    const wi = im[k2]!;
+    const A = 0.5 * (zr + wr) + 0.5 * cos[k]! * (zi + wi) - 0.5 * sin[k]! * (zr - wr);
+    // A_k = c_0 + (−1)^k c_M + 2·Σ_{0<j<M} c_j cos(πjk/M)
+    out[k] = 0.5 * (A + c0 + (k % 2 === 0 ? cM : -cM));
+  }
+  return out;
 }

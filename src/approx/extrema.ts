@@ -92,6 +92,56 @@ export function brentMaximize(
 }
 
 /**
+ * Maximise h near a sampled local maximum (x0, h0) with neighbours (xl, hl), (xr, hr), xl < x0 < xr, h0 ≥ hl, hr:
+ * successive parabolic interpolation (the vertex of the parabola through the best point and its neighbours),
+ * at most `steps` evaluations, falling back to Brent on [xl, xr] when a step is not an improvement. For smooth h
+ * sampled at ~20 points per oscillation one step leaves a relative error ~1e-7 in the value, two ~1e-12: what a
+ * Remez exchange needs, at a third of Brent's evaluations. Returns the best point evaluated (never worse than x0).
+ */
+export function parabolicMaximize(
+  h: (x: number) => number,
+  xl: number,
+  hl: number,
+  x0: number,
+  h0: number,
+  xr: number,
+  hr: number,
+  steps = 2,
+): Extremum {
+  let a = xl;
+  let fa = hl;
+  let x = x0;
+  let fx = h0;
+  let b = xr;
+  let fb = hr;
+  for (let it = 0; it < steps; it++) {
+    // vertex of the parabola through (a, fa), (x, fx), (b, fb)
+    const p = (x - a) * (x - a) * (fx - fb) - (x - b) * (x - b) * (fx - fa);
+    const q = 2 * ((x - a) * (fx - fb) - (x - b) * (fx - fa));
+    if (!(q !== 0)) break;
+    const u = x - p / q;
+    if (!(u > a && u < b) || u === x) break;
+    const fu = h(u);
+    if (!Number.isFinite(fu)) break;
+    if (fu < fx) {
+      if (it === 0) return brentMaximize(h, xl, xr, x0, h0);
+      break;
+    }
+    // keep the bracket around the new best point
+    if (u < x) {
+      b = x;
+      fb = fx;
+    } else {
+      a = x;
+      fa = fx;
+    }
+    x = u;
+    fx = fu;
+  }
+  return { x, value: fx };
+}
+
+/**
  * Chebyshev–Lobatto points of a variable v on [lo, hi], ascending, mapped to x by `toX` (identity by default).
  * The ends are exact. Dense near both ends, where extrema of polynomial errors cluster.
  */
@@ -115,6 +165,19 @@ export interface ExtremaSearchOptions {
   refineAbove?: number;
   /** Brent iterations per bracket. @default 60 */
   maxIterations?: number;
+  /**
+   * How a grid maximum is refined: Brent to full precision, or a few parabolic steps ({@link parabolicMaximize};
+   * enough to place an exchange point, not for a reported figure).
+   * @default 'brent'
+   */
+  refinement?: 'brent' | 'parabolic';
+  /**
+   * The sampled values es are approximate (e.g. from an FFT): they only locate candidates (and shape the first
+   * parabolic step), and e is evaluated again at every end and grid maximum kept, so every value returned is an
+   * evaluation of e.
+   * @default false
+   */
+  approximateSamples?: boolean;
 }
 
 /**
@@ -130,28 +193,43 @@ export function pieceExtrema(
   out: Extremum[],
   options: ExtremaSearchOptions = {},
 ): void {
-  const { refineAbove = 0, maxIterations = 60 } = options;
+  const { refineAbove = 0, maxIterations = 60, approximateSamples = false, refinement = 'brent' } = options;
   const n = xs.length;
   if (n === 0) return;
+  const at = (i: number) => (approximateSamples ? e(xs[i]!) : es[i]!);
   if (n === 1) {
-    if (es[0] !== 0) out.push({ x: xs[0]!, value: es[0]! });
+    const v = at(0);
+    if (v !== 0) out.push({ x: xs[0]!, value: v });
     return;
   }
   let gridMax = 0;
   for (let i = 0; i < n; i++) gridMax = Math.max(gridMax, Math.abs(es[i]!));
   const threshold = refineAbove * gridMax;
   const a0 = Math.abs(es[0]!);
-  if (a0 > 0 && a0 >= Math.abs(es[1]!) && a0 >= threshold) out.push({ x: xs[0]!, value: es[0]! });
+  if (a0 > 0 && a0 >= Math.abs(es[1]!) && a0 >= threshold) {
+    const v = at(0);
+    if (v !== 0) out.push({ x: xs[0]!, value: v });
+  }
   for (let i = 1; i < n - 1; i++) {
-    const ai = Math.abs(es[i]!);
+    let ai = Math.abs(es[i]!);
     if (ai === 0 || ai < Math.abs(es[i - 1]!) || ai <= Math.abs(es[i + 1]!)) continue;
     if (ai < threshold) continue;
-    const s = es[i]! > 0 ? 1 : -1;
-    const best = brentMaximize((x) => s * e(x), xs[i - 1]!, xs[i + 1]!, xs[i]!, ai, maxIterations);
-    out.push(best.value > ai ? { x: best.x, value: s * best.value } : { x: xs[i]!, value: es[i]! });
+    const vi = at(i);
+    ai = Math.abs(vi);
+    if (ai === 0) continue;
+    const s = vi > 0 ? 1 : -1;
+    const hs = (x: number) => s * e(x);
+    const best =
+      refinement === 'parabolic'
+        ? parabolicMaximize(hs, xs[i - 1]!, s * es[i - 1]!, xs[i]!, ai, xs[i + 1]!, s * es[i + 1]!)
+        : brentMaximize(hs, xs[i - 1]!, xs[i + 1]!, xs[i]!, ai, maxIterations);
+    out.push(best.value > ai ? { x: best.x, value: s * best.value } : { x: xs[i]!, value: vi });
   }
   const an = Math.abs(es[n - 1]!);
-  if (an > 0 && an >= Math.abs(es[n - 2]!) && an >= threshold) out.push({ x: xs[n - 1]!, value: es[n - 1]! });
+  if (an > 0 && an >= Math.abs(es[n - 2]!) && an >= threshold) {
+    const v = at(n - 1);
+    if (v !== 0) out.push({ x: xs[n - 1]!, value: v });
+  }
 }
 
 /** Nudge an interior breakpoint by one unit in the last place towards the inside of its piece (one-sided values). */

@@ -10,7 +10,7 @@ import { bestEpsilon, fitCompositeSign, type CompositeSign, type SignFinish } fr
 import { approximationCost, polynomialCost, type ApproximationCost } from './cost.js';
 import { measureMaxError } from './max-error.js';
 import type { ChebyshevPolynomial, PolynomialApproximation } from './polynomial.js';
-import { asymmetricWeight, coefficientParity, fitMinimax, type MinimaxProgress, type MinimaxStopReason } from './remez.js';
+import { asymmetricWeight, coefficientParity, fitMinimax, type MinimaxProgress, type MinimaxResult, type MinimaxStopReason } from './remez.js';
 
 export type FitMethod = PolynomialApproximation['method'];
 export const FIT_METHODS: readonly FitMethod[] = ['chebyshev', 'remez', 'composite'];
@@ -57,7 +57,11 @@ export interface FittedApproximation {
     readonly converged: boolean;
     readonly iterations: number;
     readonly levelledError: number;
+    /** Largest levelled error seen: a lower bound of the minimax error of this degree. */
+    readonly lowerBound: number;
     readonly stopReason: MinimaxStopReason;
+    /** The alternating reference of the returned iterate (a warm start for nearby degrees). */
+    readonly reference: readonly number[];
   };
   /** Composite fits: the input gap ε and the sign error bound on |x| ≥ ε. */
   readonly composite?: { readonly epsilon: number; readonly signError: number; readonly degrees: readonly number[] };
@@ -82,6 +86,8 @@ export interface FitRequest {
   maxIterations?: number;
   /** Remez: stop once the fit is known to meet or miss this error (see MinimaxOptions.decideAgainst). */
   decideAgainst?: number;
+  /** Remez: warm-start reference (see MinimaxOptions.initialReference). @default undefined */
+  initialReference?: readonly number[];
   onProgress?: (p: MinimaxProgress) => void;
 }
 
@@ -175,7 +181,7 @@ export function compositeFromSign(act: Activation, interval: readonly [number, n
 
 /** One fit of `act` by the requested method at the requested degree(s), with measured error and cost. */
 export function fitApproximation(act: Activation, request: FitRequest): FittedApproximation {
-  const { interval, method = 'remez', weight, kind, maxIterations, decideAgainst, onProgress } = request;
+  const { interval, method = 'remez', weight, kind, maxIterations, decideAgainst, initialReference, onProgress } = request;
   checkWeight(weight, method);
   if (method === 'composite') {
     const finish = compositeFinish(act);
@@ -214,11 +220,24 @@ export function fitApproximation(act: Activation, request: FitRequest): FittedAp
     weight: weight ? asymmetricWeight(weight.negative, weight.positive) : undefined,
     maxIterations,
     decideAgainst,
+    initialReference,
     onProgress,
   });
-  return finishFit(act, method, interval, [stageOf(r.polynomial)], 'none', {
+  return minimaxFit(act, interval, r, weight);
+}
+
+/** The fitted approximation (measured error, cost) of a Remez result on `interval`. */
+export function minimaxFit(act: Activation, interval: readonly [number, number], r: MinimaxResult, weight?: AsymmetricWeight): FittedApproximation {
+  return finishFit(act, 'remez', interval, [stageOf(r.polynomial)], 'none', {
     ...(weight ? { weight: { negative: weight.negative, positive: weight.positive } } : {}),
-    solver: { converged: r.converged, iterations: r.iterations, levelledError: r.levelledError, stopReason: r.stopReason },
+    solver: {
+      converged: r.converged,
+      iterations: r.iterations,
+      levelledError: r.levelledError,
+      lowerBound: r.lowerBound,
+      stopReason: r.stopReason,
+      reference: r.reference.map((e) => e.x),
+    },
   });
 }
 

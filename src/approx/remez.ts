@@ -16,7 +16,7 @@
  */
 import { FitError } from '../errors.js';
 import type { ParityHint } from './activations.js';
-import { chebyshevCoefficients, chebyshevPoints, parityApplies } from './chebyshev.js';
+import { chebyshevCoefficients, chebyshevLobattoValues, chebyshevPoints, parityApplies } from './chebyshev.js';
 import { lobattoGrid, nudge, pieceExtrema, type Extremum } from './extrema.js';
 import { solveLinearInPlace } from './linear-solve.js';
 import { clenshaw, powerToChebyshev, type ChebyshevPolynomial } from './polynomial.js';
@@ -66,6 +66,14 @@ export interface MinimaxOptions {
   decideAgainst?: number;
   /** Samples per domain piece for bracketing, per free coefficient. @default 20 */
   samplesPerCoefficient?: number;
+  /**
+   * Warm start: a reference to begin from (x values, ascending), typically the `reference` of a fit of a nearby
+   * degree; it is resampled to the n+1 points needed by interpolating its Chebyshev angles. Used on a single
+   * interval only (ignored on unions). A near-best start saves most iterations, and its first levelled error is
+   * already close to the minimax error.
+   * @default undefined (Chebyshev-interpolant start)
+   */
+  initialReference?: readonly number[];
   onProgress?: (p: MinimaxProgress) => void;
 }
 
@@ -81,6 +89,11 @@ export interface MinimaxResult {
   readonly reducedBasis: boolean;
   /** |E| of the last levelled system solved for the returned iterate. */
   readonly levelledError: number;
+  /**
+   * The largest |E| of any levelled system solved: a lower bound of the minimax error of this degree (de la
+   * Vallée Poussin), at least `levelledError`.
+   */
+  readonly lowerBound: number;
   /** max |w·(f − p)| found by the solver's own extremum search (not the independent measurement). */
   readonly maxWeightedError: number;
   /** The alternating extremal set of the returned polynomial (x ≥ 0 when the reduced basis was used). */
@@ -111,6 +124,8 @@ interface Basis {
   factor(x: number): number;
   /** Basis coefficients of factor·q, from q sampled at Chebyshev points (q: a function of u). */
   coefficients(q: (u: number) => number): Float64Array;
+  /** Chebyshev coefficients in u of q = p/factor for basis coefficients c (to sample p on a grid in u). */
+  seriesInV(c: Float64Array): ArrayLike<number>;
 }
 
 function fullBasis(n: number, lo: number, hi: number): Basis {
@@ -132,6 +147,7 @@ function fullBasis(n: number, lo: number, hi: number): Basis {
     coefficients(q) {
       return chebyshevCoefficients(Float64Array.from(chebyshevPoints(n), q));
     },
+    seriesInV: (c) => c,
   };
 }
 
@@ -158,6 +174,7 @@ function reducedBasis(n: number, half: number, symmetry: 'even' | 'odd'): Basis 
       coefficients(q) {
         return chebyshevCoefficients(Float64Array.from(chebyshevPoints(n), q));
       },
+      seriesInV: (c) => c,
     };
   }
   // y_j = T_{2j+1}(t): y_0 = t, y_{j+1} = 2s·y_j − y_{j−1} with y_{−1} = T_{−1} = t
@@ -194,6 +211,16 @@ function reducedBasis(n: number, half: number, symmetry: 'even' | 'odd'): Basis 
       const c = new Float64Array(n);
       for (let j = 0; j < n; j++) c[j] = all[2 * j + 1]!;
       return c;
+    },
+    seriesInV(c) {
+      // y_j/t = V_j(s) = U_j − U_{j−1} = Σ_{i≤j} (−1)^{j−i}(2 − δ_i0)·T_i(s) (3rd-kind Chebyshev polynomials)
+      const b = new Float64Array(n);
+      let suffix = 0;
+      for (let i = n - 1; i >= 0; i--) {
+        suffix = c[i]! - suffix;
+        b[i] = i === 0 ? suffix : 2 * suffix;
+      }
+      return b;
     },
   };
 }
@@ -244,7 +271,14 @@ interface Piece {
   readonly gs: Float64Array;
   readonly ws: Float64Array;
   readonly es: Float64Array;
+  /** p = factor·q: the factor at xs. */
+  readonly fac: Float64Array;
+  /** Index in the shared Lobatto grid of xs[1] (xs[1 + j] ↔ grid index gridStart − j), or −1: own grid. */
+  readonly gridStart: number;
 }
+
+/** Largest shared sampling grid (points − 1); a piece needing more gets its own grid, evaluated by Clenshaw. */
+const MAX_GRID = 2 ** 20;
 
 /** Keep one extremum per run of equal sign, then drop the least important until `count` alternating remain. */
 export function selectAlternating(extrema: readonly Extremum[], count: number): Extremum[] | null {
@@ -335,6 +369,37 @@ function initialReference(domain: readonly Interval[], count: number, basis: Bas
 }
 
 /**
+ * A warm-start reference resampled to `count` points. In the Chebyshev angle θ = acos(u) ∈ [0, π] a reference of
+ * m points sits near the uniform Lobatto angles π·(1 − i/(m−1)); its offsets from them, in units of that spacing,
+ * are interpolated linearly in the relative index and laid on the new spacing. So the structure carries over at
+ * the new resolution: an interval end in the reference stays an end, an end left out stays half a spacing away
+ * (a larger gap would leave the higher-degree polynomial unconstrained there), clusters near a kink shrink with
+ * the spacing. Null if the result is not strictly increasing (the default start is used then).
+ */
+function resampleReference(ref: readonly number[], count: number, basis: Basis, [a, b]: Interval): Float64Array | null {
+  const xs = ref.filter((x) => Number.isFinite(x) && x >= a && x <= b).sort((p, q) => p - q);
+  const m = xs.length;
+  if (m < 2 || count < 2) return null;
+  const h0 = Math.PI / (m - 1);
+  const offset = xs.map((x, i) => (Math.acos(Math.max(-1, Math.min(1, basis.toV(x)))) - Math.PI * (1 - i / (m - 1))) / h0);
+  const h = Math.PI / (count - 1);
+  const out = new Float64Array(count);
+  for (let j = 0; j < count; j++) {
+    const s = (j * (m - 1)) / (count - 1);
+    const i = Math.min(m - 2, Math.floor(s));
+    const frac = s - i;
+    const theta = Math.PI * (1 - j / (count - 1)) + h * (offset[i]! * (1 - frac) + offset[i + 1]! * frac);
+    out[j] = Math.min(b, Math.max(a, basis.toX(Math.cos(Math.min(Math.PI, Math.max(0, theta))))));
+  }
+  // ends of the reference that are ends of the interval stay exactly there
+  if (xs[0] === a) out[0] = a;
+  if (xs[m - 1] === b) out[count - 1] = b;
+  if (count === m) out.set(xs);
+  for (let j = 1; j < count; j++) if (!(out[j]! > out[j - 1]!)) return null;
+  return out;
+}
+
+/**
  * The levelled solution on a reference of n+1 points without a linear solve (Pachón & Trefethen 2009, §3):
  * with barycentric weights λ_i of all n+1 points in the natural variable u, a polynomial q of degree n−1 has
  * Σ λ_i q(u_i) = 0, so p(x_i) + (−1)^i E/w_i = g(x_i) gives E = Σ λ_i y_i / Σ λ_i (−1)^i/ω_i; q is then the
@@ -347,44 +412,106 @@ function levelledBarycentric(
   g: (x: number) => number,
   w: (x: number) => number,
 ): { c: Float64Array; E: number } | null {
+  const sys = referenceSystem(ref, basis, g, w);
+  const solved = solveLevelled(sys, sys.sign, sys.logLam, -1);
+  if (solved === null) return null;
+  const c = basis.coefficients(solved.q);
+  for (const v of c) if (!Number.isFinite(v)) return null;
+  return { c, E: solved.E };
+}
+
+/** A reference in the natural variable: u ascending, y = g/factor, ω = w·factor, barycentric weights (sign, log). */
+interface ReferenceSystem {
+  readonly x: Float64Array;
+  readonly u: Float64Array;
+  readonly y: Float64Array;
+  readonly om: Float64Array;
+  /** λ_i = sign_i·exp(logLam_i) up to a common factor: 1/Π_{j≠i}(u_i − u_j). */
+  readonly sign: Float64Array;
+  readonly logLam: Float64Array;
+}
+
+function referenceSystem(ref: ArrayLike<number>, basis: Basis, g: (x: number) => number, w: (x: number) => number): ReferenceSystem {
   const N = ref.length;
+  const x = Float64Array.from(ref);
   const u = new Float64Array(N);
   const y = new Float64Array(N);
   const om = new Float64Array(N);
   for (let i = 0; i < N; i++) {
-    const x = ref[i]!;
-    const fac = basis.factor(x);
-    u[i] = basis.toV(x);
-    y[i] = g(x) / fac;
-    om[i] = w(x) * fac;
+    const fac = basis.factor(x[i]!);
+    u[i] = basis.toV(x[i]!);
+    y[i] = g(x[i]!) / fac;
+    om[i] = w(x[i]!) * fac;
   }
-  const logs = new Float64Array(N);
+  // log|Π_{j≠i}(u_i − u_j)|⁻¹: products of 2|u_i − u_j| (for points spread like Chebyshev points on [−1, 1] they
+  // stay near N, no overflow), each pair once; in log space if a product leaves the normal range
+  const logLam = new Float64Array(N);
+  const prod = new Float64Array(N).fill(1);
+  for (let i = 0; i < N; i++) {
+    const ui = u[i]!;
+    let pi = prod[i]!;
+    for (let j = i + 1; j < N; j++) {
+      const d = 2 * Math.abs(ui - u[j]!);
+      pi *= d;
+      prod[j] = prod[j]! * d;
+    }
+    prod[i] = pi;
+  }
+  let normal = true;
+  for (let i = 0; i < N; i++) if (!(prod[i]! > 1e-280 && prod[i]! < 1e280)) normal = false;
+  if (normal) for (let i = 0; i < N; i++) logLam[i] = -Math.log(prod[i]!);
+  else {
+    for (let i = 0; i < N; i++) {
+      const ui = u[i]!;
+      let sum = logLam[i]!;
+      for (let j = i + 1; j < N; j++) {
+        const l = Math.log(Math.abs(ui - u[j]!));
+        sum -= l;
+        logLam[j] = logLam[j]! - l;
+      }
+      logLam[i] = sum;
+    }
+  }
+  // sign of Π_{j≠i}(u_i − u_j) for ascending u: (−1)^(number of j > i)
+  const sign = new Float64Array(N);
+  for (let i = 0; i < N; i++) sign[i] = (N - 1 - i) % 2 === 0 ? 1 : -1;
+  return { x, u, y, om, sign, logLam };
+}
+
+/**
+ * The levelled solution on the reference without point `skip` (−1: all points), signs alternating over the
+ * points kept: E = Σ λ_i y_i / Σ λ_i (−1)^i/ω_i, and q the barycentric interpolant of y_i − (−1)^i E/ω_i.
+ */
+function solveLevelled(
+  sys: ReferenceSystem,
+  sign: ArrayLike<number>,
+  logLam: ArrayLike<number>,
+  skip: number,
+): { E: number; q: (v: number) => number } | null {
+  const { u, y, om } = sys;
+  const N = u.length;
   let maxLog = -Infinity;
-  for (let i = 0; i < N; i++) {
-    let sum = 0;
-    for (let j = 0; j < N; j++) if (j !== i) sum -= Math.log(Math.abs(u[i]! - u[j]!));
-    logs[i] = sum;
-    if (sum > maxLog) maxLog = sum;
-  }
+  for (let i = 0; i < N; i++) if (i !== skip && logLam[i]! > maxLog) maxLog = logLam[i]!;
   const lam = new Float64Array(N);
-  for (let i = 0; i < N; i++) {
-    // sign of Π_{j≠i}(u_i − u_j) for ascending u: (−1)^(number of j > i)
-    lam[i] = ((N - 1 - i) % 2 === 0 ? 1 : -1) * Math.exp(logs[i]! - maxLog);
-  }
+  const alt = new Float64Array(N);
   let num = 0;
   let den = 0;
-  for (let i = 0; i < N; i++) {
+  for (let i = 0, pos = 0; i < N; i++) {
+    if (i === skip) continue;
+    lam[i] = sign[i]! * Math.exp(logLam[i]! - maxLog);
+    alt[i] = pos++ % 2 === 0 ? 1 : -1;
     num += lam[i]! * y[i]!;
-    den += (lam[i]! * (i % 2 === 0 ? 1 : -1)) / om[i]!;
+    den += (lam[i]! * alt[i]!) / om[i]!;
   }
   const E = num / den;
   if (!Number.isFinite(E)) return null;
   const d = new Float64Array(N);
-  for (let i = 0; i < N; i++) d[i] = y[i]! - ((i % 2 === 0 ? 1 : -1) * E) / om[i]!;
+  for (let i = 0; i < N; i++) d[i] = i === skip ? 0 : y[i]! - (alt[i]! * E) / om[i]!;
   const q = (v: number) => {
     let a = 0;
     let b = 0;
     for (let i = 0; i < N; i++) {
+      if (i === skip) continue;
       const diff = v - u[i]!;
       if (diff === 0) return d[i]!;
       const t = lam[i]! / diff;
@@ -393,9 +520,40 @@ function levelledBarycentric(
     }
     return a / b;
   };
-  const c = basis.coefficients(q);
-  for (const v of c) if (!Number.isFinite(v)) return null;
-  return { c, E };
+  return { E, q };
+}
+
+/**
+ * With one alternating extremum too many, which end to drop: the one whose levelled solution on the other
+ * points errs least beyond |E| at the dropped point (both in O(N) from the weights of all N+1 points: dropping
+ * point k multiplies λ_i by u_i − u_k). Near-degenerate alternation (f close to even + linear, e.g. ULU with
+ * a1 ≠ a2 on a wide range) makes the two ends' errors equal to ~1e-9 while one choice overshoots by 1%; the
+ * magnitude rule then cycles. Returns 0 (drop the first) or N (drop the last), or −1 if undecidable.
+ */
+function endToDrop(wide: readonly Extremum[], basis: Basis, g: (x: number) => number, w: (x: number) => number): number {
+  const sys = referenceSystem(Float64Array.from(wide, (e) => e.x), basis, g, w);
+  const N = wide.length;
+  let bestEnd = -1;
+  let bestExcess = Infinity;
+  for (const k of [0, N - 1]) {
+    const sign = new Float64Array(N);
+    const logLam = new Float64Array(N);
+    for (let i = 0; i < N; i++) {
+      const diff = sys.u[i]! - sys.u[k]!;
+      sign[i] = sys.sign[i]! * (diff < 0 ? -1 : 1);
+      logLam[i] = sys.logLam[i]! + Math.log(Math.abs(diff));
+    }
+    const solved = solveLevelled(sys, sign, logLam, k);
+    if (solved === null) continue;
+    const xk = sys.x[k]!;
+    const err = w(xk) * (g(xk) - basis.factor(xk) * solved.q(sys.u[k]!));
+    const excess = Math.abs(err) - Math.abs(solved.E);
+    if (Number.isFinite(excess) && excess < bestExcess) {
+      bestExcess = excess;
+      bestEnd = k;
+    }
+  }
+  return bestEnd;
 }
 
 /**
@@ -413,6 +571,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     tolerance = 1e-6,
     samplesPerCoefficient = 20,
     decideAgainst,
+    initialReference: warmStart,
     onProgress,
   } = options;
   if (!Number.isInteger(degree) || degree < 1 || degree > 1024) {
@@ -465,26 +624,83 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     return v;
   };
 
-  // pieces: domain intervals split at breakpoints, grids in the natural variable, one-sided values at kinks
-  const pieces: Piece[] = [];
-  // samples per piece in proportion to its share of the Chebyshev angle (extrema are spread evenly in angle)
+  // pieces: domain intervals split at breakpoints, one-sided values at kinks. Samples per piece in proportion
+  // to its share of the Chebyshev angle (extrema are spread evenly in angle), taken from one Lobatto grid of the
+  // natural variable u_k = cos(πk/M) shared by all pieces, so that p is sampled by one FFT (chebyshev.ts).
   const angle = (x: number) => Math.acos(Math.max(-1, Math.min(1, basis.toV(x))));
   const totalAngle = domain.reduce((sum, [a, b]) => sum + Math.abs(angle(a) - angle(b)), 0);
+  const spans: { l: number; r: number; first: boolean; last: boolean; perPiece: number; fraction: number }[] = [];
   for (const [a, b] of domain) {
     const cuts = [a, ...breakpoints.filter((p) => p > a && p < b).sort((p, q) => p - q), b];
     for (let i = 0; i + 1 < cuts.length; i++) {
       const l = cuts[i]!;
       const r = cuts[i + 1]!;
-      const share = totalAngle > 0 ? Math.abs(angle(l) - angle(r)) / totalAngle : 1;
+      const pieceAngle = Math.abs(angle(l) - angle(r));
+      const share = totalAngle > 0 ? pieceAngle / totalAngle : 1;
       const perPiece = Math.max(65, Math.ceil(samplesPerCoefficient * n * share) + 1);
-      const xs = lobattoGrid(basis.toV(l), basis.toV(r), perPiece, basis.toX);
-      xs[0] = i > 0 ? nudge(l, 1) : l;
-      xs[xs.length - 1] = i + 2 < cuts.length ? nudge(r, -1) : r;
-      const gs = xs.map(checkedValue);
-      const ws = xs.map(checkedWeight);
-      pieces.push({ xs, gs, ws, es: new Float64Array(xs.length) });
+      spans.push({ l, r, first: i === 0, last: i + 2 === cuts.length, perPiece, fraction: pieceAngle / Math.PI });
     }
   }
+  // M: the power of two giving every piece at least its perPiece − 2 interior points (up to MAX_GRID)
+  let gridM = 64;
+  for (const sp of spans) {
+    const need = sp.fraction > 0 ? (sp.perPiece + 1) / sp.fraction : Infinity;
+    while (gridM < need && gridM < MAX_GRID) gridM *= 2;
+  }
+  const grid = chebyshevPoints(gridM + 1);
+  const pieces: Piece[] = spans.map(({ l, r, first, last, perPiece }) => {
+    const vl = basis.toV(l);
+    const vr = basis.toV(r);
+    // interior grid indices: vl < u_k < vr with u_k descending in k
+    let kHi = Math.max(0, Math.floor((gridM * Math.acos(Math.min(1, vr))) / Math.PI) - 1);
+    while (kHi <= gridM && grid[kHi]! >= vr) kHi++;
+    let kLo = Math.min(gridM, Math.ceil((gridM * Math.acos(Math.max(-1, vl))) / Math.PI) + 1);
+    while (kLo >= 0 && grid[kLo]! <= vl) kLo--;
+    const interior = kLo - kHi + 1;
+    const shared = interior >= perPiece - 2;
+    let xs: Float64Array;
+    if (shared) {
+      xs = new Float64Array(interior + 2);
+      for (let j = 0; j < interior; j++) xs[1 + j] = basis.toX(grid[kLo - j]!);
+    } else xs = lobattoGrid(vl, vr, perPiece, basis.toX);
+    xs[0] = first ? l : nudge(l, 1);
+    xs[xs.length - 1] = last ? r : nudge(r, -1);
+    return {
+      xs,
+      gs: xs.map(checkedValue),
+      ws: xs.map(checkedWeight),
+      es: new Float64Array(xs.length),
+      fac: xs.map((x) => basis.factor(x)),
+      gridStart: shared ? kLo : -1,
+    };
+  });
+  /**
+   * es = w·(g − p) at every piece's samples for basis coefficients c: p on the shared grid by one FFT, unless its
+   * rounding (≈ 2^-52·(16 + n)·Σ|b_j|) is not below 1e-6 of the error there (fits at the rounding level), then
+   * by Clenshaw at every sample.
+   */
+  const fillErrors = (c: Float64Array) => {
+    let onGrid: Float64Array | null = null;
+    let noise = 0;
+    if (pieces.some((p) => p.gridStart >= 0)) {
+      const series = basis.seriesInV(c);
+      for (let j = 0; j < series.length; j++) noise += Math.abs(series[j]!);
+      noise *= 2 ** -52 * (16 + series.length);
+      onGrid = chebyshevLobattoValues(series, gridM);
+    }
+    let gridMax = 0;
+    for (const p of pieces) {
+      const last = p.xs.length - 1;
+      for (let i = 0; i <= last; i++) {
+        const pv = onGrid && p.gridStart >= 0 && i > 0 && i < last ? p.fac[i]! * onGrid[p.gridStart - i + 1]! : basis.evaluate(c, p.xs[i]!);
+        p.es[i] = p.ws[i]! * (p.gs[i]! - pv);
+        gridMax = Math.max(gridMax, Math.abs(p.es[i]!));
+      }
+    }
+    if (onGrid && noise > 1e-6 * gridMax) {
+      for (const p of pieces) for (let i = 0; i < p.xs.length; i++) p.es[i] = p.ws[i]! * (p.gs[i]! - basis.evaluate(c, p.xs[i]!));
+    }
+  };
   let scale = 0;
   let wMax = 0;
   for (const p of pieces) {
@@ -495,9 +711,12 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
   }
 
   let ref = initialReference(domain, N, basis, useParity && parity!.symmetry === 'odd');
+  let atRounding: { c: Float64Array; E: number; maxErr: number; selected: Extremum[] | null } | null = null;
+  const warm = warmStart && domain.length === 1 ? resampleReference(warmStart, N, basis, domain[0]!) : null;
+  if (warm) ref = warm;
   // Better start on a single interval covering u ∈ [−1, 1]: the alternating error extrema of the Chebyshev
   // interpolant (1st-kind points, so the odd basis never divides by t = 0), which is already near-best.
-  if (weight === undefined && domain.length === 1 && basis.toV(domain[0]![0]) <= -1 + 1e-15 && n > 1) {
+  else if (weight === undefined && domain.length === 1 && basis.toV(domain[0]![0]) <= -1 + 1e-15 && n > 1) {
     const us = chebyshevPoints(n, 1);
     const ys = us.map((u) => {
       const x = basis.toX(u);
@@ -507,10 +726,14 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     const c0 = basis.coefficients((u) => clenshaw(cu, u));
     const extrema: Extremum[] = [];
     const err0 = (x: number) => g(x) - basis.evaluate(c0, x);
-    for (const p of pieces) {
-      for (let i = 0; i < p.xs.length; i++) p.es[i] = p.gs[i]! - basis.evaluate(c0, p.xs[i]!);
-      pieceExtrema(err0, p.xs, p.es, extrema);
-    }
+    fillErrors(c0); // unweighted here (w = 1)
+    for (const p of pieces) pieceExtrema(err0, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: true });
+    let maxErr0 = 0;
+    for (const e of extrema) maxErr0 = Math.max(maxErr0, Math.abs(e.value));
+    let cSum0 = 0;
+    for (const v of c0) cSum0 += Math.abs(v);
+    // the interpolant is already at the rounding level: the exchange would only chase rounding noise
+    if (maxErr0 <= 16 * 2 ** -52 * (scale + cSum0)) atRounding = { c: c0, E: 0, maxErr: maxErr0, selected: selectAlternating(extrema, N) };
     const selected = selectAlternating(extrema, N);
     if (selected) {
       // keep the start with the larger levelled error: it is a lower bound of the minimax error (de la Vallée
@@ -523,12 +746,13 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
   }
   const A = new Float64Array(N * N);
   const rhs = new Float64Array(N);
-  let best: { c: Float64Array; E: number; maxErr: number; selected: Extremum[] | null } | null = null;
+  let best: { c: Float64Array; E: number; maxErr: number; selected: Extremum[] | null } | null = atRounding;
   let iterations = 0;
-  let stopReason: MinimaxStopReason = 'max-iterations';
+  let stopReason: MinimaxStopReason = atRounding ? 'rounding-limit' : 'max-iterations';
   let sinceImprovement = 0;
   let maxLevelled = 0;
-  for (let it = 1; it <= maxIterations; it++) {
+  let levelledBefore = 0;
+  for (let it = 1; it <= (atRounding ? 0 : maxIterations); it++) {
     iterations = it;
     let solved = levelledBarycentric(ref, basis, checkedValue, checkedWeight);
     if (solved === null) {
@@ -551,12 +775,22 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       }
     }
     const { c, E } = solved;
+    fillErrors(c);
+    maxLevelled = Math.max(maxLevelled, Math.abs(E));
+    if (decideAgainst !== undefined && Math.abs(E) > decideAgainst) {
+      // no polynomial of this degree meets the target (the levelled error is a lower bound): no extremum search
+      if (best === null) {
+        let gridMax = 0;
+        for (const p of pieces) for (const v of p.es) gridMax = Math.max(gridMax, Math.abs(v));
+        best = { c, E, maxErr: gridMax, selected: null };
+      }
+      onProgress?.({ iteration: it, maxIterations, maxError: best.maxErr, levelledError: Math.abs(E), gap: 0 });
+      stopReason = 'decided';
+      break;
+    }
     const err = (x: number) => w(x) * (g(x) - basis.evaluate(c, x));
     const extrema: Extremum[] = [];
-    for (const p of pieces) {
-      for (let i = 0; i < p.xs.length; i++) p.es[i] = p.ws[i]! * (p.gs[i]! - basis.evaluate(c, p.xs[i]!));
-      pieceExtrema(err, p.xs, p.es, extrema);
-    }
+    for (const p of pieces) pieceExtrema(err, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: true });
     let star: Extremum = { x: ref[0]!, value: 0 };
     for (const e of extrema) if (Math.abs(e.value) > Math.abs(star.value)) star = e;
     const maxErr = Math.abs(star.value);
@@ -567,10 +801,16 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       }
       throw new FitError(`remez: degree ${degree}: the error is not finite at iteration ${it}`);
     }
-    const selected = selectAlternating(extrema, N);
+    let selected: Extremum[] | null;
+    const wide = selectAlternating(extrema, N + 1);
+    if (wide) {
+      // one too many: choose the end by the levelled solutions, not by magnitude alone (see endToDrop)
+      const drop = endToDrop(wide, basis, checkedValue, checkedWeight);
+      selected = drop < 0 ? selectAlternating(wide, N) : drop === 0 ? wide.slice(1) : wide.slice(0, N);
+    } else selected = selectAlternating(extrema, N);
     // progress: a smaller max error, or a levelled error (a lower bound of the optimum) up by more than 1%
-    const levelledUp = Math.abs(E) > 1.01 * maxLevelled;
-    maxLevelled = Math.max(maxLevelled, Math.abs(E));
+    const levelledUp = Math.abs(E) > 1.01 * levelledBefore;
+    levelledBefore = Math.max(levelledBefore, Math.abs(E));
     if (best === null || maxErr < best.maxErr) {
       best = { c, E, maxErr, selected };
       sinceImprovement = 0;
@@ -620,6 +860,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     parity: coefficientParity(full),
     reducedBasis: useParity,
     levelledError: Math.abs(b.E),
+    lowerBound: Math.max(maxLevelled, Math.abs(b.E)),
     maxWeightedError: b.maxErr,
     reference: b.selected ?? [],
     iterations,

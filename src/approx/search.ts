@@ -9,13 +9,32 @@
  * add a free coefficient are candidates (even part: 2, 4, 6, …; odd part: 1, 3, 5, …).
  * Remez is bracketed by the Chebyshev result: the minimax error is at most the interpolant's, and at least the
  * interpolant's divided by 1 + Λ_n ≤ 2 + (2/π)·ln(n+1) (Lebesgue constant of Chebyshev points).
+ *
+ * Remez probes are cheap where it is safe: each is warm-started from the reference of the nearest degree fitted
+ * so far (same degree parity first: for near-even functions the references of odd and even degrees differ), and
+ * stops as soon as the target is decided — a levelled error above it proves the degree (and every lower one)
+ * cannot reach it (de la Vallée Poussin), so such a probe is not measured; a probe whose own extremum search
+ * says it meets the target is measured, and only the measurement decides that it does. The lower bounds and
+ * references live beside the fit cache, so a sweep over k reuses them. The chosen degree is refitted from the
+ * default start to full convergence, so the polynomial returned depends only on the degree, not on the probes.
  */
 import { FitError } from '../errors.js';
 import type { Activation } from './activations.js';
-import { parityApplies } from './chebyshev.js';
 import { compareCost } from './cost.js';
 import { fitCompositeSign, searchSignFinish } from './composite.js';
-import { compositeFinish, compositeFromSign, fitApproximation, FIT_METHODS, type AsymmetricWeight, type FitMethod, type FittedApproximation } from './fitted.js';
+import {
+  compositeFinish,
+  compositeFromSign,
+  fitApproximation,
+  FIT_METHODS,
+  minimaxFit,
+  type AsymmetricWeight,
+  type FitMethod,
+  type FittedApproximation,
+} from './fitted.js';
+import { chebyshevInterpolant, parityApplies } from './chebyshev.js';
+import { sampledMaxError } from './max-error.js';
+import { fitMinimax } from './remez.js';
 
 /**
  * Composite ReLU on [−1, 1] reaching 2^-k: stage degrees and gap ε found by `searchSignFinish('relu', 2^-k)`
@@ -97,18 +116,24 @@ function weightKey(w: AsymmetricWeight | undefined): string {
   return w ? `w${w.negative}/${w.positive}` : '';
 }
 
+/** Outcome of one probe of a degree search: whether the degree meets the target, and an error figure for it. */
+interface Probe {
+  readonly pass: boolean;
+  /** The measured error, or for a failing Remez probe its lower bound (for interpolating the next degree). */
+  readonly error: number;
+}
+
 /**
- * Smallest candidate degree whose fit meets `target` (see the module comment). `known(i)` returns an error already
- * measured for candidate i (cached fits; a Chebyshev-derived bound for Remez), so sweeps over k reuse probes.
- * Returns null if the last candidate fails.
+ * Index of the smallest candidate degree whose probe meets `target` (see the module comment). `known(i)` returns
+ * an error already established for candidate i (cached fits, lower bounds, a Chebyshev-derived bound for Remez),
+ * so sweeps over k reuse probes. Returns null if the last candidate fails.
  */
 function searchDegree(
-  fitAt: (degree: number) => FittedApproximation,
+  probe: (i: number) => Probe,
   candidates: readonly number[],
   target: number,
   known: (i: number) => number | undefined,
-  errorOf: (f: FittedApproximation) => number,
-): { degree: number; fit: FittedApproximation } | null {
+): number | null {
   const errAt = new Map<number, number>();
   let lo = -1;
   let hi = -1;
@@ -120,9 +145,9 @@ function searchDegree(
   }
   for (const [i, e] of errAt) if (e <= target && i > lo && (hi < 0 || i < hi)) hi = i;
   const ok = (i: number) => {
-    const f = fitAt(candidates[i]!);
-    errAt.set(i, errorOf(f));
-    return f.maxError <= target;
+    const p = probe(i);
+    errAt.set(i, p.error);
+    return p.pass;
   };
   const last = candidates.length - 1;
   if (hi < 0) {
@@ -136,11 +161,13 @@ function searchDegree(
       }
       lo = i;
       if (i === last) return null;
-      // next degree: doubled, or less when the two largest failing probes extrapolate (log-log) to less
+      // next degree: doubled, or less when two failing probes extrapolate (log-log) to less; the partner of the
+      // largest is the largest at ≤ 3/4 of its degree if any (neighbouring degrees differ by parity effects)
       let nextDegree = 2 * candidates[i]!;
       const failing = [...errAt].filter(([, e]) => e > target).sort((p, q) => q[0] - p[0]);
       if (failing.length >= 2) {
-        const [[i1, e1], [i0, e0]] = failing as [[number, number], [number, number]];
+        const [i1, e1] = failing[0]!;
+        const [i0, e0] = failing.find(([j]) => candidates[j]! <= 0.75 * candidates[i1]!) ?? failing[1]!;
         const slope = (Math.log(e1) - Math.log(e0)) / (Math.log(candidates[i1]!) - Math.log(candidates[i0]!));
         if (slope < 0) {
           const pred = candidates[i1]! * Math.exp((Math.log(target) - Math.log(e1)) / slope);
@@ -174,7 +201,58 @@ function searchDegree(
     interpolate = w <= width / 2 || !interpolate;
     width = w;
   }
-  return { degree: candidates[hi]!, fit: fitAt(candidates[hi]!) };
+  return hi;
+}
+
+/** What Remez probes established for one (activation, interval, weight): lower bounds and references by degree. */
+interface RemezBounds {
+  /** Largest levelled error seen per degree: the minimax error of that degree is at least this. */
+  readonly lower: Map<number, number>;
+  /** Smallest max error a probe's own extremum search found per degree (an estimate, not measured). */
+  readonly solverError: Map<number, number>;
+  /** The most converged alternating reference per degree, with its solver gap (a warm start). */
+  readonly references: Map<number, { readonly x: readonly number[]; readonly gap: number }>;
+}
+
+/** Remez bounds kept beside each fit cache (they live exactly as long as the cache). */
+const REMEZ_BOUNDS = new WeakMap<FitCache, Map<string, RemezBounds>>();
+
+function remezBounds(cache: FitCache, key: string): RemezBounds {
+  let byKey = REMEZ_BOUNDS.get(cache);
+  if (!byKey) REMEZ_BOUNDS.set(cache, (byKey = new Map()));
+  let b = byKey.get(key);
+  if (!b) byKey.set(key, (b = { lower: new Map(), solverError: new Map(), references: new Map() }));
+  return b;
+}
+
+/** Sampled (estimated) errors of Chebyshev interpolants by degree, for one (activation, interval). */
+interface ProbeRecords {
+  readonly chebyshev: Map<number, number>;
+}
+const PROBE_RECORDS = new WeakMap<FitCache, Map<string, ProbeRecords>>();
+
+function probeRecords(cache: FitCache, key: string): ProbeRecords {
+  let byKey = PROBE_RECORDS.get(cache);
+  if (!byKey) PROBE_RECORDS.set(cache, (byKey = new Map()));
+  let r = byKey.get(key);
+  if (!r) byKey.set(key, (r = { chebyshev: new Map() }));
+  return r;
+}
+
+/**
+ * Warm start for degree d: the reference of the nearest degree of the same parity (within 10%), else the nearest;
+ * only references whose solver gap was below 5% (a start from a poor reference can stall the exchange).
+ */
+function nearestReference(bounds: RemezBounds, d: number): readonly number[] | undefined {
+  let same: number | undefined;
+  let any: number | undefined;
+  for (const [e, ref] of bounds.references) {
+    if (!(ref.gap < 0.05)) continue;
+    if (any === undefined || Math.abs(e - d) < Math.abs(any - d) || (Math.abs(e - d) === Math.abs(any - d) && e > any)) any = e;
+    if ((e - d) % 2 === 0 && (same === undefined || Math.abs(e - d) < Math.abs(same - d) || (Math.abs(e - d) === Math.abs(same - d) && e > same))) same = e;
+  }
+  const pick = same !== undefined && Math.abs(same - d) <= Math.max(4, 0.1 * d) ? same : any;
+  return pick === undefined ? undefined : bounds.references.get(pick)!.x;
 }
 
 function cheaper(a: FittedApproximation, b: FittedApproximation): boolean {
@@ -196,61 +274,137 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
   if (!(a < b)) throw new FitError(`precision: interval [${a}, ${b}] is empty or inverted (need a < b)`);
   const target = 2 ** -k;
   const spec = act.toString();
-  // Remez probes stop once the comparison with the target is decided (their measured error bounds the minimax
-  // error from above, their levelled error from below); the chosen degree is then refitted to full convergence
-  // (key suffix '|full'), so the returned polynomial is the minimax one. A cached probe decided against another
-  // target is reused only if its bounds decide this target too.
-  // (weighted fits: the levelled error is of the weighted problem, no bound on the plain error; no early stop)
-  const decides = (f: FittedApproximation) => f.maxError <= target || (!weight && (f.solver?.levelledError ?? 0) > target);
-  const fitAt =
-    (method: 'chebyshev' | 'remez', full = false) =>
-    (degree: number) => {
-      const key = keyOf(method, degree) + (full ? '|full' : '');
-      let f = cache.get(key);
-      if (f && method === 'remez' && !full && !decides(f)) f = undefined;
-      if (!f) {
-        f = fitApproximation(act, {
-          interval,
-          method,
-          degree,
-          ...(method === 'remez' && weight ? { weight } : {}),
-          ...(method === 'remez' && !full && !weight ? { decideAgainst: target } : {}),
-        });
-        cache.set(key, f);
-      }
-      onProgress?.({ method, degree, maxError: f.maxError, target });
-      return f;
-    };
-  /** Error figure for bracketing: the measured error, or for a failing Remez probe its (closer) lower bound. */
-  const errorOf = (f: FittedApproximation) =>
-    f.maxError > target && f.solver && !weight ? Math.max(f.solver.levelledError, target * (1 + 1e-12)) : f.maxError;
   const alternatives: { method: FitMethod; fit: FittedApproximation | null; note?: string }[] = [];
   const plain = candidateDegrees(act, interval, maxDegree, false);
   const keyOf = (method: 'chebyshev' | 'remez', degree: number) =>
     `${spec}|${a},${b}|${method}|${degree}|${method === 'remez' ? weightKey(weight) : ''}`;
   const cachedError = (method: 'chebyshev' | 'remez', degree: number) => cache.get(keyOf(method, degree))?.maxError;
+  /** A cached fit, or fit now (and cache) by the request. */
+  const fitCached = (key: string, degree: number, request: () => FittedApproximation) => {
+    let f = cache.get(key);
+    if (!f) {
+      f = request();
+      cache.set(key, f);
+    }
+    onProgress?.({ method: f.method, degree, maxError: f.maxError, target });
+    return f;
+  };
+  const probes = probeRecords(cache, `${spec}|${a},${b}`);
+  const f = (x: number) => act.f(x);
   if (methods.includes('chebyshev')) {
-    const r = searchDegree(fitAt('chebyshev'), plain, target, (i) => cachedError('chebyshev', plain[i]!), (f) => f.maxError);
-    alternatives.push({ method: 'chebyshev', fit: r?.fit ?? null });
+    const chebyshevAt = (degree: number) =>
+      fitCached(keyOf('chebyshev', degree), degree, () => fitApproximation(act, { interval, method: 'chebyshev', degree }));
+    /** The measured error if the interpolant was measured, else its sampled estimate (a lower bound). */
+    const chebyshevError = (degree: number): number | undefined => cachedError('chebyshev', degree) ?? probes.chebyshev.get(degree);
+    const probe = (i: number): Probe => {
+      const degree = plain[i]!;
+      let e = chebyshevError(degree);
+      if (e === undefined) {
+        e = sampledMaxError(f, chebyshevInterpolant(f, interval, degree, { parity: act.parity }));
+        probes.chebyshev.set(degree, e);
+      }
+      onProgress?.({ method: 'chebyshev', degree, maxError: e, target });
+      return { pass: e <= target, error: e };
+    };
+    // probes decide on the sampled estimate; the degree found is measured, and searched again if it misses
+    let fit: FittedApproximation | null = null;
+    for (;;) {
+      const hi = searchDegree(probe, plain, target, (i) => chebyshevError(plain[i]!));
+      if (hi === null) break;
+      fit = chebyshevAt(plain[hi]!);
+      if (fit.maxError <= target) break;
+      fit = null; // measured now: chebyshevError(degree) is that figure, above the target
+    }
+    alternatives.push({ method: 'chebyshev', fit });
   }
   if (methods.includes('remez')) {
     const cands = weight ? candidateDegrees(act, interval, maxDegree, true) : plain;
-    // unweighted: Chebyshev probes bound the minimax error (Lebesgue constant below, the interpolant above)
-    const known = (i: number): number | undefined => {
-      const d = cands[i]!;
-      const own = cache.get(keyOf('remez', d) + '|full') ?? cache.get(keyOf('remez', d));
-      if (own && decides(own)) return errorOf(own);
-      if (weight) return undefined;
-      const c = cachedError('chebyshev', d);
-      if (c === undefined) return undefined;
-      const lower = c / (2 + (2 / Math.PI) * Math.log(d + 1));
-      if (lower > target) return lower;
-      if (c <= target) return c;
+    const bounds = remezBounds(cache, `${spec}|${a},${b}|${weightKey(weight)}`);
+    const remezKey = (degree: number) => keyOf('remez', degree);
+    /** A measured fit at a degree that meets the target. */
+    const passingFit = (degree: number) => {
+      for (const key of [remezKey(degree), `${remezKey(degree)}|full`]) {
+        const fit = cache.get(key);
+        if (fit && fit.maxError <= target) return fit;
+      }
       return undefined;
     };
-    const probe = searchDegree(fitAt('remez'), cands, target, known, errorOf);
-    let r = probe ? fitAt('remez', true)(probe.degree) : null;
-    if (r && r.maxError > target) r = probe!.fit; // the converged fit measured worse than the probe: keep the probe
+    /** Degrees whose fits were measured above the target in this search (the probes' estimates were wrong). */
+    const rejected = new Set<number>();
+    const failing = (lower: number) => Math.max(lower, target * (1 + 1e-12));
+    // Weighted: the levelled error is of the weighted problem, no bound on the plain error, so no early stop and
+    // no lower bounds; every probe is a full fit, measured (the final fit then reuses it).
+    const probe = (i: number): Probe => {
+      const degree = cands[i]!;
+      const cached = passingFit(degree);
+      if (cached) {
+        onProgress?.({ method: 'remez', degree, maxError: cached.maxError, target });
+        return { pass: true, error: cached.maxError };
+      }
+      const lower = bounds.lower.get(degree) ?? 0;
+      if (rejected.has(degree)) return { pass: false, error: failing(lower) };
+      if (weight) {
+        const fit = fitCached(`${remezKey(degree)}|full`, degree, () => fitApproximation(act, { interval, method: 'remez', degree, weight }));
+        return { pass: fit.maxError <= target, error: fit.maxError };
+      }
+      if (lower > target) return { pass: false, error: lower };
+      const solved = bounds.solverError.get(degree);
+      if (solved !== undefined && solved <= target) return { pass: true, error: solved };
+      const options = { intervals: [interval], degree, parity: act.parity, decideAgainst: target };
+      const start = nearestReference(bounds, degree);
+      let r = fitMinimax(f, { ...options, initialReference: start });
+      // a warm start that left the target undecided (a poor start can stall the exchange): again from the default
+      if (start && !r.converged && r.stopReason !== 'decided') r = fitMinimax(f, options);
+      bounds.lower.set(degree, Math.max(lower, r.lowerBound));
+      if (r.lowerBound <= target) bounds.solverError.set(degree, Math.min(solved ?? Infinity, r.maxWeightedError));
+      const gap = r.maxWeightedError > 0 ? (r.maxWeightedError - r.levelledError) / r.maxWeightedError : 0;
+      const known = bounds.references.get(degree);
+      if (r.reference.length > 0 && (!known || gap <= known.gap)) bounds.references.set(degree, { x: r.reference.map((e) => e.x), gap });
+      onProgress?.({ method: 'remez', degree, maxError: r.maxWeightedError, target });
+      // proven out of reach; or the solver's own extremum search puts the error above / within the target (the
+      // degree found is measured before it is returned)
+      if (r.lowerBound > target) return { pass: false, error: r.lowerBound };
+      return r.maxWeightedError <= target ? { pass: true, error: r.maxWeightedError } : { pass: false, error: failing(r.lowerBound) };
+    };
+    // unweighted: lower bounds and solver errors from earlier probes; Chebyshev probes bound the minimax error
+    // (Lebesgue constant below, the interpolant above)
+    const known = (i: number): number | undefined => {
+      const d = cands[i]!;
+      const own = passingFit(d);
+      if (own) return own.maxError;
+      if (weight) return undefined;
+      const lower = bounds.lower.get(d) ?? 0;
+      if (rejected.has(d)) return failing(lower);
+      if (lower > target) return lower;
+      const solved = bounds.solverError.get(d);
+      if (solved !== undefined && solved <= target) return solved;
+      const c = cachedError('chebyshev', d) ?? probes.chebyshev.get(d);
+      if (c === undefined) return undefined;
+      const lowerCheb = c / (2 + (2 / Math.PI) * Math.log(d + 1));
+      if (lowerCheb > target) return lowerCheb;
+      if (c <= target && cachedError('chebyshev', d) !== undefined) return c;
+      return undefined;
+    };
+    let r: FittedApproximation | null = null;
+    for (;;) {
+      const hi = searchDegree(probe, cands, target, known);
+      if (hi === null) break;
+      const degree = cands[hi]!;
+      // the minimax polynomial of the chosen degree, from the default start (independent of the probes), measured
+      r = fitCached(`${remezKey(degree)}|full`, degree, () => fitApproximation(act, { interval, method: 'remez', degree, weight }));
+      if (r.maxError <= target) break;
+      // measured above the target: a probe's polynomial that meets it, if there is one; else search again above
+      if (!weight) {
+        const p = fitMinimax(f, { intervals: [interval], degree, parity: act.parity, decideAgainst: target, initialReference: r.solver?.reference });
+        const fit = minimaxFit(act, interval, p);
+        if (fit.maxError <= target) {
+          cache.set(remezKey(degree), fit);
+          r = fit;
+          break;
+        }
+      }
+      rejected.add(degree);
+    }
     alternatives.push({ method: 'remez', fit: r });
   }
   if (methods.includes('composite')) {
