@@ -21,6 +21,7 @@ describe('src/ckks public API', () => {
         "checkParameters",
         "ciphertextBytes",
         "committedOpCosts",
+        "encodeConstant",
         "encodePlaintext",
         "galoisElement",
         "generateKeys",
