@@ -30,6 +30,7 @@ export interface CompileFlags {
   weightNegative?: number;
   ring?: number[];
   mode?: 'latency' | 'throughput';
+  rotationKeys?: 'exact' | 'powers-of-two';
   out?: string;
   json?: boolean;
 }
@@ -65,6 +66,7 @@ export function compileWithFlags(model: Model, flags: CompileFlags, onProgress?:
     ...(flags.scaleBits !== undefined ? { scaleBits: flags.scaleBits } : {}),
     ...(flags.ring ? { ringDimensions: flags.ring } : {}),
     ...(flags.mode ? { mode: flags.mode } : {}),
+    ...(flags.rotationKeys ? { rotationKeys: flags.rotationKeys } : {}),
     provider,
     ...(onProgress ? { onProgress } : {}),
   });
@@ -142,6 +144,11 @@ export function addCompileOptions(cmd: Command): Command {
       new Option('--mode <mode>', 'latency: one input per ciphertext (rotations); throughput: one ciphertext per input value, N/2 inputs per evaluation (no rotations)')
         .choices(['latency', 'throughput'])
         .default('latency'),
+    )
+    .addOption(
+      new Option('--rotation-keys <set>', 'exact: a Galois key per step used (fastest); powers-of-two: only ±2^i keys (smallest upload, more rotations)')
+        .choices(['exact', 'powers-of-two'])
+        .default('exact'),
     )
     .option(
       '--ring <N...>',

@@ -15,6 +15,31 @@ export interface BuilderParams {
   slotCount: number;
   /** Canonical scale at level 0 (normally 2^scaleBits); higher levels follow S_ℓ = √(S_{ℓ−1}·q_ℓ). */
   baseScale: number;
+  /**
+   * 'exact': one Galois key per distinct rotation step the circuit uses (fewest key switches);
+   * 'powers-of-two': only steps ±2^i, each other rotation decomposed into its non-adjacent form (at most
+   * log2(N/2) keys, the smallest upload when circuits use many distinct steps, more key switches).
+   * @default 'exact'
+   */
+  rotationKeys?: 'exact' | 'powers-of-two';
+}
+
+/** Non-adjacent form of s modulo n: signed powers of two summing to s (fewest nonzero digits). */
+export function signedPowerSteps(s: number, n: number): number[] {
+  let v = ((s % n) + n) % n;
+  if (v > n / 2) v -= n; // a left rotation by v ≡ a right rotation by n − v
+  const out: number[] = [];
+  let bit = 1;
+  while (v !== 0) {
+    if (v % 2 !== 0) {
+      const d = ((v % 4) + 4) % 4 === 1 ? 1 : -1;
+      out.push(d * bit);
+      v -= d;
+    }
+    v /= 2;
+    bit *= 2;
+  }
+  return out;
 }
 
 /** Relative tolerance for relabelling a scale (absorbs float rounding only). */
@@ -37,11 +62,13 @@ export class CircuitBuilder {
   readonly #primes: readonly number[];
   readonly #levelBits: number[];
   readonly #constCache = new Map<string, number>();
+  readonly #rotationKeys: 'exact' | 'powers-of-two';
 
   constructor(p: BuilderParams) {
     this.#primes = p.dataPrimes;
     this.maxLevel = p.dataPrimes.length - 1;
     this.slotCount = p.slotCount;
+    this.#rotationKeys = p.rotationKeys ?? 'exact';
     this.canonicalScales = [p.baseScale];
     for (let l = 1; l <= this.maxLevel; l++) {
       this.canonicalScales.push(Math.sqrt(this.canonicalScales[l - 1]! * p.dataPrimes[l]!));
@@ -114,6 +141,11 @@ export class CircuitBuilder {
     this.#reg(src, 'rotate');
     const s = ((steps % this.slotCount) + this.slotCount) % this.slotCount;
     if (s === 0) return src;
+    if (this.#rotationKeys === 'powers-of-two' && (s & (s - 1)) !== 0 && ((this.slotCount - s) & (this.slotCount - s - 1)) !== 0) {
+      let r = src;
+      for (const d of signedPowerSteps(s, this.slotCount)) r = this.rotate(r, d);
+      return r;
+    }
     this.rotationSteps.add(s);
     const dst = this.#newReg(this.level[src]!, this.scales[src]!);
     this.ops.push({ op: 'rotate', dst, src, steps: s });

@@ -70,6 +70,8 @@ export interface CompileOptions {
    * @default 'latency'
    */
   mode?: CircuitMode;
+  /** Which Galois keys the circuit may use (see BuilderParams.rotationKeys). @default 'exact' */
+  rotationKeys?: 'exact' | 'powers-of-two';
   /** Circuit name. @default model.name */
   name?: string;
   onProgress?: (stage: string) => void;
@@ -247,6 +249,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     dataPrimeBits: params.coeffModulusBits.slice(0, -1),
     slotCount: slots,
     baseScale: 2 ** scaleBits,
+    rotationKeys: options.rotationKeys ?? 'exact',
   });
 
   onProgress?.('pack');

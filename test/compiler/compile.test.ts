@@ -3,6 +3,7 @@ import { parseActivation } from '../../src/approx/activations.js';
 import { evalApproximation } from '../../src/approx/polynomial.js';
 import { fitMinimax } from '../../src/approx/remez.js';
 import { applyAffine } from '../../src/compiler/affine.js';
+import { signedPowerSteps } from '../../src/compiler/builder.js';
 import { compileNetwork, type ApproximationProvider } from '../../src/compiler/compile.js';
 import { foldModel } from '../../src/compiler/fold.js';
 import { predict } from '../../src/nn/inference.js';
@@ -155,5 +156,34 @@ describe('throughput mode', () => {
     expect(back.mode).toBe('throughput');
     expect(back.outputRegisters).toEqual(batch.outputRegisters);
     expect(back.ops.length).toBe(batch.ops.length);
+  });
+});
+
+describe('rotation key sets', () => {
+  it('decomposes a step into signed powers of two (non-adjacent form) that sum to it modulo the slots', () => {
+    for (const s of [1, 3, 7, 28, 84, 819, 2047, 2048, 4095]) {
+      const parts = signedPowerSteps(s, 4096);
+      expect(parts.every((d) => Number.isInteger(Math.log2(Math.abs(d))))).toBe(true);
+      expect((((parts.reduce((a, b) => a + b, 0) - s) % 4096) + 4096) % 4096).toBe(0);
+      for (let i = 1; i < parts.length; i++) expect(Math.abs(parts[i]!)).toBeGreaterThan(2 * Math.abs(parts[i - 1]!) - 1);
+    }
+    expect(signedPowerSteps(7, 4096)).toEqual([-1, 8]);
+  });
+
+  it('powers-of-two keys give the same circuit results with only ±2^i Galois keys', () => {
+    const model = tinyModel('relu', 'gelu', 21);
+    const opts = { precisionBits: 4, calibration: { inputs: inputs(20, 4), count: 20, label: 'test' }, provider, ringDimensions: [8192, 16384] } as const;
+    const exact = compileNetwork(model, opts);
+    const pow2 = compileNetwork(model, { ...opts, rotationKeys: 'powers-of-two' });
+    const slots = pow2.params.polyModulusDegree / 2;
+    for (const s of pow2.rotationSteps) {
+      const v = Math.min(s, slots - s);
+      expect(Number.isInteger(Math.log2(v))).toBe(true);
+    }
+    expect(pow2.report.opCounts.rotations).toBeGreaterThanOrEqual(exact.report.opCounts.rotations);
+    const x = inputs(4, 8);
+    const a = runSim(exact, x, 4);
+    const b = runSim(pow2, x, 4);
+    a.forEach((r, i) => r.logits.forEach((v, j) => expect(b[i]!.logits[j]).toBeCloseTo(v, 9)));
   });
 });
