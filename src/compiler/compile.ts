@@ -10,7 +10,7 @@ import type { Model } from '../nn/model.js';
 import { shapeSize } from '../nn/model.js';
 import { type AffineMap, scaleColumns, scaleRows } from './affine.js';
 import { CircuitBuilder } from './builder.js';
-import { calibrateRanges, type RangeRule } from './calibrate.js';
+import { calibrateRanges, countOutsideRange, type RangeRule } from './calibrate.js';
 import type { ActivationReport, Circuit, CircuitMode, CircuitStage, SlotLayout } from './circuit.js';
 import { countOps } from './circuit.js';
 import { CompileError } from './errors.js';
@@ -184,7 +184,6 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
       provided = provider({ activation: block.activation!, B, precisionBits: k, method });
     }
     const act = normaliseApproximation(provided.approximation, B, block.activation ? block.activation.homogeneity : null);
-    const outside = block.approximation ? r.absMax > B ? NaN : 0 : r.outsideFraction;
     return {
       block: bi,
       activation: act,
@@ -197,11 +196,15 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
         degree: provided.approximation.stages.map((s) => s.coefficients.length - 1),
         maxError: provided.maxError,
         log2Error: Math.log2(provided.maxError / B),
-        outsideFraction: outside,
+        outsideFraction: r.outsideFraction, // recomputed below against the B actually used
         source: provided.source,
       },
     };
   });
+
+  // the fraction of calibration inputs outside the [-B, B] actually used (a PANN's own range may be narrower)
+  const outsideStats = countOutsideRange(blocks, calibration.inputs, calibration.count, inDim, planned.map((p) => p.report.B));
+  planned.forEach((p, n) => (p.report.outsideFraction = outsideStats[n]!.outside / Math.max(1, outsideStats[n]!.total)));
 
   // fold 1/B into the affine block before each activation and μ into the one after it
   const maps: (AffineMap | null)[] = blocks.map((b) => (b.kind === 'affine' ? b.map : null));
@@ -373,8 +376,12 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     galoisKeyBytes: sz.seededGaloisKeys ?? 0,
     evaluationKeyUploadBytes: sz.evaluationKeyUpload,
   };
-  if (planned.some((p) => p.report.outsideFraction > 0)) {
-    notes.push('some calibration inputs fall outside [-B, B] (percentile rule): the polynomial is not accurate there');
+  for (const p of planned) {
+    if (p.report.outsideFraction > 0) {
+      notes.push(
+        `layers[${p.report.layer}]: ${(100 * p.report.outsideFraction).toFixed(3)}% of calibration inputs fall outside [-B, B] (B=${p.report.B.toPrecision(4)}): the polynomial is not accurate there`,
+      );
+    }
   }
   const report = {
     model: model.name,
