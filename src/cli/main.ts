@@ -21,28 +21,29 @@ const program = new Command();
 program
   .name('pann')
   .description(
-    'Privacy-preserving neural-network inference with low-precision polynomial activations.\n' +
-      'Fit polynomial stand-ins for activations, compile trained networks into CKKS circuits,\n' +
-      'run them encrypted (SEAL) or simulated, serve them, and study precision against accuracy.',
+    'Privacy-preserving neural-network inference with low-precision polynomial activations: fit polynomial ' +
+      'stand-ins for activations, compile trained networks into CKKS circuits, run them encrypted (SEAL) or ' +
+      'simulated, serve them, and study precision against accuracy. Start with `pann demo`.',
   )
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .configureHelp({ sortSubcommands: false });
 
 // Commands register below (one module each).
+// in the order a user meets them: the tour, activations, networks, circuits, serving, studies
 registerDemo(program);
+registerFit(program);
 registerTrain(program);
 registerEval(program);
 registerInfo(program);
 registerPredict(program);
+registerImport(program);
 registerCompile(program);
 registerRun(program);
-registerFit(program);
-registerStudy(program);
-registerTune(program);
-registerImport(program);
 registerServe(program);
 registerClient(program);
+registerStudy(program);
+registerTune(program);
 
 // usage errors (unknown option, bad option value, missing argument) exit with 2 like every other bad input;
 // --help and --version exit with 0
