@@ -4,9 +4,16 @@
  * cheapest-method rule of search.ts. One file per entry plus index.json; targets no degree ≤ 1024 reaches are
  * listed as unreachable. Generation is deterministic (fixed order, no randomness), so regenerating gives the same
  * bytes.
+ *
+ * The entries of one (activation, interval) group are fitted in order of k with one shared fit cache; groups are
+ * independent, so {@link buildCatalogInParallel} fits them on worker threads (catalog-worker.ts, compiled JS) and
+ * produces the same bytes as {@link buildCatalog}.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { FitError, errorMessage } from '../errors.js';
 import { parseActivation } from './activations.js';
 import { approximationFileText } from './approximation-file.js';
@@ -80,24 +87,24 @@ export interface CatalogOptions {
   onProgress?: (done: number, total: number, spec: CatalogSpec) => void;
 }
 
-/** Fit every catalog entry (see the module comment). */
-export function buildCatalog(options: CatalogOptions = {}): Catalog {
-  const specs = catalogSpecs().filter(options.filter ?? (() => true));
-  const files = new Map<string, string>();
+/** The fitted files and index entries of one group (entries of one activation and interval, k ascending). */
+export interface CatalogGroupResult {
+  /** [file name, file text] in entry order. */
+  readonly files: readonly (readonly [string, string])[];
+  readonly entries: readonly CatalogIndexEntry[];
+}
+
+/** Fit the entries of one group in order, sharing one fit cache across k (the unit of a parallel build). */
+export function buildCatalogGroup(specs: readonly CatalogSpec[], onEntry?: (spec: CatalogSpec) => void): CatalogGroupResult {
+  const cache: FitCache = new Map();
+  const files: [string, string][] = [];
   const entries: CatalogIndexEntry[] = [];
-  let cache: FitCache = new Map();
-  let group = '';
-  specs.forEach((spec, i) => {
-    const g = `${spec.activation}|${spec.interval.join(',')}`;
-    if (g !== group) {
-      cache = new Map(); // fits are shared across k within a group only, keeping memory bounded
-      group = g;
-    }
+  for (const spec of specs) {
     const base = { activation: spec.activation, interval: [spec.interval[0], spec.interval[1]] as const, k: spec.k };
     try {
       const fit = fitForPrecision(parseActivation(spec.activation), { interval: spec.interval, k: spec.k, cache });
       const file = catalogFileName(spec);
-      files.set(file, approximationFileText(fit));
+      files.push([file, approximationFileText(fit)]);
       entries.push({
         ...base,
         file,
@@ -111,10 +118,118 @@ export function buildCatalog(options: CatalogOptions = {}): Catalog {
       if (!(err instanceof FitError)) throw err;
       entries.push({ ...base, unreachable: true, reason: errorMessage(err) });
     }
-    options.onProgress?.(i + 1, specs.length, spec);
-  });
+    onEntry?.(spec);
+  }
+  return { files, entries };
+}
+
+/** The selected specs split into groups: runs of consecutive entries with the same activation and interval. */
+function catalogGroups(options: CatalogOptions): CatalogSpec[][] {
+  const groups: CatalogSpec[][] = [];
+  let key = '';
+  for (const spec of catalogSpecs().filter(options.filter ?? (() => true))) {
+    const k = `${spec.activation}|${spec.interval.join(',')}`;
+    if (k !== key || groups.length === 0) groups.push([]);
+    groups[groups.length - 1]!.push(spec);
+    key = k;
+  }
+  return groups;
+}
+
+function assembleCatalog(results: readonly CatalogGroupResult[]): Catalog {
+  const files = new Map<string, string>();
+  const entries: CatalogIndexEntry[] = [];
+  for (const r of results) {
+    for (const [name, text] of r.files) files.set(name, text);
+    entries.push(...r.entries);
+  }
   const indexText = `${JSON.stringify({ format: CATALOG_INDEX_FORMAT, version: CATALOG_INDEX_VERSION, entries }, null, 2)}\n`;
   return { files, entries, indexText };
+}
+
+/** Fit every catalog entry (see the module comment), on this thread. */
+export function buildCatalog(options: CatalogOptions = {}): Catalog {
+  const groups = catalogGroups(options);
+  const total = groups.reduce((n, g) => n + g.length, 0);
+  let done = 0;
+  return assembleCatalog(groups.map((g) => buildCatalogGroup(g, (spec) => options.onProgress?.(++done, total, spec))));
+}
+
+export interface ParallelCatalogOptions extends CatalogOptions {
+  /** Worker threads; 0 or 1 builds on this thread. @default min(2, available parallelism) */
+  threads?: number;
+}
+
+/** The compiled worker module: next to this file in dist/, or dist/src/approx/ under a TypeScript runner. */
+export function catalogWorkerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  const script = here.endsWith('.ts')
+    ? join(resolve(dirname(here), '..', '..'), 'dist', 'src', 'approx', 'catalog-worker.js')
+    : join(dirname(here), 'catalog-worker.js');
+  if (!existsSync(script)) {
+    throw new FitError(`catalog: the worker threads run compiled JavaScript, and ${script} is missing: run \`npx tsc -p tsconfig.json\` first (or use threads: 1)`);
+  }
+  return script;
+}
+
+/** Message from a catalog worker. */
+type CatalogWorkerMessage =
+  | { readonly type: 'entry'; readonly group: number; readonly spec: CatalogSpec }
+  | { readonly type: 'result'; readonly group: number; readonly result: CatalogGroupResult };
+
+/**
+ * {@link buildCatalog} with the groups fitted on worker threads, largest first (ranges without a parity
+ * hint, widest first), each thread taking the next group when it finishes one. Same files, same bytes.
+ */
+export async function buildCatalogInParallel(options: ParallelCatalogOptions = {}): Promise<Catalog> {
+  const groups = catalogGroups(options);
+  const threads = Math.min(options.threads ?? Math.min(2, availableParallelism()), groups.length);
+  if (!Number.isInteger(threads) || threads < 0) throw new FitError(`catalog: threads must be an integer ≥ 0, got ${options.threads}`);
+  if (threads <= 1) return buildCatalog(options);
+  const script = catalogWorkerScript();
+  const total = groups.reduce((n, g) => n + g.length, 0);
+  const weight = (g: readonly CatalogSpec[]) => {
+    const [a, b] = g[0]!.interval;
+    return (b - a) * (parseActivation(g[0]!.activation).parity ? 1 : 4) + 8 * g.length;
+  };
+  const queue = groups.map((_g, i) => i).sort((i, j) => weight(groups[j]!) - weight(groups[i]!) || i - j);
+  const results: CatalogGroupResult[] = new Array(groups.length);
+  const workers: Worker[] = [];
+  let done = 0;
+  try {
+    await new Promise<void>((resolvePromise, reject) => {
+      let running = 0;
+      const next = (w: Worker) => {
+        const group = queue.shift();
+        if (group === undefined) {
+          if (running === 0) resolvePromise();
+          return;
+        }
+        running++;
+        w.postMessage({ group, specs: groups[group] });
+      };
+      for (let t = 0; t < threads; t++) {
+        const w = new Worker(script);
+        workers.push(w);
+        w.on('message', (m: CatalogWorkerMessage) => {
+          if (m.type === 'entry') options.onProgress?.(++done, total, m.spec);
+          else {
+            results[m.group] = m.result;
+            running--;
+            next(w);
+          }
+        });
+        w.on('error', (err) => reject(new FitError(`catalog: a worker thread failed: ${errorMessage(err)}`, { cause: err })));
+        w.on('exit', (code) => {
+          if (code !== 0) reject(new FitError(`catalog: a worker thread exited with code ${code}`));
+        });
+        next(w);
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return assembleCatalog(results);
 }
 
 /** Write a catalog's files and index.json into `dir` (created if missing). */

@@ -153,6 +153,21 @@ export function chebyshevInterpolant(
   return { interval: [a, b], coefficients: c };
 }
 
+const LOBATTO_POINTS = new Map<number, Float64Array>();
+
+/**
+ * {@link chebyshevPoints}(M + 1) for a power of two M (the grid of {@link chebyshevLobattoValues}), computed once
+ * per M and shared: callers must not modify it.
+ */
+export function lobattoPoints(M: number): Float64Array {
+  let u = LOBATTO_POINTS.get(M);
+  if (!u) {
+    u = chebyshevPoints(M + 1);
+    LOBATTO_POINTS.set(M, u);
+  }
+  return u;
+}
+
 /**
  * Tables of the Lobatto-grid transform of size M, built once per size: cos(πk/M), sin(πk/M) for k = 0..M (the
  * FFT of size M uses every second one), the bit-reversal permutation, and scratch arrays.

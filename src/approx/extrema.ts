@@ -93,10 +93,12 @@ export function brentMaximize(
 
 /**
  * Maximise h near a sampled local maximum (x0, h0) with neighbours (xl, hl), (xr, hr), xl < x0 < xr, h0 ≥ hl, hr:
- * successive parabolic interpolation (the vertex of the parabola through the best point and its neighbours),
- * at most `steps` evaluations, falling back to Brent on [xl, xr] when a step is not an improvement. For smooth h
- * sampled at ~20 points per oscillation one step leaves a relative error ~1e-7 in the value, two ~1e-12: what a
- * Remez exchange needs, at a third of Brent's evaluations. Returns the best point evaluated (never worse than x0).
+ * successive parabolic interpolation (the vertex of the parabola through the best point and its bracketing
+ * neighbours), at most `steps` evaluations, stopping early once a step moves less than `tolerance`·(xr − xl);
+ * falls back to Brent on [xl, xr] when the first step is not an improvement. For smooth h sampled at 15–20 points
+ * per oscillation two steps leave ~1e-7 relative in the value (enough to place a Remez exchange point, at a
+ * third of Brent's evaluations), and three or four reach the rounding level. Returns the best point evaluated
+ * (never worse than x0).
  */
 export function parabolicMaximize(
   h: (x: number) => number,
@@ -107,6 +109,7 @@ export function parabolicMaximize(
   xr: number,
   hr: number,
   steps = 2,
+  tolerance = 0,
 ): Extremum {
   let a = xl;
   let fa = hl;
@@ -121,6 +124,7 @@ export function parabolicMaximize(
     if (!(q !== 0)) break;
     const u = x - p / q;
     if (!(u > a && u < b) || u === x) break;
+    const small = Math.abs(u - x) <= tolerance * (xr - xl);
     const fu = h(u);
     if (!Number.isFinite(fu)) break;
     if (fu < fx) {
@@ -137,6 +141,7 @@ export function parabolicMaximize(
     }
     x = u;
     fx = fu;
+    if (small) break;
   }
   return { x, value: fx };
 }
@@ -171,6 +176,14 @@ export interface ExtremaSearchOptions {
    * @default 'brent'
    */
   refinement?: 'brent' | 'parabolic';
+  /** Parabolic refinement: at most this many steps, fewer once a step moves < 1e-7 of the bracket. @default 2 */
+  parabolicSteps?: number;
+  /**
+   * With parabolic refinement: the maxima within this relative distance of the piece's largest are then refined
+   * by Brent as well (the figure that can be the maximum gets full precision; the others are far below it).
+   * @default undefined (none)
+   */
+  polishWithin?: number;
   /**
    * The sampled values es are approximate (e.g. from an FFT): they only locate candidates (and shape the first
    * parabolic step), and e is evaluated again at every end and grid maximum kept, so every value returned is an
@@ -193,7 +206,7 @@ export function pieceExtrema(
   out: Extremum[],
   options: ExtremaSearchOptions = {},
 ): void {
-  const { refineAbove = 0, maxIterations = 60, approximateSamples = false, refinement = 'brent' } = options;
+  const { refineAbove = 0, maxIterations = 60, approximateSamples = false, refinement = 'brent', polishWithin, parabolicSteps = 2 } = options;
   const n = xs.length;
   if (n === 0) return;
   const at = (i: number) => (approximateSamples ? e(xs[i]!) : es[i]!);
@@ -210,6 +223,7 @@ export function pieceExtrema(
     const v = at(0);
     if (v !== 0) out.push({ x: xs[0]!, value: v });
   }
+  const polish = refinement === 'parabolic' && polishWithin !== undefined ? { first: out.length, brackets: [] as number[] } : null;
   for (let i = 1; i < n - 1; i++) {
     let ai = Math.abs(es[i]!);
     if (ai === 0 || ai < Math.abs(es[i - 1]!) || ai <= Math.abs(es[i + 1]!)) continue;
@@ -221,9 +235,21 @@ export function pieceExtrema(
     const hs = (x: number) => s * e(x);
     const best =
       refinement === 'parabolic'
-        ? parabolicMaximize(hs, xs[i - 1]!, s * es[i - 1]!, xs[i]!, ai, xs[i + 1]!, s * es[i + 1]!)
+        ? parabolicMaximize(hs, xs[i - 1]!, s * es[i - 1]!, xs[i]!, ai, xs[i + 1]!, s * es[i + 1]!, parabolicSteps, 1e-7)
         : brentMaximize(hs, xs[i - 1]!, xs[i + 1]!, xs[i]!, ai, maxIterations);
     out.push(best.value > ai ? { x: best.x, value: s * best.value } : { x: xs[i]!, value: vi });
+    polish?.brackets.push(i);
+  }
+  if (polish) {
+    let top = 0;
+    for (let j = polish.first; j < out.length; j++) top = Math.max(top, Math.abs(out[j]!.value));
+    polish.brackets.forEach((i, j) => {
+      const ex = out[polish.first + j]!;
+      if (Math.abs(ex.value) < top * (1 - polishWithin!)) return;
+      const s = ex.value > 0 ? 1 : -1;
+      const best = brentMaximize((x) => s * e(x), xs[i - 1]!, xs[i + 1]!, ex.x, Math.abs(ex.value), maxIterations);
+      if (best.value > Math.abs(ex.value)) out[polish.first + j] = { x: best.x, value: s * best.value };
+    });
   }
   const an = Math.abs(es[n - 1]!);
   if (an > 0 && an >= Math.abs(es[n - 2]!) && an >= threshold) {

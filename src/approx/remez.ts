@@ -16,7 +16,7 @@
  */
 import { FitError } from '../errors.js';
 import type { ParityHint } from './activations.js';
-import { chebyshevCoefficients, chebyshevLobattoValues, chebyshevPoints, parityApplies } from './chebyshev.js';
+import { chebyshevCoefficients, chebyshevLobattoValues, chebyshevPoints, lobattoPoints, parityApplies } from './chebyshev.js';
 import { lobattoGrid, nudge, pieceExtrema, type Extremum } from './extrema.js';
 import { solveLinearInPlace } from './linear-solve.js';
 import { clenshaw, powerToChebyshev, type ChebyshevPolynomial } from './polynomial.js';
@@ -59,11 +59,17 @@ export interface MinimaxOptions {
   tolerance?: number;
   /**
    * Stop as soon as the comparison with this error level is decided: the solver's max error is ≤ it (a
-   * polynomial meeting it), or the levelled error exceeds it (de la Vallée Poussin: no polynomial of this degree
-   * can meet it). Used by degree searches; the result is then flagged `stopReason: 'decided'`.
+   * polynomial meeting it), or the levelled error exceeds it by more than {@link LEVELLED_MARGIN} (de la Vallée
+   * Poussin: no polynomial of this degree can meet it). Used by degree searches; the result is then flagged `stopReason: 'decided'`.
    * @default undefined (iterate to the tolerance)
    */
   decideAgainst?: number;
+  /**
+   * With `decideAgainst`: a fit that meets it stops only once its gap (maxError − levelledError)/maxError is at
+   * most this, so that its error is a usable estimate of the minimax error (a degree search interpolates it).
+   * @default 1 (stop as soon as it meets it)
+   */
+  decideGap?: number;
   /** Samples per domain piece for bracketing, per free coefficient. @default 20 */
   samplesPerCoefficient?: number;
   /**
@@ -276,6 +282,13 @@ interface Piece {
   /** Index in the shared Lobatto grid of xs[1] (xs[1 + j] ↔ grid index gridStart − j), or −1: own grid. */
   readonly gridStart: number;
 }
+
+/**
+ * Relative margin for a levelled error to count as above a target: |E| carries rounding, and a target can sit
+ * exactly on a minimax error (ReLU at degree 2: 1/16 = 2^-4), where a computed |E| one ulp over would wrongly
+ * rule the degree out.
+ */
+export const LEVELLED_MARGIN = 1e-9;
 
 /** Largest shared sampling grid (points − 1); a piece needing more gets its own grid, evaluated by Clenshaw. */
 const MAX_GRID = 2 ** 20;
@@ -571,6 +584,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     tolerance = 1e-6,
     samplesPerCoefficient = 20,
     decideAgainst,
+    decideGap = 1,
     initialReference: warmStart,
     onProgress,
   } = options;
@@ -647,7 +661,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     const need = sp.fraction > 0 ? (sp.perPiece + 1) / sp.fraction : Infinity;
     while (gridM < need && gridM < MAX_GRID) gridM *= 2;
   }
-  const grid = chebyshevPoints(gridM + 1);
+  const grid = lobattoPoints(gridM);
   const pieces: Piece[] = spans.map(({ l, r, first, last, perPiece }) => {
     const vl = basis.toV(l);
     const vr = basis.toV(r);
@@ -777,7 +791,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     const { c, E } = solved;
     fillErrors(c);
     maxLevelled = Math.max(maxLevelled, Math.abs(E));
-    if (decideAgainst !== undefined && Math.abs(E) > decideAgainst) {
+    if (decideAgainst !== undefined && Math.abs(E) > decideAgainst * (1 + LEVELLED_MARGIN)) {
       // no polynomial of this degree meets the target (the levelled error is a lower bound): no extremum search
       if (best === null) {
         let gridMax = 0;
@@ -822,7 +836,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       stopReason = 'tolerance';
       break;
     }
-    if (decideAgainst !== undefined && (best.maxErr <= decideAgainst || Math.abs(E) > decideAgainst)) {
+    if (decideAgainst !== undefined && ((best.maxErr <= decideAgainst && gap <= decideGap) || Math.abs(E) > decideAgainst * (1 + LEVELLED_MARGIN))) {
       stopReason = 'decided';
       break;
     }

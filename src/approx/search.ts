@@ -20,7 +20,7 @@
  */
 import { FitError } from '../errors.js';
 import type { Activation } from './activations.js';
-import { compareCost } from './cost.js';
+import { compareCost, polynomialCost } from './cost.js';
 import { fitCompositeSign, searchSignFinish } from './composite.js';
 import {
   compositeFinish,
@@ -34,7 +34,7 @@ import {
 } from './fitted.js';
 import { chebyshevInterpolant, parityApplies } from './chebyshev.js';
 import { sampledMaxError } from './max-error.js';
-import { fitMinimax } from './remez.js';
+import { fitMinimax, LEVELLED_MARGIN } from './remez.js';
 
 /**
  * Composite ReLU on [−1, 1] reaching 2^-k: stage degrees and gap ε found by `searchSignFinish('relu', 2^-k)`
@@ -88,12 +88,24 @@ export interface PrecisionOptions {
   onProgress?: (p: SearchProgress) => void;
 }
 
+/** The result of one method in a precision search. */
+export interface Alternative {
+  readonly method: FitMethod;
+  /** Null: the method cannot reach the target. */
+  readonly fit: FittedApproximation | null;
+  readonly note?: string;
+}
+
 /** The chosen fit plus what every method reached. */
 export interface PrecisionFit extends FittedApproximation {
   readonly k: number;
   readonly target: number;
-  /** Best result of each method tried (null: the method cannot reach the target). */
-  readonly alternatives: readonly { readonly method: FitMethod; readonly fit: FittedApproximation | null; readonly note?: string }[];
+  /**
+   * Best result of each method tried (null: the method cannot reach the target). Methods whose result is deeper
+   * than the chosen fit (so they could not be chosen) are fitted and measured when this is first read; it is
+   * not an enumerable property (a spread of the fit does not compute them).
+   */
+  readonly alternatives: readonly Alternative[];
 }
 
 /** Candidate degrees for a single-polynomial fit (see the module comment). */
@@ -115,6 +127,12 @@ export function candidateDegrees(act: Activation, interval: readonly [number, nu
 function weightKey(w: AsymmetricWeight | undefined): string {
   return w ? `w${w.negative}/${w.positive}` : '';
 }
+
+/** Remez probes that meet the target run on until their error is within this of the levelled error (an estimate). */
+const PROBE_GAP = Number(process.env.PANN_PROBE_GAP ?? 0.01);
+const OVERSHOOT = Number(process.env.PANN_OVERSHOOT ?? 1.1);
+const SAME_WITHIN = Number(process.env.PANN_SAME ?? 0.25);
+const ANY_WITHIN = Number(process.env.PANN_ANY ?? 0.05);
 
 /** Outcome of one probe of a degree search: whether the degree meets the target, and an error figure for it. */
 interface Probe {
@@ -150,9 +168,29 @@ function searchDegree(
     return p.pass;
   };
   const last = candidates.length - 1;
+  /**
+   * The next degree above failing index i: doubled, or where two failing errors extrapolate (log-log) to meet the
+   * target if that is less (10% over, to land above it); the partner of the largest failing probe is the largest
+   * at ≤ 3/4 of its degree if any (neighbouring degrees differ by parity effects).
+   */
+  const above = (i: number) => {
+    let nextDegree = 2 * candidates[i]!;
+    const failing = [...errAt].filter(([, e]) => e > target).sort((p, q) => q[0] - p[0]);
+    if (failing.length >= 2) {
+      const [i1, e1] = failing[0]!;
+      const [i0, e0] = failing.find(([j]) => candidates[j]! <= 0.75 * candidates[i1]!) ?? failing[1]!;
+      const slope = (Math.log(e1) - Math.log(e0)) / (Math.log(candidates[i1]!) - Math.log(candidates[i0]!));
+      if (slope < 0) {
+        const pred = candidates[i1]! * Math.exp((Math.log(target) - Math.log(e1)) / slope);
+        nextDegree = Math.min(nextDegree, Math.ceil(OVERSHOOT * pred));
+      }
+    }
+    const next = candidates.findIndex((d) => d >= nextDegree);
+    return next < 0 ? last : Math.max(next, i + 1);
+  };
   if (hi < 0) {
-    // exponential phase: double the degree above the largest known failure
-    let i = lo + 1;
+    // exponential phase: above the largest known failure, extrapolated from known failures when there are two
+    let i = lo >= 0 ? above(lo) : 0;
     for (;;) {
       if (i > last) i = last;
       if (ok(i)) {
@@ -161,25 +199,12 @@ function searchDegree(
       }
       lo = i;
       if (i === last) return null;
-      // next degree: doubled, or less when two failing probes extrapolate (log-log) to less; the partner of the
-      // largest is the largest at ≤ 3/4 of its degree if any (neighbouring degrees differ by parity effects)
-      let nextDegree = 2 * candidates[i]!;
-      const failing = [...errAt].filter(([, e]) => e > target).sort((p, q) => q[0] - p[0]);
-      if (failing.length >= 2) {
-        const [i1, e1] = failing[0]!;
-        const [i0, e0] = failing.find(([j]) => candidates[j]! <= 0.75 * candidates[i1]!) ?? failing[1]!;
-        const slope = (Math.log(e1) - Math.log(e0)) / (Math.log(candidates[i1]!) - Math.log(candidates[i0]!));
-        if (slope < 0) {
-          const pred = candidates[i1]! * Math.exp((Math.log(target) - Math.log(e1)) / slope);
-          nextDegree = Math.min(nextDegree, Math.ceil(1.1 * pred));
-        }
-      }
-      const next = candidates.findIndex((d) => d >= nextDegree);
-      i = next < 0 ? last : Math.max(next, i + 1);
+      i = above(i);
     }
   }
   let width = hi - lo;
   let interpolate = true;
+  let slow = 0;
   while (hi - lo > 1) {
     let mid = (lo + hi) >> 1;
     const eLo = errAt.get(lo);
@@ -196,9 +221,11 @@ function searchDegree(
     }
     if (ok(mid)) hi = mid;
     else lo = mid;
-    // fall back to bisection when interpolation stops halving the bracket
+    // fall back to bisection when interpolation twice in a row does not halve the bracket
     const w = hi - lo;
-    interpolate = w <= width / 2 || !interpolate;
+    slow = interpolate && w > width / 2 ? slow + 1 : 0;
+    interpolate = slow < 2;
+    if (!interpolate) slow = 0;
     width = w;
   }
   return hi;
@@ -251,7 +278,12 @@ function nearestReference(bounds: RemezBounds, d: number): readonly number[] | u
     if (any === undefined || Math.abs(e - d) < Math.abs(any - d) || (Math.abs(e - d) === Math.abs(any - d) && e > any)) any = e;
     if ((e - d) % 2 === 0 && (same === undefined || Math.abs(e - d) < Math.abs(same - d) || (Math.abs(e - d) === Math.abs(same - d) && e > same))) same = e;
   }
-  const pick = same !== undefined && Math.abs(same - d) <= Math.max(4, 0.1 * d) ? same : any;
+  const pick =
+    same !== undefined && Math.abs(same - d) <= Math.max(4, SAME_WITHIN * d)
+      ? same
+      : any !== undefined && Math.abs(any - d) <= Math.max(4, ANY_WITHIN * d)
+        ? any
+        : undefined;
   return pick === undefined ? undefined : bounds.references.get(pick)!.x;
 }
 
@@ -274,7 +306,10 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
   if (!(a < b)) throw new FitError(`precision: interval [${a}, ${b}] is empty or inverted (need a < b)`);
   const target = 2 ** -k;
   const spec = act.toString();
-  const alternatives: { method: FitMethod; fit: FittedApproximation | null; note?: string }[] = [];
+  /** Each method's result: settled now, or (if it cannot be chosen) computed when `alternatives` is read. */
+  const slots: ({ now: Alternative } | { depth: () => number; later: () => Alternative })[] = [];
+  /** The minimax fit meeting the target, if any. */
+  let remez: FittedApproximation | null = null;
   const plain = candidateDegrees(act, interval, maxDegree, false);
   const keyOf = (method: 'chebyshev' | 'remez', degree: number) =>
     `${spec}|${a},${b}|${method}|${degree}|${method === 'remez' ? weightKey(weight) : ''}`;
@@ -307,15 +342,25 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
       return { pass: e <= target, error: e };
     };
     // probes decide on the sampled estimate; the degree found is measured, and searched again if it misses
-    let fit: FittedApproximation | null = null;
-    for (;;) {
-      const hi = searchDegree(probe, plain, target, (i) => chebyshevError(plain[i]!));
-      if (hi === null) break;
-      fit = chebyshevAt(plain[hi]!);
-      if (fit.maxError <= target) break;
-      fit = null; // measured now: chebyshevError(degree) is that figure, above the target
-    }
-    alternatives.push({ method: 'chebyshev', fit });
+    const search = () => searchDegree(probe, plain, target, (i) => chebyshevError(plain[i]!));
+    const found = search();
+    const verified = (): Alternative => {
+      for (let hi = found; hi !== null; hi = search()) {
+        const fit = chebyshevAt(plain[hi]!);
+        if (fit.maxError <= target) return { method: 'chebyshev', fit };
+        // measured now: chebyshevError(degree) is that figure, above the target
+      }
+      return { method: 'chebyshev', fit: null };
+    };
+    // the depth of the interpolant found (a search again can only go higher): deeper than the minimax fit, it
+    // cannot be chosen, and is fitted and measured only when `alternatives` is read
+    const depth = () => {
+      const p = chebyshevInterpolant(f, interval, plain[found!]!, { parity: act.parity });
+      let n = p.coefficients.length;
+      while (n > 1 && p.coefficients[n - 1] === 0) n--;
+      return polynomialCost({ interval: p.interval, coefficients: Array.from(p.coefficients).slice(0, n) }).depth;
+    };
+    slots.push(found === null ? { now: { method: 'chebyshev', fit: null } } : { depth, later: verified });
   }
   if (methods.includes('remez')) {
     const cands = weight ? candidateDegrees(act, interval, maxDegree, true) : plain;
@@ -329,6 +374,8 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
       }
       return undefined;
     };
+    /** A lower bound proves a degree out of reach only above this (rounding of levelled errors). */
+    const outOfReach = target * (1 + LEVELLED_MARGIN);
     /** Degrees whose fits were measured above the target in this search (the probes' estimates were wrong). */
     const rejected = new Set<number>();
     const failing = (lower: number) => Math.max(lower, target * (1 + 1e-12));
@@ -347,24 +394,26 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
         const fit = fitCached(`${remezKey(degree)}|full`, degree, () => fitApproximation(act, { interval, method: 'remez', degree, weight }));
         return { pass: fit.maxError <= target, error: fit.maxError };
       }
-      if (lower > target) return { pass: false, error: lower };
+      if (lower > outOfReach) return { pass: false, error: lower };
       const solved = bounds.solverError.get(degree);
-      if (solved !== undefined && solved <= target) return { pass: true, error: solved };
-      const options = { intervals: [interval], degree, parity: act.parity, decideAgainst: target };
+      if (solved !== undefined && solved <= target * (1 + 1e-6)) return { pass: true, error: Math.min(solved, target) };
+      const options = { intervals: [interval], degree, parity: act.parity, decideAgainst: target, decideGap: PROBE_GAP };
       const start = nearestReference(bounds, degree);
       let r = fitMinimax(f, { ...options, initialReference: start });
       // a warm start that left the target undecided (a poor start can stall the exchange): again from the default
       if (start && !r.converged && r.stopReason !== 'decided') r = fitMinimax(f, options);
       bounds.lower.set(degree, Math.max(lower, r.lowerBound));
-      if (r.lowerBound <= target) bounds.solverError.set(degree, Math.min(solved ?? Infinity, r.maxWeightedError));
+      if (r.lowerBound <= outOfReach) bounds.solverError.set(degree, Math.min(solved ?? Infinity, r.maxWeightedError));
       const gap = r.maxWeightedError > 0 ? (r.maxWeightedError - r.levelledError) / r.maxWeightedError : 0;
       const known = bounds.references.get(degree);
       if (r.reference.length > 0 && (!known || gap <= known.gap)) bounds.references.set(degree, { x: r.reference.map((e) => e.x), gap });
       onProgress?.({ method: 'remez', degree, maxError: r.maxWeightedError, target });
       // proven out of reach; or the solver's own extremum search puts the error above / within the target (the
       // degree found is measured before it is returned)
-      if (r.lowerBound > target) return { pass: false, error: r.lowerBound };
-      return r.maxWeightedError <= target ? { pass: true, error: r.maxWeightedError } : { pass: false, error: failing(r.lowerBound) };
+      if (r.lowerBound > outOfReach) return { pass: false, error: r.lowerBound };
+      // (within 1e-6 over counts: the target can sit exactly on the minimax error, and the measurement decides)
+      const pass = r.maxWeightedError <= target * (1 + 1e-6);
+      return pass ? { pass, error: Math.min(r.maxWeightedError, target) } : { pass, error: failing(r.lowerBound) };
     };
     // unweighted: lower bounds and solver errors from earlier probes; Chebyshev probes bound the minimax error
     // (Lebesgue constant below, the interpolant above)
@@ -375,13 +424,13 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
       if (weight) return undefined;
       const lower = bounds.lower.get(d) ?? 0;
       if (rejected.has(d)) return failing(lower);
-      if (lower > target) return lower;
+      if (lower > outOfReach) return lower;
       const solved = bounds.solverError.get(d);
-      if (solved !== undefined && solved <= target) return solved;
+      if (solved !== undefined && solved <= target * (1 + 1e-6)) return Math.min(solved, target);
       const c = cachedError('chebyshev', d) ?? probes.chebyshev.get(d);
       if (c === undefined) return undefined;
       const lowerCheb = c / (2 + (2 / Math.PI) * Math.log(d + 1));
-      if (lowerCheb > target) return lowerCheb;
+      if (lowerCheb > outOfReach) return lowerCheb;
       if (c <= target && cachedError('chebyshev', d) !== undefined) return c;
       return undefined;
     };
@@ -405,20 +454,33 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
       }
       rejected.add(degree);
     }
-    alternatives.push({ method: 'remez', fit: r });
+    remez = r && r.maxError <= target ? r : null;
+    slots.push({ now: { method: 'remez', fit: r } });
   }
   if (methods.includes('composite')) {
-    let fit: FittedApproximation | null = null;
     let note: string | undefined;
     if (act.name !== 'relu' && act.name !== 'abs') note = `composite supports relu and abs, not ${act.name}`;
     else if (weight) note = 'composite fits are unweighted';
     else if (Math.abs(a + b) > 1e-12 * b) note = `composite needs a symmetric range [-B, B]`;
-    else fit = compositeForPrecision(act, interval, target, cache);
-    alternatives.push({ method: 'composite', fit, ...(note ? { note } : {}) });
+    if (note) slots.push({ now: { method: 'composite', fit: null, note } });
+    else {
+      const entry = compositeTableEntry(act, interval, target);
+      const later = (): Alternative => ({ method: 'composite', fit: compositeForPrecision(act, interval, target, cache) });
+      // the table's stage degrees give the depth (odd sign stages, then the finish); a search beyond the table
+      // (if the entry misses) finds no shallower composite, as the table holds the shallowest
+      slots.push(entry ? { depth: () => compositeDepth(entry.degrees), later } : { now: later() });
+    }
   }
+  // Alternatives strictly deeper than the minimax fit cannot be chosen (depth is the first cost key): they are
+  // fitted and measured when `alternatives` is first read, not now.
+  const settled = slots.map((slot) => ('now' in slot ? slot : remez && slot.depth() > remez.cost.depth ? slot : { now: slot.later() }));
   let best: FittedApproximation | null = null;
-  for (const alt of alternatives) if (alt.fit && alt.fit.maxError <= target && (!best || cheaper(alt.fit, best))) best = alt.fit;
+  for (const slot of settled) {
+    const fit = 'now' in slot ? slot.now.fit : null;
+    if (fit && fit.maxError <= target && (!best || cheaper(fit, best))) best = fit;
+  }
   if (!best) {
+    const alternatives = settled.map((slot) => ('now' in slot ? slot.now : slot.later()));
     const reached = alternatives
       .filter((x) => x.fit)
       .map((x) => `${x.method} ${x.fit!.maxError.toExponential(2)}`)
@@ -428,7 +490,13 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
         (reached ? '' : ' (no method applies)'),
     );
   }
-  return { ...best, k, target, alternatives };
+  let alternatives: Alternative[] | null = null;
+  const result = { ...best, k, target } as PrecisionFit;
+  Object.defineProperty(result, 'alternatives', {
+    get: () => (alternatives ??= settled.map((slot) => ('now' in slot ? slot.now : slot.later()))),
+    enumerable: false,
+  });
+  return result;
 }
 
 /**
@@ -436,15 +504,35 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
  * [−1, 1], i.e. target/B (|x|: half of that), rebuilt and measured; falls back to the search if the measured
  * error misses the target.
  */
+/** The ReLU error target on [−1, 1] of a composite relu/|x| on [−B, B] meeting `target`. */
+function reluTargetOf(act: Activation, interval: readonly [number, number], target: number): number {
+  return (compositeFinish(act) === 'relu' ? target : target / 2) / interval[1];
+}
+
+/** The {@link RELU_COMPOSITES} entry for a composite relu/|x| target, if the table has one. */
+function compositeTableEntry(act: Activation, interval: readonly [number, number], target: number) {
+  const reluTarget = reluTargetOf(act, interval, target);
+  const kRelu = Math.ceil(-Math.log2(reluTarget) - 1e-12);
+  return 2 ** -kRelu <= reluTarget ? RELU_COMPOSITES[kRelu] : undefined;
+}
+
+/** Depth of a composite of odd sign stages of these degrees plus its finish (one multiplication). */
+function compositeDepth(degrees: readonly number[]): number {
+  let depth = 1;
+  for (const d of degrees) {
+    const c = Array.from({ length: d + 1 }, (_, j) => (j % 2 === 1 ? 1 : 0));
+    depth += polynomialCost({ interval: [-1, 1], coefficients: c }).depth;
+  }
+  return depth;
+}
+
 function compositeForPrecision(act: Activation, interval: readonly [number, number], target: number, cache: FitCache): FittedApproximation | null {
-  const finish = compositeFinish(act);
   const B = interval[1];
-  const reluTarget = (finish === 'relu' ? target : target / 2) / B;
+  const reluTarget = reluTargetOf(act, interval, target);
   const key = `${act.toString()}|${interval[0]},${B}|composite|${reluTarget}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const kRelu = Math.ceil(-Math.log2(reluTarget) - 1e-12);
-  const entry = 2 ** -kRelu <= reluTarget ? RELU_COMPOSITES[kRelu] : undefined;
+  const entry = compositeTableEntry(act, interval, target);
   let fit: FittedApproximation | null = null;
   if (entry) {
     fit = compositeFromSign(act, interval, fitCompositeSign({ degrees: entry.degrees, epsilon: entry.epsilon }));
