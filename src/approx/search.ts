@@ -128,11 +128,14 @@ function weightKey(w: AsymmetricWeight | undefined): string {
   return w ? `w${w.negative}/${w.positive}` : '';
 }
 
-/** Remez probes that meet the target run on until their error is within this of the levelled error (an estimate). */
-const PROBE_GAP = Number(process.env.PANN_PROBE_GAP ?? 0.01);
-const OVERSHOOT = Number(process.env.PANN_OVERSHOOT ?? 1.1);
-const SAME_WITHIN = Number(process.env.PANN_SAME ?? 0.25);
-const ANY_WITHIN = Number(process.env.PANN_ANY ?? 0.05);
+/** Remez probes that meet the target run on until their gap is at most this (an error estimate to interpolate). */
+const PROBE_GAP = 0.01;
+/** The first probe of an extrapolated search lands this much above the predicted degree (so it likely meets). */
+const OVERSHOOT = 1.1;
+/** Warm starts come from a reference of the same degree parity within this relative distance in degree … */
+const SAME_PARITY_WITHIN = 0.25;
+/** … or else of any degree within this (farther, a cold start is cheaper than a poor warm one). */
+const ANY_PARITY_WITHIN = 0.05;
 
 /** Outcome of one probe of a degree search: whether the degree meets the target, and an error figure for it. */
 interface Probe {
@@ -170,7 +173,7 @@ function searchDegree(
   const last = candidates.length - 1;
   /**
    * The next degree above failing index i: doubled, or where two failing errors extrapolate (log-log) to meet the
-   * target if that is less (10% over, to land above it); the partner of the largest failing probe is the largest
+   * target if that is less (OVERSHOOT over, to land above it); the partner of the largest failing probe is the largest
    * at ≤ 3/4 of its degree if any (neighbouring degrees differ by parity effects).
    */
   const above = (i: number) => {
@@ -267,8 +270,9 @@ function probeRecords(cache: FitCache, key: string): ProbeRecords {
 }
 
 /**
- * Warm start for degree d: the reference of the nearest degree of the same parity (within 10%), else the nearest;
- * only references whose solver gap was below 5% (a start from a poor reference can stall the exchange).
+ * Warm start for degree d: the reference of the nearest degree of the same parity (within SAME_PARITY_WITHIN),
+ * else of the nearest degree (within ANY_PARITY_WITHIN), else none (the default start); only references whose
+ * solver gap was below 5% (a start from a poor reference can stall the exchange).
  */
 function nearestReference(bounds: RemezBounds, d: number): readonly number[] | undefined {
   let same: number | undefined;
@@ -279,9 +283,9 @@ function nearestReference(bounds: RemezBounds, d: number): readonly number[] | u
     if ((e - d) % 2 === 0 && (same === undefined || Math.abs(e - d) < Math.abs(same - d) || (Math.abs(e - d) === Math.abs(same - d) && e > same))) same = e;
   }
   const pick =
-    same !== undefined && Math.abs(same - d) <= Math.max(4, SAME_WITHIN * d)
+    same !== undefined && Math.abs(same - d) <= Math.max(4, SAME_PARITY_WITHIN * d)
       ? same
-      : any !== undefined && Math.abs(any - d) <= Math.max(4, ANY_WITHIN * d)
+      : any !== undefined && Math.abs(any - d) <= Math.max(4, ANY_PARITY_WITHIN * d)
         ? any
         : undefined;
   return pick === undefined ? undefined : bounds.references.get(pick)!.x;
