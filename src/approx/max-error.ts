@@ -14,7 +14,7 @@
 import { FitError } from '../errors.js';
 import { chebyshevCoefficients, chebyshevLobattoValues, chebyshevPoints, lobattoPoints } from './chebyshev.js';
 import { lobattoGrid, nudge, pieceExtrema, type Extremum } from './extrema.js';
-import { evalApproximation, evalChebyshev, type ChebyshevPolynomial, type PolynomialApproximation } from './polynomial.js';
+import { evalChebyshev, type ChebyshevPolynomial, type PolynomialApproximation } from './polynomial.js';
 import { normaliseIntervals, type Interval } from './remez.js';
 
 export interface MaxErrorOptions {
@@ -38,6 +38,37 @@ export interface MeasuredError {
   /** Where it is attained, and the signed error f − p there. */
   readonly at: Extremum;
   readonly samples: number;
+}
+
+/**
+ * {@link evalApproximation} with the stages unpacked once (typed coefficients, interval ends): the same
+ * operations in the same order, so the same values, ~1.5× faster in the sampling loops.
+ */
+function approximationEvaluator(approx: PolynomialApproximation): (x: number) => number {
+  const stages = approx.stages.map((s) => ({ c: Float64Array.from(s.coefficients), a: s.interval[0], b: s.interval[1] }));
+  const finish = approx.finish;
+  return (x: number) => {
+    let v = x;
+    for (const { c, a, b } of stages) {
+      // toUnit and clenshaw (polynomial.ts)
+      const t = (2 * v - a - b) / (b - a);
+      const n = c.length;
+      if (n === 0) v = 0;
+      else if (n === 1) v = c[0]!;
+      else {
+        let b1 = 0;
+        let b2 = 0;
+        const t2 = 2 * t;
+        for (let j = n - 1; j >= 1; j--) {
+          const b0 = c[j]! + t2 * b1 - b2;
+          b2 = b1;
+          b1 = b0;
+        }
+        v = c[0]! + t * b1 - b2;
+      }
+    }
+    return finish === 'none' ? v : finish === 'relu' ? 0.5 * x * (1 + v) : x * v;
+  };
 }
 
 /** Degree in x of the composed polynomial an approximation evaluates. */
@@ -164,9 +195,8 @@ export function measureMaxError(
 ): MeasuredError {
   const { intervals = [approx.interval], breakpoints = [0], weight } = options;
   const samples = options.samplesPerPiece ?? Math.min(2 ** 19, Math.max(2048, 20 * (composedDegree(approx) + 1)));
-  const e = weight
-    ? (x: number) => weight(x) * (f(x) - evalApproximation(approx, x))
-    : (x: number) => f(x) - evalApproximation(approx, x);
+  const p = approximationEvaluator(approx);
+  const e = weight ? (x: number) => weight(x) * (f(x) - p(x)) : (x: number) => f(x) - p(x);
   const single = approx.stages.length === 1 && approx.finish === 'none';
   return measurePieces(e, intervals, samples, breakpoints, single ? polynomialSampler(f, approx.stages[0]!, weight) : null);
 }

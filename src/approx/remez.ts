@@ -688,18 +688,27 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       gridStart: shared ? kLo : -1,
     };
   });
+  let scale = 0;
+  let wMax = 0;
+  for (const p of pieces) {
+    for (let i = 0; i < p.xs.length; i++) {
+      scale = Math.max(scale, Math.abs(p.gs[i]! * p.ws[i]!));
+      wMax = Math.max(wMax, p.ws[i]!);
+    }
+  }
   /**
-   * es = w·(g − p) at every piece's samples for basis coefficients c: p on the shared grid by one FFT, unless its
-   * rounding (≈ 2^-52·(16 + n)·Σ|b_j|) is not below 1e-6 of the error there (fits at the rounding level), then
-   * by Clenshaw at every sample.
+   * es = w·(g − p) at every piece's samples for basis coefficients c: p on the shared grid by one FFT, whose
+   * rounding is ≈ 2^-52·(8 + 2·log2 M)·Σ|b_j|·max w (an over-estimate, ~10×). Below 1e-8 of the error there
+   * the samples serve as values; up to 1e-6 they only locate extrema (evaluated again); above (fits at the
+   * rounding level) p is evaluated by Clenshaw at every sample. Returns whether the samples are approximate.
    */
-  const fillErrors = (c: Float64Array) => {
+  const fillErrors = (c: Float64Array): boolean => {
     let onGrid: Float64Array | null = null;
     let noise = 0;
     if (pieces.some((p) => p.gridStart >= 0)) {
       const series = basis.seriesInV(c);
       for (let j = 0; j < series.length; j++) noise += Math.abs(series[j]!);
-      noise *= 2 ** -52 * (16 + series.length);
+      noise *= 2 ** -52 * (8 + 2 * Math.log2(gridM)) * wMax;
       onGrid = chebyshevLobattoValues(series, gridM);
     }
     let gridMax = 0;
@@ -713,16 +722,10 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     }
     if (onGrid && noise > 1e-6 * gridMax) {
       for (const p of pieces) for (let i = 0; i < p.xs.length; i++) p.es[i] = p.ws[i]! * (p.gs[i]! - basis.evaluate(c, p.xs[i]!));
+      return false;
     }
+    return onGrid !== null && noise > 1e-8 * gridMax;
   };
-  let scale = 0;
-  let wMax = 0;
-  for (const p of pieces) {
-    for (let i = 0; i < p.xs.length; i++) {
-      scale = Math.max(scale, Math.abs(p.gs[i]! * p.ws[i]!));
-      wMax = Math.max(wMax, p.ws[i]!);
-    }
-  }
 
   let ref = initialReference(domain, N, basis, useParity && parity!.symmetry === 'odd');
   let atRounding: { c: Float64Array; E: number; maxErr: number; selected: Extremum[] | null } | null = null;
@@ -740,8 +743,8 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     const c0 = basis.coefficients((u) => clenshaw(cu, u));
     const extrema: Extremum[] = [];
     const err0 = (x: number) => g(x) - basis.evaluate(c0, x);
-    fillErrors(c0); // unweighted here (w = 1)
-    for (const p of pieces) pieceExtrema(err0, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: true });
+    const approximate0 = fillErrors(c0); // unweighted here (w = 1)
+    for (const p of pieces) pieceExtrema(err0, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: approximate0, parabolicSteps: 1 });
     let maxErr0 = 0;
     for (const e of extrema) maxErr0 = Math.max(maxErr0, Math.abs(e.value));
     let cSum0 = 0;
@@ -766,6 +769,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
   let sinceImprovement = 0;
   let maxLevelled = 0;
   let levelledBefore = 0;
+  let previousGap = warm ? 0 : 1;
   for (let it = 1; it <= (atRounding ? 0 : maxIterations); it++) {
     iterations = it;
     let solved = levelledBarycentric(ref, basis, checkedValue, checkedWeight);
@@ -789,7 +793,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       }
     }
     const { c, E } = solved;
-    fillErrors(c);
+    const approximate = fillErrors(c);
     maxLevelled = Math.max(maxLevelled, Math.abs(E));
     if (decideAgainst !== undefined && Math.abs(E) > decideAgainst * (1 + LEVELLED_MARGIN)) {
       // no polynomial of this degree meets the target (the levelled error is a lower bound): no extremum search
@@ -804,7 +808,9 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     }
     const err = (x: number) => w(x) * (g(x) - basis.evaluate(c, x));
     const extrema: Extremum[] = [];
-    for (const p of pieces) pieceExtrema(err, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: true });
+    // one parabolic step while far from convergence (extremum positions to ~1e-3 of the spacing), two near it
+    const steps = previousGap > 1e-2 ? 1 : 2;
+    for (const p of pieces) pieceExtrema(err, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: approximate, parabolicSteps: steps });
     let star: Extremum = { x: ref[0]!, value: 0 };
     for (const e of extrema) if (Math.abs(e.value) > Math.abs(star.value)) star = e;
     const maxErr = Math.abs(star.value);
@@ -831,6 +837,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     } else if (levelledUp) sinceImprovement = 0;
     else sinceImprovement++;
     const gap = maxErr > 0 ? (maxErr - Math.abs(E)) / maxErr : 0;
+    previousGap = gap;
     onProgress?.({ iteration: it, maxIterations, maxError: maxErr, levelledError: Math.abs(E), gap });
     if (gap <= tolerance) {
       stopReason = 'tolerance';
