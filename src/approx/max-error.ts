@@ -14,7 +14,7 @@
 import { FitError } from '../errors.js';
 import { chebyshevCoefficients, chebyshevLobattoValues, chebyshevPoints, lobattoPoints } from './chebyshev.js';
 import { lobattoGrid, nudge, pieceExtrema, type Extremum } from './extrema.js';
-import { evalChebyshev, type ChebyshevPolynomial, type PolynomialApproximation } from './polynomial.js';
+import { clenshaw, evalChebyshev, type ChebyshevPolynomial, type PolynomialApproximation } from './polynomial.js';
 import { normaliseIntervals, type Interval } from './remez.js';
 
 export interface MaxErrorOptions {
@@ -49,24 +49,8 @@ function approximationEvaluator(approx: PolynomialApproximation): (x: number) =>
   const finish = approx.finish;
   return (x: number) => {
     let v = x;
-    for (const { c, a, b } of stages) {
-      // toUnit and clenshaw (polynomial.ts)
-      const t = (2 * v - a - b) / (b - a);
-      const n = c.length;
-      if (n === 0) v = 0;
-      else if (n === 1) v = c[0]!;
-      else {
-        let b1 = 0;
-        let b2 = 0;
-        const t2 = 2 * t;
-        for (let j = n - 1; j >= 1; j--) {
-          const b0 = c[j]! + t2 * b1 - b2;
-          b2 = b1;
-          b1 = b0;
-        }
-        v = c[0]! + t * b1 - b2;
-      }
-    }
+    // toUnit (polynomial.ts) inline, then clenshaw
+    for (const { c, a, b } of stages) v = clenshaw(c, (2 * v - a - b) / (b - a));
     return finish === 'none' ? v : finish === 'relu' ? 0.5 * x * (1 + v) : x * v;
   };
 }
