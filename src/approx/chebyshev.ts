@@ -245,11 +245,11 @@ function fftInPlace(re: Float64Array, im: Float64Array, { cos, sin, rev }: Lobat
  * even extension a (length 2M, real) computed as one complex FFT of size M of z_m = a_{2m} + i·a_{2m+1} and the
  * usual split A_k = F_k + e^{−iπk/M}·G_k; O(M log M). Terms of degree > M are folded onto the grid exactly
  * (T_j = T_{2M−j} there). Rounding error ≈ 1e-16·log2(M)·Σ|c_j|: use it to sample, evaluate by Clenshaw where a
- * value is reported.
+ * value is reported. `into` (length M+1) receives the values instead of a new array.
  */
-export function chebyshevLobattoValues(c: ArrayLike<number>, M: number): Float64Array {
+export function chebyshevLobattoValues(c: ArrayLike<number>, M: number, into?: Float64Array): Float64Array {
   if (!Number.isInteger(M) || M < 1 || (M & (M - 1)) !== 0) throw new FitError(`chebyshev: grid size M must be a power of two, got ${M}`);
-  const out = new Float64Array(M + 1);
+  const out = into && into.length === M + 1 ? into : new Float64Array(M + 1);
   const n2 = 2 * M;
   if (M === 1) {
     let c0 = 0;

@@ -433,6 +433,12 @@ function levelledBarycentric(
   return { c, E: solved.E };
 }
 
+/** E of the levelled system on a reference (no coefficients), or null if not finite. */
+function levelledError(ref: Float64Array, basis: Basis, g: (x: number) => number, w: (x: number) => number): number | null {
+  const sys = referenceSystem(ref, basis, g, w);
+  return solveLevelled(sys, sys.sign, sys.logLam, -1)?.E ?? null;
+}
+
 /** A reference in the natural variable: u ascending, y = g/factor, ω = w·factor, barycentric weights (sign, log). */
 interface ReferenceSystem {
   readonly x: Float64Array;
@@ -702,6 +708,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
    * the samples serve as values; up to 1e-6 they only locate extrema (evaluated again); above (fits at the
    * rounding level) p is evaluated by Clenshaw at every sample. Returns whether the samples are approximate.
    */
+  const gridValues = new Float64Array(gridM + 1);
   const fillErrors = (c: Float64Array): boolean => {
     let onGrid: Float64Array | null = null;
     let noise = 0;
@@ -709,7 +716,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       const series = basis.seriesInV(c);
       for (let j = 0; j < series.length; j++) noise += Math.abs(series[j]!);
       noise *= 2 ** -52 * (8 + 2 * Math.log2(gridM)) * wMax;
-      onGrid = chebyshevLobattoValues(series, gridM);
+      onGrid = chebyshevLobattoValues(series, gridM, gridValues);
     }
     let gridMax = 0;
     for (const p of pieces) {
@@ -756,9 +763,9 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       // keep the start with the larger levelled error: it is a lower bound of the minimax error (de la Vallée
       // Poussin), so the larger one is closer to the best reference (the interpolant's is poor for |x|-like f)
       const candidate = Float64Array.from(selected, (e) => e.x);
-      const a = levelledBarycentric(ref, basis, checkedValue, checkedWeight);
-      const b = levelledBarycentric(candidate, basis, checkedValue, checkedWeight);
-      if (b && (!a || Math.abs(b.E) > Math.abs(a.E))) ref = candidate;
+      const a = levelledError(ref, basis, checkedValue, checkedWeight);
+      const b = levelledError(candidate, basis, checkedValue, checkedWeight);
+      if (b !== null && (a === null || Math.abs(b) > Math.abs(a))) ref = candidate;
     }
   }
   const A = new Float64Array(N * N);
