@@ -131,7 +131,7 @@ function weightKey(w: AsymmetricWeight | undefined): string {
 /** Remez probes that meet the target run on until their gap is at most this (an error estimate to interpolate). */
 const PROBE_GAP = 0.01;
 /** The first probe of an extrapolated search lands this much above the predicted degree (so it likely meets). */
-const OVERSHOOT = 1.1;
+const OVERSHOOT = 1.05;
 /** Warm starts come from a reference of the same degree parity within this relative distance in degree … */
 const SAME_PARITY_WITHIN = 0.25;
 /** … or else of any degree within this (farther, a cold start is cheaper than a poor warm one). */
@@ -154,6 +154,7 @@ function searchDegree(
   candidates: readonly number[],
   target: number,
   known: (i: number) => number | undefined,
+  reliable: (i: number) => boolean = () => true,
 ): number | null {
   const errAt = new Map<number, number>();
   let lo = -1;
@@ -174,11 +175,14 @@ function searchDegree(
   /**
    * The next degree above failing index i: doubled, or where two failing errors extrapolate (log-log) to meet the
    * target if that is less (OVERSHOOT over, to land above it); the partner of the largest failing probe is the largest
-   * at ≤ 3/4 of its degree if any (neighbouring degrees differ by parity effects).
+   * at ≤ 3/4 of its degree if any (neighbouring degrees differ by parity effects). Only `reliable` errors (close
+   * to the true one, not a loose bound) are extrapolated when there are two.
    */
   const above = (i: number) => {
     let nextDegree = 2 * candidates[i]!;
-    const failing = [...errAt].filter(([, e]) => e > target).sort((p, q) => q[0] - p[0]);
+    const all = [...errAt].filter(([, e]) => e > target).sort((p, q) => q[0] - p[0]);
+    const close = all.filter(([j]) => reliable(j));
+    const failing = close.length >= 2 ? close : all;
     if (failing.length >= 2) {
       const [i1, e1] = failing[0]!;
       const [i0, e0] = failing.find(([j]) => candidates[j]! <= 0.75 * candidates[i1]!) ?? failing[1]!;
@@ -407,7 +411,7 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
       // a warm start that left the target undecided (a poor start can stall the exchange): again from the default
       if (start && !r.converged && r.stopReason !== 'decided') r = fitMinimax(f, options);
       bounds.lower.set(degree, Math.max(lower, r.lowerBound));
-      if (r.lowerBound <= outOfReach) bounds.solverError.set(degree, Math.min(solved ?? Infinity, r.maxWeightedError));
+      bounds.solverError.set(degree, Math.min(solved ?? Infinity, r.maxWeightedError));
       const gap = r.maxWeightedError > 0 ? (r.maxWeightedError - r.levelledError) / r.maxWeightedError : 0;
       const known = bounds.references.get(degree);
       if (r.reference.length > 0 && (!known || gap <= known.gap)) bounds.references.set(degree, { x: r.reference.map((e) => e.x), gap });
@@ -440,7 +444,15 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
     };
     let r: FittedApproximation | null = null;
     for (;;) {
-      const hi = searchDegree(probe, cands, target, known);
+      // errors within 5% of the minimax error: measured fits, probes whose lower bound and own error are that close
+    const reliable = (i: number) => {
+      const d = cands[i]!;
+      if (passingFit(d)) return true;
+      const lower = bounds.lower.get(d);
+      const solved = bounds.solverError.get(d);
+      return lower !== undefined && solved !== undefined && solved <= 1.05 * lower;
+    };
+    const hi = searchDegree(probe, cands, target, known, weight ? undefined : reliable);
       if (hi === null) break;
       const degree = cands[hi]!;
       // the minimax polynomial of the chosen degree, from the default start (independent of the probes), measured
