@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseApproximationFile } from '../../src/approx/approximation-file.js';
-import { buildCatalog, catalogFileName, catalogSpecs, type CatalogIndexEntry } from '../../src/approx/catalog.js';
+import { buildCatalog, buildCatalogInParallel, catalogFileName, catalogSpecs, catalogWorkerScript, type CatalogIndexEntry } from '../../src/approx/catalog.js';
 
 const DIR = fileURLToPath(new URL('../../approximations/', import.meta.url));
 const index = JSON.parse(readFileSync(join(DIR, 'index.json'), 'utf8')) as { format: string; version: number; entries: CatalogIndexEntry[] };
@@ -34,5 +34,23 @@ describe('committed catalog', () => {
     expect(catalog.files.size).toBe(pick.size);
     for (const [name, text] of catalog.files) expect(text, name).toBe(readFileSync(join(DIR, name), 'utf8'));
     for (const e of catalog.entries) expect(index.entries).toContainEqual(e);
+  });
+
+  it('builds on worker threads with the same bytes as on this thread (groups of several k, progress per entry)', async () => {
+    // the workers run the compiled JS in dist/ (npm test compiles first)
+    expect(existsSync(catalogWorkerScript())).toBe(true);
+    const filter = (s: { activation: string; interval: readonly [number, number]; k: number }) =>
+      s.k <= 7 && (s.activation === 'relu' || s.activation === 'gelu' || (s.activation === 'ulu:a1=0.5,a2=2' && s.interval[1] === 4));
+    const here = buildCatalog({ filter });
+    let progress = 0;
+    const there = await buildCatalogInParallel({ filter, threads: 2, onProgress: (done, total) => {
+      expect(done).toBe(++progress);
+      expect(total).toBe(here.entries.length);
+    } });
+    expect(progress).toBe(here.entries.length);
+    expect(there.indexText).toBe(here.indexText);
+    expect([...there.files]).toEqual([...here.files]);
+    for (const [name, text] of here.files) expect(text, name).toBe(readFileSync(join(DIR, name), 'utf8'));
+    await expect(buildCatalogInParallel({ filter, threads: -1 })).rejects.toThrow(/threads must be an integer ≥ 0, got -1/);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseActivation } from '../../src/approx/activations.js';
-import { chebyshevCoefficients, chebyshevInterpolant, chebyshevPoints } from '../../src/approx/chebyshev.js';
-import { evalChebyshev, powerToChebyshev } from '../../src/approx/polynomial.js';
+import { chebyshevCoefficients, chebyshevInterpolant, chebyshevLobattoValues, chebyshevPoints, lobattoPoints } from '../../src/approx/chebyshev.js';
+import { clenshaw, evalChebyshev, powerToChebyshev } from '../../src/approx/polynomial.js';
 
 /** Modified Bessel I_j(x) and Bessel J_j(x) by their power series (closed forms for the tests below). */
 function besselSeries(j: number, x: number, sign: 1 | -1): number {
@@ -68,5 +68,45 @@ describe('Chebyshev interpolation', () => {
     expect(() => chebyshevInterpolant(Math.exp, [1, -1], 5)).toThrow(/\[1, -1\] is empty or inverted/);
     expect(() => chebyshevInterpolant(Math.exp, [-1, Infinity], 5)).toThrow(/not finite/);
     expect(() => chebyshevInterpolant((x) => 1 / x, [-1, 1], 4)).toThrow(/function is (-)?Infinity at x=0/);
+  });
+});
+
+describe('Chebyshev series on a Lobatto grid by FFT', () => {
+  it('equals Clenshaw at every point cos(πk/M), for degrees below, at and above M (folded)', () => {
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+    for (const [n, M] of [
+      [1, 1],
+      [3, 1],
+      [2, 2],
+      [5, 4],
+      [9, 8],
+      [40, 16],
+      [700, 1024],
+      [1025, 1024],
+    ] as const) {
+      const c = Array.from({ length: n }, (_, j) => rand() / (1 + j));
+      const values = chebyshevLobattoValues(c, M);
+      const u = lobattoPoints(M);
+      expect(values.length).toBe(M + 1);
+      let scale = 0;
+      for (const v of c) scale += Math.abs(v);
+      for (let k = 0; k <= M; k++) {
+        // the exact point is cos(πk/M); lobattoPoints is it up to rounding (exactly symmetric, 0 in the middle)
+        expect(Math.abs(values[k]! - clenshaw(c, Math.cos((Math.PI * k) / M))), `n=${n} M=${M} k=${k}`).toBeLessThan(1e-14 * (1 + scale) * Math.log2(2 * M));
+        expect(u[k]).toBeCloseTo(Math.cos((Math.PI * k) / M), 15);
+      }
+    }
+    expect(lobattoPoints(8)).toBe(lobattoPoints(8)); // computed once per size
+    expect(lobattoPoints(8)[4]).toBe(0);
+  });
+
+  it('writes into a given array of the right length, and rejects a grid size that is not a power of two', () => {
+    const into = new Float64Array(17);
+    expect(chebyshevLobattoValues([1, 2, 3], 16, into)).toBe(into);
+    expect(into[0]).toBeCloseTo(6, 14);
+    expect(chebyshevLobattoValues([1, 2, 3], 16, new Float64Array(3)).length).toBe(17);
+    expect(() => chebyshevLobattoValues([1], 12)).toThrow(/grid size M must be a power of two, got 12/);
+    expect(() => chebyshevLobattoValues([1], 0)).toThrow(/power of two, got 0/);
   });
 });

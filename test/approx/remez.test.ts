@@ -121,6 +121,61 @@ describe('Remez minimax', () => {
     expect(Number.isFinite(r.maxWeightedError)).toBe(true);
   });
 
+  it('warm start: the reference of a neighbouring degree gives the same minimax error in fewer iterations', () => {
+    const ulu = parseActivation('ulu:a1=0.5,a2=2');
+    const f = (x: number) => ulu.f(x);
+    const near = fitMinimax(f, { intervals: [[-8, 8]], degree: 119 });
+    const cold = fitMinimax(f, { intervals: [[-8, 8]], degree: 121 });
+    const warm = fitMinimax(f, { intervals: [[-8, 8]], degree: 121, initialReference: near.reference.map((e) => e.x) });
+    expect(warm.converged && cold.converged).toBe(true);
+    expect(warm.iterations).toBeLessThan(cold.iterations);
+    expect(Math.abs(warm.levelledError / cold.levelledError - 1)).toBeLessThan(2e-6);
+    expectEquioscillation(warm, f, 123, 'warm-started ULU degree 121');
+  });
+
+  it('decides against a target: a levelled error above it (a lower bound) stops at once, a fit meeting it once its gap is small', () => {
+    const ulu = parseActivation('ulu:a1=0.5,a2=2');
+    const f = (x: number) => ulu.f(x);
+    const E = fitMinimax(f, { intervals: [[-8, 8]], degree: 121 }).levelledError;
+    const start = fitMinimax(f, { intervals: [[-8, 8]], degree: 119 }).reference.map((e) => e.x);
+    const out = fitMinimax(f, { intervals: [[-8, 8]], degree: 121, decideAgainst: 0.98 * E, initialReference: start });
+    expect(out.stopReason).toBe('decided');
+    expect(out.lowerBound).toBeGreaterThan(0.98 * E);
+    expect(out.lowerBound).toBeLessThanOrEqual(E * (1 + 1e-9));
+    const meets = fitMinimax(f, { intervals: [[-8, 8]], degree: 121, decideAgainst: 1.2 * E });
+    expect(meets.stopReason).toBe('decided');
+    expect(meets.maxWeightedError).toBeLessThanOrEqual(1.2 * E);
+    const close = fitMinimax(f, { intervals: [[-8, 8]], degree: 121, decideAgainst: 1.2 * E, decideGap: 1e-3 });
+    expect(close.iterations).toBeGreaterThan(meets.iterations);
+    expect((close.maxWeightedError - close.levelledError) / close.maxWeightedError).toBeLessThanOrEqual(1e-3);
+    // a target exactly on the minimax error (ReLU, degree 2: 1/16) is not ruled out by the levelled error's rounding
+    const relu = parseActivation('relu');
+    const edge = fitMinimax((x) => relu.f(x), { intervals: [[-1, 1]], degree: 2, parity: relu.parity, decideAgainst: 1 / 16 });
+    expect(edge.lowerBound).toBeCloseTo(1 / 16, 15);
+    expect(edge.maxWeightedError).toBeCloseTo(1 / 16, 15);
+  });
+
+  it('converges where the error nearly alternates at one point too many (ULU a1 > a2 on [-16, 16], degree 665)', () => {
+    // f − x/2 is close to even here: the two ends are within 1e-9 of each other and dropping the wrong one
+    // overshoots by 1%; choosing it by magnitude cycled until 'stalled'
+    const ulu = parseActivation('ulu:a1=2,a2=0.5');
+    const f = (x: number) => ulu.f(x);
+    const r = fitMinimax(f, { intervals: [[-16, 16]], degree: 665 });
+    expect(r.stopReason).toBe('tolerance');
+    expect(r.iterations).toBeLessThanOrEqual(8);
+    expectEquioscillation(r, f, 667, 'ULU degree 665');
+  });
+
+  it('at the rounding level keeps the interpolant instead of chasing noise (GELU on [-4, 4], degrees 44 and 56)', () => {
+    const gelu = parseActivation('gelu');
+    const f = (x: number) => gelu.f(x);
+    for (const degree of [44, 56]) {
+      const r = fitMinimax(f, { intervals: [[-4, 4]], degree, parity: gelu.parity });
+      expect(r.stopReason, `degree ${degree}`).toBe('rounding-limit');
+      expect(measureMaxError(f, single(r.polynomial)).maxError, `degree ${degree}`).toBeLessThan(1e-13);
+    }
+  });
+
   it('rejects bad input with messages naming the value', () => {
     const f = (x: number) => x;
     expect(() => fitMinimax(f, { intervals: [[-1, 1]], degree: 0 })).toThrow(/degree must be an integer in 1..1024, got 0/);

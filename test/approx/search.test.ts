@@ -36,6 +36,44 @@ describe('precision search', () => {
     expect(high.maxError).toBeLessThanOrEqual(2 ** -13);
   });
 
+  it('a target exactly on a minimax error is met (ReLU at k = 4: degree 2, error 1/16 = 2^-4)', () => {
+    const fit = fitForPrecision(parseActivation('relu'), { interval: [-1, 1], k: 4, methods: ['remez'] });
+    expect(fit.degree).toBe(2);
+    expect(fit.maxError).toBeLessThanOrEqual(2 ** -4);
+  });
+
+  it('a sweep over k with a shared cache returns what fresh searches return, byte for byte', () => {
+    const act = parseActivation('ulu:a1=0.5,a2=2');
+    const cache = new Map();
+    for (const k of [6, 7, 8, 9, 10]) {
+      const swept = fitForPrecision(act, { interval: [-8, 8], k, cache });
+      const fresh = fitForPrecision(act, { interval: [-8, 8], k });
+      expect(swept.degree, `k=${k}`).toBe(fresh.degree);
+      expect(swept.method, `k=${k}`).toBe(fresh.method);
+      expect(Array.from(swept.stages[0]!.polynomial.coefficients), `k=${k}`).toEqual(Array.from(fresh.stages[0]!.polynomial.coefficients));
+      expect(swept.maxError).toBe(fresh.maxError);
+      // the degree below misses (its minimax polynomial, fitted from scratch)
+      const below = fitApproximation(act, { interval: [-8, 8], method: 'remez', degree: swept.degree - 1 });
+      expect(below.maxError, `k=${k} degree ${swept.degree - 1}`).toBeGreaterThan(2 ** -k);
+    }
+  });
+
+  it('methods deeper than the chosen fit are fitted when alternatives are read; all are measured and cost no less', () => {
+    const fit = fitForPrecision(parseActivation('relu'), { interval: [-1, 1], k: 9 });
+    expect(Object.keys(fit)).not.toContain('alternatives');
+    expect({ ...fit }).not.toHaveProperty('alternatives');
+    const alts = fit.alternatives;
+    expect(fit.alternatives).toBe(alts); // computed once
+    expect(alts.map((x) => x.method)).toEqual(['chebyshev', 'remez', 'composite']);
+    for (const alt of alts) {
+      expect(alt.fit, alt.method).not.toBeNull();
+      expect(alt.fit!.maxError, alt.method).toBeLessThanOrEqual(2 ** -9);
+      expect(measureMaxError((x) => Math.max(0, x), alt.fit!.approximation).maxError).toBe(alt.fit!.maxError);
+      expect(alt.fit!.cost.depth).toBeGreaterThanOrEqual(fit.cost.depth);
+    }
+    expect(alts[2]!.fit!.cost.depth).toBeGreaterThan(fit.cost.depth);
+  });
+
   it('weighted search: the target applies to the unweighted error, negative inputs get less', () => {
     const fit = fitForPrecision(parseActivation('relu'), { interval: [-1, 1], k: 6, weight: { negative: 4, positive: 1 }, methods: ['remez'] });
     expect(fit.maxError).toBeLessThanOrEqual(2 ** -6);
