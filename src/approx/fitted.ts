@@ -10,7 +10,15 @@ import { bestEpsilon, fitCompositeSign, type CompositeSign, type SignFinish } fr
 import { approximationCost, polynomialCost, type ApproximationCost } from './cost.js';
 import { measureMaxError } from './max-error.js';
 import type { ChebyshevPolynomial, PolynomialApproximation } from './polynomial.js';
-import { asymmetricWeight, coefficientParity, fitMinimax, type MinimaxProgress, type MinimaxResult, type MinimaxStopReason } from './remez.js';
+import {
+  asymmetricWeight,
+  coefficientParity,
+  fitMinimax,
+  type MinimaxProgress,
+  type MinimaxResult,
+  type MinimaxStopReason,
+  type SampleCache,
+} from './remez.js';
 
 export type FitMethod = PolynomialApproximation['method'];
 export const FIT_METHODS: readonly FitMethod[] = ['chebyshev', 'remez', 'composite'];
@@ -88,6 +96,8 @@ export interface FitRequest {
   decideAgainst?: number;
   /** Remez: warm-start reference (see MinimaxOptions.initialReference). @default undefined */
   initialReference?: readonly number[];
+  /** Remez: f's values on sampling grids shared with other fits of it (see MinimaxOptions.samples). @default undefined */
+  samples?: SampleCache;
   onProgress?: (p: MinimaxProgress) => void;
 }
 
@@ -181,7 +191,7 @@ export function compositeFromSign(act: Activation, interval: readonly [number, n
 
 /** One fit of `act` by the requested method at the requested degree(s), with measured error and cost. */
 export function fitApproximation(act: Activation, request: FitRequest): FittedApproximation {
-  const { interval, method = 'remez', weight, kind, maxIterations, decideAgainst, initialReference, onProgress } = request;
+  const { interval, method = 'remez', weight, kind, maxIterations, decideAgainst, initialReference, samples, onProgress } = request;
   checkWeight(weight, method);
   if (method === 'composite') {
     const finish = compositeFinish(act);
@@ -221,6 +231,7 @@ export function fitApproximation(act: Activation, request: FitRequest): FittedAp
     maxIterations,
     decideAgainst,
     initialReference,
+    samples,
     onProgress,
   });
   return minimaxFit(act, interval, r, weight);

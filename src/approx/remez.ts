@@ -80,8 +80,18 @@ export interface MinimaxOptions {
    * @default undefined (Chebyshev-interpolant start)
    */
   initialReference?: readonly number[];
+  /**
+   * Values of f on sampling grids kept between fits of the same f with the same parity hint on the same domain
+   * (a degree search fits many degrees; those sharing a grid size share the points): pass one map to all of them.
+   * Unweighted fits only (ignored with a weight). The values are the same as recomputed, so results are too.
+   * @default undefined (no reuse)
+   */
+  samples?: SampleCache;
   onProgress?: (p: MinimaxProgress) => void;
 }
+
+/** f (minus the parity hint's polynomial part) at the sample points of a sampling grid, by grid; see MinimaxOptions.samples. */
+export type SampleCache = Map<string, SampledGrid>;
 
 export type MinimaxStopReason = 'tolerance' | 'rounding-limit' | 'max-iterations' | 'stalled' | 'decided';
 
@@ -272,15 +282,19 @@ function evenWeight(w: (x: number) => number, hi: number): boolean {
   return true;
 }
 
-interface Piece {
+/** Sample points of one domain piece with f (minus the parity hint's polynomial part), the weight and p's factor there. */
+export interface SampledGrid {
   readonly xs: Float64Array;
   readonly gs: Float64Array;
   readonly ws: Float64Array;
-  readonly es: Float64Array;
   /** p = factor·q: the factor at xs. */
   readonly fac: Float64Array;
   /** Index in the shared Lobatto grid of xs[1] (xs[1 + j] ↔ grid index gridStart − j), or −1: own grid. */
   readonly gridStart: number;
+}
+
+interface Piece extends SampledGrid {
+  readonly es: Float64Array;
 }
 
 /**
@@ -592,6 +606,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     decideAgainst,
     decideGap = 1,
     initialReference: warmStart,
+    samples: sampleCache,
     onProgress,
   } = options;
   if (!Number.isInteger(degree) || degree < 1 || degree > 1024) {
@@ -668,6 +683,8 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     while (gridM < need && gridM < MAX_GRID) gridM *= 2;
   }
   const grid = lobattoPoints(gridM);
+  const reuse = weight === undefined ? sampleCache : undefined;
+  const gridKey = `${useParity ? `${parity!.symmetry}:${polyPower.join(',')}` : 'full'}|${lo},${hi}|${gridM}`;
   const pieces: Piece[] = spans.map(({ l, r, first, last, perPiece }) => {
     const vl = basis.toV(l);
     const vr = basis.toV(r);
@@ -678,6 +695,10 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     while (kLo >= 0 && grid[kLo]! <= vl) kLo--;
     const interior = kLo - kHi + 1;
     const shared = interior >= perPiece - 2;
+    // the samples are the shared grid's points in the piece (own grid: perPiece points), and its ends
+    const key = `${gridKey}|${l},${r}|${first},${last}|${shared ? 'grid' : perPiece}`;
+    const known = reuse?.get(key);
+    if (known) return { ...known, es: new Float64Array(known.xs.length) };
     let xs: Float64Array;
     if (shared) {
       xs = new Float64Array(interior + 2);
@@ -685,7 +706,7 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     } else xs = lobattoGrid(vl, vr, perPiece, basis.toX);
     xs[0] = first ? l : nudge(l, 1);
     xs[xs.length - 1] = last ? r : nudge(r, -1);
-    return {
+    const piece = {
       xs,
       gs: xs.map(checkedValue),
       ws: xs.map(checkedWeight),
@@ -693,6 +714,9 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       fac: xs.map((x) => basis.factor(x)),
       gridStart: shared ? kLo : -1,
     };
+    const { es: _es, ...kept } = piece;
+    reuse?.set(key, kept);
+    return piece;
   });
   let scale = 0;
   let wMax = 0;

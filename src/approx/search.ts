@@ -34,7 +34,7 @@ import {
 } from './fitted.js';
 import { chebyshevInterpolant, parityApplies } from './chebyshev.js';
 import { sampledMaxError } from './max-error.js';
-import { fitMinimax, LEVELLED_MARGIN } from './remez.js';
+import { fitMinimax, LEVELLED_MARGIN, type SampleCache } from './remez.js';
 
 /**
  * Composite ReLU on [−1, 1] reaching 2^-k: stage degrees and gap ε found by `searchSignFinish('relu', 2^-k)`
@@ -259,9 +259,13 @@ function remezBounds(cache: FitCache, key: string): RemezBounds {
   return b;
 }
 
-/** Sampled (estimated) errors of Chebyshev interpolants by degree, for one (activation, interval). */
+/** For one (activation, interval): sampled (estimated) errors of Chebyshev interpolants by degree, and the degrees
+ * with a fit in the cache per method key (a cheap test before building the cache key string). */
 interface ProbeRecords {
   readonly chebyshev: Map<number, number>;
+  readonly fitted: Map<string, Set<number>>;
+  /** f's values on the Remez sampling grids (every fit of the same f on the interval shares them). */
+  readonly samples: SampleCache;
 }
 const PROBE_RECORDS = new WeakMap<FitCache, Map<string, ProbeRecords>>();
 
@@ -269,7 +273,7 @@ function probeRecords(cache: FitCache, key: string): ProbeRecords {
   let byKey = PROBE_RECORDS.get(cache);
   if (!byKey) PROBE_RECORDS.set(cache, (byKey = new Map()));
   let r = byKey.get(key);
-  if (!r) byKey.set(key, (r = { chebyshev: new Map() }));
+  if (!r) byKey.set(key, (r = { chebyshev: new Map(), fitted: new Map(), samples: new Map() }));
   return r;
 }
 
@@ -321,22 +325,36 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
   const plain = candidateDegrees(act, interval, maxDegree, false);
   const keyOf = (method: 'chebyshev' | 'remez', degree: number) =>
     `${spec}|${a},${b}|${method}|${degree}|${method === 'remez' ? weightKey(weight) : ''}`;
-  const cachedError = (method: 'chebyshev' | 'remez', degree: number) => cache.get(keyOf(method, degree))?.maxError;
+  const probes = probeRecords(cache, `${spec}|${a},${b}`);
+  const fittedKey = (method: 'chebyshev' | 'remez') => (method === 'remez' ? `remez|${weightKey(weight)}` : method);
+  const fittedSet = (method: 'chebyshev' | 'remez') => {
+    let set = probes.fitted.get(fittedKey(method));
+    if (!set) probes.fitted.set(fittedKey(method), (set = new Set()));
+    return set;
+  };
+  const chebyshevFitted = fittedSet('chebyshev');
+  const remezFitted = fittedSet('remez');
+  /** Store a fit of a method at a degree in the cache. */
+  const store = (method: 'chebyshev' | 'remez', key: string, degree: number, fit: FittedApproximation) => {
+    cache.set(key, fit);
+    (method === 'remez' ? remezFitted : chebyshevFitted).add(degree);
+  };
+  const cachedError = (method: 'chebyshev' | 'remez', degree: number) =>
+    (method === 'remez' ? remezFitted : chebyshevFitted).has(degree) ? cache.get(keyOf(method, degree))?.maxError : undefined;
   /** A cached fit, or fit now (and cache) by the request. */
-  const fitCached = (key: string, degree: number, request: () => FittedApproximation) => {
+  const fitCached = (method: 'chebyshev' | 'remez', key: string, degree: number, request: () => FittedApproximation) => {
     let f = cache.get(key);
     if (!f) {
       f = request();
-      cache.set(key, f);
+      store(method, key, degree, f);
     }
     onProgress?.({ method: f.method, degree, maxError: f.maxError, target });
     return f;
   };
-  const probes = probeRecords(cache, `${spec}|${a},${b}`);
   const f = (x: number) => act.f(x);
   if (methods.includes('chebyshev')) {
     const chebyshevAt = (degree: number) =>
-      fitCached(keyOf('chebyshev', degree), degree, () => fitApproximation(act, { interval, method: 'chebyshev', degree }));
+      fitCached('chebyshev', keyOf('chebyshev', degree), degree, () => fitApproximation(act, { interval, method: 'chebyshev', degree }));
     /** The measured error if the interpolant was measured, else its sampled estimate (a lower bound). */
     const chebyshevError = (degree: number): number | undefined => cachedError('chebyshev', degree) ?? probes.chebyshev.get(degree);
     const probe = (i: number): Probe => {
@@ -376,6 +394,7 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
     const remezKey = (degree: number) => keyOf('remez', degree);
     /** A measured fit at a degree that meets the target. */
     const passingFit = (degree: number) => {
+      if (!remezFitted.has(degree)) return undefined;
       for (const key of [remezKey(degree), `${remezKey(degree)}|full`]) {
         const fit = cache.get(key);
         if (fit && fit.maxError <= target) return fit;
@@ -399,13 +418,13 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
       const lower = bounds.lower.get(degree) ?? 0;
       if (rejected.has(degree)) return { pass: false, error: failing(lower) };
       if (weight) {
-        const fit = fitCached(`${remezKey(degree)}|full`, degree, () => fitApproximation(act, { interval, method: 'remez', degree, weight }));
+        const fit = fitCached('remez', `${remezKey(degree)}|full`, degree, () => fitApproximation(act, { interval, method: 'remez', degree, weight }));
         return { pass: fit.maxError <= target, error: fit.maxError };
       }
       if (lower > outOfReach) return { pass: false, error: lower };
       const solved = bounds.solverError.get(degree);
       if (solved !== undefined && solved <= target * (1 + 1e-6)) return { pass: true, error: Math.min(solved, target) };
-      const options = { intervals: [interval], degree, parity: act.parity, decideAgainst: target, decideGap: PROBE_GAP };
+      const options = { intervals: [interval], degree, parity: act.parity, decideAgainst: target, decideGap: PROBE_GAP, samples: probes.samples };
       const start = nearestReference(bounds, degree);
       let r = fitMinimax(f, { ...options, initialReference: start });
       // a warm start that left the target undecided (a poor start can stall the exchange): again from the default
@@ -456,14 +475,16 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
       if (hi === null) break;
       const degree = cands[hi]!;
       // the minimax polynomial of the chosen degree, from the default start (independent of the probes), measured
-      r = fitCached(`${remezKey(degree)}|full`, degree, () => fitApproximation(act, { interval, method: 'remez', degree, weight }));
+      r = fitCached('remez', `${remezKey(degree)}|full`, degree, () =>
+        fitApproximation(act, { interval, method: 'remez', degree, weight, ...(weight ? {} : { samples: probes.samples }) }),
+      );
       if (r.maxError <= target) break;
       // measured above the target: a probe's polynomial that meets it, if there is one; else search again above
       if (!weight) {
         const p = fitMinimax(f, { intervals: [interval], degree, parity: act.parity, decideAgainst: target, initialReference: r.solver?.reference });
         const fit = minimaxFit(act, interval, p);
         if (fit.maxError <= target) {
-          cache.set(remezKey(degree), fit);
+          store('remez', remezKey(degree), degree, fit);
           r = fit;
           break;
         }

@@ -133,6 +133,29 @@ describe('Remez minimax', () => {
     expectEquioscillation(warm, f, 123, 'warm-started ULU degree 121');
   });
 
+  it('fits sharing a sample cache (one f, degrees on the same grid) give exactly what fits without it give', () => {
+    const ulu = parseActivation('ulu:a1=0.3,a2=1.5');
+    const f = (x: number) => ulu.f(x);
+    const samples = new Map();
+    let calls = 0;
+    const counted = (x: number) => {
+      calls++;
+      return f(x);
+    };
+    for (const degree of [70, 71, 72]) {
+      const shared = fitMinimax(counted, { intervals: [[-8, 8]], degree, samples });
+      const alone = fitMinimax(f, { intervals: [[-8, 8]], degree });
+      expect(Array.from(shared.polynomial.coefficients)).toEqual(Array.from(alone.polynomial.coefficients));
+      expect(shared.iterations).toBe(alone.iterations);
+    }
+    const afterThree = calls;
+    calls = 0;
+    fitMinimax(counted, { intervals: [[-8, 8]], degree: 73, samples });
+    expect(samples.size).toBeGreaterThan(0);
+    // the grid of degree 73 was sampled already: only the exchange's own evaluations remain
+    expect(calls).toBeLessThan(afterThree / 3);
+  });
+
   it('decides against a target: a levelled error above it (a lower bound) stops at once, a fit meeting it once its gap is small', () => {
     const ulu = parseActivation('ulu:a1=0.5,a2=2');
     const f = (x: number) => ulu.f(x);
