@@ -1,7 +1,8 @@
 /**
  * Local extrema of an error curve, found the robust way: sample densely to bracket every local maximum of |e|,
- * then refine each bracket with Brent's method. Used by the Remez exchange step and by the max-error
- * measurement, so the number a fit reports and the points the solver exchanges come from the same search.
+ * then refine each bracket with Brent's method, or (where the samples are dense and the curve smooth) with
+ * safeguarded parabolic steps that need a third of the evaluations. Used by the Remez exchange step and by the
+ * max-error measurement, so the number a fit reports and the points the solver exchanges come from the same search.
  */
 
 /** A point of an error curve: x and the signed error e(x) there. */

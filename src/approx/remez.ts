@@ -3,11 +3,15 @@
  *
  * Second Remez algorithm with multi-point exchange (Remez 1934; the robust form of Pachón & Trefethen,
  * "Barycentric-Remez algorithms for best polynomial approximation in the chebfun system", BIT 2009, without
- * the barycentric part): solve for the polynomial that levels the error on a reference of n+1 points, find
- * every local extremum of the error (dense sampling to bracket, Brent to refine, interval ends and kinks
- * included), keep one extremum per run of equal sign and n+1 alternating ones containing the global maximum,
- * repeat until the levelled error equals the maximum error. If the error does not yet alternate enough, a
- * single-point exchange (de la Vallée Poussin) is made instead. The best iterate is always kept.
+ * barycentric evaluation for the levelled solution, §3): solve for the polynomial that levels the error on a
+ * reference of n+1 points, find every local extremum of the error (dense sampling on one Chebyshev–Lobatto grid
+ * of the natural variable, the polynomial there by one FFT; safeguarded parabolic steps to refine; interval ends
+ * and kinks included), keep one extremum per run of equal sign and n+1 alternating ones containing the global
+ * maximum (with one too many, the end whose levelled solution errs least at it is dropped), repeat until the
+ * levelled error equals the maximum error. If the error does not yet alternate enough, a single-point exchange
+ * (de la Vallée Poussin) is made instead. The best iterate is always kept. Every levelled error is a lower bound
+ * of the minimax error, so a degree search can stop a fit as soon as it is decided against a target, and start
+ * it from a nearby degree's reference (warm start).
  *
  * Parity: when f − poly is even/odd (activation catalog hint) on a symmetric domain with an even weight, only
  * the even/odd Chebyshev coefficients are free; the fit runs on the positive half in the reduced basis

@@ -10,13 +10,16 @@
  * Remez is bracketed by the Chebyshev result: the minimax error is at most the interpolant's, and at least the
  * interpolant's divided by 1 + Λ_n ≤ 2 + (2/π)·ln(n+1) (Lebesgue constant of Chebyshev points).
  *
- * Remez probes are cheap where it is safe: each is warm-started from the reference of the nearest degree fitted
- * so far (same degree parity first: for near-even functions the references of odd and even degrees differ), and
- * stops as soon as the target is decided — a levelled error above it proves the degree (and every lower one)
- * cannot reach it (de la Vallée Poussin), so such a probe is not measured; a probe whose own extremum search
- * says it meets the target is measured, and only the measurement decides that it does. The lower bounds and
- * references live beside the fit cache, so a sweep over k reuses them. The chosen degree is refitted from the
- * default start to full convergence, so the polynomial returned depends only on the degree, not on the probes.
+ * Probes are cheap where it is safe. A Remez probe is warm-started from the reference of the nearest degree
+ * fitted so far (same degree parity first: for near-even functions the references of odd and even degrees
+ * differ) and stops as soon as the target is decided: a levelled error above it (by more than rounding) proves
+ * the degree and every lower one out of reach (de la Vallée Poussin); one that meets it by its own extremum
+ * search runs on to a 1% gap, so its error is an estimate to interpolate. A Chebyshev probe is judged on its
+ * error sampled on a dense grid (a lower bound within a few percent). Probes are never the final word: the
+ * degree found is measured, and if the measurement misses the target the search goes on above it. The chosen
+ * Remez degree is refitted from the default start to full convergence, so the polynomial returned depends only
+ * on the degree, not on the probes. Lower bounds, references and sampled values live beside the fit cache, so a
+ * sweep over k reuses them.
  */
 import { FitError } from '../errors.js';
 import type { Activation } from './activations.js';
