@@ -2,8 +2,8 @@
  * Remez minimax: the best uniform (optionally weighted) polynomial approximation of f on a union of intervals.
  *
  * Second Remez algorithm with multi-point exchange (Remez 1934; the robust form of Pachón & Trefethen,
- * "Barycentric-Remez algorithms for best polynomial approximation in the chebfun system", BIT 2009, without
- * barycentric evaluation for the levelled solution, §3): solve for the polynomial that levels the error on a
+ * "Barycentric-Remez algorithms for best polynomial approximation in the chebfun system", BIT 2009, with
+ * their barycentric formula for the levelled solution, §3): solve for the polynomial that levels the error on a
  * reference of n+1 points, find every local extremum of the error (dense sampling on one Chebyshev–Lobatto grid
  * of the natural variable, the polynomial there by one FFT; safeguarded parabolic steps to refine; interval ends
  * and kinks included), keep one extremum per run of equal sign and n+1 alternating ones containing the global
