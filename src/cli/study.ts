@@ -31,6 +31,7 @@ interface StudyFlags {
   finetuneEpochs?: number;
   maxSimRing?: number;
   maxSimLatency?: number;
+  maxSimDegree?: number;
   sealSample?: number;
   sealCells?: 'none' | 'all' | 'front';
   out: string;
@@ -85,6 +86,7 @@ function gridFor(file: string | undefined, f: StudyFlags): { raw: Record<string,
   set('asymmetricWeight', f.weightNegative);
   set('maxSimulatedRing', f.maxSimRing);
   set('maxSimulatedLatencyMs', f.maxSimLatency);
+  set('maxSimulatedDegree', f.maxSimDegree);
   if (f.finetuneEpochs !== undefined) settings.finetune = { ...((settings.finetune as object | undefined) ?? {}), epochs: f.finetuneEpochs };
   if (f.sealSample !== undefined || f.sealCells !== undefined) {
     const prev = (settings.seal as Record<string, unknown> | undefined) ?? {};
@@ -124,6 +126,7 @@ export function registerStudy(program: Command): void {
         .argParser(Number),
     )
     .option('--max-sim-latency <ms>', 'cells predicted slower than this per encrypted digit are compiled and costed, not simulated', numberOption('--max-sim-latency', 1, 1e9))
+    .option('--max-sim-degree <d>', 'cells with a polynomial stage above this degree are compiled and costed, not simulated', intOption('--max-sim-degree', 1, 100000))
     .option('--seal-sample <n>', 'SEAL spot check: digits per checked cell (0 = none)', intOption('--seal-sample', 0, 1000))
     .addOption(new Option('--seal-cells <which>', 'cells to spot-check in SEAL (front = Pareto front per network)').choices(['none', 'all', 'front']))
     .option('-o, --out <dir>', 'output directory', 'study-out')

@@ -127,7 +127,6 @@ function readPredictions(text: string | null, count: number): Int32Array | null 
   }
 }
 
-
 /** The cell's network: the model itself, or (remedy finetune) its fine-tuned polynomial version, cached by key. */
 function cellModel(cell: StudyCell, key: string, deps: CellDeps): { model: Model; info?: CellResult['finetune']; ms: number } {
   const base = deps.models.get(cell.model.path).model;
@@ -223,6 +222,10 @@ export function simulationLimit(cost: CellCost, s: StudySettings): string | null
   if (cost.ringDimension > s.maxSimulatedRing) return `N=${cost.ringDimension} is above the study's maxSimulatedRing ${s.maxSimulatedRing}`;
   if (s.maxSimulatedLatencyMs !== null && cost.predictedLatencyMs > s.maxSimulatedLatencyMs) {
     return `predicted latency ${Math.round(cost.predictedLatencyMs)} ms is above the study's maxSimulatedLatencyMs ${s.maxSimulatedLatencyMs}`;
+  }
+  const degree = Math.max(...cost.activations.flatMap((a) => a.degrees));
+  if (s.maxSimulatedDegree !== null && degree > s.maxSimulatedDegree) {
+    return `a degree-${degree} polynomial is above the study's maxSimulatedDegree ${s.maxSimulatedDegree}`;
   }
   return null;
 }

@@ -77,6 +77,11 @@ export interface StudySettings {
    * (status 'costed'); null = no limit. @default null
    */
   maxSimulatedLatencyMs: number | null;
+  /**
+   * Largest polynomial degree simulated (per stage; a composite's stages count separately): cells with a
+   * higher-degree stage are compiled and costed only; null = no limit. @default null
+   */
+  maxSimulatedDegree: number | null;
   /** SEAL spot check: digits per checked cell and which cells ('front' = the accuracy/latency Pareto front of each model). @default { sample: 0, cells: 'none' } */
   seal: { sample: number; cells: 'none' | 'all' | 'front' };
 }
@@ -108,6 +113,7 @@ export const DEFAULT_SETTINGS: StudySettings = {
   finetune: { epochs: 1, learningRate: 1e-4, seed: 1, range: 'penalty' },
   maxSimulatedRing: 32768,
   maxSimulatedLatencyMs: null,
+  maxSimulatedDegree: null,
   seal: { sample: 0, cells: 'none' },
 };
 
@@ -234,9 +240,11 @@ function ringSetting(source: string, v: unknown, def: number): number {
   return x;
 }
 
-function latencySetting(source: string, v: unknown): number | null {
+function positiveOrNull(source: string, field: string, v: unknown, what: string, integer = false): number | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) fail(source, 'settings.maxSimulatedLatencyMs', `expected a number of ms > 0 or null, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    fail(source, field, `expected ${what} or null, got ${JSON.stringify(v)}`);
+  }
   return v;
 }
 
@@ -271,7 +279,8 @@ function parseSettings(source: string, v: unknown): StudySettings {
       range: ftRange,
     },
     maxSimulatedRing: ringSetting(source, v.maxSimulatedRing, d.maxSimulatedRing),
-    maxSimulatedLatencyMs: latencySetting(source, v.maxSimulatedLatencyMs),
+    maxSimulatedLatencyMs: positiveOrNull(source, 'settings.maxSimulatedLatencyMs', v.maxSimulatedLatencyMs, 'a number of ms > 0'),
+    maxSimulatedDegree: positiveOrNull(source, 'settings.maxSimulatedDegree', v.maxSimulatedDegree, 'an integer ≥ 1', true),
     seal: { sample: intSetting(source, 'settings.seal.sample', seal.sample, d.seal.sample, 0, 1000), cells },
   };
 }

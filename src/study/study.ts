@@ -42,6 +42,10 @@ export interface StudyOptions {
   workers?: number;
   /** Stop dispatching new cells when aborted (running cells finish and are cached). */
   signal?: AbortSignal;
+  /** Worker threads: a cell (simulation) running longer fails as timed out. @default 60 minutes */
+  cellTimeoutMs?: number;
+  /** Worker threads: a SEAL spot check running longer fails as timed out. @default 15 minutes */
+  sealTimeoutMs?: number;
   onProgress?: (p: StudyProgress) => void;
 }
 
@@ -113,6 +117,7 @@ async function execute(
   pool: WorkerPool<CellTask, CellResult> | null,
   deps: CellDeps,
   signal: AbortSignal | undefined,
+  timeouts: { cell: number; seal: number },
   onResult: (task: PoolTask<CellTask>, r: CellResult) => void,
   onCrash: (task: PoolTask<CellTask>, error: string) => CellResult,
 ): Promise<void> {
@@ -134,6 +139,9 @@ async function execute(
     onResult,
     onCrash,
     shouldStop: () => signal?.aborted === true,
+    // each SEAL check gets a fresh thread: its WASM heap (keys of up to a GB) goes back to the system
+    recycle: (t) => t.payload.mode === 'seal',
+    timeoutMs: (t) => (t.payload.mode === 'seal' ? timeouts.seal : timeouts.cell),
   });
 }
 
@@ -196,6 +204,7 @@ export async function runStudy(grid: StudyGrid, options: StudyOptions = {}): Pro
       pool,
       deps,
       options.signal,
+      { cell: options.cellTimeoutMs ?? 60 * 60_000, seal: options.sealTimeoutMs ?? 15 * 60_000 },
       (task, r) => {
         results.set(r.id, r);
         done++;

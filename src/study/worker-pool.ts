@@ -29,6 +29,7 @@ interface Slot {
   worker: Worker;
   task: PoolTask<unknown> | null;
   affinity: string | null;
+  timer: NodeJS.Timeout | null;
 }
 
 type Message = { type: 'result'; id: string; result: unknown } | { type: 'event'; id: string; event: unknown };
@@ -45,8 +46,10 @@ export class WorkerPool<P, R> {
 
   /**
    * Run every task; `onResult` sees each result as it arrives, `onCrash` turns a dead worker's task into a result.
-   * Stops dispatching when `shouldStop()` turns true (running tasks finish). Resolves when all dispatched tasks
-   * are done.
+   * Stops dispatching when `shouldStop()` turns true (running tasks finish). A task running longer than
+   * `timeoutMs` is failed through `onCrash` and its worker replaced; after a task for which `recycle(task)` is
+   * true the worker is replaced by a fresh one (e.g. to return a WASM heap to the system). Resolves when all
+   * dispatched tasks are done.
    */
   run(
     tasks: readonly PoolTask<P>[],
@@ -55,6 +58,8 @@ export class WorkerPool<P, R> {
       onCrash: (task: PoolTask<P>, error: string) => R;
       onEvent?: (task: PoolTask<P>, event: unknown) => void;
       shouldStop?: () => boolean;
+      recycle?: (task: PoolTask<P>) => boolean;
+      timeoutMs?: (task: PoolTask<P>) => number | null;
     },
   ): Promise<void> {
     if (this.#closed) return Promise.reject(new StudyError('worker pool is closed'));
@@ -85,12 +90,22 @@ export class WorkerPool<P, R> {
         slot.task = task as PoolTask<unknown>;
         slot.affinity = task.affinity;
         running++;
+        const limit = handlers.timeoutMs?.(task) ?? null;
+        if (limit !== null) {
+          slot.timer = setTimeout(() => {
+            replace(slot);
+            complete(slot, handlers.onCrash(task, `timed out after ${Math.round(limit / 1000)} s (worker thread stopped)`));
+          }, limit);
+        }
         slot.worker.postMessage({ type: 'task', id: task.id, payload: task.payload });
       };
       const complete = (slot: Slot, result: R) => {
         const task = slot.task as PoolTask<P>;
         slot.task = null;
+        if (slot.timer) clearTimeout(slot.timer);
+        slot.timer = null;
         running--;
+        if (handlers.recycle?.(task)) replace(slot);
         try {
           handlers.onResult(task, result);
         } catch (err) {
@@ -108,19 +123,26 @@ export class WorkerPool<P, R> {
         });
         const died = (why: string) => {
           const task = slot.task as PoolTask<P> | null;
-          slot.worker.removeAllListeners();
           if (this.#closed) return;
           // replace the worker first, so the pool keeps its size
-          slot.worker = this.#spawn();
-          slot.affinity = null;
-          attach(slot);
+          replace(slot);
           if (task) complete(slot, handlers.onCrash(task, why));
         };
         slot.worker.on('error', (err) => died(`worker thread crashed: ${errorMessage(err)}`));
         slot.worker.on('exit', (code) => died(`worker thread exited with code ${code}`));
       };
+      /** A fresh worker in this slot (the old one, if still running, is stopped). */
+      const replace = (slot: Slot) => {
+        const old = slot.worker;
+        old.removeAllListeners();
+        old.on('error', () => {});
+        void old.terminate();
+        slot.worker = this.#spawn();
+        slot.affinity = null;
+        attach(slot);
+      };
       if (this.#slots.length === 0) {
-        for (let i = 0; i < this.#options.size; i++) this.#slots.push({ worker: this.#spawn(), task: null, affinity: null });
+        for (let i = 0; i < this.#options.size; i++) this.#slots.push({ worker: this.#spawn(), task: null, affinity: null, timer: null });
       }
       for (const slot of this.#slots) {
         slot.worker.removeAllListeners('message');
