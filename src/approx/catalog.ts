@@ -9,12 +9,12 @@
  * independent, so {@link buildCatalogInParallel} fits them on worker threads (catalog-worker.ts, compiled JS) and
  * produces the same bytes as {@link buildCatalog}.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FitError, errorMessage } from '../errors.js';
+import { compiledWorkerScript } from '../worker-script.js';
 import { parseActivation } from './activations.js';
 import { approximationFileText } from './approximation-file.js';
 import { fitForPrecision, type FitCache } from './search.js';
@@ -162,11 +162,8 @@ export interface ParallelCatalogOptions extends CatalogOptions {
 
 /** The compiled worker module: next to this file in dist/, or dist/src/approx/ under a TypeScript runner. */
 export function catalogWorkerScript(): string {
-  const here = fileURLToPath(import.meta.url);
-  const script = here.endsWith('.ts')
-    ? join(resolve(dirname(here), '..', '..'), 'dist', 'src', 'approx', 'catalog-worker.js')
-    : join(dirname(here), 'catalog-worker.js');
-  if (!existsSync(script)) {
+  const { path: script, exists } = compiledWorkerScript(import.meta.url, 'catalog-worker.js');
+  if (!exists) {
     throw new FitError(`catalog: the worker threads run compiled JavaScript, and ${script} is missing: run \`npx tsc -p tsconfig.json\` first (or use threads: 1)`);
   }
   return script;

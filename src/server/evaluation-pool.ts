@@ -5,11 +5,9 @@
  * (a worker that dies fails its tasks, is reported through `onWorkerLost` — its sessions are gone — and is
  * replaced). Evaluation never runs on the event loop, so health and metrics answer while workers compute.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ServerError } from '../errors.js';
+import { compiledWorkerScript } from '../worker-script.js';
 import type { WorkerData, WorkerReply, WorkerTask } from './worker-messages.js';
 
 type TaskBody = WorkerTask extends infer T ? (T extends WorkerTask ? Omit<T, 'id'> : never) : never;
@@ -79,11 +77,8 @@ export interface EvaluationPoolOptions {
 
 /** The compiled worker module: next to this file when running from dist/, dist/src/server/worker.js under a TS runner. */
 export function workerScript(): string {
-  const here = fileURLToPath(import.meta.url);
-  const script = here.endsWith('.ts')
-    ? join(resolve(dirname(here), '..', '..'), 'dist', 'src', 'server', 'worker.js')
-    : join(dirname(here), 'worker.js');
-  if (!existsSync(script)) {
+  const { path: script, exists } = compiledWorkerScript(import.meta.url, 'worker.js');
+  if (!exists) {
     throw new ServerError(500, 'internal', `the server's worker threads run compiled JavaScript, and ${script} is missing: run \`npx tsc -p tsconfig.json\` first`);
   }
   return script;
