@@ -32,51 +32,39 @@ export function simBackendFor(circuit: Circuit, noise?: { seed: number; scaleFac
 }
 
 /**
- * Throughput circuits: inputs in batches of up to N/2 (slot b = input b). Each record's timings are its batch's
- * stage times divided by the batch size (the amortised cost per input).
+ * One evaluation, timed: encrypt the slot vectors, evaluate, decrypt and decode; every ciphertext is freed even
+ * when a step throws.
  */
-function runBatches(
+function timedEvaluation(
   prepared: PreparedCircuit,
-  inputs: Float64Array,
-  count: number,
-  onProgress?: (done: number, total: number) => void,
-): InferenceRecord[] {
-  const circuit = prepared.circuit;
+  slotVectors: () => Float64Array[],
+  decode: (decrypted: Float64Array[]) => Float64Array[],
+): { logits: Float64Array[]; timings: StageTiming[] } {
   const be = prepared.backend;
-  const size = circuit.inputLayout.length;
-  const out: InferenceRecord[] = [];
-  for (let start = 0; start < count; start += be.slotCount) {
-    const n = Math.min(be.slotCount, count - start);
-    const t0 = performance.now();
-    const cts = encodeBatch(circuit, inputs.subarray(start * size, (start + n) * size), n).map((v) => be.encrypt(v, circuit.inputScale));
-    const t1 = performance.now();
-    let result;
-    try {
-      result = prepared.evaluateBatch(cts);
-    } finally {
-      for (const ct of cts) be.free(ct);
-    }
-    const t2 = performance.now();
-    let logits: Float64Array[];
-    try {
-      logits = decodeBatch(circuit, result.outputs.map((o) => be.decrypt(o)), n);
-    } finally {
-      for (const o of result.outputs) be.free(o);
-    }
-    const t3 = performance.now();
-    const timings = [{ name: 'encode+encrypt', ms: t1 - t0 }, ...result.timings, { name: 'decrypt+decode', ms: t3 - t2 }].map((t) => ({
-      name: t.name,
-      ms: t.ms / n,
-    }));
-    for (const l of logits) out.push({ logits: l, prediction: argmaxOf(l), timings });
-    onProgress?.(start + n, count);
+  const t0 = performance.now();
+  const cts = slotVectors().map((v) => be.encrypt(v, prepared.circuit.inputScale));
+  const t1 = performance.now();
+  let result;
+  try {
+    result = prepared.evaluateBatch(cts);
+  } finally {
+    for (const ct of cts) be.free(ct);
   }
-  return out;
+  const t2 = performance.now();
+  let logits: Float64Array[];
+  try {
+    logits = decode(result.outputs.map((o) => be.decrypt(o)));
+  } finally {
+    for (const o of result.outputs) be.free(o);
+  }
+  const t3 = performance.now();
+  return { logits, timings: [{ name: 'encode+encrypt', ms: t1 - t0 }, ...result.timings, { name: 'decrypt+decode', ms: t3 - t2 }] };
 }
 
 /**
  * Run `count` inputs (back to back, each circuit.inputLayout.length long) through a prepared circuit: one per
- * evaluation in latency mode, batches of N/2 in throughput mode.
+ * evaluation in latency mode; in throughput mode batches of up to N/2 (slot b = input b), each record carrying
+ * its batch's stage times divided by the batch size (the amortised cost per input).
  */
 export function runInferences(
   prepared: PreparedCircuit,
@@ -85,35 +73,20 @@ export function runInferences(
   onProgress?: (done: number, total: number) => void,
 ): InferenceRecord[] {
   const circuit = prepared.circuit;
-  const be = prepared.backend;
   const size = circuit.inputLayout.length;
   if (inputs.length !== count * size) throw new InputError(`expected ${count} inputs of ${size} values, got ${inputs.length} values`);
-  if (circuit.mode === 'throughput') return runBatches(prepared, inputs, count, onProgress);
+  const batch = circuit.mode === 'throughput' ? prepared.backend.slotCount : 1;
   const out: InferenceRecord[] = [];
-  for (let n = 0; n < count; n++) {
-    const t0 = performance.now();
-    const ct = be.encrypt(encodeInput(circuit, inputs.subarray(n * size, (n + 1) * size)), circuit.inputScale);
-    const t1 = performance.now();
-    let result;
-    try {
-      result = prepared.evaluate(ct);
-    } finally {
-      be.free(ct);
-    }
-    const t2 = performance.now();
-    let logits: Float64Array;
-    try {
-      logits = decodeOutput(circuit, be.decrypt(result.output));
-    } finally {
-      be.free(result.output);
-    }
-    const t3 = performance.now();
-    out.push({
-      logits,
-      prediction: argmaxOf(logits),
-      timings: [{ name: 'encode+encrypt', ms: t1 - t0 }, ...result.timings, { name: 'decrypt+decode', ms: t3 - t2 }],
-    });
-    onProgress?.(n + 1, count);
+  for (let start = 0; start < count; start += batch) {
+    const n = Math.min(batch, count - start);
+    const x = inputs.subarray(start * size, (start + n) * size);
+    const { logits, timings } =
+      circuit.mode === 'throughput'
+        ? timedEvaluation(prepared, () => encodeBatch(circuit, x, n), (d) => decodeBatch(circuit, d, n))
+        : timedEvaluation(prepared, () => [encodeInput(circuit, x)], (d) => [decodeOutput(circuit, d[0]!)]);
+    const perInput = n === 1 ? timings : timings.map((t) => ({ name: t.name, ms: t.ms / n }));
+    for (const l of logits) out.push({ logits: l, prediction: argmaxOf(l), timings: perInput });
+    onProgress?.(start + n, count);
   }
   return out;
 }

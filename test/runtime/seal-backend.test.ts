@@ -191,8 +191,9 @@ describe('with the executor', () => {
       const { output } = ps.evaluate(ct);
       const got = decodeOutput(circuit, seal.decrypt(output));
       const want = decodeOutput(circuit, sim.decrypt(pm.evaluate(sim.encrypt(slots, circuit.inputScale)).output));
-      // 21-bit scales: CKKS noise of ~1e-2 on the logits is expected (the sim's noise model predicts ~5e-2)
-      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(0.05);
+      // 21-bit scales: CKKS noise of ~1e-2 on the logits is typical and ~5e-2 its tail (the sim's noise model);
+      // three times the tail keeps this random quantity from flaking while still catching a wrong circuit
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(0.15);
       expect(argmaxOf(got)).toBe(argmaxOf(want));
       seal.free(ct);
       seal.free(output);
