@@ -20,7 +20,7 @@ export const CELL_VERSION = 1;
 export const STUDY_CODE_REVISION = 1;
 
 /** The study's own modules whose code decides a cell's numbers (report and plot code does not). */
-const MEASURING_STUDY_MODULES = ['cell', 'grid', 'models', 'stand-in'];
+const MEASURING_STUDY_MODULES = ['cell', 'grid', 'models'];
 
 let codeVersionMemo: string | null = null;
 let tmpCounter = 0;

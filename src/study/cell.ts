@@ -5,6 +5,7 @@
  * its predictions, the fraction of activation inputs outside [−B, B], and the compiled cost. The SEAL spot check
  * (real encryption on a few digits: agreement with the simulator, measured latency) is a separate, later step.
  */
+import type { Activation } from '../approx/activations.js';
 import type { FitCache } from '../approx/search.js';
 import { compileNetwork } from '../compiler/compile.js';
 import type { Circuit } from '../compiler/circuit.js';
@@ -20,7 +21,6 @@ import { runSeal } from '../runtime/seal-inference.js';
 import { type CellCache, circuitFingerprint, codeVersion } from './cell-cache.js';
 import type { StudyCell, StudySettings } from './grid.js';
 import { type StudyModels, floatReference } from './models.js';
-import { standInPolynomial } from './stand-in.js';
 
 export type CellStage = 'load' | 'finetune' | 'compile' | 'simulate' | 'seal';
 
@@ -147,7 +147,10 @@ function cellModel(cell: StudyCell, key: string, deps: CellDeps): { model: Model
   const s = deps.settings;
   const train = deps.models.split('train', 8000);
   const validation = deps.models.split('validation', 1000);
-  const r = finetunePolynomial(base, (act, bound) => standInPolynomial(act, bound, cell.k, cell.method, deps.fitCache), {
+  // the stand-ins are the compiler's own fits (on [−B, B], error ≤ B·2^−k), so fine-tuning sees what encryption will
+  const provider = fitterProvider({ cache: deps.fitCache });
+  const standIn = (activation: Activation, B: number) => provider({ activation, B, precisionBits: cell.k, method: cell.method }).approximation;
+  const r = finetunePolynomial(base, standIn, {
     train,
     validation,
     epochs: s.finetune.epochs,

@@ -21,7 +21,6 @@ export type { CellCost, CellDeps, CellResult, CellStage, CellTask, SealCheck } f
 export { CELL_FORMAT, CELL_VERSION, CellCache, STUDY_CODE_REVISION, cellKey, cellKeyObject, circuitFingerprint, codeVersion } from './cell-cache.js';
 export { StudyModels, activationNames, floatReference } from './models.js';
 export type { FloatReference, StudyModelData } from './models.js';
-export { standInPolynomial } from './stand-in.js';
 export { WorkerPool } from './worker-pool.js';
 export type { PoolTask, WorkerPoolOptions } from './worker-pool.js';
 export { RESULTS_FORMAT, RESULTS_VERSION, cellWorkerScript, runStudy, sealSelection } from './study.js';

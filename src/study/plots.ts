@@ -4,9 +4,8 @@
  * - PANN accuracy against predicted encrypted latency (log2 axis) for every measured cell, the Pareto front, and
  *   the SEAL-measured latency of the spot-checked cells.
  */
-import type { CellResult } from './cell.js';
 import { paretoFront } from './pareto.js';
-import { type StudySummary, networkLabel } from './summary.js';
+import { type StudySummary, familyKey, familyTitle, networkLabel } from './summary.js';
 import { type ChartSeries, type LineChartOptions, chartPanelsSvg } from './svg.js';
 
 export interface StudyPlot {
@@ -17,29 +16,15 @@ export interface StudyPlot {
 }
 
 const LOSS_CLIP = 10;
-const DISPLAY_NAMES: Record<string, string> = { relu: 'ReLU', ulu: 'ULU', aulu: 'AULU', gelu: 'GELU', silu: 'SiLU', abs: '|x|' };
 /** Widen a log2 axis by a fraction of a binade on each side, so edge points are not cut. */
 const pad2 = (lo: number, hi: number) => ({ min: lo / 2 ** 0.3, max: hi * 2 ** 0.3 });
 const DASHES = [undefined, '6 3', '2 3', '8 3 2 3'];
-
-/** Network family of a cell: architecture and activation names. */
-function familyOf(r: CellResult): string {
-  return r.model ? `${r.model.architecture}|${[...new Set(r.model.activations)].join(',')}` : r.cell.model.path;
-}
-
-/** A family's title: "ReLU CNN (conv2d-…)" from its activation names and layer types. */
-function familyTitle(r: CellResult): string {
-  if (!r.model) return r.cell.model.path;
-  const acts = [...new Set(r.model.activations)].map((a) => DISPLAY_NAMES[a] ?? a).join('/');
-  const kind = r.model.architecture.includes('conv2d') ? 'CNN' : 'MLP';
-  return `${acts} ${kind}`;
-}
 
 function families(summary: StudySummary): { title: string; series: StudySummary['series'] }[] {
   const m = new Map<string, { title: string; series: StudySummary['series'] }>();
   for (const s of summary.series) {
     const any = s.cells.find((c) => c.model) ?? s.cells[0]!;
-    const key = familyOf(any);
+    const key = familyKey(any);
     const entry = m.get(key) ?? { title: familyTitle(any), series: [] };
     entry.series.push(s);
     m.set(key, entry);
@@ -64,6 +49,12 @@ function lossSeries(list: StudySummary['series'], label: (s: StudySummary['serie
   });
 }
 
+/** The k range of a panel's measured cells. */
+function kRange(list: StudySummary['series']): [number, number] {
+  const ks = list.flatMap((s) => s.cells.filter((c) => c.status === 'ok').map((c) => c.cell.k));
+  return ks.length ? [Math.min(...ks), Math.max(...ks)] : [1, 2];
+}
+
 function budgetLine(summary: StudySummary, kMin: number, kMax: number): ChartSeries {
   return { label: `budget ${summary.budgetPoints} points`, x: [2 ** -kMax, 2 ** -kMin], y: [summary.budgetPoints, summary.budgetPoints], color: '#555', dash: '4 4', width: 1 };
 }
@@ -71,12 +62,10 @@ function budgetLine(summary: StudySummary, kMin: number, kMax: number): ChartSer
 /** Loss vs 2^−k, per family: methods on the baseline network, then techniques and remedies. */
 function lossPlot(summary: StudySummary): StudyPlot {
   const panels: LineChartOptions[] = [];
-  const ks = summary.series.flatMap((s) => s.cells.map((c) => c.cell.k));
-  const kMin = Math.min(...ks);
-  const kMax = Math.max(...ks);
-  const x = { label: 'activation error bound 2^-k (relative to B), log2 axis', log2: true, ...pad2(2 ** -kMax, 2 ** -kMin) };
   const y = { label: `accuracy loss, points (clipped at ${LOSS_CLIP})`, min: -1, max: LOSS_CLIP };
   for (const fam of families(summary)) {
+    const [kMin, kMax] = kRange(fam.series);
+    const x = { label: 'activation error bound 2^-k (relative to B), log2 axis', log2: true, ...pad2(2 ** -kMax, 2 ** -kMin) };
     const reference = fam.series.filter(isReference);
     const others = fam.series.filter((s) => !isReference(s));
     if (reference.length) {

@@ -10,7 +10,7 @@ import { rangeLabel } from './grid.js';
 import { studyPlots } from './plots.js';
 import { StudyError } from '../errors.js';
 import { RESULTS_FORMAT, RESULTS_VERSION, type StudyRun } from './study.js';
-import { type NetworkAnswer, type StudySummary, networkLabel, summarizeStudy } from './summary.js';
+import { type NetworkAnswer, type StudySummary, familyKey, familyTitle, networkLabel, summarizeStudy } from './summary.js';
 
 export interface ReportOptions {
   /** The command that produced the study, shown at the top of the report. */
@@ -252,11 +252,6 @@ function timingSection(run: StudyRun): string {
   ].join('\n');
 }
 
-/** Family of a network: its architecture and activation names (ReLU CNN, ULU CNN, …). */
-function familyKey(r: CellResult): string {
-  return r.model ? `${r.model.architecture}|${[...new Set(r.model.activations)].join(',')}` : r.cell.model.path;
-}
-
 /** Per family, one row per series of the given method: the loss at every k, so networks compare at a glance. */
 function comparisonTables(s: StudySummary, method: string): string {
   const fams = new Map<string, StudySummary['series']>();
@@ -269,8 +264,8 @@ function comparisonTables(s: StudySummary, method: string): string {
   for (const list of fams.values()) {
     if (list.length < 2) continue;
     const ks = [...new Set(list.flatMap((se) => se.cells.filter((c) => c.status === 'ok').map((c) => c.cell.k)))].sort((a, b) => a - b);
-    const first = list[0]!.cells.find((c) => c.model);
-    out.push(`**${first?.model ? [...new Set(first.model.activations)].join('/') : ''} ${first?.model?.architecture.includes('conv2d') ? 'CNN' : 'MLP'}** (${method}; loss in points, **bold** = smallest k within ${s.budgetPoints})\n`);
+    const first = list[0]!.cells.find((c) => c.model) ?? list[0]!.cells[0]!;
+    out.push(`**${familyTitle(first)}** (${method}; loss in points, **bold** = smallest k within ${s.budgetPoints})\n`);
     out.push(
       table(
         ['series', ...ks.map((k) => `k=${k}`), 'smallest k', 'its predicted latency'],

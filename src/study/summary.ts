@@ -65,6 +65,26 @@ export function seriesLabel(c: StudyCell): string {
   return `${networkLabel(c)} ${extras.join(', ')}`;
 }
 
+const DISPLAY_NAMES: Record<string, string> = { relu: 'ReLU', ulu: 'ULU', aulu: 'AULU', gelu: 'GELU', silu: 'SiLU', abs: '|x|' };
+
+/** Network family of a cell: same architecture (layer types) and activation names. */
+export function familyKey(r: CellResult): string {
+  return r.model ? `${r.model.architecture}|${[...new Set(r.model.activations)].join(',')}` : r.cell.model.path;
+}
+
+/** A family's title, e.g. "ReLU CNN, 2 activation layers" or "ReLU CNN, 1 polynomial layer (a PANN)". */
+export function familyTitle(r: CellResult): string {
+  if (!r.model) return r.cell.model.path;
+  const acts = [...new Set(r.model.activations)].map((a) => DISPLAY_NAMES[a] ?? a).join('/');
+  const types = r.model.architecture.split('-');
+  const kind = types.includes('conv2d') ? 'CNN' : 'MLP';
+  const poly = types.filter((t) => t === 'polynomial').length;
+  const act = types.filter((t) => t === 'activation').length;
+  return poly
+    ? `${acts} ${kind}, ${poly} polynomial layer${poly > 1 ? 's' : ''} (a PANN)`
+    : `${acts} ${kind}, ${act} activation layer${act > 1 ? 's' : ''}`;
+}
+
 function withinBudget(r: CellResult, budget: number): boolean {
   return r.status === 'ok' && r.pann !== undefined && r.pann.lossPoints <= budget + 1e-9;
 }

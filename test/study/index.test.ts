@@ -45,7 +45,6 @@ describe('src/study/index.ts', () => {
         "seriesLabel",
         "simulationLimit",
         "spotCheckCell",
-        "standInPolynomial",
         "studyCsv",
         "studyMarkdown",
         "studyPlots",
