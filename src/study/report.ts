@@ -10,7 +10,7 @@ import { rangeLabel } from './grid.js';
 import { studyPlots } from './plots.js';
 import { StudyError } from '../errors.js';
 import { RESULTS_FORMAT, RESULTS_VERSION, type StudyRun } from './study.js';
-import { type NetworkAnswer, type StudySummary, familyKey, familyTitle, networkLabel, summarizeStudy } from './summary.js';
+import { type NetworkAnswer, type StudySummary, familyKey, familyTitle, networkLabel, seriesLabel, summarizeStudy } from './summary.js';
 
 export interface ReportOptions {
   /** The command that produced the study, shown at the top of the report. */
@@ -207,7 +207,7 @@ function failureTable(cells: readonly CellResult[]): string {
   if (!failed.length) return 'No cell failed.\n';
   return table(
     ['cell', 'stage', 'error'],
-    failed.map((r) => [`${networkLabel(r.cell)} ${r.cell.method} k=${r.cell.k}`, r.error!.stage, r.error!.message.replace(/\|/g, '\\|').slice(0, 240)]),
+    failed.map((r) => [`${seriesLabel(r.cell)} k=${r.cell.k}`, r.error!.stage, r.error!.message.replace(/\|/g, '\\|').slice(0, 400)]),
   );
 }
 

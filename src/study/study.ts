@@ -3,11 +3,10 @@
  * or in this thread), then SEAL-spot-check the selected cells. Resumable (results cached per cell as they
  * finish), deterministic (seeded noise, seeded fine-tuning), failure-tolerant (a failed cell is a result).
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { StudyError, errorMessage } from '../errors.js';
+import { compiledWorkerScript } from '../worker-script.js';
 import { CellCache, cellKey, codeVersion } from './cell-cache.js';
 import { type CellDeps, type CellResult, type CellTask, emptySealCheck, isCacheable, runCellTask, simulationLimit } from './cell.js';
 import type { CellWorkerData } from './cell-worker.js';
@@ -74,11 +73,8 @@ export interface StudyRun {
 
 /** The compiled worker module (workers run JavaScript; under a TypeScript runner, the one in dist/). */
 export function cellWorkerScript(): string {
-  const here = fileURLToPath(import.meta.url);
-  const script = here.endsWith('.ts')
-    ? join(resolve(dirname(here), '..', '..'), 'dist', 'src', 'study', 'cell-worker.js')
-    : join(dirname(here), 'cell-worker.js');
-  if (!existsSync(script)) {
+  const { path: script, exists } = compiledWorkerScript(import.meta.url, 'cell-worker.js');
+  if (!exists) {
     throw new StudyError(`the study's worker threads run compiled JavaScript, and ${script} is missing: run \`npx tsc -p tsconfig.json\` first (or use 0 workers)`);
   }
   return script;
