@@ -138,7 +138,7 @@ export function addCompileOptions(cmd: Command): Command {
     .addOption(new Option('--range-rule <rule>', 'how B is chosen from calibration').choices(['max', 'percentile']).default('max'))
     .option('--margin <x>', 'B = margin × (max or percentile of |x|)', numberOption('--margin', 1, 100), 1.1)
     .option('--percentile <p>', 'percentile of |x| for --range-rule percentile', numberOption('--percentile', 1e-9, 100), 99.9)
-    .option('--scale-bits <b>', 'CKKS scale bits (default: from the precision, about k + 14)', intOption('--scale-bits', 14, 60))
+    .option('--scale-bits <b>', 'CKKS scale bits (default: the smallest ring that holds the depth at k + 10 bits (at least 20), then the largest scale that ring holds, up to 40; a larger value can force a larger ring)', intOption('--scale-bits', 14, 60))
     .option('--weight-negative <w>', 'asymmetric Remez: errors on negative inputs count w times (tighter on x<0)', numberOption('--weight-negative', 1e-6, 1e6))
     .addOption(
       new Option('--mode <mode>', 'latency: one input per ciphertext (rotations); throughput: one ciphertext per input value, N/2 inputs per evaluation (no rotations)')
