@@ -51,7 +51,7 @@ export function registerDemo(program: Command): void {
     .addHelpText(
       'after',
       `
-Runs in about a minute on 2 cores. Every step has its own command: pann fit, pann compile, pann run, pann serve.
+Runs in about 7 s on 2 cores (0.2 s per encrypted digit). Every step has its own command: pann fit, pann compile, pann run, pann serve.
 
 Examples:
   $ pann demo
