@@ -7,7 +7,11 @@
  * - median latency per stage, the prediction from the measured per-op costs of bench/op-costs.json, and their
  *   ratio (goal ≤ 1.15: the runtime adds no overhead of its own);
  * - single-thread throughput of the latency layout (images/s = 1000 / latency).
+ * Each configuration runs in its own child process (a fresh node-seal WASM heap): run back to back in one
+ * process, the configurations fragment the 4 GB heap until an N=16384 one runs out of it, and the SEAL teardown
+ * after that allocation failure never returns (profiled: inside node-seal's Plaintext delete).
  */
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Circuit } from '../src/compiler/circuit.js';
 import { compileNetwork } from '../src/compiler/compile.js';
@@ -55,78 +59,117 @@ function predicted(circuit: Circuit): Map<string, number> {
   return m;
 }
 
-export async function run(): Promise<void> {
-  const root = new URL('../../', import.meta.url);
-  const defaultImages = Number(process.env.PANN_BENCH_IMAGES ?? 200);
-  const test = loadMnistSplit('test');
-  const cal = headDataset(loadMnistSplit('train'), 1000);
+type Measured = { summary: string; stageRows: string[] } | { throughputRow: string };
+
+const root = new URL('../../', import.meta.url);
+
+function loadData() {
+  return { test: loadMnistSplit('test'), cal: headDataset(loadMnistSplit('train'), 1000) };
+}
+
+/** One latency configuration (run in a child process). */
+async function measureLatency(cfg: Config, defaultImages: number): Promise<Measured> {
+  const { test, cal } = loadData();
   const provider = fitterProvider();
+  const stageRows: string[] = [];
+  const model = loadModel(fileURLToPath(new URL(`models/${cfg.model}.json`, root)));
+  const circuit = compileNetwork(model, {
+    precisionBits: cfg.k,
+    calibration: { inputs: cal.inputs, count: cal.count, label: 'mnist train[0:1000]' },
+    provider,
+    ...(cfg.ring ? { ringDimensions: cfg.ring } : {}),
+    ...(cfg.packing ? { packing: cfg.packing } : {}),
+  });
+  const floatPred = argmax(predict(model, test.inputs), 10);
+  const floatAcc = Array.from(floatPred).filter((p, i) => p === test.labels[i]).length / test.count;
+  const sim = runSim(circuit, test.inputs, test.count, { noise: { seed: 1 } });
+  const simAcc = sim.filter((r, i) => r.prediction === test.labels[i]).length / test.count;
+  const E = Math.min(cfg.images ?? defaultImages, test.count);
+  const exact = runSim(circuit, test.inputs.subarray(0, E * 784), E);
+  const seal = await runSeal(circuit, test.inputs.subarray(0, E * 784), E);
+  const agree = seal.records.filter((r, i) => r.prediction === exact[i]!.prediction).length;
+  let maxErr = 0;
+  seal.records.forEach((r, i) => r.logits.forEach((v, j) => (maxErr = Math.max(maxErr, Math.abs(v - exact[i]!.logits[j]!)))));
+  const names = seal.records[0]!.timings.map((t) => t.name);
+  const med = names.map((_, i) => median(seal.records.map((r) => r.timings[i]!.ms)));
+  const pred = predicted(circuit);
+  const N = circuit.params.polyModulusDegree;
+  const predEncrypt = measuredOpCost('encryptSymmetric', N, circuit.params.coeffModulusBits.length - 2) + measuredOpCost('encode', N, circuit.params.coeffModulusBits.length - 2);
+  const evalMeasured = med.slice(1, -1).reduce((a, b) => a + b, 0);
+  const evalPredicted = [...pred.values()].reduce((a, b) => a + b, 0);
+  const total = median(seal.records.map((r) => r.timings.reduce((a, t) => a + t.ms, 0)));
+  const label = `${cfg.model} k=${cfg.k}${cfg.packing ? ` (${cfg.packing} packing)` : ''}`;
+  const summary =
+    `| ${label} | ${N} | ${circuit.report.depth} | ${(100 * floatAcc).toFixed(2)}% | ${(100 * simAcc).toFixed(2)}% | ` +
+    `${agree}/${E} | ${maxErr.toExponential(2)} | ${total.toFixed(0)} | ${evalPredicted.toFixed(0)} | ${(evalMeasured / evalPredicted).toFixed(2)} | ` +
+    `${(1000 / total).toFixed(2)} | ${(seal.setup.reduce((a, s) => a + s.ms, 0) / 1000).toFixed(1)} s |`;
+  names.forEach((name, i) => {
+    const p = i === 0 ? predEncrypt : pred.get(name);
+    stageRows.push(`| ${label} | ${name} | ${med[i]!.toFixed(1)} | ${p === undefined ? '-' : p.toFixed(1)} |`);
+  });
+  return { summary, stageRows };
+}
+
+/** Throughput mode: one full batch (N/2 inputs, one per slot) under SEAL (run in a child process). */
+async function measureThroughput(cfg: Config): Promise<Measured> {
+  const { cal } = loadData();
+  const model = loadModel(fileURLToPath(new URL(`models/${cfg.model}.json`, root)));
+  const circuit = compileNetwork(model, {
+    precisionBits: cfg.k,
+    calibration: { inputs: cal.inputs, count: cal.count, label: 'mnist train[0:1000]' },
+    provider: fitterProvider(),
+    mode: 'throughput',
+  });
+  const batch = circuit.params.polyModulusDegree / 2;
+  const train = loadMnistSplit('train');
+  const xs = train.inputs.subarray(0, batch * 784);
+  const t0 = performance.now();
+  const seal = await runSeal(circuit, xs, batch);
+  const wall = performance.now() - t0;
+  const setup = seal.setup.reduce((a, s2) => a + s2.ms, 0);
+  const exact = runSim(circuit, xs.subarray(0, 200 * 784), 200);
+  const agree = exact.filter((r, i) => r.prediction === seal.records[i]!.prediction).length;
+  const perInput = seal.records[0]!.timings.reduce((a, t) => a + t.ms, 0);
+  return {
+    throughputRow:
+      `| ${cfg.model} k=${cfg.k} | ${circuit.params.polyModulusDegree} | ${batch} | ${((wall - setup) / 1000).toFixed(1)} s | ${(1000 / perInput).toFixed(1)} | ` +
+      `${(circuit.report.predicted.latencyMs / 1000).toFixed(1)} s | ${agree}/200 | ${(setup / 1000).toFixed(1)} s |`,
+  };
+}
+
+const SELF = fileURLToPath(import.meta.url);
+const RESULT_PREFIX = 'E2E-RESULT ';
+/** A configuration that takes longer than this is reported as failed (30 min: the throughput batch takes ~6). */
+const CHILD_TIMEOUT_MS = 30 * 60 * 1000;
+
+/** Run one measurement in a child process; a failure becomes a row naming it. */
+function inChild(kind: 'latency' | 'throughput', index: number, label: string): Measured | { error: string } {
+  const r = spawnSync(process.execPath, [SELF, `--${kind}`, String(index)], { encoding: 'utf8', env: process.env, maxBuffer: 64 * 2 ** 20, timeout: CHILD_TIMEOUT_MS });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  if (r.status === 0 && line) return JSON.parse(line.slice(RESULT_PREFIX.length)) as Measured;
+  const why = (r.stderr ?? '').trim().split('\n').slice(-3).join(' / ') || `exit ${r.status ?? r.signal}`;
+  return { error: `${label}: ${why}` };
+}
+
+export async function run(): Promise<void> {
   const summary: string[] = [];
   const stageRows: string[] = [];
-  for (const cfg of CONFIGS) {
-    const model = loadModel(fileURLToPath(new URL(`models/${cfg.model}.json`, root)));
-    const circuit = compileNetwork(model, {
-      precisionBits: cfg.k,
-      calibration: { inputs: cal.inputs, count: cal.count, label: 'mnist train[0:1000]' },
-      provider,
-      ...(cfg.ring ? { ringDimensions: cfg.ring } : {}),
-      ...(cfg.packing ? { packing: cfg.packing } : {}),
-    });
-    const floatPred = argmax(predict(model, test.inputs), 10);
-    const floatAcc = Array.from(floatPred).filter((p, i) => p === test.labels[i]).length / test.count;
-    const sim = runSim(circuit, test.inputs, test.count, { noise: { seed: 1 } });
-    const simAcc = sim.filter((r, i) => r.prediction === test.labels[i]).length / test.count;
-    const E = Math.min(cfg.images ?? defaultImages, test.count);
-    const exact = runSim(circuit, test.inputs.subarray(0, E * 784), E);
-    const seal = await runSeal(circuit, test.inputs.subarray(0, E * 784), E);
-    const agree = seal.records.filter((r, i) => r.prediction === exact[i]!.prediction).length;
-    let maxErr = 0;
-    seal.records.forEach((r, i) => r.logits.forEach((v, j) => (maxErr = Math.max(maxErr, Math.abs(v - exact[i]!.logits[j]!)))));
-    const names = seal.records[0]!.timings.map((t) => t.name);
-    const med = names.map((_, i) => median(seal.records.map((r) => r.timings[i]!.ms)));
-    const pred = predicted(circuit);
-    const N = circuit.params.polyModulusDegree;
-    const predEncrypt = measuredOpCost('encryptSymmetric', N, circuit.params.coeffModulusBits.length - 2) + measuredOpCost('encode', N, circuit.params.coeffModulusBits.length - 2);
-    const evalMeasured = med.slice(1, -1).reduce((a, b) => a + b, 0);
-    const evalPredicted = [...pred.values()].reduce((a, b) => a + b, 0);
-    const total = median(seal.records.map((r) => r.timings.reduce((a, t) => a + t.ms, 0)));
-    const label = `${cfg.model} k=${cfg.k}${cfg.packing ? ` (${cfg.packing} packing)` : ''}`;
-    summary.push(
-      `| ${label} | ${N} | ${circuit.report.depth} | ${(100 * floatAcc).toFixed(2)}% | ${(100 * simAcc).toFixed(2)}% | ` +
-        `${agree}/${E} | ${maxErr.toExponential(2)} | ${total.toFixed(0)} | ${evalPredicted.toFixed(0)} | ${(evalMeasured / evalPredicted).toFixed(2)} | ` +
-        `${(1000 / total).toFixed(2)} | ${(seal.setup.reduce((a, s) => a + s.ms, 0) / 1000).toFixed(1)} s |`,
-    );
-    names.forEach((name, i) => {
-      const p = i === 0 ? predEncrypt : pred.get(name);
-      stageRows.push(`| ${label} | ${name} | ${med[i]!.toFixed(1)} | ${p === undefined ? '-' : p.toFixed(1)} |`);
-    });
-  }
-  // throughput mode: one full batch (N/2 inputs, one per slot) under SEAL; PANN_BENCH_THROUGHPUT=0 skips it
   const throughputRows: string[] = [];
-  if (process.env.PANN_BENCH_THROUGHPUT !== '0') {
-    for (const cfg of THROUGHPUT) {
-      const model = loadModel(fileURLToPath(new URL(`models/${cfg.model}.json`, root)));
-      const circuit = compileNetwork(model, {
-        precisionBits: cfg.k,
-        calibration: { inputs: cal.inputs, count: cal.count, label: 'mnist train[0:1000]' },
-        provider,
-        mode: 'throughput',
-      });
-      const batch = circuit.params.polyModulusDegree / 2;
-      const train = loadMnistSplit('train');
-      const xs = train.inputs.subarray(0, batch * 784);
-      const t0 = performance.now();
-      const seal = await runSeal(circuit, xs, batch);
-      const wall = performance.now() - t0;
-      const setup = seal.setup.reduce((a, s2) => a + s2.ms, 0);
-      const exact = runSim(circuit, xs.subarray(0, 200 * 784), 200);
-      const agree = exact.filter((r, i) => r.prediction === seal.records[i]!.prediction).length;
-      const perInput = seal.records[0]!.timings.reduce((a, t) => a + t.ms, 0);
-      throughputRows.push(
-        `| ${cfg.model} k=${cfg.k} | ${circuit.params.polyModulusDegree} | ${batch} | ${((wall - setup) / 1000).toFixed(1)} s | ${(1000 / perInput).toFixed(1)} | ` +
-          `${(circuit.report.predicted.latencyMs / 1000).toFixed(1)} s | ${agree}/200 | ${(setup / 1000).toFixed(1)} s |`,
-      );
+  CONFIGS.forEach((cfg, i) => {
+    const m = inChild('latency', i, `${cfg.model} k=${cfg.k}`);
+    if ('error' in m) summary.push(`| failed: ${m.error.replace(/\|/g, '/')} |`);
+    else if ('summary' in m) {
+      summary.push(m.summary);
+      stageRows.push(...m.stageRows);
     }
+  });
+  // PANN_BENCH_THROUGHPUT=0 skips the throughput batch
+  if (process.env.PANN_BENCH_THROUGHPUT !== '0') {
+    THROUGHPUT.forEach((cfg, i) => {
+      const m = inChild('throughput', i, `${cfg.model} k=${cfg.k}`);
+      if ('error' in m) throughputRows.push(`| failed: ${m.error.replace(/\|/g, '/')} |`);
+      else if ('throughputRow' in m) throughputRows.push(m.throughputRow);
+    });
   }
   process.stdout.write(
     [
@@ -144,4 +187,15 @@ export async function run(): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+if (process.argv[1] && SELF === process.argv[1]) {
+  const [flag, index] = process.argv.slice(2);
+  if (flag === '--latency' || flag === '--throughput') {
+    const defaultImages = Number(process.env.PANN_BENCH_IMAGES ?? 200);
+    const m = flag === '--latency' ? await measureLatency(CONFIGS[Number(index)]!, defaultImages) : await measureThroughput(THROUGHPUT[Number(index)]!);
+    process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(m)}\n`);
+    // the SEAL objects are freed; exit without waiting for the WASM runtime's teardown
+    process.exit(0);
+  } else await run();
 }
