@@ -63,23 +63,26 @@ type Measured = { summary: string; stageRows: string[] } | { throughputRow: stri
 
 const root = new URL('../../', import.meta.url);
 
-function loadData() {
-  return { test: loadMnistSplit('test'), cal: headDataset(loadMnistSplit('train'), 1000) };
-}
-
-/** One latency configuration (run in a child process). */
-async function measureLatency(cfg: Config, defaultImages: number): Promise<Measured> {
-  const { test, cal } = loadData();
-  const provider = fitterProvider();
-  const stageRows: string[] = [];
+/** The configuration's model, compiled on the first 1000 training digits. */
+function compileConfig(cfg: Config, mode: 'latency' | 'throughput') {
+  const cal = headDataset(loadMnistSplit('train'), 1000);
   const model = loadModel(fileURLToPath(new URL(`models/${cfg.model}.json`, root)));
   const circuit = compileNetwork(model, {
     precisionBits: cfg.k,
     calibration: { inputs: cal.inputs, count: cal.count, label: 'mnist train[0:1000]' },
-    provider,
+    provider: fitterProvider(),
+    mode,
     ...(cfg.ring ? { ringDimensions: cfg.ring } : {}),
     ...(cfg.packing ? { packing: cfg.packing } : {}),
   });
+  return { model, circuit };
+}
+
+/** One latency configuration (run in a child process). */
+async function measureLatency(cfg: Config, defaultImages: number): Promise<Measured> {
+  const test = loadMnistSplit('test');
+  const stageRows: string[] = [];
+  const { model, circuit } = compileConfig(cfg, 'latency');
   const floatPred = argmax(predict(model, test.inputs), 10);
   const floatAcc = Array.from(floatPred).filter((p, i) => p === test.labels[i]).length / test.count;
   const sim = runSim(circuit, test.inputs, test.count, { noise: { seed: 1 } });
@@ -112,14 +115,7 @@ async function measureLatency(cfg: Config, defaultImages: number): Promise<Measu
 
 /** Throughput mode: one full batch (N/2 inputs, one per slot) under SEAL (run in a child process). */
 async function measureThroughput(cfg: Config): Promise<Measured> {
-  const { cal } = loadData();
-  const model = loadModel(fileURLToPath(new URL(`models/${cfg.model}.json`, root)));
-  const circuit = compileNetwork(model, {
-    precisionBits: cfg.k,
-    calibration: { inputs: cal.inputs, count: cal.count, label: 'mnist train[0:1000]' },
-    provider: fitterProvider(),
-    mode: 'throughput',
-  });
+  const { circuit } = compileConfig(cfg, 'throughput');
   const batch = circuit.params.polyModulusDegree / 2;
   const train = loadMnistSplit('train');
   const xs = train.inputs.subarray(0, batch * 784);

@@ -162,11 +162,11 @@ export interface ParallelCatalogOptions extends CatalogOptions {
 
 /** The compiled worker module: next to this file in dist/, or dist/src/approx/ under a TypeScript runner. */
 export function catalogWorkerScript(): string {
-  const { path: script, exists } = compiledWorkerScript(import.meta.url, 'catalog-worker.js');
-  if (!exists) {
-    throw new FitError(`catalog: the worker threads run compiled JavaScript, and ${script} is missing: run \`npx tsc -p tsconfig.json\` first (or use threads: 1)`);
-  }
-  return script;
+  return compiledWorkerScript(
+    import.meta.url,
+    'catalog-worker.js',
+    (script, advice) => new FitError(`catalog: the worker threads run compiled JavaScript, and ${script} is missing: ${advice} (or use threads: 1)`),
+  );
 }
 
 /** Message from a catalog worker. */

@@ -77,11 +77,11 @@ export interface EvaluationPoolOptions {
 
 /** The compiled worker module: next to this file when running from dist/, dist/src/server/worker.js under a TS runner. */
 export function workerScript(): string {
-  const { path: script, exists } = compiledWorkerScript(import.meta.url, 'worker.js');
-  if (!exists) {
-    throw new ServerError(500, 'internal', `the server's worker threads run compiled JavaScript, and ${script} is missing: run \`npx tsc -p tsconfig.json\` first`);
-  }
-  return script;
+  return compiledWorkerScript(
+    import.meta.url,
+    'worker.js',
+    (script, advice) => new ServerError(500, 'internal', `the server's worker threads run compiled JavaScript, and ${script} is missing: ${advice}`),
+  );
 }
 
 export class EvaluationPool {

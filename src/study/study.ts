@@ -73,11 +73,11 @@ export interface StudyRun {
 
 /** The compiled worker module (workers run JavaScript; under a TypeScript runner, the one in dist/). */
 export function cellWorkerScript(): string {
-  const { path: script, exists } = compiledWorkerScript(import.meta.url, 'cell-worker.js');
-  if (!exists) {
-    throw new StudyError(`the study's worker threads run compiled JavaScript, and ${script} is missing: run \`npx tsc -p tsconfig.json\` first (or use 0 workers)`);
-  }
-  return script;
+  return compiledWorkerScript(
+    import.meta.url,
+    'cell-worker.js',
+    (script, advice) => new StudyError(`the study's worker threads run compiled JavaScript, and ${script} is missing: ${advice} (or use 0 workers)`),
+  );
 }
 
 /** Which measured cells get a SEAL spot check. */
