@@ -206,14 +206,14 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const outsideStats = countOutsideRange(blocks, calibration.inputs, calibration.count, inDim, planned.map((p) => p.report.B));
   planned.forEach((p, n) => (p.report.outsideFraction = outsideStats[n]!.outside / Math.max(1, outsideStats[n]!.total)));
 
-  // fold 1/B into the affine block before each activation and μ into the one after it
+  // fold 1/B (times the activation's input multiplier) into the affine block before each activation and μ into the one after it
   const maps: (AffineMap | null)[] = blocks.map((b) => (b.kind === 'affine' ? b.map : null));
   for (const p of planned) {
     const before = blocks[p.block - 1];
     if (!before || before.kind !== 'affine') {
       throw new CompileError(`activation ${blocks[p.block]!.name} follows another activation; insert a linear layer between them`);
     }
-    maps[p.block - 1] = scaleRows(maps[p.block - 1]!, 1 / p.report.B);
+    maps[p.block - 1] = scaleRows(maps[p.block - 1]!, p.activation.inputMultiplier / p.report.B);
     const after = maps[p.block + 1];
     if (!after) throw new CompileError(`activation ${blocks[p.block]!.name} must be followed by a linear layer`);
     maps[p.block + 1] = scaleColumns(after, p.activation.outputMultiplier);

@@ -18,6 +18,13 @@ export interface CircuitActivation {
   finish: ApproximationFinish;
   /** activation(x) = outputMultiplier × (circuit value); folded into the next linear layer. */
   outputMultiplier: number;
+  /**
+   * The circuit's input is u = inputMultiplier·t, folded with 1/B into the previous linear layer: 1, except for
+   * a quadratic, whose leading coefficient is folded in this way so that it costs one level instead of two.
+   */
+  inputMultiplier: number;
+  /** A degree-2 polynomial in its one-level form u² + linear·u + constant (u = inputMultiplier·t), else null. */
+  quadratic: { linear: number; constant: number } | null;
   depth: number;
 }
 
@@ -72,7 +79,25 @@ export function normaliseApproximation(
     if (p.root === null) throw new CompileError(`approximation of ${approx.activation}: stage ${i + 1} is a constant polynomial`);
   }
   const depth = plans.reduce((d, p) => d + p.cost.depth, 0) + (approx.finish === 'none' ? 0 : 1);
-  return { stages, plans, finish: approx.finish, outputMultiplier, depth };
+  const only = stages[0]!;
+  if (stages.length === 1 && approx.finish === 'none' && only.length === 3 && only[2] !== 0) {
+    // c0 + c1·t + c2·T2(t) = a·t² + c1·t + (c0 − c2) with a = 2·c2; with u = √|a|·t it is
+    // sign(a)·(u² + sign(a)·c1/√|a|·u + sign(a)·(c0 − c2)), and sign(a) joins the output multiplier:
+    // one ct×ct product and one plaintext product side by side, a single rescale (depth 1, not 2)
+    const a = 2 * only[2]!;
+    const sign = Math.sign(a);
+    const s = Math.sqrt(Math.abs(a));
+    return {
+      stages,
+      plans,
+      finish: approx.finish,
+      outputMultiplier: sign * outputMultiplier,
+      inputMultiplier: s,
+      quadratic: { linear: (sign * only[1]!) / s, constant: sign * (only[0]! - only[2]!) },
+      depth: 1,
+    };
+  }
+  return { stages, plans, finish: approx.finish, outputMultiplier, inputMultiplier: 1, quadratic: null, depth };
 }
 
 /** The builder as a ChebyshevAlgebra over registers. */
@@ -96,6 +121,7 @@ export function emitActivation(b: CircuitBuilder, t: number, act: CircuitActivat
   if (startLevel < act.depth) {
     throw new CompileError(`activation needs ${act.depth} levels but only ${startLevel} are left`);
   }
+  if (act.quadratic) return emitQuadratic(b, t, act.quadratic);
   const alg = algebra(b);
   let v = t;
   act.plans.forEach((plan, k) => {
@@ -113,6 +139,17 @@ export function emitActivation(b: CircuitBuilder, t: number, act: CircuitActivat
   return b.alignScale(v, b.canonical(b.level[v]!));
 }
 
+/** u² + β·u + γ at one level: the square and the plaintext product meet at scale S_ℓ², then one rescale. */
+function emitQuadratic(b: CircuitBuilder, u: number, q: { linear: number; constant: number }): number {
+  const level = b.level[u]!;
+  let acc = b.mul(u, u);
+  const target = b.scales[acc]!;
+  if (q.linear !== 0) acc = b.add(acc, b.alignScale(b.mulPlain(u, b.constant(q.linear, level, target / b.scales[u]!)), target));
+  if (q.constant !== 0) acc = b.addPlain(acc, b.constant(q.constant, level, target));
+  const out = b.rescale(acc);
+  return b.alignScale(out, b.canonical(b.level[out]!));
+}
+
 /** Depth an activation will take, for parameter selection before any builder exists. */
 export function activationDepth(act: CircuitActivation): number {
   return act.depth;
@@ -120,6 +157,10 @@ export function activationDepth(act: CircuitActivation): number {
 
 /** Evaluate a circuit activation in float64 (what the circuit computes, before noise): t ↦ value. */
 export function evalCircuitActivation(act: CircuitActivation, t: number): number {
+  if (act.quadratic) {
+    const u = act.inputMultiplier * t;
+    return u * u + act.quadratic.linear * u + act.quadratic.constant;
+  }
   let v = t;
   for (const c of act.stages) v = clenshaw(c, v);
   if (act.finish === 'relu') return t * (1 + v);

@@ -11,6 +11,7 @@ import { decodeBatch, decodeOutput, encodeBatch, encodeInput, PreparedCircuit } 
 import { runSim, simBackendFor } from '../../src/runtime/inference.js';
 import { parseCircuit, serializeCircuit } from '../../src/compiler/circuit-file.js';
 import { SimBackend } from '../../src/runtime/sim-backend.js';
+import { evalCircuitActivation, normaliseApproximation } from '../../src/compiler/poly-eval.js';
 import { inputs, polyNetwork, provider, tinyModel } from './fixtures.js';
 
 describe('compileNetwork', () => {
@@ -185,5 +186,63 @@ describe('rotation key sets', () => {
     const a = runSim(exact, x, 4);
     const b = runSim(pow2, x, 4);
     a.forEach((r, i) => r.logits.forEach((v, j) => expect(b[i]!.logits[j]).toBeCloseTo(v, 9)));
+  });
+});
+
+describe('degree-2 activations at one level', () => {
+  /** Minimax fits of degree 2, whatever the precision (a CryptoNets-style square-like stand-in). */
+  const quadratic: ApproximationProvider = ({ activation, B }) => {
+    const fit = fitMinimax((x) => activation.f(x), { intervals: [[-B, B]], degree: 2 });
+    return {
+      approximation: { activation: activation.toString(), method: 'remez', interval: [-B, B], stages: [fit.polynomial], finish: 'none' },
+      maxError: fit.maxWeightedError,
+      source: 'test fit',
+    };
+  };
+
+  it('rewrites c0 + c1·t + c2·T2(t) (scaled by 1/B) as ±(u² + β·u + γ) with u = √|2c2/B|·t, for either sign of c2', () => {
+    for (const c of [
+      [0.3, 0.5, 0.25],
+      [0.1, -0.7, -0.4],
+    ]) {
+      const approx = { activation: 'test', method: 'remez' as const, interval: [-3, 3] as [number, number], stages: [{ interval: [-3, 3] as [number, number], coefficients: c }], finish: 'none' as const };
+      const act = normaliseApproximation(approx, 3, null);
+      expect(act.depth).toBe(1);
+      expect(act.quadratic).not.toBeNull();
+      expect(act.inputMultiplier).toBeCloseTo(Math.sqrt(Math.abs(2 * c[2]!) / 3), 14); // the output is scaled by 1/B first
+      for (let x = -3; x <= 3; x += 0.25) {
+        const want = evalApproximation(approx, x);
+        expect(act.outputMultiplier * evalCircuitActivation(act, x / 3)).toBeCloseTo(want, 12);
+      }
+    }
+  });
+
+  it('compiles each degree-2 activation to one level and computes the polynomial network exactly (sim, latency and throughput)', () => {
+    const model = tinyModel('relu', 'gelu');
+    const cal = inputs(50, 11);
+    const options = { precisionBits: 4, calibration: { inputs: cal, count: 50, label: 'test' }, provider: quadratic, ringDimensions: [8192] };
+    const latency = compileNetwork(model, options);
+    const batch = compileNetwork(model, { ...options, mode: 'throughput' });
+    // 3 linear levels + 1 per activation (the generic plan would take 2 each)
+    expect(latency.report.depth).toBe(5);
+    expect(batch.report.depth).toBe(5);
+    expect(latency.report.depthPerStage.filter((s) => !s.name.startsWith('conv') && !s.name.startsWith('dense')).map((s) => s.depth)).toEqual([1, 1]);
+    const blocks = foldModel(model);
+    const approx = latency.report.activations.map((a, n) => {
+      const act = blocks[2 * n + 1]!;
+      if (act.kind !== 'activation' || !act.activation) throw new Error('expected an activation block');
+      return quadratic({ activation: act.activation, B: a.B, precisionBits: 4, method: 'auto' }).approximation;
+    });
+    const n = 6;
+    const x = inputs(n, 77);
+    const lat = runSim(latency, x, n);
+    const thr = runSim(batch, x, n);
+    for (let s = 0; s < n; s++) {
+      const want = polyNetwork(blocks, x.subarray(s * 64, (s + 1) * 64), (k, t) => evalApproximation(approx[k]!, t));
+      for (let i = 0; i < 3; i++) {
+        expect(lat[s]!.logits[i]).toBeCloseTo(want[i]!, 8);
+        expect(thr[s]!.logits[i]).toBeCloseTo(want[i]!, 8);
+      }
+    }
   });
 });
