@@ -6,12 +6,14 @@
  *   encrypted predictions with the sim backend's, max logit error vs sim;
  * - median latency per stage, the prediction from the measured per-op costs of bench/op-costs.json, and their
  *   ratio (goal ≤ 1.15: the runtime adds no overhead of its own);
- * - single-thread throughput of the latency layout (images/s = 1000 / latency).
+ * - single-thread throughput of the latency layout (images/s = 1000 / latency);
+ * - throughput mode: one batch of N/2 inputs per worker thread (PANN_BENCH_WORKERS, default: the cores), all at once.
  * Each configuration runs in its own child process (a fresh node-seal WASM heap): run back to back in one
  * process, the configurations fragment the 4 GB heap until an N=16384 one runs out of it, and the SEAL teardown
  * after that allocation failure never returns (profiled: inside node-seal's Plaintext delete).
  */
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Circuit } from '../src/compiler/circuit.js';
 import { compileNetwork } from '../src/compiler/compile.js';
@@ -23,6 +25,7 @@ import { loadMnistSplit } from '../src/nn/mnist.js';
 import { loadModel } from '../src/nn/model-file.js';
 import { runSim } from '../src/runtime/inference.js';
 import { runSeal } from '../src/runtime/seal-inference.js';
+import { runSealParallel } from '../src/runtime/seal-parallel.js';
 
 interface Config {
   model: string;
@@ -45,6 +48,8 @@ const CONFIGS: Config[] = [
 ];
 
 const THROUGHPUT: Config[] = [{ model: 'mnist-cnn1-relu-poly6', k: 6 }];
+/** Worker threads of the throughput measurement (one SEAL instance and one batch each). */
+const THROUGHPUT_WORKERS = Math.max(1, Number(process.env.PANN_BENCH_WORKERS ?? availableParallelism()));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -113,22 +118,39 @@ async function measureLatency(cfg: Config, defaultImages: number): Promise<Measu
   return { summary, stageRows };
 }
 
-/** Throughput mode: one full batch (N/2 inputs, one per slot) under SEAL (run in a child process). */
+/**
+ * Throughput mode: one full batch (N/2 inputs, one per slot) per worker thread, all workers at once under one
+ * client key (runSealParallel), encrypt → evaluate → decrypt. The inputs are train digits (repeated when the
+ * split is shorter than the batches: the cost does not depend on the values). Run in a child process.
+ */
 async function measureThroughput(cfg: Config): Promise<Measured> {
   const { circuit } = compileConfig(cfg, 'throughput');
   const batch = circuit.params.polyModulusDegree / 2;
+  const workers = THROUGHPUT_WORKERS;
   const train = loadMnistSplit('train');
-  const xs = train.inputs.subarray(0, batch * 784);
+  const total = batch * workers;
+  const xs = new Float64Array(total * 784);
+  for (let i = 0; i < total; i++) xs.set(train.inputs.subarray((i % train.count) * 784, ((i % train.count) + 1) * 784), i * 784);
   const t0 = performance.now();
-  const seal = await runSeal(circuit, xs, batch);
+  const seal = await runSealParallel(circuit, xs, total, { workers });
   const wall = performance.now() - t0;
-  const setup = seal.setup.reduce((a, s2) => a + s2.ms, 0);
+  // workers set up side by side: the slowest one's setup is what the wall clock saw
+  const setupPerWorker = new Map<string, number>();
+  for (const s of seal.setup) {
+    const w = s.name.startsWith('worker ') ? s.name.slice(0, s.name.indexOf(':')) : 'main';
+    setupPerWorker.set(w, (setupPerWorker.get(w) ?? 0) + s.ms);
+  }
+  const main = setupPerWorker.get('main') ?? 0;
+  setupPerWorker.delete('main');
+  const setup = main + Math.max(0, ...setupPerWorker.values());
   const exact = runSim(circuit, xs.subarray(0, 200 * 784), 200);
   const agree = exact.filter((r, i) => r.prediction === seal.records[i]!.prediction).length;
-  const perInput = seal.records[0]!.timings.reduce((a, t) => a + t.ms, 0);
+  const evalMs = wall - setup;
+  const perThread = 1000 / seal.records[0]!.timings.reduce((a, t) => a + t.ms, 0);
   return {
     throughputRow:
-      `| ${cfg.model} k=${cfg.k} | ${circuit.params.polyModulusDegree} | ${batch} | ${((wall - setup) / 1000).toFixed(1)} s | ${(1000 / perInput).toFixed(1)} | ` +
+      `| ${cfg.model} k=${cfg.k} | ${circuit.params.polyModulusDegree} | ${circuit.report.depth} | ${seal.workers} × ${batch} | ` +
+      `${(evalMs / 1000).toFixed(1)} s | **${((1000 * total) / evalMs).toFixed(1)}** | ${perThread.toFixed(1)} | ` +
       `${(circuit.report.predicted.latencyMs / 1000).toFixed(1)} s | ${agree}/200 | ${(setup / 1000).toFixed(1)} s |`,
   };
 }
@@ -169,8 +191,8 @@ export async function run(): Promise<void> {
   }
   process.stdout.write(
     [
-      '| throughput circuit | N | inputs per batch | batch time (encrypt → decrypt) | inputs/s (1 thread) | predicted batch | seal = sim (first 200) | setup |',
-      '|---|---|---|---|---|---|---|---|',
+      '| throughput circuit | N | depth | workers × inputs per batch | wall time (encrypt → decrypt) | inputs/s (all workers) | inputs/s per thread | predicted batch (1 thread) | seal = sim (first 200) | setup |',
+      '|---|---|---|---|---|---|---|---|---|---|',
       ...throughputRows,
       '',
       '| circuit | N | depth | float acc | PANN acc (sim, noise) | seal = sim | max logit err vs sim | latency ms (median) | predicted eval ms | measured/predicted eval | images/s (1 thread) | setup (keys, encode) |',

@@ -16,6 +16,7 @@ import type { Model } from '../nn/model.js';
 import { shapeSize } from '../nn/model.js';
 import { type InferenceRecord, runSim } from '../runtime/inference.js';
 import { runSeal } from '../runtime/seal-inference.js';
+import { runSealParallel } from '../runtime/seal-parallel.js';
 import { action, intOption, printJson, ProgressBar } from './common.js';
 import { readInputsFile } from './predict.js';
 
@@ -29,6 +30,7 @@ export interface RunFlags {
   seed: number;
   json?: boolean;
   quiet?: boolean;
+  workers?: number;
 }
 
 export interface RunInputs {
@@ -97,6 +99,7 @@ export function registerRun(program: Command): void {
     .option('--model <file>', 'the float model to compare with (default: models/<model name>.json)')
     .option('--noise', 'sim backend: add CKKS-like noise at every op (seeded)')
     .option('--seed <n>', 'seed of the sim noise', intOption('--seed', 0, 2 ** 31 - 1), 1)
+    .option('-w, --workers <n>', 'seal backend: worker threads, each with its own SEAL instance and a share of the inputs (whole batches in throughput mode); default 1, in this thread', intOption('--workers', 1, 64))
     .option('--json', 'print [{ "logits", "prediction", "floatPrediction" }, ...] and timings as JSON')
     .option('-q, --quiet', 'no progress bar')
     .addHelpText(
@@ -105,10 +108,12 @@ export function registerRun(program: Command): void {
 Examples:
   $ pann run circuits/mnist-cnn-relu.json --backend seal --count 10
   $ pann run circuits/mnist-cnn-relu.json --backend sim --count 1000 --noise
-  $ pann run circuits/mnist-cnn-relu.json --input digits.json --json`,
+  $ pann run circuits/mnist-cnn-relu.json --input digits.json --json
+  $ pann run circuits/cnn1-batch.json --backend seal --count 8000 --workers 2   # throughput circuit: a batch per core`,
     )
     .action(
       action('run', async (file: string, flags: RunFlags) => {
+        if (flags.workers !== undefined && flags.backend !== 'seal') throw new InputError('--workers applies to the seal backend only');
         const circuit = loadCircuit(file);
         const data = inputsFor(circuit, flags);
         const model = floatModelFor(circuit, flags.model);
@@ -122,7 +127,11 @@ Examples:
             onProgress: (d, t) => bar.update(d, t),
           });
         } else {
-          const res = await runSeal(circuit, data.inputs, data.count, { onProgress: (d, t) => bar.update(d, t) });
+          const onProgress = (d: number, t: number) => bar.update(d, t);
+          const res =
+            (flags.workers ?? 1) > 1
+              ? await runSealParallel(circuit, data.inputs, data.count, { workers: flags.workers!, onProgress })
+              : await runSeal(circuit, data.inputs, data.count, { onProgress });
           records = res.records;
           setup = res.setup;
           simRecords = runSim(circuit, data.inputs, data.count);
