@@ -5,7 +5,7 @@
 import { CkksError } from '../errors.js';
 import type { CkksContext } from './context.js';
 import { ciphertextBytes, decompress, inspectCiphertext, readSealHeader, type CiphertextInfo } from './wire-format.js';
-import { callSeal, type SealLibrary } from './wasm.js';
+import { callSeal, freeSeal, type SealLibrary } from './wasm.js';
 
 /** @internal node-seal's ciphertext type (only src/ckks handles it). */
 export type SealCipherText = ReturnType<SealLibrary['CipherText']>;
@@ -53,8 +53,9 @@ export class Ciphertext {
 
   /** Delete the SEAL object (idempotent). */
   free(): void {
-    this.#ct?.delete();
+    const ct = this.#ct;
     this.#ct = null;
+    freeSeal(ct, 'free ciphertext');
   }
 }
 
@@ -132,7 +133,7 @@ export function loadCiphertext(context: CkksContext, bytes: Uint8Array, expect: 
     if (scale !== info.scale) throw new CkksError(`${what}: SEAL read scale ${scale}, the bytes say ${info.scale}`);
     return new Ciphertext(context, ct, info.level, info.scale);
   } catch (err) {
-    ct.delete();
+    freeSeal(ct, what);
     throw err;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { CkksError } from '../errors.js';
 import { buildSealContext, sealPrimes, validateParameterShape, type CkksParameters, type ModulusPrimes } from './parameters.js';
-import { callSeal, loadSeal, type SealLibrary } from './wasm.js';
+import { callSeal, freeSeal, loadSeal, type SealDeletable, type SealLibrary } from './wasm.js';
 import type { WireLayout } from './wire-format.js';
 
 type SealContext = ReturnType<SealLibrary['Context']>;
@@ -62,7 +62,7 @@ export class CkksContext implements WireLayout {
     this.primeBits = Object.freeze(primes.bits);
     this.#primesBig = Object.freeze(primes.decimal.map(BigInt));
 
-    const created: { delete(): void }[] = [];
+    const created: SealDeletable[] = [];
     try {
       this.#parms = callSeal('context', () => seal.EncryptionParameters(seal.SchemeType.ckks));
       created.push(this.#parms);
@@ -75,21 +75,16 @@ export class CkksContext implements WireLayout {
       this.pool = callSeal('context', () => seal.MemoryPoolHandle.global);
       this.#parmsIds = this.#walkChain(created);
     } catch (err) {
-      for (const o of created.reverse()) o.delete();
+      for (const o of created.reverse()) freeSeal(o, 'context');
       throw err;
     }
     this.#levelOfId = new Map(this.#parmsIds.map((id, level) => [parmsIdHex(id.values), level]));
-    this.#levelOfId.set(
-      callSeal('context', () => {
-        const key = this.sealContext.keyParmsId;
-        try {
-          return parmsIdHex(key.values);
-        } finally {
-          key.delete();
-        }
-      }),
-      this.keyLevel,
-    );
+    const key = callSeal('context', () => this.sealContext.keyParmsId);
+    try {
+      this.#levelOfId.set(callSeal('context', () => parmsIdHex(key.values)), this.keyLevel);
+    } finally {
+      freeSeal(key, 'context');
+    }
   }
 
   /** Build a context (loads node-seal on first use). Throws a CkksError naming what is wrong with `params`. */
@@ -100,25 +95,25 @@ export class CkksContext implements WireLayout {
   }
 
   /** parms ids of levels 0 … maxLevel, walking SEAL's chain from the first data level down. */
-  #walkChain(created: { delete(): void }[]): SealParmsId[] {
+  #walkChain(created: SealDeletable[]): SealParmsId[] {
     const ids: SealParmsId[] = new Array(this.maxLevel + 1);
     let data = callSeal('context', () => this.sealContext.firstContextData);
     for (let level = this.maxLevel; ; level--) {
       const current = data;
       const index = callSeal('context', () => current.chainIndex);
       if (index !== level) {
-        current.delete();
+        freeSeal(current, 'context');
         throw new CkksError(`context: SEAL's chain index ${index} at level ${level} (unexpected modulus chain)`);
       }
       const id = callSeal('context', () => current.parmsId);
       created.push(id);
       ids[level] = id;
       if (level === 0) {
-        current.delete();
+        freeSeal(current, 'context');
         break;
       }
       data = callSeal('context', () => current.nextContextData);
-      current.delete();
+      freeSeal(current, 'context');
     }
     return ids;
   }
@@ -180,12 +175,13 @@ export class CkksContext implements WireLayout {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const id of this.#parmsIds) id.delete();
-    (this.pool as { delete?: () => void }).delete?.();
-    this.encoder.delete();
-    this.evaluator.delete();
-    this.sealContext.delete();
-    this.#parms.delete();
+    const what = 'dispose context';
+    for (const id of this.#parmsIds) freeSeal(id, what);
+    if (typeof (this.pool as Partial<SealDeletable>).delete === 'function') freeSeal(this.pool as SealDeletable, what);
+    freeSeal(this.encoder, what);
+    freeSeal(this.evaluator, what);
+    freeSeal(this.sealContext, what);
+    freeSeal(this.#parms, what);
   }
 }
 

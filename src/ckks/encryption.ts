@@ -8,7 +8,7 @@ import { Ciphertext, comprMode, type SaveOptions } from './ciphertext.js';
 import type { CkksContext } from './context.js';
 import type { ClientKeys } from './keys.js';
 import { encodePlaintext, type Plaintext } from './plaintext.js';
-import { callSeal, type SealLibrary } from './wasm.js';
+import { callSeal, freeSeal, type SealLibrary } from './wasm.js';
 
 type SealEncryptor = ReturnType<SealLibrary['Encryptor']>;
 type SealDecryptor = ReturnType<SealLibrary['Decryptor']>;
@@ -30,7 +30,7 @@ export class CkksEncryptor {
     try {
       this.#decryptor = callSeal(what, () => seal.Decryptor(sealContext, sk));
     } catch (err) {
-      this.#encryptor.delete();
+      freeSeal(this.#encryptor, what);
       throw err;
     }
   }
@@ -63,7 +63,7 @@ export class CkksEncryptor {
         );
         return new Ciphertext(ctx, ct, ctx.maxLevel, scale);
       } catch (err) {
-        ct.delete();
+        freeSeal(ct, what);
         throw err;
       }
     });
@@ -90,7 +90,7 @@ export class CkksEncryptor {
       try {
         return callSeal(what, () => serializable.saveArray(mode));
       } finally {
-        serializable.delete();
+        freeSeal(serializable, what);
       }
     });
   }
@@ -107,15 +107,17 @@ export class CkksEncryptor {
       callSeal(what, () => decryptor.decrypt(sealCt, pt));
       return callSeal(what, () => ctx.encoder.decode(pt, ctx.pool));
     } finally {
-      pt.delete();
+      freeSeal(pt, what);
     }
   }
 
   /** Delete the SEAL encryptor and decryptor (idempotent). */
   dispose(): void {
-    this.#encryptor?.delete();
-    this.#decryptor?.delete();
+    const encryptor = this.#encryptor;
+    const decryptor = this.#decryptor;
     this.#encryptor = null;
     this.#decryptor = null;
+    freeSeal(encryptor, 'dispose encryptor');
+    freeSeal(decryptor, 'dispose encryptor');
   }
 }

@@ -16,7 +16,7 @@ import {
   readSealHeader,
   secretKeyBytes,
 } from './wire-format.js';
-import { callSeal, type SealLibrary } from './wasm.js';
+import { callSeal, freeSeal, type SealDeletable, type SealLibrary } from './wasm.js';
 
 type SealKeyGenerator = ReturnType<SealLibrary['KeyGenerator']>;
 type SealSecretKey = ReturnType<SealLibrary['SecretKey']>;
@@ -102,10 +102,12 @@ export class EvaluationKeys {
 
   /** Delete the SEAL keys (idempotent). */
   dispose(): void {
-    this.#relin?.delete();
-    this.#galois?.delete();
+    const relin = this.#relin;
+    const galois = this.#galois;
     this.#relin = null;
     this.#galois = null;
+    freeSeal(relin, 'dispose evaluation keys');
+    freeSeal(galois, 'dispose evaluation keys');
   }
 }
 
@@ -154,7 +156,7 @@ export class ClientKeys {
     try {
       if (this.rotationSteps.length > 0) galois = callSeal(what, () => generator.createGaloisKeys(Int32Array.from(this.rotationSteps)));
     } catch (err) {
-      relin.delete();
+      freeSeal(relin, what);
       throw err;
     }
     this.#evaluation = new EvaluationKeys(this.context, relin, galois, this.rotationSteps);
@@ -174,7 +176,7 @@ export class ClientKeys {
       try {
         return callSeal(what, () => serializable.saveArray(mode));
       } finally {
-        serializable.delete();
+        freeSeal(serializable, what);
       }
     };
     const relin = save(() => generator.createRelinKeysSerializable());
@@ -193,14 +195,14 @@ export class ClientKeys {
 
   /** Delete every SEAL object (idempotent). */
   dispose(): void {
-    this.#evaluation?.dispose();
-    this.#public?.delete();
-    this.#secret?.delete();
-    this.#generator?.delete();
+    const owned = [this.#public, this.#secret, this.#generator];
+    const evaluation = this.#evaluation;
     this.#evaluation = null;
     this.#public = null;
     this.#secret = null;
     this.#generator = null;
+    evaluation?.dispose();
+    for (const o of owned) freeSeal(o, 'dispose client keys');
   }
 }
 
@@ -228,19 +230,19 @@ export function loadClientKeys(context: CkksContext, secretKey: Uint8Array, opti
     const generator = callSeal(what, () => seal.KeyGenerator(context.sealContext, sk));
     return clientKeysFrom(context, generator, steps, what);
   } finally {
-    sk.delete();
+    freeSeal(sk, what);
   }
 }
 
 function clientKeysFrom(context: CkksContext, generator: SealKeyGenerator, steps: number[], what: string): ClientKeys {
   let secret: SealSecretKey | null = null;
   try {
-    secret = callSeal(what, () => copySecretKey(context.seal, generator));
+    secret = copySecretKey(context.seal, generator, what);
     const pub = callSeal(what, () => generator.createPublicKey());
     return new ClientKeys(context, generator, secret, pub, steps);
   } catch (err) {
-    secret?.delete();
-    generator.delete();
+    freeSeal(secret, what);
+    freeSeal(generator, what);
     throw err;
   }
 }
@@ -249,14 +251,19 @@ function clientKeysFrom(context: CkksContext, generator: SealKeyGenerator, steps
  * node-seal's KeyGenerator.secretKey() copies the key into a new wrapper but never deletes the temporary it
  * copied from (N × primes × 8 bytes of WASM heap per call); copy from the raw binding and delete it here instead.
  */
-function copySecretKey(seal: SealLibrary, generator: SealKeyGenerator): SealSecretKey {
-  const raw = (generator.instance as { secretKey(): { delete(): void } }).secretKey();
+function copySecretKey(seal: SealLibrary, generator: SealKeyGenerator, what: string): SealSecretKey {
+  const raw = callSeal(what, () => (generator.instance as { secretKey(): SealDeletable }).secretKey());
   try {
-    const secret = seal.SecretKey();
-    secret.inject(raw);
+    const secret = callSeal(what, () => seal.SecretKey());
+    try {
+      callSeal(what, () => secret.inject(raw));
+    } catch (err) {
+      freeSeal(secret, what);
+      throw err;
+    }
     return secret;
   } finally {
-    raw.delete();
+    freeSeal(raw, what);
   }
 }
 
@@ -305,8 +312,8 @@ export function loadEvaluationKeys(context: CkksContext, bytes: EvaluationKeyByt
     }
     return new EvaluationKeys(context, relin, galois, steps);
   } catch (err) {
-    relin.delete();
-    galois?.delete();
+    freeSeal(relin, what);
+    freeSeal(galois, what);
     throw err;
   }
 }

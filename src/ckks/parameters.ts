@@ -5,7 +5,7 @@
  * and against the primes SEAL can actually find, before any context is built.
  */
 import { CkksError } from '../errors.js';
-import { callSeal, loadSeal, type SealLibrary } from './wasm.js';
+import { callSeal, freeSeal, loadSeal, type SealLibrary } from './wasm.js';
 
 export interface CkksParameters {
   /** Ring dimension N (a power of two, 1024 … 32768); N/2 slots. */
@@ -75,14 +75,13 @@ export function validateParameterShape(p: CkksParameters): void {
 
 /** SEAL's prime choice for (N, bit sizes), or a CkksError when SEAL finds too few primes of some size. */
 export function sealPrimesWith(seal: SealLibrary, polyModulusDegree: number, coeffModulusBits: readonly number[]): ModulusPrimes {
-  const vector = callSeal(`parameters: N=${polyModulusDegree}, primes of [${coeffModulusBits.join(', ')}] bits`, () =>
-    seal.CoeffModulus.Create(polyModulusDegree, Int32Array.from(coeffModulusBits)),
-  );
+  const what = `parameters: N=${polyModulusDegree}, primes of [${coeffModulusBits.join(', ')}] bits`;
+  const vector = callSeal(what, () => seal.CoeffModulus.Create(polyModulusDegree, Int32Array.from(coeffModulusBits)));
   let primes: BigUint64Array;
   try {
-    primes = vector.toArray() as BigUint64Array;
+    primes = callSeal(what, () => vector.toArray() as BigUint64Array);
   } finally {
-    vector.delete();
+    freeSeal(vector, what);
   }
   const list = Array.from(primes);
   return { decimal: list.map(String), values: list.map(Number), bits: list.map((q) => q.toString(2).length) };
@@ -114,10 +113,9 @@ export async function checkParameters(p: CkksParameters): Promise<CheckedParamet
   const primes = await sealPrimes(p.polyModulusDegree, p.coeffModulusBits);
   const parms = callSeal('parameters', () => seal.EncryptionParameters(seal.SchemeType.ckks));
   try {
-    const context = buildSealContext(seal, parms, p);
-    context.delete();
+    freeSeal(buildSealContext(seal, parms, p), 'parameters');
   } finally {
-    parms.delete();
+    freeSeal(parms, 'parameters');
   }
   return {
     polyModulusDegree: p.polyModulusDegree,
@@ -143,12 +141,12 @@ export function buildSealContext(
   try {
     callSeal(what, () => parms.setCoeffModulus(vector));
   } finally {
-    vector.delete();
+    freeSeal(vector, what);
   }
   const context = callSeal(what, () => seal.Context(parms, true, seal.SecurityLevel.tc128));
   const ok = callSeal(what, () => context.parametersSet() && context.usingKeyswitching);
   if (!ok) {
-    context.delete();
+    freeSeal(context, what);
     throw new CkksError(`${what}: SEAL rejected these parameters (parametersSet() is false or no key-switching prime)`);
   }
   return context;

@@ -4,7 +4,7 @@
  */
 import { CkksError } from '../errors.js';
 import type { CkksContext } from './context.js';
-import { callSeal, type SealLibrary } from './wasm.js';
+import { callSeal, freeSeal, type SealLibrary } from './wasm.js';
 
 type SealPlainText = ReturnType<SealLibrary['PlainText']>;
 
@@ -37,8 +37,9 @@ export class Plaintext {
 
   /** Delete the SEAL object (idempotent). */
   free(): void {
-    this.#pt?.delete();
+    const pt = this.#pt;
     this.#pt = null;
+    freeSeal(pt, 'free plaintext');
   }
 }
 
@@ -90,7 +91,7 @@ export function encodePlaintext(context: CkksContext, values: Float64Array, leve
     const isZero = callSeal(what, () => pt.isZero);
     return new Plaintext(context, pt, level, scale, isZero);
   } catch (err) {
-    pt.delete();
+    freeSeal(pt, what);
     throw err;
   }
 }
@@ -146,7 +147,7 @@ export function encodeConstant(context: CkksContext, value: number, level: numbe
     callSeal(what, () => pt.loadArray(context.sealContext, new Uint8Array(buf)));
     return new Plaintext(context, pt, level, scale, scaled === 0);
   } catch (err) {
-    pt.delete();
+    freeSeal(pt, what);
     throw err;
   }
 }

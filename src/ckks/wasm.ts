@@ -9,6 +9,16 @@
  * under an extra name, and `callSeal` puts it back after a throw — exactly what Emscripten's own invoke_*
  * wrappers do between WASM frames. If the module ever has another shape, the export is skipped and `callSeal`
  * falls back to a budget: after MAX_UNRESTORED_FAULTS throws the instance refuses further calls.
+ *
+ * Why out-of-memory is fatal. SEAL's global memory pool (MemoryPoolMT, util/mempool.cpp) guards its table of sizes
+ * with a spinning reader-writer lock and each size's free list with a spinning flag; MemoryPoolHeadMT::get holds
+ * both while it allocates the next batch with `new`, and when that throws std::bad_alloc neither is released (the
+ * flag is set and cleared by hand; the reader lock's destructor evidently does not run as the JS-based exception
+ * unwinds). Measured after filling the heap with 64 MiB plaintexts until bad_alloc: deleting one of them never
+ * returns, nor does the garbage collector running node-seal's finalizers on them, nor does allocating any size the
+ * pool has not seen before; only sizes it already holds still work. So the first bad_alloc marks the instance
+ * unusable, and from then on every delete — `freeSeal`, node-seal's own, its finalizers' — is a no-op: the dead
+ * instance's objects leak with it instead of hanging the thread.
  */
 import sealModule from 'node-seal';
 import type { SEALLibrary } from 'node-seal/implementation/seal.js';
@@ -45,10 +55,19 @@ interface SealRuntime {
   readonly seal: SealLibrary;
   readonly memory: WasmMemory | null;
   readonly stackPointer: WasmGlobal | null;
+  /** Embind's ClassHandle prototype: every SEAL object's `delete` (node-seal wrappers and finalizers call it). */
+  readonly classHandle: object | null;
   faults: number;
-  /** Set when the instance trapped or ran out of unrestored-fault budget: no further calls. */
+  /** Set when the instance trapped, ran out of memory or of unrestored-fault budget: no further calls. */
   broken: string | null;
 }
+
+/** A SEAL object: a node-seal wrapper or a raw embind handle. */
+export interface SealDeletable {
+  delete(): void;
+}
+
+const MIB = 2 ** 20;
 
 let pending: Promise<SealRuntime> | null = null;
 let runtime: SealRuntime | null = null;
@@ -91,7 +110,8 @@ export function wasmStatus(): { faults: number; stackRestored: boolean; broken: 
 /**
  * Run `fn` (which calls into SEAL) so that whatever it throws — an Error, a number (a C++ exception pointer), a
  * string — becomes a CkksError whose message starts with `what`, and the WASM stack pointer is restored.
- * Callers validate inputs first: SEAL throwing is the exception, not the way errors are found.
+ * Callers validate inputs first: SEAL throwing is the exception, not the way errors are found. A std::bad_alloc
+ * (the WASM heap is full) leaves the instance unusable: it gets its own message and every later call is refused.
  */
 export function callSeal<T>(what: string, fn: () => T): T {
   const rt = loadedRuntime(what);
@@ -103,13 +123,39 @@ export function callSeal<T>(what: string, fn: () => T): T {
     if (err instanceof CkksError) throw err;
     rt.faults++;
     if (rt.stackPointer && sp !== undefined) rt.stackPointer.value = sp;
-    if (err instanceof wasm.RuntimeError) {
-      rt.broken = `SEAL trapped: ${err.message}`;
-    } else if (!rt.stackPointer && rt.faults >= MAX_UNRESTORED_FAULTS) {
-      rt.broken = `${rt.faults} exceptions without stack restore`;
+    const message = sealErrorMessage(rt, err);
+    if (/\bbad_alloc\b/.test(message)) {
+      const heap = rt.memory ? `${Math.round(rt.memory.buffer.byteLength / MIB)} MiB of its 4 GiB limit` : '4 GiB limit';
+      markBroken(rt, `SEAL's WebAssembly heap ran out at ${heap}`);
+      throw new CkksError(
+        `${what}: SEAL's WebAssembly heap is full (${heap}): ${message}; this thread's SEAL instance is now unusable, restart the process or worker (and run fewer or smaller circuits per process)`,
+        { cause: err },
+      );
     }
-    throw new CkksError(`${what}: ${sealErrorMessage(rt, err)}`, { cause: err });
+    if (err instanceof wasm.RuntimeError) {
+      markBroken(rt, `SEAL trapped: ${err.message}`);
+    } else if (!rt.stackPointer && rt.faults >= MAX_UNRESTORED_FAULTS) {
+      markBroken(rt, `${rt.faults} exceptions without stack restore`);
+    }
+    throw new CkksError(`${what}: ${message}`, { cause: err });
   }
+}
+
+/**
+ * Delete a SEAL object: the one way src/ckks frees WASM memory. Once the instance is unusable this does nothing
+ * (the object leaks with the dead instance), because a delete could spin forever on a lock SEAL never released.
+ */
+export function freeSeal(obj: SealDeletable | null | undefined, what = 'free'): void {
+  if (!obj) return;
+  const rt = loadedRuntime(what);
+  if (rt.broken) return;
+  callSeal(what, () => obj.delete());
+}
+
+/** Refuse every later call and turn every delete of a SEAL object into a no-op (see the file comment). */
+function markBroken(rt: SealRuntime, reason: string): void {
+  rt.broken = reason;
+  if (rt.classHandle) Object.defineProperty(rt.classHandle, 'delete', { value: () => {}, configurable: true, writable: true });
 }
 
 function sealErrorMessage(rt: SealRuntime, err: unknown): string {
@@ -144,7 +190,17 @@ async function instantiate(): Promise<SealRuntime> {
   const exports = (instance as WasmInstance | null)?.exports ?? {};
   const memory = Object.values(exports).find((v): v is WasmMemory => v instanceof wasm.Memory) ?? null;
   const sp = exports[STACK_POINTER_EXPORT];
-  return { seal, memory, stackPointer: sp instanceof wasm.Global ? sp : null, faults: 0, broken: null };
+  return { seal, memory, stackPointer: sp instanceof wasm.Global ? sp : null, classHandle: classHandlePrototype(seal), faults: 0, broken: null };
+}
+
+/** The prototype that gives embind handles their `delete` (read from a pool handle), or null if there is none. */
+function classHandlePrototype(seal: SealLibrary): object | null {
+  const handle = seal.MemoryPoolHandle.global as unknown;
+  if (typeof handle !== 'object' || handle === null) return null;
+  let proto = Object.getPrototypeOf(handle) as object | null;
+  while (proto && proto !== Object.prototype && !Object.hasOwn(proto, 'delete')) proto = Object.getPrototypeOf(proto) as object | null;
+  (handle as Partial<SealDeletable>).delete?.();
+  return proto && proto !== Object.prototype ? proto : null;
 }
 
 /**

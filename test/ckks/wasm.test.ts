@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CkksError } from '../../src/errors.js';
-import { callSeal, loadSeal, wasmHeapBytes, wasmStatus, withStackPointerExport, type SealLibrary } from '../../src/ckks/wasm.js';
+import { callSeal, freeSeal, loadSeal, wasmHeapBytes, wasmStatus, withStackPointerExport, type SealLibrary } from '../../src/ckks/wasm.js';
 
 let seal: SealLibrary;
 beforeAll(async () => {
@@ -31,6 +31,14 @@ describe('loadSeal and the guarded WASM instance', () => {
   it('turns non-Error throws (numbers, strings) into CkksErrors', () => {
     expect(() => callSeal('str', () => { throw 'boom'; })).toThrow(CkksError);
     expect(() => callSeal('str', () => { throw 'boom'; })).toThrow('str: boom');
+  });
+
+  it('frees SEAL objects through freeSeal, turning a failing delete into a CkksError', () => {
+    const pt = seal.PlainText();
+    freeSeal(pt);
+    expect(pt.instance).toBeUndefined(); // node-seal drops the handle once deleted
+    expect(() => freeSeal(null)).not.toThrow();
+    expect(() => freeSeal({ delete: () => { throw 'boom'; } }, 'free thing')).toThrow(new CkksError('free thing: boom'));
   });
 
   it('only patches modules of the Emscripten shape', () => {
