@@ -9,7 +9,7 @@ import type { CkksContext } from './context.js';
 import { normaliseRotationStep } from './galois.js';
 import type { EvaluationKeys } from './keys.js';
 import type { Plaintext } from './plaintext.js';
-import { callSeal } from './wasm.js';
+import { callSeal, freeSeal } from './wasm.js';
 
 /** SEAL's are_same_scale: |a − b| < ε·max(|a|, |b|, 1). */
 export function sameScale(a: number, b: number): boolean {
@@ -61,7 +61,7 @@ export class CkksEvaluator {
       const scale = callSeal(what, () => dest.scale);
       return new Ciphertext(ctx, dest, level, scale);
     } catch (err) {
-      dest.delete();
+      freeSeal(dest, what);
       throw err;
     }
   }
@@ -71,6 +71,15 @@ export class CkksEvaluator {
     const y = this.#ct(b, 'add');
     this.#sameLevelAndScale(a, b, 'add');
     return this.#into('add', a.level, (d) => this.context.evaluator.add(x, y, d));
+  }
+
+  /** a ← a + b in place (no new ciphertext, no copy); same level and scale required. */
+  addInPlace(a: Ciphertext, b: Ciphertext): void {
+    const x = this.#ct(a, 'addInPlace');
+    const y = this.#ct(b, 'addInPlace');
+    if (a === b) throw new CkksError('addInPlace: both operands are the same ciphertext (use add)');
+    this.#sameLevelAndScale(a, b, 'addInPlace');
+    callSeal('addInPlace', () => this.context.evaluator.add(x, y, x));
   }
 
   sub(a: Ciphertext, b: Ciphertext): Ciphertext {

@@ -42,6 +42,8 @@ export interface Backend {
   decrypt(ct: CipherHandle): Float64Array;
 
   add(a: CipherHandle, b: CipherHandle): CipherHandle;
+  /** a ← a + b, overwriting a (the executor uses it when a is not read again: no new ciphertext, no copy). */
+  addInPlace(a: CipherHandle, b: CipherHandle): void;
   sub(a: CipherHandle, b: CipherHandle): CipherHandle;
   negate(a: CipherHandle): CipherHandle;
   addPlain(a: CipherHandle, p: PlainHandle): CipherHandle;

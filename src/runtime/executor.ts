@@ -152,9 +152,20 @@ export class PreparedCircuit {
           case 'mul':
             out = be.mul(get(op.a), get(op.b));
             break;
-          case 'add':
-            out = be.add(get(op.a), get(op.b));
+          case 'add': {
+            // accumulate into an operand nobody reads again (the multiply–accumulate chains of linear layers):
+            // no new ciphertext and no copy of it; the register passes to dst
+            const into = op.a !== op.b ? [op.a, op.b].find((r) => this.#lastUse[r] === i && owned[r] && !isOutput[r]) : undefined;
+            if (into === undefined) {
+              out = be.add(get(op.a), get(op.b));
+              break;
+            }
+            out = get(into);
+            be.addInPlace(out, get(into === op.a ? op.b : op.a));
+            regs[into] = null;
+            owned[into] = 0;
             break;
+          }
           case 'sub':
             out = be.sub(get(op.a), get(op.b));
             break;

@@ -151,6 +151,10 @@ export class SealBackend implements Backend {
     return this.#run('add', () => this.#track(this.#evaluator.add(this.#ct(a, 'add'), this.#ct(b, 'add'))));
   }
 
+  addInPlace(a: CipherHandle, b: CipherHandle): void {
+    this.#run('addInPlace', () => this.#evaluator.addInPlace(this.#ct(a, 'addInPlace'), this.#ct(b, 'addInPlace')));
+  }
+
   sub(a: CipherHandle, b: CipherHandle): CipherHandle {
     return this.#run('sub', () => this.#track(this.#evaluator.sub(this.#ct(a, 'sub'), this.#ct(b, 'sub'))));
   }

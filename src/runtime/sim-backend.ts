@@ -211,6 +211,13 @@ export class SimBackend implements Backend {
     return new SimCipher(d, x.level, x.scale);
   }
 
+  addInPlace(a: CipherHandle, b: CipherHandle): void {
+    const x = this.#ct(a, 'addInPlace');
+    const y = this.#ct(b, 'addInPlace');
+    this.#same(x, y, 'addInPlace');
+    for (let i = 0; i < x.data.length; i++) x.data[i] = x.data[i]! + y.data[i]!;
+  }
+
   sub(a: CipherHandle, b: CipherHandle): CipherHandle {
     const x = this.#ct(a, 'sub');
     const y = this.#ct(b, 'sub');

@@ -68,6 +68,24 @@ describe('CkksEvaluator preconditions (checked before SEAL is called)', () => {
     for (const c of [a, n, s]) c.free();
   });
 
+  it('addInPlace adds into its first operand, leaves the second alone, and checks like add', () => {
+    const a = f.enc.encrypt(x, SCALE);
+    const b = f.enc.encrypt(x.map((v) => 2 * v), SCALE);
+    const low = ev.dropToLevel(b, 1);
+    ev.addInPlace(a, b);
+    expect(a.level).toBe(2);
+    expect(a.scale).toBe(SCALE);
+    const sum = f.enc.decrypt(a);
+    const second = f.enc.decrypt(b);
+    for (const i of [0, 7, 4095]) {
+      expect(sum[i]).toBeCloseTo(3 * x[i]!, 5);
+      expect(second[i]).toBeCloseTo(2 * x[i]!, 5);
+    }
+    expect(() => ev.addInPlace(a, a)).toThrow('addInPlace: both operands are the same ciphertext (use add)');
+    expect(() => ev.addInPlace(a, low)).toThrow('addInPlace: levels differ (2 vs second operand 1)');
+    for (const c of [a, b, low]) c.free();
+  });
+
   it('sameScale is SEAL\'s are_close', () => {
     expect(sameScale(SCALE, SCALE * (1 + 1e-16))).toBe(true);
     expect(sameScale(SCALE, SCALE * (1 + 1e-15))).toBe(false);
