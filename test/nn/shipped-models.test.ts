@@ -56,6 +56,15 @@ describe('shipped models', () => {
     expect(test).toBeGreaterThanOrEqual(recorded(m).test - 0.005);
   });
 
+  it('mnist-cnn1-relu-poly4 is its degree-2 PANN: recorded accuracy reproduced, one ct×ct product per feature', () => {
+    const pann = loadModel(path('mnist-cnn1-relu-poly4'));
+    expect(pann.layers.map((l) => l.type)).toEqual(['conv2d', 'polynomial', 'flatten', 'dense']);
+    const poly = pann.layers[1] as { approximation: { stages: { coefficients: number[] }[] } };
+    expect(poly.approximation.stages.map((st) => st.coefficients.length - 1)).toEqual([2]);
+    expect(evaluateModel(pann, loadMnistSplit('test')).accuracy).toBe(recorded(pann).test);
+    expect(evaluateModel(pann, loadMnistSplit('validation')).accuracy).toBe(recorded(pann).validation);
+  });
+
   it('the AULU model learned its activation parameters', () => {
     const m = loadModel(path('mnist-cnn-aulu'));
     for (const i of [1, 4]) {
