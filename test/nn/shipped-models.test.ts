@@ -59,7 +59,7 @@ describe('shipped models', () => {
   it('mnist-cnn1-relu-poly4 is its degree-2 PANN: recorded accuracy reproduced, one ct×ct product per feature', () => {
     const pann = loadModel(path('mnist-cnn1-relu-poly4'));
     expect(pann.layers.map((l) => l.type)).toEqual(['conv2d', 'polynomial', 'flatten', 'dense']);
-    const poly = pann.layers[1] as { approximation: { stages: { coefficients: number[] }[] } };
+    const poly = pann.layers[1] as Extract<Model['layers'][number], { type: 'polynomial' }>;
     expect(poly.approximation.stages.map((st) => st.coefficients.length - 1)).toEqual([2]);
     expect(evaluateModel(pann, loadMnistSplit('test')).accuracy).toBe(recorded(pann).test);
     expect(evaluateModel(pann, loadMnistSplit('validation')).accuracy).toBe(recorded(pann).validation);
