@@ -116,6 +116,12 @@ export function formatReport(c: Circuit): string {
       `(relin ${fmtBytes(r.predicted.relinKeyBytes)} + Galois ${fmtBytes(r.predicted.galoisKeyBytes)}, seeded)`,
   );
   lines.push(`calibration: ${r.calibration.count} inputs (${r.calibration.split}), B = ${r.calibration.marginRule}`);
+  if (r.noise) {
+    lines.push(
+      `noise (sim, ${r.noise.inputs} calibration inputs): logit error ${r.noise.rmsLogitError.toExponential(2)} RMS, ${r.noise.maxLogitError.toExponential(2)} max; ` +
+        `predictions changed ${r.noise.flips}/${r.noise.inputs}, expected ${(100 * r.noise.expectedFlipRate).toPrecision(2)}% (median top-two gap ${r.noise.medianTopTwoGap.toPrecision(3)})`,
+    );
+  }
   for (const n of r.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }

@@ -119,6 +119,21 @@ export interface ActivationReport {
   source: string;
 }
 
+/** CKKS noise in the outputs, simulated on calibration inputs (src/runtime/noise.ts). */
+export interface NoiseEstimate {
+  inputs: number;
+  seed: number;
+  /** RMS and max |noisy − exact| over every logit. */
+  rmsLogitError: number;
+  maxLogitError: number;
+  /** Inputs whose prediction the noise changed. */
+  flips: number;
+  /** Expected fraction of predictions the noise changes: P(top-two difference noise > gap), averaged over the inputs. */
+  expectedFlipRate: number;
+  /** Median gap between the exact top two logits: the noise a typical prediction can take. */
+  medianTopTwoGap: number;
+}
+
 export interface CompileReport {
   model: string;
   mode: CircuitMode;
@@ -153,6 +168,8 @@ export interface CompileReport {
     latencyMsPerStage: { name: string; ms: number }[];
   };
   calibration: { count: number; split: string; marginRule: string };
+  /** Absent when the compile skipped the check (CompileOptions.noiseCheck = false) or in older circuit files. */
+  noise?: NoiseEstimate;
   notes: string[];
 }
 

@@ -11,13 +11,14 @@ import { shapeSize } from '../nn/model.js';
 import { type AffineMap, scaleColumns, scaleRows } from './affine.js';
 import { CircuitBuilder } from './builder.js';
 import { calibrateRanges, countOutsideRange, type RangeRule } from './calibrate.js';
-import type { ActivationReport, Circuit, CircuitMode, CircuitStage, SlotLayout } from './circuit.js';
+import type { ActivationReport, Circuit, CircuitMode, CircuitStage, CompileReport, SlotLayout } from './circuit.js';
 import { countOps } from './circuit.js';
 import { CompileError } from './errors.js';
 import { foldModel, type NetBlock } from './fold.js';
 import { type OpCostFn, measuredOpCost, predictOpsMs } from './latency.js';
 import { type LinearPacking, emitLinear, planLinear } from './pack-linear.js';
 import { type CircuitActivation, emitActivation, normaliseApproximation } from './poly-eval.js';
+import { estimateNoise } from '../runtime/noise.js';
 import { predictSizes } from '../ckks/cost-model.js';
 import { selectParameters } from './select-params.js';
 import { emitThroughputNetwork } from './throughput.js';
@@ -74,8 +75,17 @@ export interface CompileOptions {
   rotationKeys?: 'exact' | 'powers-of-two';
   /** Circuit name. @default model.name */
   name?: string;
+  /**
+   * Simulate this many calibration inputs with and without CKKS noise and report the logit error and flipped
+   * predictions (report.noise; a note when they may change more than NOISE_FLIP_NOTE); false skips it.
+   * @default { inputs: 200 }
+   */
+  noiseCheck?: { inputs: number } | false;
   onProgress?: (stage: string) => void;
 }
+
+/** Above this expected share of predictions changed by CKKS noise (1 in 1000), the report carries a note. */
+export const NOISE_FLIP_NOTE = 1e-3;
 
 /**
  * The fewest scale bits for a precision: CKKS noise after a rescale is about N/(4.2·Δ) per slot (≈ 2^−11 at
@@ -383,7 +393,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
       );
     }
   }
-  const report = {
+  const report: CompileReport = {
     model: model.name,
     mode,
     batchSize: mode === 'throughput' ? slots : 1,
@@ -411,7 +421,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     },
     notes,
   };
-  return {
+  const circuit: Circuit = {
     name,
     mode,
     params: {
@@ -438,6 +448,25 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     stages,
     report,
   };
+  const check = options.noiseCheck ?? { inputs: 200 };
+  if (check) {
+    if (!Number.isInteger(check.inputs) || check.inputs < 1) throw new CompileError(`noiseCheck.inputs must be an integer ≥ 1, got ${check.inputs}`);
+    onProgress?.('noise');
+    const n = Math.min(check.inputs, calibration.count, mode === 'throughput' ? slots : Infinity);
+    if (n >= 1) {
+      const noise = estimateNoise(circuit, calibration.inputs.subarray(0, n * inDim), n);
+      report.noise = noise;
+      if (noise.flips > 0 || noise.expectedFlipRate > NOISE_FLIP_NOTE) {
+        notes.push(
+          `CKKS noise (simulated on ${n} calibration inputs): logits move by ${noise.rmsLogitError.toPrecision(2)} RMS, ` +
+            `${noise.maxLogitError.toPrecision(2)} at most; about ${(100 * noise.expectedFlipRate).toPrecision(2)}% of predictions may differ ` +
+            `from the exact circuit's (near-ties: the median top-two gap is ${noise.medianTopTwoGap.toPrecision(2)}; ${noise.flips} of ${n} did here). ` +
+            `More scale bits need a larger ring (--ring ${2 * N}).`,
+        );
+      }
+    }
+  }
+  return circuit;
 }
 
 /** Measured max error of a model's polynomial layer against its activation (NaN if the activation is unknown). */

@@ -187,6 +187,8 @@ function prepare(cell: StudyCell, key: string, deps: CellDeps, onStage: (s: Cell
     calibration: { inputs: cal.inputs, count: cal.count, label: `mnist train[0:${cal.count}]` },
     range: { rule: cell.range.rule, margin: cell.range.margin, percentile: cell.range.percentile },
     ...(cell.scaleBits !== 'auto' ? { scaleBits: cell.scaleBits } : {}),
+    // the cell simulates its whole test split with noise itself
+    noiseCheck: false,
     provider: fitterProvider({
       cache: deps.fitCache,
       ...(cell.remedy === 'asymmetric' ? { weight: { negative: deps.settings.asymmetricWeight, positive: 1 } } : {}),

@@ -127,6 +127,7 @@ export function tuneModel(model: Model, options: TuneOptions): TuneResult {
       calibration: { inputs: cal.inputs, count: cal.count, label: cal.name },
       range,
       provider,
+      noiseCheck: false, // accuracy is simulated with noise on the splits themselves
     });
   const valRef = floatReference(model, data.validation);
   const simulated = new Map<string, number>();
