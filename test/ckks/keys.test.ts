@@ -106,9 +106,11 @@ describe('loadEvaluationKeys (the server side)', () => {
     const sq = ev.mul(ct, ct);
     const dr = f.enc.decrypt(r);
     const ds = f.enc.decrypt(sq);
+    // key-switching noise at a 2^40 scale is ~1e-7 per slot with a random tail (1.2e-6 seen once in 4096 slots);
+    // a wrong or mismatched key gives errors of the order of the values themselves
     for (let i = 0; i < 4096; i++) {
-      expect(Math.abs(dr[i]! - x[(i + 4095) % 4096]!)).toBeLessThan(1e-6);
-      expect(Math.abs(ds[i]! - x[i]! * x[i]!)).toBeLessThan(1e-6);
+      expect(Math.abs(dr[i]! - x[(i + 4095) % 4096]!)).toBeLessThan(1e-5);
+      expect(Math.abs(ds[i]! - x[i]! * x[i]!)).toBeLessThan(1e-5);
     }
     for (const c of [ct, r, sq]) c.free();
     ek.dispose();
