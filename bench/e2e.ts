@@ -40,6 +40,7 @@ const CONFIGS: Config[] = [
   { model: 'mnist-cnn1-relu-poly6', k: 6 },
   { model: 'mnist-cnn1-relu-poly4', k: 4 },
   { model: 'mnist-cnn1-relu-poly6', k: 6, images: 5, packing: 'fold' },
+  { model: 'mnist-cnn1-relu', k: 6 },
   { model: 'mnist-cnn1-relu', k: 7 },
   { model: 'mnist-mlp-relu', k: 7 },
   { model: 'mnist-cnn-relu', k: 4 },

@@ -100,7 +100,10 @@ export function formatReport(c: Circuit): string {
   );
   if (r.mode === 'throughput') {
     const perInput = r.predicted.latencyMs / r.batchSize;
-    lines.push(`(the times are per batch of ${r.batchSize}: ${perInput.toFixed(2)} ms per input, ${(1000 / perInput).toFixed(1)} inputs/s on one thread)`);
+    lines.push(
+      `(the times are per batch of ${r.batchSize}: ${perInput.toFixed(2)} ms per input, ${(1000 / perInput).toFixed(1)} inputs/s on one thread; ` +
+        '`pann run --backend seal --workers n` runs one batch per worker thread)',
+    );
   }
   lines.push('', 'activations:');
   for (const a of r.activations) {

@@ -2,7 +2,7 @@
  * An evaluation worker thread: its own SEAL instance, a CKKS context per served model, and the sessions pinned
  * to it (evaluation keys + a prepared circuit each). It runs one task at a time, sent by EvaluationPool.
  * Every input is validated by src/ckks before WASM sees it; a rejected input is answered as a 4xx and leaves
- * the thread and every other session as they were. If SEAL itself becomes unusable (a trap), the worker answers
+ * the thread and every other session as they were. If SEAL itself becomes unusable (a trap, or its heap ran out), the worker answers
  * and exits, and the pool replaces it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
