@@ -10,7 +10,7 @@ import { countOutsideRange } from '../compiler/calibrate.js';
 import { foldModel } from '../compiler/fold.js';
 import { InputError } from '../errors.js';
 import { argmax, predict } from '../nn/inference.js';
-import { loadMnistSplit } from '../nn/mnist.js';
+import { loadMnistSplit, type MnistSplit } from '../nn/mnist.js';
 import { loadModel } from '../nn/model-file.js';
 import type { Model } from '../nn/model.js';
 import { shapeSize } from '../nn/model.js';
@@ -31,6 +31,7 @@ export interface RunFlags {
   json?: boolean;
   quiet?: boolean;
   workers?: number;
+  split?: MnistSplit;
 }
 
 export interface RunInputs {
@@ -42,7 +43,7 @@ export interface RunInputs {
 }
 
 /** Inputs chosen by --index / --count / --input. */
-export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'count' | 'input'>): RunInputs {
+export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'count' | 'input' | 'split'>): RunInputs {
   const given = [flags.index !== undefined, flags.count !== undefined, flags.input !== undefined].filter(Boolean).length;
   if (given > 1) throw new InputError('give one of --index, --count or --input');
   const size = circuit.inputLayout.length;
@@ -51,12 +52,19 @@ export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'cou
     return { inputs, count: inputs.length / size, labels: null, indices: null };
   }
   if (size !== 784) throw new InputError(`circuit ${circuit.name} takes ${size} inputs, not an MNIST digit: use --input inputs.json`);
-  const test = loadMnistSplit('test');
+  const split = flags.split ?? 'test';
+  const test = loadMnistSplit(split);
+  if (flags.count !== undefined && flags.count > test.count) {
+    throw new InputError(
+      `--count ${flags.count} is more than the ${test.count} digits of the ${split} split` +
+        (split === 'train' ? '; use --input for more' : ' (--split train has 8000; --input takes any file)'),
+    );
+  }
   const indices =
     flags.index !== undefined
       ? [flags.index]
       : Array.from({ length: flags.count ?? 1 }, (_, i) => i);
-  for (const i of indices) if (i < 0 || i >= test.count) throw new InputError(`--index ${i} is outside the test split (0..${test.count - 1})`);
+  for (const i of indices) if (i < 0 || i >= test.count) throw new InputError(`--index ${i} is outside the ${split} split (0..${test.count - 1})`);
   const inputs = new Float64Array(indices.length * size);
   indices.forEach((i, n) => inputs.set(test.inputs.subarray(i * size, (i + 1) * size), n * size));
   return { inputs, count: indices.length, labels: Int32Array.from(indices, (i) => test.labels[i]!), indices };
@@ -94,7 +102,8 @@ export function registerRun(program: Command): void {
     .argument('<circuit>', 'circuit file (pann-circuit JSON from `pann compile`)')
     .addOption(new Option('-b, --backend <backend>', 'seal = real CKKS encryption; sim = float64 plaintext, op for op').choices(['seal', 'sim']).default('seal'))
     .option('--index <i>', 'one MNIST test digit by index', intOption('--index', 0, 1e9))
-    .option('--count <n>', 'the first n MNIST test digits', intOption('--count', 1, 100000))
+    .option('--count <n>', 'the first n MNIST digits of the split', intOption('--count', 1, 100000))
+    .addOption(new Option('--split <name>', 'MNIST split for --index / --count').choices(['test', 'train', 'validation']).default('test'))
     .option('-i, --input <file>', 'a JSON array of flat input vectors (as for `pann predict`)')
     .option('--model <file>', 'the float model to compare with (default: models/<model name>.json)')
     .option('--noise', 'sim backend: add CKKS-like noise at every op (seeded)')
@@ -109,7 +118,7 @@ Examples:
   $ pann run circuits/mnist-cnn-relu.json --backend seal --count 10
   $ pann run circuits/mnist-cnn-relu.json --backend sim --count 1000 --noise
   $ pann run circuits/mnist-cnn-relu.json --input digits.json --json
-  $ pann run circuits/cnn1-batch.json --backend seal --count 8000 --workers 2   # throughput circuit: a batch per core`,
+  $ pann run circuits/cnn1-batch.json --backend seal --split train --count 8000 --workers 2   # throughput circuit: a batch per core`,
     )
     .action(
       action('run', async (file: string, flags: RunFlags) => {

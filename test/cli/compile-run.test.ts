@@ -70,6 +70,20 @@ describe('pann run', () => {
     expect(out.summary.outsideRange).toHaveLength(1);
   });
 
+  it('--workers 2 splits the digits over two SEAL worker threads under one key (--split picks the MNIST split)', () => {
+    const r = pann('run', circuit, '--backend', 'seal', '--split', 'validation', '--count', '4', '--workers', '2', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      results: { index: number; label: number; prediction: number; simPrediction: number }[];
+      summary: { agreementWithSim: number; setupMs: { name: string }[] };
+    };
+    expect(out.results.map((x) => x.index)).toEqual([0, 1, 2, 3]);
+    const validation = loadMnistSplit('validation');
+    expect(out.results.map((x) => x.label)).toEqual(Array.from(validation.labels.subarray(0, 4)));
+    expect(out.summary.agreementWithSim).toBe(1);
+    expect(out.summary.setupMs.map((s) => s.name)).toEqual(expect.arrayContaining(['secret key', 'worker 0: context + keys', 'worker 1: context + keys']));
+  });
+
   it('takes the same --input file as pann predict', () => {
     const test = loadMnistSplit('test');
     const file = join(dir, 'digits.json');
@@ -98,6 +112,11 @@ describe('pann run', () => {
       [['run', circuit, '--backend', 'sim', '--input', bad('nan.json', `[[${new Array(783).fill(0).join(',')},"x"]]`)], /not a finite number/],
       [['run', circuit, '--backend', 'quantum'], /argument 'quantum' is invalid/],
       [['run', circuit, '--index', '1', '--count', '2'], /give one of --index, --count or --input/],
+      [['run', circuit, '--backend', 'sim', '--count', '1001'], /--count 1001 is more than the 1000 digits of the test split \(--split train has 8000/],
+      [['run', circuit, '--backend', 'sim', '--split', 'train', '--index', '8000'], /--index 8000 is outside the train split \(0\.\.7999\)/],
+      [['run', circuit, '--backend', 'sim', '--split', 'dev'], /argument 'dev' is invalid/],
+      [['run', circuit, '--backend', 'sim', '--workers', '2'], /--workers applies to the seal backend only/],
+      [['run', circuit, '--backend', 'seal', '--workers', '0'], /--workers/],
     ];
     for (const [args, msg] of cases) {
       const r = pann(...args);
