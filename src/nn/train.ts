@@ -73,6 +73,11 @@ export interface TrainOptions {
   seed?: number;
   /** λ of the polynomial-layer range penalty λ·Σ dist(x, [−B, B])²/n. @default 0 */
   rangePenalty?: number;
+  /**
+   * Knowledge distillation: the targets become (1 − weight)·labels + weight·softmax(teacher(x)/temperature), the
+   * teacher seeing the same (augmented) batch. @default none
+   */
+  teacher?: { model: Model; weight: number; temperature: number };
   onProgress?: (p: TrainProgress) => void;
 }
 
@@ -107,6 +112,19 @@ export function networkScore(net: Network, ds: Dataset, batchSize = 256): { loss
   return { loss: loss / ds.count, accuracy: correct / ds.count };
 }
 
+/** targets ← (1 − w)·targets + w·softmax(teacher(x)/T), row by row. */
+function blendTeacher(teacher: Network, x: Float64Array, n: number, classes: number, t: { weight: number; temperature: number }, targets: Float64Array): void {
+  const logits = teacher.forward(x.subarray(0, n * teacher.inputSize), n);
+  for (let r = 0; r < n; r++) {
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) max = Math.max(max, logits[r * classes + c]! / t.temperature);
+    let sum = 0;
+    const p = new Float64Array(classes);
+    for (let c = 0; c < classes; c++) sum += p[c] = Math.exp(logits[r * classes + c]! / t.temperature - max);
+    for (let c = 0; c < classes; c++) targets[r * classes + c] = (1 - t.weight) * targets[r * classes + c]! + (t.weight * p[c]!) / sum;
+  }
+}
+
 function countCorrect(logits: Float64Array, labels: ArrayLike<number>, n: number, classes: number): number {
   let correct = 0;
   for (let r = 0; r < n; r++) {
@@ -135,6 +153,7 @@ export function trainModel(model: Model, data: Dataset, options: TrainOptions = 
     restoreBest = true,
     seed = 1,
     rangePenalty = 0,
+    teacher,
     onProgress,
   } = options;
   checkNumber('epochs', epochs, Number.isInteger(epochs) && epochs >= 1);
@@ -143,6 +162,10 @@ export function trainModel(model: Model, data: Dataset, options: TrainOptions = 
   checkNumber('mixupAlpha', mixupAlpha, mixupAlpha >= 0);
   checkNumber('patience', patience, Number.isInteger(patience) && patience >= 0);
   checkNumber('rangePenalty', rangePenalty, rangePenalty >= 0);
+  if (teacher) {
+    checkNumber('teacher weight', teacher.weight, teacher.weight >= 0 && teacher.weight <= 1);
+    checkNumber('teacher temperature', teacher.temperature, teacher.temperature > 0);
+  }
 
   const start = Date.now();
   const trained = cloneModel(model);
@@ -167,6 +190,10 @@ export function trainModel(model: Model, data: Dataset, options: TrainOptions = 
   const scratch = new Float64Array(bs * size);
   const labels = new Int32Array(bs);
   const targets = new Float64Array(bs * classes);
+  const teacherNet = teacher && teacher.weight > 0 ? new Network(teacher.model) : null;
+  if (teacherNet && (teacherNet.inputSize !== net.inputSize || teacherNet.outputSize !== classes)) {
+    throw new TrainError(`teacher '${teacher!.model.name}' maps ${teacherNet.inputSize} → ${teacherNet.outputSize}, the model ${net.inputSize} → ${classes}`);
+  }
   const dLogits = new Float64Array(bs * classes);
 
   const history: EpochRecord[] = [];
@@ -195,6 +222,7 @@ export function trainModel(model: Model, data: Dataset, options: TrainOptions = 
       }
       oneHot(labels, n, classes, targets);
       if (mixupAlpha > 0) mixupBatch(x, targets, n, size, classes, mixupAlpha, rng, scratch);
+      if (teacherNet) blendTeacher(teacherNet, x, n, classes, teacher!, targets);
       net.zeroGrad();
       const logits = net.forward(x.subarray(0, n * size), n, { training: true, rng, rangePenalty });
       const loss = softmaxCrossEntropy(logits, n, classes, targets, dLogits) + net.penalty();

@@ -101,6 +101,24 @@ describe('training', () => {
     expect(a.b1! * a.b2!).not.toBe(0);
   });
 
+  it('distillation: with the teacher\'s weight the student learns the teacher\'s answers, not the labels', () => {
+    const train = blobs(150, 4);
+    // a teacher that has learned the blobs, and labels that are wrong for every third point
+    const teacher = trainModel(buildModel('t', [2], 'dense:8 act dense:3', { seed: 2, activation: 'relu' }), train, { epochs: 20, learningRate: 0.05 }).model;
+    expect(evaluateModel(teacher, train).accuracy).toBeGreaterThan(0.95);
+    const noisy = makeDataset('noisy', train.inputs, Int32Array.from(train.labels, (y, i) => (i % 3 === 0 ? (y + 1) % 3 : y)), [2]);
+    const student = buildModel('s', [2], 'dense:8 act dense:3', { seed: 3, activation: 'relu' });
+    const opts = { epochs: 20, learningRate: 0.05 };
+    const fromLabels = trainModel(student, noisy, opts).model;
+    const distilled = trainModel(student, noisy, { ...opts, teacher: { model: teacher, weight: 0.9, temperature: 2 } }).model;
+    // on the clean labels (= the teacher's view) the distilled student is the better one
+    expect(evaluateModel(distilled, train).accuracy).toBeGreaterThan(evaluateModel(fromLabels, train).accuracy + 0.05);
+    expect(() => trainModel(student, noisy, { teacher: { model: teacher, weight: 1.5, temperature: 1 } })).toThrow(/teacher weight is out of range/);
+    expect(() => trainModel(student, noisy, { teacher: { model: teacher, weight: 0.5, temperature: 0 } })).toThrow(/teacher temperature is out of range/);
+    const wide = buildModel('w', [3], 'dense:4 act dense:3', { seed: 1, activation: 'relu' });
+    expect(() => trainModel(student, noisy, { teacher: { model: wide, weight: 0.5, temperature: 1 } })).toThrow(/teacher 'w' maps 3 → 3, the model 2 → 3/);
+  });
+
   it('early stopping keeps the best validation epoch and reports progress', () => {
     const train = blobs(90, 5);
     const m = buildModel('es', [2], 'dense:4 act dense:3', { seed: 1 });
