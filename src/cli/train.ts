@@ -16,7 +16,7 @@ import { saveModel } from '../nn/model-file.js';
 import { loadModelOrOnnx } from './load-model.js';
 import type { Model } from '../nn/model.js';
 import { RECIPES, resolveRecipe, runRecipe, type Recipe } from '../nn/recipes.js';
-import type { TrainProgress } from '../nn/train.js';
+import type { TrainOptions, TrainProgress } from '../nn/train.js';
 import { action, intOption, numberOption, printJson, ProgressBar } from './common.js';
 
 export interface FinetuneCliOptions {
@@ -26,6 +26,10 @@ export interface FinetuneCliOptions {
   epochs?: number;
   learningRate?: number;
   seed?: number;
+  /** The training options `pann train` takes for a recipe, applied to the fine-tuning. */
+  training?: Pick<TrainOptions, 'batchSize' | 'optimizer' | 'weightDecay' | 'mixupAlpha' | 'augment' | 'patience'>;
+  /** Distil from the original (float) model: weight of its soft targets, and their temperature. */
+  distill?: { weight: number; temperature: number };
   onProgress?: (p: TrainProgress) => void;
 }
 
@@ -46,6 +50,8 @@ export async function finetuneWithPrecision(
     return fit.approximation;
   };
   const result = finetunePolynomial(model, provider, {
+    ...o.training,
+    ...(o.distill ? { teacher: { model, ...o.distill } } : {}),
     train,
     validation,
     ...(o.margin !== undefined ? { margin: o.margin } : {}),
@@ -106,6 +112,8 @@ interface TrainFlags {
   precision?: number;
   margin?: number;
   range?: 'clamp' | 'penalty';
+  distill?: number;
+  temperature: number;
 }
 
 /** Recipe with the command-line overrides applied. */
@@ -172,6 +180,8 @@ export function registerTrain(program: Command): void {
     .option('--precision <k>', 'with --finetune-poly: fit each activation to max error B·2^-k on [-B, B] (as pann compile)', intOption('--precision', 1, 40))
     .option('--margin <x>', 'with --finetune-poly: B = margin × max |input| on the train split', numberOption('--margin', 0.01, 100))
     .addOption(new Option('--range <mode>', 'with --finetune-poly: keep inputs in [-B, B] by clamping or a penalty').choices(['clamp', 'penalty']))
+    .option('--distill <w>', 'with --finetune-poly: learn from the float model too: targets = (1−w)·labels + w·its softmax', numberOption('--distill', 0, 1))
+    .option('--temperature <T>', 'with --distill: temperature of the float model\'s softmax', numberOption('--temperature', 0.1, 100), 2)
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
@@ -189,6 +199,13 @@ Examples:
           if (recipeArg !== undefined) throw new InputError(`give either a recipe or --finetune-poly, not both`);
           if (flags.precision === undefined) throw new InputError(`--finetune-poly needs --precision k`);
           if (!flags.out) throw new InputError(`--finetune-poly needs --out <file>`);
+          for (const [flag, given] of [
+            ['--activation', flags.activation],
+            ['--arch', flags.arch],
+            ['--name', flags.name],
+          ] as const) {
+            if (given !== undefined) throw new InputError(`${flag} does not apply to --finetune-poly (the model keeps its architecture and name)`);
+          }
           const model = loadModelOrOnnx(flags.finetunePoly);
           const progress = trainProgress('finetune', flags.quiet === true || flags.json === true);
           const r = await finetuneWithPrecision(model, {
@@ -198,15 +215,28 @@ Examples:
             ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
             ...(flags.lr !== undefined ? { learningRate: flags.lr } : {}),
             ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+            ...(flags.distill !== undefined ? { distill: { weight: flags.distill, temperature: flags.temperature } } : {}),
+            training: {
+              ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+              ...(flags.optimizer !== undefined ? { optimizer: flags.optimizer } : {}),
+              ...(flags.weightDecay !== undefined ? { weightDecay: flags.weightDecay } : {}),
+              ...(flags.mixup !== undefined ? { mixupAlpha: flags.mixup } : {}),
+              ...(flags.patience !== undefined ? { patience: flags.patience } : {}),
+              ...(flags.shift !== undefined || flags.rotate !== undefined || flags.zoom !== undefined
+                ? { augment: { shift: flags.shift ?? 0, rotate: flags.rotate ?? 0, scale: flags.zoom ?? 0 } }
+                : {}),
+            },
             onProgress: progress.onProgress,
           });
           progress.done();
+          r.model.metadata = { ...r.model.metadata, command: ['pann', 'train', ...process.argv.slice(3)].join(' ') };
           saveModel(flags.out, r.model, { dtype: flags.dtype });
           const summary = { out: flags.out, ...r.summary };
           if (flags.json) printJson(summary);
           else process.stdout.write(`${r.text}\nwrote ${flags.out}\n`);
           return;
         }
+        if (flags.distill !== undefined) throw new InputError('--distill applies to --finetune-poly only');
         if (recipeArg === undefined) {
           throw new InputError(`missing recipe: one of ${Object.keys(RECIPES).join(', ')}, a recipe .json file, or --finetune-poly <model>`);
         }

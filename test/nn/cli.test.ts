@@ -3,7 +3,7 @@
  * with code 2 and a one-line message naming the problem.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,12 @@ describe('pann eval / info / train', () => {
     r = pann('train', '--finetune-poly', modelPath);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--finetune-poly needs --precision k/);
+    r = pann('train', '--finetune-poly', modelPath, '--precision', '4', '--out', join(dir, 'x.json'), '--arch', 'dense:10');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--arch does not apply to --finetune-poly/);
+    r = pann('train', 'mnist-cnn-relu', '--distill', '0.5');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--distill applies to --finetune-poly only/);
     const recipe = join(dir, 'r.json');
     writeFileSync(recipe, JSON.stringify({ format: 'pann-recipe', version: 1, name: 'x', architecture: 'dense:10', epochs: -1 }));
     r = pann('train', recipe);
@@ -140,8 +146,11 @@ describe('pann train end to end (small recipe)', () => {
     r = pann('eval', out, '--json');
     expect((JSON.parse(r.stdout) as { accuracy: number }).accuracy).toBe(summary.testAccuracy);
     const poly = join(dir, 'small-poly.json');
-    r = pann('train', '--finetune-poly', out, '--precision', '5', '--epochs', '1', '--out', poly, '--json');
+    r = pann('train', '--finetune-poly', out, '--precision', '5', '--epochs', '1', '--out', poly, '--json', '--distill', '0.5', '--weight-decay', '1e-4');
     expect(r.code).toBe(0);
+    // the training options and the command line are recorded with the model
+    const meta = (JSON.parse(readFileSync(poly, 'utf8')) as { metadata: { command: string } }).metadata;
+    expect(meta.command).toMatch(/--distill 0\.5 --weight-decay 1e-4/);
     const ft = JSON.parse(r.stdout) as { bounds: number[]; testAccuracy: number; fits: { degree: number; maxError: number }[] };
     expect(ft.bounds.length).toBe(1);
     // precision k means max error ≤ B·2^-k on [-B, B] (as pann compile)
