@@ -26,6 +26,7 @@ import { loadModel } from '../src/nn/model-file.js';
 import { runSim } from '../src/runtime/inference.js';
 import { runSeal } from '../src/runtime/seal-inference.js';
 import { runSealParallel } from '../src/runtime/seal-parallel.js';
+import { topTwoGap } from '../src/runtime/noise.js';
 
 interface Config {
   model: string;
@@ -59,12 +60,6 @@ const THROUGHPUT_WORKERS = Math.max(1, Number(process.env.PANN_BENCH_WORKERS ?? 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
-}
-
-/** Largest logit minus the second largest. */
-function topTwoGap(logits: ArrayLike<number>): number {
-  const s = Array.from(logits).sort((a, b) => b - a);
-  return s[0]! - s[1]!;
 }
 
 /** Predicted ms of each circuit stage from the measured per-op cost table. */

@@ -116,12 +116,13 @@ export function networkScore(net: Network, ds: Dataset, batchSize = 256): { loss
 function blendTeacher(teacher: Network, x: Float64Array, n: number, classes: number, t: { weight: number; temperature: number }, targets: Float64Array): void {
   const logits = teacher.forward(x.subarray(0, n * teacher.inputSize), n);
   for (let r = 0; r < n; r++) {
+    const row = r * classes;
     let max = -Infinity;
-    for (let c = 0; c < classes; c++) max = Math.max(max, logits[r * classes + c]! / t.temperature);
+    for (let c = 0; c < classes; c++) max = Math.max(max, logits[row + c]! / t.temperature);
+    // exponentials in place in the teacher's logits (not read again), then the blend
     let sum = 0;
-    const p = new Float64Array(classes);
-    for (let c = 0; c < classes; c++) sum += p[c] = Math.exp(logits[r * classes + c]! / t.temperature - max);
-    for (let c = 0; c < classes; c++) targets[r * classes + c] = (1 - t.weight) * targets[r * classes + c]! + (t.weight * p[c]!) / sum;
+    for (let c = 0; c < classes; c++) sum += logits[row + c] = Math.exp(logits[row + c]! / t.temperature - max);
+    for (let c = 0; c < classes; c++) targets[row + c] = (1 - t.weight) * targets[row + c]! + (t.weight * logits[row + c]!) / sum;
   }
 }
 

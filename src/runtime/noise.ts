@@ -24,8 +24,7 @@ export function estimateNoise(circuit: Circuit, inputs: Float64Array, count: num
       n++;
       max = Math.max(max, Math.abs(d));
     });
-    const sorted = Array.from(e.logits).sort((a, b) => b - a);
-    gaps.push(sorted.length > 1 ? sorted[0]! - sorted[1]! : Infinity);
+    gaps.push(topTwoGap(e.logits));
   });
   gaps.sort((a, b) => a - b);
   const rms = Math.sqrt(sq / Math.max(1, n));
@@ -42,6 +41,18 @@ export function estimateNoise(circuit: Circuit, inputs: Float64Array, count: num
     expectedFlipRate: expected,
     medianTopTwoGap: gaps[Math.floor(gaps.length / 2)] ?? 0,
   };
+}
+
+/** Largest logit minus the second largest (Infinity for a single output): how much noise a prediction can take. */
+export function topTwoGap(logits: ArrayLike<number>): number {
+  let first = -Infinity;
+  let second = -Infinity;
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i]!;
+    if (v > first) [first, second] = [v, first];
+    else if (v > second) second = v;
+  }
+  return first - second;
 }
 
 /** Complementary error function (Numerical Recipes' erfcc: relative error < 1.2e-7 everywhere). */

@@ -15,6 +15,7 @@ import {
   encodePlaintext,
   generateKeys,
   loadCiphertext,
+  loadClientKeys,
   saveCiphertext,
   type CiphertextExpectation,
   type CkksParameters,
@@ -72,15 +73,19 @@ export class SealBackend implements Backend {
   }
 
   /**
-   * A self-contained backend for local runs: context, fresh keys with Galois keys for exactly `rotationSteps`,
-   * all owned and disposed by the backend.
+   * A self-contained backend for local runs: context, keys with Galois keys for exactly `rotationSteps` (fresh,
+   * or rebuilt from a saved `secretKey`), all owned and disposed by the backend.
    */
-  static async create(params: CkksParameters, options: { rotationSteps?: readonly number[] } = {}): Promise<SealBackend> {
+  static async create(
+    params: CkksParameters,
+    options: { rotationSteps?: readonly number[]; secretKey?: Uint8Array } = {},
+  ): Promise<SealBackend> {
     let context: CkksContext | null = null;
     let keys: ClientKeys | null = null;
     try {
       context = await CkksContext.create(params);
-      keys = generateKeys(context, { rotationSteps: options.rotationSteps ?? [] });
+      const keyOptions = { rotationSteps: options.rotationSteps ?? [] };
+      keys = options.secretKey ? loadClientKeys(context, options.secretKey, keyOptions) : generateKeys(context, keyOptions);
       // generated now, so setup timings include them and the first inference does not
       const backend = new SealBackend(context, { clientKeys: keys, evaluationKeys: keys.evaluationKeys() });
       backend.#owned.push(keys, context);

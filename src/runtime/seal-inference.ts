@@ -4,6 +4,7 @@
  * This is the in-process path (`pann run --backend seal`, the demo, tests); the client/server split uses the
  * same pieces across HTTP.
  */
+import type { CkksParameters } from '../ckks/index.js';
 import type { Circuit } from '../compiler/circuit.js';
 import { PreparedCircuit } from './executor.js';
 import { type InferenceRecord, runInferences } from './inference.js';
@@ -13,14 +14,18 @@ export interface SealRunOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called with each setup stage as it finishes. */
   onSetup?: (stage: string, ms: number) => void;
+  /** Rebuild the keys from this saved secret key instead of generating fresh ones. */
+  secretKey?: Uint8Array;
 }
 
-/** A SEAL backend with fresh keys for this circuit (the caller disposes it). */
-export async function sealBackendFor(circuit: Circuit): Promise<SealBackend> {
-  return SealBackend.create(
-    { polyModulusDegree: circuit.params.polyModulusDegree, coeffModulusBits: circuit.params.coeffModulusBits },
-    { rotationSteps: circuit.rotationSteps },
-  );
+/** The CKKS parameters a circuit was compiled for. */
+export function circuitParameters(circuit: Circuit): CkksParameters {
+  return { polyModulusDegree: circuit.params.polyModulusDegree, coeffModulusBits: circuit.params.coeffModulusBits };
+}
+
+/** A SEAL backend with keys for this circuit, fresh or from `secretKey` (the caller disposes it). */
+export async function sealBackendFor(circuit: Circuit, secretKey?: Uint8Array): Promise<SealBackend> {
+  return SealBackend.create(circuitParameters(circuit), { rotationSteps: circuit.rotationSteps, ...(secretKey ? { secretKey } : {}) });
 }
 
 /** Encrypted inference on `count` inputs; returns per-input records and the one-off setup times. */
@@ -37,7 +42,7 @@ export async function runSeal(
     options.onSetup?.(name, ms);
   };
   let t = performance.now();
-  const backend = await sealBackendFor(circuit);
+  const backend = await sealBackendFor(circuit, options.secretKey);
   mark('context + keys', t);
   let prepared: PreparedCircuit | null = null;
   try {

@@ -12,10 +12,10 @@ import { generateKeys } from '../ckks/keys.js';
 import { compiledWorkerScript } from '../worker-script.js';
 import { InputError, RuntimeError } from './errors.js';
 import { argmaxOf, type InferenceRecord } from './inference.js';
-import type { SealRunOptions } from './seal-inference.js';
+import { circuitParameters, type SealRunOptions } from './seal-inference.js';
 import type { SealWorkerData, SealWorkerMessage } from './seal-worker.js';
 
-export interface ParallelSealOptions extends SealRunOptions {
+export interface ParallelSealOptions extends Omit<SealRunOptions, 'secretKey'> {
   /** Worker threads (each with its own SEAL instance and WASM heap). @default the number of cores, at most the number of shares */
   workers?: number;
 }
@@ -111,10 +111,7 @@ export async function runSealParallel(
 
 /** A fresh secret key for the circuit's parameters, serialised (the workers rebuild every other key from it). */
 async function clientSecretKey(circuit: Circuit): Promise<Uint8Array> {
-  const context = await CkksContext.create({
-    polyModulusDegree: circuit.params.polyModulusDegree,
-    coeffModulusBits: circuit.params.coeffModulusBits,
-  });
+  const context = await CkksContext.create(circuitParameters(circuit));
   try {
     const keys = generateKeys(context);
     try {
