@@ -73,9 +73,25 @@ export async function run(): Promise<void> {
     const add = (op: MeasuredOp, level: number, ms: number) => samples.push({ n, chain, level, primes: level + 1, op, ms });
 
     const top = ctx.maxLevel;
-    add('encode', top, time(repeats, () => encodePlaintext(ctx, x, top, scale), (p) => p.free()));
-    add('encrypt', top, time(repeats, () => enc.encrypt(x, scale), free));
-    add('encryptSymmetric', top, time(repeats, () => enc.encryptSymmetric(x, scale), free));
+    add(
+      'encode',
+      top,
+      time(
+        repeats,
+        () => encodePlaintext(ctx, x, top, scale),
+        (p) => p.free(),
+      ),
+    );
+    add(
+      'encrypt',
+      top,
+      time(repeats, () => enc.encrypt(x, scale), free),
+    );
+    add(
+      'encryptSymmetric',
+      top,
+      time(repeats, () => enc.encryptSymmetric(x, scale), free),
+    );
 
     const fresh = enc.encrypt(x, scale);
     const other = enc.encrypt(x, scale);
@@ -84,15 +100,51 @@ export async function run(): Promise<void> {
       const a = ev.dropToLevel(fresh, level);
       const b = ev.dropToLevel(other, level);
       const pt = encodePlaintext(ctx, x, level, scale);
-      add('add', level, time(repeats, () => ev.add(a, b), free));
-      add('addPlain', level, time(repeats, () => ev.addPlain(a, pt), free));
-      add('mulPlain', level, time(repeats, () => ev.mulPlain(a, pt), free));
-      add('mul', level, time(repeats, () => ev.mul(a, b), free));
-      add('rotate', level, time(repeats, () => ev.rotate(a, 1), free));
-      add('decrypt', level, time(repeats, () => enc.decrypt(a), () => undefined));
+      add(
+        'add',
+        level,
+        time(repeats, () => ev.add(a, b), free),
+      );
+      add(
+        'addPlain',
+        level,
+        time(repeats, () => ev.addPlain(a, pt), free),
+      );
+      add(
+        'mulPlain',
+        level,
+        time(repeats, () => ev.mulPlain(a, pt), free),
+      );
+      add(
+        'mul',
+        level,
+        time(repeats, () => ev.mul(a, b), free),
+      );
+      add(
+        'rotate',
+        level,
+        time(repeats, () => ev.rotate(a, 1), free),
+      );
+      add(
+        'decrypt',
+        level,
+        time(
+          repeats,
+          () => enc.decrypt(a),
+          () => undefined,
+        ),
+      );
       if (level > 0) {
-        add('rescale', level, time(repeats, () => ev.rescale(a), free));
-        add('drop', level, time(repeats, () => ev.dropToLevel(a, level - 1), free));
+        add(
+          'rescale',
+          level,
+          time(repeats, () => ev.rescale(a), free),
+        );
+        add(
+          'drop',
+          level,
+          time(repeats, () => ev.dropToLevel(a, level - 1), free),
+        );
       }
       levelSizes[level] = saveCiphertext(a).length;
       const mine = samples.filter((s) => s.n === n && s.chain === chain && s.level === level);
@@ -104,7 +156,9 @@ export async function run(): Promise<void> {
       pt.free();
     }
     const topRow = (op: MeasuredOp) => fmt(samples.find((s) => s.n === n && s.chain === chain && s.op === op)?.ms);
-    clientRows.push(`| ${n} | ${chain.join(',')} | ${top + 1} | ${topRow('encode')} | ${topRow('encrypt')} | ${topRow('encryptSymmetric')} |`);
+    clientRows.push(
+      `| ${n} | ${chain.join(',')} | ${top + 1} | ${topRow('encode')} | ${topRow('encrypt')} | ${topRow('encryptSymmetric')} |`,
+    );
     fresh.free();
     other.free();
 
@@ -142,8 +196,16 @@ export async function run(): Promise<void> {
     const noSteps = generateKeys(ctx);
     const four = generateKeys(ctx, { rotationSteps: [1, 2, 3, 4] });
     const keyRepeats = Math.min(repeats, 5);
-    const relinMs = time(keyRepeats, () => noSteps.serializeEvaluationKeys(), () => undefined);
-    const withFour = time(keyRepeats, () => four.serializeEvaluationKeys(), () => undefined);
+    const relinMs = time(
+      keyRepeats,
+      () => noSteps.serializeEvaluationKeys(),
+      () => undefined,
+    );
+    const withFour = time(
+      keyRepeats,
+      () => four.serializeEvaluationKeys(),
+      () => undefined,
+    );
     keyGeneration.push({ n, chain, relinMs, galoisPerStepMs: (withFour - relinMs) / 4 });
     for (const k of [noSteps, four, keys2, keys]) k.dispose();
     enc.dispose();
@@ -161,7 +223,8 @@ export async function run(): Promise<void> {
       platform: `${process.platform} ${process.arch}`,
       nodeSeal: seal.Version,
     },
-    model: 'ms = a + b·p + c·p² per (N, op), p = primes at the level; c = 0 except mul and rotate (key switching); relative least squares on the fastest median per p, without levels > 50 % slower than the leave-one-out fit',
+    model:
+      'ms = a + b·p + c·p² per (N, op), p = primes at the level; c = 0 except mul and rotate (key switching); relative least squares on the fastest median per p, without levels > 50 % slower than the leave-one-out fit',
     repeats,
     samples,
     fits: fitTable(samples),
@@ -170,7 +233,9 @@ export async function run(): Promise<void> {
   };
   writeFileSync(fileURLToPath(new URL('../../bench/op-costs.json', import.meta.url)), `${JSON.stringify(table, null, 1)}\n`);
 
-  console.log(`node-seal ${seal.Version}, ${table.machine.cpu}, ${table.machine.cores} cores, ${process.version}; median of ${repeats} (ms)\n`);
+  console.log(
+    `node-seal ${seal.Version}, ${table.machine.cpu}, ${table.machine.cores} cores, ${process.version}; median of ${repeats} (ms)\n`,
+  );
   console.log('| N | chain (bits) | level | primes | add | addPlain | mulPlain | mul+relin | rescale | rotate | drop 1 | decrypt+decode |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
@@ -182,10 +247,13 @@ export async function run(): Promise<void> {
   console.log('| N | op | a | b | c |');
   console.log('|---|---|---|---|---|');
   for (const [n, row] of Object.entries(table.fits)) {
-    for (const op of MEASURED_OPS) console.log(`| ${n} | ${op} | ${row[op].a.toFixed(4)} | ${row[op].b.toFixed(4)} | ${row[op].c.toFixed(4)} |`);
+    for (const op of MEASURED_OPS)
+      console.log(`| ${n} | ${op} | ${row[op].a.toFixed(4)} | ${row[op].b.toFixed(4)} | ${row[op].c.toFixed(4)} |`);
   }
   console.log('\nSerialized sizes (bytes; uncompressed; ciphertext per level top→0 listed 0→top):\n');
-  console.log('| N | chain | ciphertext by level | seeded ciphertext | relin keys full / seeded | Galois key per step full / seeded | vs prediction |');
+  console.log(
+    '| N | chain | ciphertext by level | seeded ciphertext | relin keys full / seeded | Galois key per step full / seeded | vs prediction |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   for (const r of sizeRows) console.log(r);
   console.log('\nKey generation, seeded form (ms):\n');

@@ -111,7 +111,9 @@ async function measureLatency(cfg: Config, defaultImages: number): Promise<Measu
   const med = names.map((_, i) => median(seal.records.map((r) => r.timings[i]!.ms)));
   const pred = predicted(circuit);
   const N = circuit.params.polyModulusDegree;
-  const predEncrypt = measuredOpCost('encryptSymmetric', N, circuit.params.coeffModulusBits.length - 2) + measuredOpCost('encode', N, circuit.params.coeffModulusBits.length - 2);
+  const predEncrypt =
+    measuredOpCost('encryptSymmetric', N, circuit.params.coeffModulusBits.length - 2) +
+    measuredOpCost('encode', N, circuit.params.coeffModulusBits.length - 2);
   const evalMeasured = med.slice(1, -1).reduce((a, b) => a + b, 0);
   const evalPredicted = [...pred.values()].reduce((a, b) => a + b, 0);
   const total = median(seal.records.map((r) => r.timings.reduce((a, t) => a + t.ms, 0)));
@@ -171,7 +173,12 @@ const CHILD_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** Run one measurement in a child process; a failure becomes a row naming it. */
 function inChild(kind: 'latency' | 'throughput', index: number, label: string): Measured | { error: string } {
-  const r = spawnSync(process.execPath, [SELF, `--${kind}`, String(index)], { encoding: 'utf8', env: process.env, maxBuffer: 64 * 2 ** 20, timeout: CHILD_TIMEOUT_MS });
+  const r = spawnSync(process.execPath, [SELF, `--${kind}`, String(index)], {
+    encoding: 'utf8',
+    env: process.env,
+    maxBuffer: 64 * 2 ** 20,
+    timeout: CHILD_TIMEOUT_MS,
+  });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith(RESULT_PREFIX));
   if (r.status === 0 && line) return JSON.parse(line.slice(RESULT_PREFIX.length)) as Measured;
   const why = (r.stderr ?? '').trim().split('\n').slice(-3).join(' / ') || `exit ${r.status ?? r.signal}`;
@@ -220,7 +227,10 @@ if (process.argv[1] && SELF === process.argv[1]) {
   const [flag, index] = process.argv.slice(2);
   if (flag === '--latency' || flag === '--throughput') {
     const defaultImages = Number(process.env.PANN_BENCH_IMAGES ?? 200);
-    const m = flag === '--latency' ? await measureLatency(CONFIGS[Number(index)]!, defaultImages) : await measureThroughput(THROUGHPUT[Number(index)]!);
+    const m =
+      flag === '--latency'
+        ? await measureLatency(CONFIGS[Number(index)]!, defaultImages)
+        : await measureThroughput(THROUGHPUT[Number(index)]!);
     process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(m)}\n`);
     // the SEAL objects are freed; exit without waiting for the WASM runtime's teardown
     process.exit(0);

@@ -37,7 +37,9 @@ export async function run(): Promise<void> {
   const f = (x: number) => relu.f(x);
   const out = process.stdout;
   out.write('ReLU on [-1, 1] (median of 15 runs after one warm-up; Remez = solver only, measure = max-error measurement)\n\n');
-  out.write('| degree | Remez ms | target | iterations | converged | Chebyshev ms | measure ms | Remez max error | Chebyshev max error |\n');
+  out.write(
+    '| degree | Remez ms | target | iterations | converged | Chebyshev ms | measure ms | Remez max error | Chebyshev max error |\n',
+  );
   out.write('|---:|---:|:---|---:|:---|---:|---:|---:|---:|\n');
   for (const d of DEGREES) {
     let iterations = 0;
@@ -73,7 +75,9 @@ export async function run(): Promise<void> {
   }
   // a fit without parity (full basis, kink in f'' at 0): ULU(a1=0.5, a2=2) on [−8, 8]
   const ulu = parseActivation('ulu:a1=0.5,a2=2');
-  out.write('\nULU(a1=0.5, a2=2) on [-8, 8], no parity (full basis), median of 7:\n\n| degree | Remez ms | iterations | converged |\n|---:|---:|---:|:---|\n');
+  out.write(
+    '\nULU(a1=0.5, a2=2) on [-8, 8], no parity (full basis), median of 7:\n\n| degree | Remez ms | iterations | converged |\n|---:|---:|---:|:---|\n',
+  );
   for (const d of [27, 127, 255]) {
     let iterations = 0;
     let converged = false;
@@ -120,8 +124,12 @@ export async function run(): Promise<void> {
   out.write(
     `| this thread (pann fit --catalog) | ${sequential.wallS.toFixed(2)} | ${sequential.cpuS.toFixed(2)} | ${sequential.load.toFixed(2)} | ${verdict(sequential.wallS)} |\n`,
   );
-  out.write(`| 2 worker threads | ${parallel.wallS.toFixed(2)} | ${parallel.cpuS.toFixed(2)} | ${parallel.load.toFixed(2)} | ${verdict(parallel.wallS)} |\n`);
-  out.write(`\n${sequential.catalog.files.size} files, ${unreachable} unreachable; the two builds are byte-identical: ${same ? 'yes' : 'NO'}\n\n`);
+  out.write(
+    `| 2 worker threads | ${parallel.wallS.toFixed(2)} | ${parallel.cpuS.toFixed(2)} | ${parallel.load.toFixed(2)} | ${verdict(parallel.wallS)} |\n`,
+  );
+  out.write(
+    `\n${sequential.catalog.files.size} files, ${unreachable} unreachable; the two builds are byte-identical: ${same ? 'yes' : 'NO'}\n\n`,
+  );
   out.write('| group (k = 4..14), this thread | seconds |\n|:---|---:|\n');
   for (const [g, ms] of [...groups].sort((a, b) => b[1] - a[1])) out.write(`| ${g} | ${(ms / 1000).toFixed(2)} |\n`);
 }

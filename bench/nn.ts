@@ -58,7 +58,13 @@ export async function run(): Promise<void> {
   const epoch = (activation: string) => {
     const m = buildModel('bench', [1, 28, 28], recipe.architecture, { seed: 1, activation });
     const t0 = performance.now();
-    trainModel(m, train, { epochs: 1, batchSize: recipe.batchSize, learningRate: recipe.learningRate, augment: recipe.augment, weightDecay: recipe.weightDecay });
+    trainModel(m, train, {
+      epochs: 1,
+      batchSize: recipe.batchSize,
+      learningRate: recipe.learningRate,
+      augment: recipe.augment,
+      weightDecay: recipe.weightDecay,
+    });
     return (performance.now() - t0) / 1000;
   };
   const out = [

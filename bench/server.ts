@@ -86,7 +86,7 @@ function sizeTable(circuit: Circuit, session: ClientSession, perInference: { sen
     `| per inference sent (seeded ciphertext), kB | ${(perInference.sent / 1e3).toFixed(1)} | ${(p.seededCiphertextBytes / 1e3).toFixed(1)} |`,
     `| per inference received (result at level 0), kB | ${(perInference.received / 1e3).toFixed(1)} | ${(p.outputCiphertextBytes / 1e3).toFixed(1)} |`,
     '',
-    '| Galois key set | steps | seeded upload, MB | key switches for this circuit\'s rotations |',
+    "| Galois key set | steps | seeded upload, MB | key switches for this circuit's rotations |",
     '|---|---:|---:|---:|',
     `| exactly the circuit's steps (pann) | ${circuit.rotationSteps.length} | ${mb(p.galoisKeyBytes)} | ${rotations.length} |`,
     `| all powers of two, both directions (SEAL's default, + 1 conjugation key not counted) | ${steps.size} | ${mb(pow2.seededGaloisKeys ?? 0)} | ${switchesPow2} |`,
@@ -151,7 +151,10 @@ export async function run(): Promise<void> {
     );
 
     // memory: carry on to MEMORY_TOTAL inferences, sampling the server's RSS and WASM heaps
-    const rows: string[] = ['| inferences | server RSS MB | WASM heap worker 0 MB | WASM heap worker 1 MB | errors |', '|---:|---:|---:|---:|---:|'];
+    const rows: string[] = [
+      '| inferences | server RSS MB | WASM heap worker 0 MB | WASM heap worker 1 MB | errors |',
+      '|---:|---:|---:|---:|---:|',
+    ];
     const sample = async (done: number) => {
       const m = await metrics();
       const heap = (w: number) => mb(m.workers.find((x) => x.index === w)?.wasmHeapBytes ?? 0);

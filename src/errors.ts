@@ -3,19 +3,7 @@
  * so callers (the CLI, the server) can map them to messages and exit codes without string matching.
  */
 export type PannErrorCode =
-  | 'activation'
-  | 'fit'
-  | 'model'
-  | 'data'
-  | 'train'
-  | 'onnx'
-  | 'compile'
-  | 'circuit'
-  | 'ckks'
-  | 'runtime'
-  | 'study'
-  | 'server'
-  | 'input';
+  'activation' | 'fit' | 'model' | 'data' | 'train' | 'onnx' | 'compile' | 'circuit' | 'ckks' | 'runtime' | 'study' | 'server' | 'input';
 
 export class PannError extends Error {
   readonly code: PannErrorCode;

@@ -248,10 +248,7 @@ const DEFS: readonly ActivationDef[] = [
     // ULU: f(x; a) = 0.5·x·(tanh(a·x)+1) with a = a1 for x<0 and a = a2 for x≥0 (= x·σ(2a·x)).
     name: 'ulu',
     summary: '0.5·x·(tanh(a·x)+1), a = a1 for x<0, a2 for x≥0',
-    params: [
-      positive('a1', 1, false, 'sharpness for x<0'),
-      positive('a2', 1, false, 'sharpness for x≥0'),
-    ],
+    params: [positive('a1', 1, false, 'sharpness for x<0'), positive('a2', 1, false, 'sharpness for x≥0')],
     smooth: false,
     f: (x, [a1, a2]) => uluF(x, x < 0 ? a1! : a2!),
     dfdx: (x, [a1, a2]) => uluDx(x, x < 0 ? a1! : a2!),
@@ -294,10 +291,8 @@ const DEFS: readonly ActivationDef[] = [
       { name: 'eps', default: -1e-6, max: 0, learnable: false, doc: 'clip of the exponent (≤ 0)' },
     ],
     smooth: false,
-    f: (x, [ap, an, beta, eps]) =>
-      x > 0 ? ap! * x * x + beta! * x : an! * (Math.expm1(Math.min(x, eps!)) - x) + beta! * x,
-    dfdx: (x, [ap, an, beta, eps]) =>
-      x > 0 ? 2 * ap! * x + beta! : an! * ((x < eps! ? Math.exp(x) : 0) - 1) + beta!,
+    f: (x, [ap, an, beta, eps]) => (x > 0 ? ap! * x * x + beta! * x : an! * (Math.expm1(Math.min(x, eps!)) - x) + beta! * x),
+    dfdx: (x, [ap, an, beta, eps]) => (x > 0 ? 2 * ap! * x + beta! : an! * ((x < eps! ? Math.exp(x) : 0) - 1) + beta!),
     dfdp: (x, [, , , eps], out) => {
       out[0] = x > 0 ? x * x : 0;
       out[1] = x > 0 ? 0 : Math.expm1(Math.min(x, eps!)) - x;
@@ -528,4 +523,3 @@ export function activationFromJSON(json: unknown): Activation {
   }
   return activation(name, ps);
 }
-

@@ -165,7 +165,8 @@ export function catalogWorkerScript(): string {
   return compiledWorkerScript(
     import.meta.url,
     'catalog-worker.js',
-    (script, advice) => new FitError(`catalog: the worker threads run compiled JavaScript, and ${script} is missing: ${advice} (or use threads: 1)`),
+    (script, advice) =>
+      new FitError(`catalog: the worker threads run compiled JavaScript, and ${script} is missing: ${advice} (or use threads: 1)`),
   );
 }
 

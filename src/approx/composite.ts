@@ -107,7 +107,15 @@ export function fitCompositeSign(options: CompositeSignOptions): CompositeSign {
   let inputRange = 1;
   for (let i = 0; i < degrees.length; i++) {
     const d = degrees[i]!;
-    const fit = fitMinimax(sign, { intervals: [[-1, -eps], [eps, 1]], degree: d, parity: SIGN_PARITY, maxIterations });
+    const fit = fitMinimax(sign, {
+      intervals: [
+        [-1, -eps],
+        [eps, 1],
+      ],
+      degree: d,
+      parity: SIGN_PARITY,
+      maxIterations,
+    });
     const c = fit.polynomial.coefficients;
     const samples = Math.max(1024, 40 * (d + 1));
     const onGood = polynomialRange(c, eps, 1, samples);

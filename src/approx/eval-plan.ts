@@ -155,17 +155,10 @@ export interface ChebyshevAlgebra<V> {
  * Run a plan with an algebra. `input` is t ∈ [−1, 1]; the result lands at exactly (target.level, target.scale),
  * which must be ≤ level(input) − plan.cost.depth.
  */
-export function executePlan<V>(
-  plan: ChebyshevPlan,
-  alg: ChebyshevAlgebra<V>,
-  input: V,
-  target: { level: number; scale: number },
-): V {
+export function executePlan<V>(plan: ChebyshevPlan, alg: ChebyshevAlgebra<V>, input: V, target: { level: number; scale: number }): V {
   if (plan.root === null) throw new Error('executePlan: constant polynomial has no ciphertext result');
   if (target.level > alg.level(input) - plan.cost.depth) {
-    throw new Error(
-      `executePlan: target level ${target.level} is above input level ${alg.level(input)} minus depth ${plan.cost.depth}`,
-    );
+    throw new Error(`executePlan: target level ${target.level} is above input level ${alg.level(input)} minus depth ${plan.cost.depth}`);
   }
   const T = new Map<number, V>([[1, input]]);
   for (const j of plan.powers) {
@@ -313,8 +306,7 @@ export function planChebyshev(coefficients: ArrayLike<number>, options: PlanOpti
       p.cost.depth < best.cost.depth ||
       (p.cost.depth === best.cost.depth &&
         (p.cost.ctMultiplications < best.cost.ctMultiplications ||
-          (p.cost.ctMultiplications === best.cost.ctMultiplications &&
-            p.cost.scalarMultiplications < best.cost.scalarMultiplications)))
+          (p.cost.ctMultiplications === best.cost.ctMultiplications && p.cost.scalarMultiplications < best.cost.scalarMultiplications)))
     ) {
       best = p;
     }

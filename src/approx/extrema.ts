@@ -207,7 +207,14 @@ export function pieceExtrema(
   out: Extremum[],
   options: ExtremaSearchOptions = {},
 ): void {
-  const { refineAbove = 0, maxIterations = 60, approximateSamples = false, refinement = 'brent', polishWithin, parabolicSteps = 2 } = options;
+  const {
+    refineAbove = 0,
+    maxIterations = 60,
+    approximateSamples = false,
+    refinement = 'brent',
+    polishWithin,
+    parabolicSteps = 2,
+  } = options;
   const n = xs.length;
   if (n === 0) return;
   const at = (i: number) => (approximateSamples ? e(xs[i]!) : es[i]!);

@@ -238,7 +238,12 @@ export function fitApproximation(act: Activation, request: FitRequest): FittedAp
 }
 
 /** The fitted approximation (measured error, cost) of a Remez result on `interval`. */
-export function minimaxFit(act: Activation, interval: readonly [number, number], r: MinimaxResult, weight?: AsymmetricWeight): FittedApproximation {
+export function minimaxFit(
+  act: Activation,
+  interval: readonly [number, number],
+  r: MinimaxResult,
+  weight?: AsymmetricWeight,
+): FittedApproximation {
   return finishFit(act, 'remez', interval, [stageOf(r.polynomial)], 'none', {
     ...(weight ? { weight: { negative: weight.negative, positive: weight.positive } } : {}),
     solver: {

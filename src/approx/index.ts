@@ -60,7 +60,15 @@ export {
   type FittedApproximation,
   type FittedStage,
 } from './fitted.js';
-export { RELU_COMPOSITES, candidateDegrees, fitForPrecision, type FitCache, type PrecisionFit, type PrecisionOptions, type SearchProgress } from './search.js';
+export {
+  RELU_COMPOSITES,
+  candidateDegrees,
+  fitForPrecision,
+  type FitCache,
+  type PrecisionFit,
+  type PrecisionOptions,
+  type SearchProgress,
+} from './search.js';
 export {
   APPROXIMATION_FORMAT,
   APPROXIMATION_VERSION,

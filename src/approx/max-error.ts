@@ -118,7 +118,9 @@ function measurePieces(
         xs,
         es,
         found,
-        fast ? { refineAbove: 0.5, approximateSamples: true, refinement: 'parabolic', parabolicSteps: 6, polishWithin: 1e-9 } : { refineAbove: 0.5 },
+        fast
+          ? { refineAbove: 0.5, approximateSamples: true, refinement: 'parabolic', parabolicSteps: 6, polishWithin: 1e-9 }
+          : { refineAbove: 0.5 },
       );
       for (const ex of found) if (Math.abs(ex.value) > Math.abs(best.value)) best = ex;
     }
@@ -172,11 +174,7 @@ function polynomialSampler(f: (x: number) => number, p: ChebyshevPolynomial, wei
 }
 
 /** Measured max |f − approx| (optionally weighted) on the approximation's interval or the given intervals. */
-export function measureMaxError(
-  f: (x: number) => number,
-  approx: PolynomialApproximation,
-  options: MaxErrorOptions = {},
-): MeasuredError {
+export function measureMaxError(f: (x: number) => number, approx: PolynomialApproximation, options: MaxErrorOptions = {}): MeasuredError {
   const { intervals = [approx.interval], breakpoints = [0], weight } = options;
   const samples = options.samplesPerPiece ?? Math.min(2 ** 19, Math.max(2048, 20 * (composedDegree(approx) + 1)));
   const p = approximationEvaluator(approx);

@@ -388,7 +388,10 @@ function initialReference(domain: readonly Interval[], count: number, basis: Bas
   for (let i = 0; i < counts.length; i++) counts[i] = counts[i]! + Math.floor(raw[i]!);
   left = count - counts.reduce((s, c) => s + c, 0);
   const order = raw.map((r, i) => [r - Math.floor(r), i] as const).sort((p, q) => q[0] - p[0]);
-  for (let k = 0; k < left; k++) counts[order[k % order.length]![1]] += 1;
+  for (let k = 0; k < left; k++) {
+    const i = order[k % order.length]![1];
+    counts[i] = counts[i]! + 1;
+  }
   const out: number[] = [];
   vs.forEach(([a, b], i) => {
     const c = counts[i]!;
@@ -568,7 +571,12 @@ function solveLevelled(
  * magnitude rule then cycles. Returns 0 (drop the first) or N (drop the last), or −1 if undecidable.
  */
 function endToDrop(wide: readonly Extremum[], basis: Basis, g: (x: number) => number, w: (x: number) => number): number {
-  const sys = referenceSystem(Float64Array.from(wide, (e) => e.x), basis, g, w);
+  const sys = referenceSystem(
+    Float64Array.from(wide, (e) => e.x),
+    basis,
+    g,
+    w,
+  );
   const N = wide.length;
   let bestEnd = -1;
   let bestExcess = Infinity;
@@ -779,7 +787,8 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     const extrema: Extremum[] = [];
     const err0 = (x: number) => g(x) - basis.evaluate(c0, x);
     const approximate0 = fillErrors(c0); // unweighted here (w = 1)
-    for (const p of pieces) pieceExtrema(err0, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: approximate0, parabolicSteps: 1 });
+    for (const p of pieces)
+      pieceExtrema(err0, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: approximate0, parabolicSteps: 1 });
     let maxErr0 = 0;
     for (const e of extrema) maxErr0 = Math.max(maxErr0, Math.abs(e.value));
     let cSum0 = 0;
@@ -845,7 +854,8 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     const extrema: Extremum[] = [];
     // one parabolic step while far from convergence (extremum positions to ~1e-3 of the spacing), two near it
     const steps = previousGap > 1e-2 ? 1 : 2;
-    for (const p of pieces) pieceExtrema(err, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: approximate, parabolicSteps: steps });
+    for (const p of pieces)
+      pieceExtrema(err, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: approximate, parabolicSteps: steps });
     let star: Extremum = { x: ref[0]!, value: 0 };
     for (const e of extrema) if (Math.abs(e.value) > Math.abs(star.value)) star = e;
     const maxErr = Math.abs(star.value);
@@ -878,7 +888,10 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       stopReason = 'tolerance';
       break;
     }
-    if (decideAgainst !== undefined && ((best.maxErr <= decideAgainst && gap <= decideGap) || Math.abs(E) > decideAgainst * (1 + LEVELLED_MARGIN))) {
+    if (
+      decideAgainst !== undefined &&
+      ((best.maxErr <= decideAgainst && gap <= decideGap) || Math.abs(E) > decideAgainst * (1 + LEVELLED_MARGIN))
+    ) {
       stopReason = 'decided';
       break;
     }

@@ -291,7 +291,11 @@ function nearestReference(bounds: RemezBounds, d: number): readonly number[] | u
   for (const [e, ref] of bounds.references) {
     if (!(ref.gap < 0.05)) continue;
     if (any === undefined || Math.abs(e - d) < Math.abs(any - d) || (Math.abs(e - d) === Math.abs(any - d) && e > any)) any = e;
-    if ((e - d) % 2 === 0 && (same === undefined || Math.abs(e - d) < Math.abs(same - d) || (Math.abs(e - d) === Math.abs(same - d) && e > same))) same = e;
+    if (
+      (e - d) % 2 === 0 &&
+      (same === undefined || Math.abs(e - d) < Math.abs(same - d) || (Math.abs(e - d) === Math.abs(same - d) && e > same))
+    )
+      same = e;
   }
   const pick =
     same !== undefined && Math.abs(same - d) <= Math.max(4, SAME_PARITY_WITHIN * d)
@@ -421,13 +425,22 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
       const lower = bounds.lower.get(degree) ?? 0;
       if (rejected.has(degree)) return { pass: false, error: failing(lower) };
       if (weight) {
-        const fit = fitCached('remez', `${remezKey(degree)}|full`, degree, () => fitApproximation(act, { interval, method: 'remez', degree, weight }));
+        const fit = fitCached('remez', `${remezKey(degree)}|full`, degree, () =>
+          fitApproximation(act, { interval, method: 'remez', degree, weight }),
+        );
         return { pass: fit.maxError <= target, error: fit.maxError };
       }
       if (lower > outOfReach) return { pass: false, error: lower };
       const solved = bounds.solverError.get(degree);
       if (solved !== undefined && solved <= target * (1 + 1e-6)) return { pass: true, error: Math.min(solved, target) };
-      const options = { intervals: [interval], degree, parity: act.parity, decideAgainst: target, decideGap: PROBE_GAP, samples: probes.samples };
+      const options = {
+        intervals: [interval],
+        degree,
+        parity: act.parity,
+        decideAgainst: target,
+        decideGap: PROBE_GAP,
+        samples: probes.samples,
+      };
       const start = nearestReference(bounds, degree);
       let r = fitMinimax(f, { ...options, initialReference: start });
       // a warm start that left the target undecided (a poor start can stall the exchange): again from the default
@@ -467,14 +480,14 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
     let r: FittedApproximation | null = null;
     for (;;) {
       // errors within 5% of the minimax error: measured fits, probes whose lower bound and own error are that close
-    const reliable = (i: number) => {
-      const d = cands[i]!;
-      if (passingFit(d)) return true;
-      const lower = bounds.lower.get(d);
-      const solved = bounds.solverError.get(d);
-      return lower !== undefined && solved !== undefined && solved <= 1.05 * lower;
-    };
-    const hi = searchDegree(probe, cands, target, known, weight ? undefined : reliable);
+      const reliable = (i: number) => {
+        const d = cands[i]!;
+        if (passingFit(d)) return true;
+        const lower = bounds.lower.get(d);
+        const solved = bounds.solverError.get(d);
+        return lower !== undefined && solved !== undefined && solved <= 1.05 * lower;
+      };
+      const hi = searchDegree(probe, cands, target, known, weight ? undefined : reliable);
       if (hi === null) break;
       const degree = cands[hi]!;
       // the minimax polynomial of the chosen degree, from the default start (independent of the probes), measured
@@ -484,7 +497,13 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
       if (r.maxError <= target) break;
       // measured above the target: a probe's polynomial that meets it, if there is one; else search again above
       if (!weight) {
-        const p = fitMinimax(f, { intervals: [interval], degree, parity: act.parity, decideAgainst: target, initialReference: r.solver?.reference });
+        const p = fitMinimax(f, {
+          intervals: [interval],
+          degree,
+          parity: act.parity,
+          decideAgainst: target,
+          initialReference: r.solver?.reference,
+        });
         const fit = minimaxFit(act, interval, p);
         if (fit.maxError <= target) {
           store('remez', remezKey(degree), degree, fit);
@@ -566,7 +585,12 @@ function compositeDepth(degrees: readonly number[]): number {
   return depth;
 }
 
-function compositeForPrecision(act: Activation, interval: readonly [number, number], target: number, cache: FitCache): FittedApproximation | null {
+function compositeForPrecision(
+  act: Activation,
+  interval: readonly [number, number],
+  target: number,
+  cache: FitCache,
+): FittedApproximation | null {
   const B = interval[1];
   const reluTarget = reluTargetOf(act, interval, target);
   const key = `${act.toString()}|${interval[0]},${B}|composite|${reluTarget}`;

@@ -52,7 +52,10 @@ export class CkksContext implements WireLayout {
 
   private constructor(seal: SealLibrary, params: CkksParameters, primes: ModulusPrimes) {
     this.seal = seal;
-    this.params = Object.freeze({ polyModulusDegree: params.polyModulusDegree, coeffModulusBits: Object.freeze([...params.coeffModulusBits]) });
+    this.params = Object.freeze({
+      polyModulusDegree: params.polyModulusDegree,
+      coeffModulusBits: Object.freeze([...params.coeffModulusBits]),
+    });
     this.polyModulusDegree = params.polyModulusDegree;
     this.slotCount = params.polyModulusDegree / 2;
     this.maxLevel = params.coeffModulusBits.length - 2;
@@ -81,7 +84,10 @@ export class CkksContext implements WireLayout {
     this.#levelOfId = new Map(this.#parmsIds.map((id, level) => [parmsIdHex(id.values), level]));
     const key = callSeal('context', () => this.sealContext.keyParmsId);
     try {
-      this.#levelOfId.set(callSeal('context', () => parmsIdHex(key.values)), this.keyLevel);
+      this.#levelOfId.set(
+        callSeal('context', () => parmsIdHex(key.values)),
+        this.keyLevel,
+      );
     } finally {
       freeSeal(key, 'context');
     }

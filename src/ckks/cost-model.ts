@@ -41,7 +41,19 @@ export type CkksCostOp =
   | 'decrypt';
 
 /** The ops the bench measures; the others are priced as one of these (sub, negate → add; setScale → 0). */
-export const MEASURED_OPS = ['encode', 'encrypt', 'encryptSymmetric', 'decrypt', 'add', 'addPlain', 'mulPlain', 'mul', 'rescale', 'rotate', 'drop'] as const;
+export const MEASURED_OPS = [
+  'encode',
+  'encrypt',
+  'encryptSymmetric',
+  'decrypt',
+  'add',
+  'addPlain',
+  'mulPlain',
+  'mul',
+  'rescale',
+  'rotate',
+  'drop',
+] as const;
 export type MeasuredOp = (typeof MEASURED_OPS)[number];
 const KEY_SWITCHING: ReadonlySet<MeasuredOp> = new Set(['mul', 'rotate']);
 
@@ -152,7 +164,10 @@ export function robustFitCost(points: readonly { primes: number; ms: number }[],
     let worst = -1;
     let worstError = OUTLIER_FRACTION;
     pts.forEach((q, i) => {
-      const rest = fitCost(pts.filter((_, j) => j !== i), quadratic);
+      const rest = fitCost(
+        pts.filter((_, j) => j !== i),
+        quadratic,
+      );
       const expected = Math.max(predict(rest, q.primes), 1e-6);
       const error = (q.ms - expected) / expected; // only slower than expected: load never speeds an op up
       if (error > worstError) {
@@ -186,7 +201,8 @@ export function validateOpCostTable(value: unknown, source = 'op-costs'): OpCost
   if (typeof t !== 'object' || t === null) throw new CkksError(`${source}: not a JSON object`);
   if (t.format !== 'pann-op-costs') throw new CkksError(`${source}: format is ${JSON.stringify(t.format)}, expected "pann-op-costs"`);
   if (t.version !== 1) throw new CkksError(`${source}: version ${JSON.stringify(t.version)} is not supported (expected 1)`);
-  if (typeof t.fits !== 'object' || t.fits === null || Object.keys(t.fits).length === 0) throw new CkksError(`${source}: fits is missing or empty`);
+  if (typeof t.fits !== 'object' || t.fits === null || Object.keys(t.fits).length === 0)
+    throw new CkksError(`${source}: fits is missing or empty`);
   for (const [n, row] of Object.entries(t.fits)) {
     if (!Number.isInteger(Number(n))) throw new CkksError(`${source}: fits key ${n} is not a ring dimension`);
     for (const op of MEASURED_OPS) {
@@ -232,7 +248,9 @@ export function predictOpMs(op: CkksCostOp, polyModulusDegree: number, level: nu
   if (!MEASURED_OPS.includes(measured)) throw new CkksError(`predictOpMs: unknown op ${String(op)}`);
   if (!Number.isInteger(level) || level < 0) throw new CkksError(`predictOpMs: level ${level} is not a level`);
   const ns = Object.keys(table.fits).map(Number);
-  const nearest = ns.reduce((best, n) => (Math.abs(Math.log2(n / polyModulusDegree)) < Math.abs(Math.log2(best / polyModulusDegree)) ? n : best));
+  const nearest = ns.reduce((best, n) =>
+    Math.abs(Math.log2(n / polyModulusDegree)) < Math.abs(Math.log2(best / polyModulusDegree)) ? n : best,
+  );
   const f = table.fits[String(nearest)]![measured];
   const p = level + 1;
   const ms = Math.max(0, f.a + f.b * p + f.c * p * p);

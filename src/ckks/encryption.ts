@@ -58,9 +58,7 @@ export class CkksEncryptor {
       const ct = callSeal(what, () => ctx.seal.CipherText({ pool: ctx.pool }));
       try {
         const plain = pt.sealObject(what);
-        callSeal(what, () =>
-          symmetric ? encryptor.encryptSymmetric(plain, ct, ctx.pool) : encryptor.encrypt(plain, ct, ctx.pool),
-        );
+        callSeal(what, () => (symmetric ? encryptor.encryptSymmetric(plain, ct, ctx.pool) : encryptor.encrypt(plain, ct, ctx.pool)));
         return new Ciphertext(ctx, ct, ctx.maxLevel, scale);
       } catch (err) {
         freeSeal(ct, what);

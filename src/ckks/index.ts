@@ -27,14 +27,7 @@ export {
   type KeyOptions,
 } from './keys.js';
 export { Plaintext, encodeConstant, encodePlaintext } from './plaintext.js';
-export {
-  Ciphertext,
-  checkCiphertext,
-  loadCiphertext,
-  saveCiphertext,
-  type CiphertextExpectation,
-  type SaveOptions,
-} from './ciphertext.js';
+export { Ciphertext, checkCiphertext, loadCiphertext, saveCiphertext, type CiphertextExpectation, type SaveOptions } from './ciphertext.js';
 export { CkksEncryptor } from './encryption.js';
 export { CkksEvaluator, sameScale } from './evaluator.js';
 export { ciphertextBytes, kswitchKeysBytes, secretKeyBytes, type Compression } from './wire-format.js';

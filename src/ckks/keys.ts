@@ -8,14 +8,7 @@ import { CkksError } from '../errors.js';
 import { comprMode, type SaveOptions } from './ciphertext.js';
 import type { CkksContext } from './context.js';
 import { galoisElement, normaliseRotationStep, normaliseRotationSteps } from './galois.js';
-import {
-  decompress,
-  inspectKSwitchKeys,
-  inspectSecretKey,
-  kswitchKeysBytes,
-  readSealHeader,
-  secretKeyBytes,
-} from './wire-format.js';
+import { decompress, inspectKSwitchKeys, inspectSecretKey, kswitchKeysBytes, readSealHeader, secretKeyBytes } from './wire-format.js';
 import { callSeal, freeSeal, type SealDeletable, type SealLibrary } from './wasm.js';
 
 type SealKeyGenerator = ReturnType<SealLibrary['KeyGenerator']>;
@@ -289,7 +282,8 @@ export function loadEvaluationKeys(context: CkksContext, bytes: EvaluationKeyByt
   if (steps.length === 0) {
     if (galoisBytes && galoisBytes.length > 0) throw new CkksError('galois keys: given, but the circuit uses no rotations');
   } else {
-    if (!galoisBytes || galoisBytes.length === 0) throw new CkksError(`galois keys: missing (the circuit rotates by [${steps.join(', ')}])`);
+    if (!galoisBytes || galoisBytes.length === 0)
+      throw new CkksError(`galois keys: missing (the circuit rotates by [${steps.join(', ')}])`);
     const header = readSealHeader(galoisBytes, 'galois keys');
     galoisPlain = decompress(galoisBytes, header, kswitchKeysBytes(n, keyPrimes, steps.length, n, false), 'galois keys');
     const info = inspectKSwitchKeys(galoisPlain, context, 'galois', 'galois keys');
@@ -307,7 +301,8 @@ export function loadEvaluationKeys(context: CkksContext, bytes: EvaluationKeyByt
       const gp = galoisPlain;
       callSeal('galois keys', () => g.loadArray(context.sealContext, gp));
       for (const s of steps) {
-        if (!callSeal('galois keys', () => g.hasKey(galoisElement(s, n)))) throw new CkksError(`galois keys: SEAL has no key for step ${s}`);
+        if (!callSeal('galois keys', () => g.hasKey(galoisElement(s, n))))
+          throw new CkksError(`galois keys: SEAL has no key for step ${s}`);
       }
     }
     return new EvaluationKeys(context, relin, galois, steps);

@@ -93,7 +93,9 @@ export async function sealPrimes(polyModulusDegree: number, coeffModulusBits: re
     throw new CkksError(`parameters: polyModulusDegree ${polyModulusDegree} is not supported`);
   }
   if (!coeffModulusBits.every((b) => Number.isInteger(b) && b >= PRIME_BITS_RANGE.min && b <= PRIME_BITS_RANGE.max)) {
-    throw new CkksError(`parameters: prime sizes [${coeffModulusBits.join(', ')}] must be integers in ${PRIME_BITS_RANGE.min}…${PRIME_BITS_RANGE.max}`);
+    throw new CkksError(
+      `parameters: prime sizes [${coeffModulusBits.join(', ')}] must be integers in ${PRIME_BITS_RANGE.min}…${PRIME_BITS_RANGE.max}`,
+    );
   }
   const seal = await loadSeal();
   try {

@@ -139,7 +139,8 @@ export function encodeConstant(context: CkksContext, value: number, level: numbe
   dv.setBigUint64(HEADER + 64, BigInt(count), true);
   const data = new BigUint64Array(buf, HEADER + 72, count);
   const c = BigInt(scaled);
-  if (c >= 1n << 120n || c <= -(1n << 120n)) throw new CkksError(`${what}: ${value} at scale 2^${Math.log2(scale).toFixed(1)} is too large`);
+  if (c >= 1n << 120n || c <= -(1n << 120n))
+    throw new CkksError(`${what}: ${value} at scale 2^${Math.log2(scale).toFixed(1)} is too large`);
   primes.forEach((q, p) => data.fill(((c % q) + q) % q, p * n, (p + 1) * n));
   const seal = context.seal;
   const pt = callSeal(what, () => seal.PlainText({ pool: context.pool }));

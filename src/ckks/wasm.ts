@@ -190,7 +190,14 @@ async function instantiate(): Promise<SealRuntime> {
   const exports = (instance as WasmInstance | null)?.exports ?? {};
   const memory = Object.values(exports).find((v): v is WasmMemory => v instanceof wasm.Memory) ?? null;
   const sp = exports[STACK_POINTER_EXPORT];
-  return { seal, memory, stackPointer: sp instanceof wasm.Global ? sp : null, classHandle: classHandlePrototype(seal), faults: 0, broken: null };
+  return {
+    seal,
+    memory,
+    stackPointer: sp instanceof wasm.Global ? sp : null,
+    classHandle: classHandlePrototype(seal),
+    faults: 0,
+    broken: null,
+  };
 }
 
 /** The prototype that gives embind handles their `delete` (read from a pool handle), or null if there is none. */

@@ -55,7 +55,9 @@ export interface SealHeader {
 /** Bytes of a serialized (uncompressed) ciphertext with `primes` primes. */
 export function ciphertextBytes(n: number, primes: number, options: { seeded?: boolean; size?: number } = {}): number {
   const polys = options.seeded ? 1 : (options.size ?? 2);
-  return SEAL_HEADER_BYTES + CIPHERTEXT_METADATA_BYTES + DYNARRAY_OVERHEAD + 8 * polys * n * primes + (options.seeded ? SEED_INFO_BYTES : 0);
+  return (
+    SEAL_HEADER_BYTES + CIPHERTEXT_METADATA_BYTES + DYNARRAY_OVERHEAD + 8 * polys * n * primes + (options.seeded ? SEED_INFO_BYTES : 0)
+  );
 }
 
 /** Bytes of serialized (uncompressed) key-switching keys: `entries` keys out of `dim1` slots. */
@@ -111,7 +113,9 @@ function parseHeader(view: DataView, at: number, what: string): SealHeader {
 export function decompress(bytes: Uint8Array, header: SealHeader, maxBytes: number, what: string): Uint8Array {
   if (header.compression === 'none') return bytes;
   if (header.compression === 'zstd') {
-    throw new CkksError(`${what}: zstd-compressed data is not accepted (its size cannot be bounded before SEAL inflates it); send it uncompressed or zlib-compressed`);
+    throw new CkksError(
+      `${what}: zstd-compressed data is not accepted (its size cannot be bounded before SEAL inflates it); send it uncompressed or zlib-compressed`,
+    );
   }
   let body: Buffer;
   try {
@@ -200,10 +204,13 @@ function readCiphertext(r: Reader, layout: WireLayout, field: string, keyLevel: 
   if (ntt !== 1) throw new CkksError(`${r.what}: ${field} is not in NTT form (flag ${ntt}); CKKS ciphertexts always are`);
   const size = r.u64(`${field} size`);
   if (size < CIPHERTEXT_SIZE.min || size > CIPHERTEXT_SIZE.max || (keyLevel && size !== 2)) {
-    throw new CkksError(`${r.what}: ${field} has ${size} polynomials (SEAL allows ${CIPHERTEXT_SIZE.min}…${CIPHERTEXT_SIZE.max}${keyLevel ? '; keys have 2' : ''})`);
+    throw new CkksError(
+      `${r.what}: ${field} has ${size} polynomials (SEAL allows ${CIPHERTEXT_SIZE.min}…${CIPHERTEXT_SIZE.max}${keyLevel ? '; keys have 2' : ''})`,
+    );
   }
   const n = r.u64(`${field} N`);
-  if (n !== layout.polyModulusDegree) throw new CkksError(`${r.what}: ${field} has N=${n}, these parameters have N=${layout.polyModulusDegree}`);
+  if (n !== layout.polyModulusDegree)
+    throw new CkksError(`${r.what}: ${field} has N=${n}, these parameters have N=${layout.polyModulusDegree}`);
   const primes = layout.primesAtLevel(level);
   const k = r.u64(`${field} prime count`);
   if (k !== primes.length) throw new CkksError(`${r.what}: ${field} has ${k} primes, its level has ${primes.length}`);
@@ -228,7 +235,9 @@ function readParmsLevel(r: Reader, layout: WireLayout, field: string): number {
   const hex = r.hex(32, `${field} parms id`);
   const level = layout.levelOfParmsId(hex);
   if (level === undefined) {
-    throw new CkksError(`${r.what}: made under other encryption parameters (${field} parms id ${hex.slice(0, 16)}… is not in this modulus chain)`);
+    throw new CkksError(
+      `${r.what}: made under other encryption parameters (${field} parms id ${hex.slice(0, 16)}… is not in this modulus chain)`,
+    );
   }
   return level;
 }

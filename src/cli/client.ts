@@ -126,7 +126,9 @@ Examples:
           const description = await c.describeModel(flags.model);
           const inputs = inputsFor(flags, description.input.length);
           const bar = new ProgressBar('key upload', { quiet: !!flags.quiet || !!flags.json });
-          const session = await c.openSession(flags.model, { onProgress: (sent, total) => bar.update(Math.round(sent / 1e6), Math.round(total / 1e6), 'MB') });
+          const session = await c.openSession(flags.model, {
+            onProgress: (sent, total) => bar.update(Math.round(sent / 1e6), Math.round(total / 1e6), 'MB'),
+          });
           bar.done();
           const results: ClientInference[] = [];
           try {

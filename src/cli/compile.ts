@@ -36,7 +36,10 @@ export interface CompileFlags {
 }
 
 /** Calibration inputs: a user's file, or the first N digits of the MNIST training split. */
-export function calibrationFor(model: Model, flags: Pick<CompileFlags, 'calibration' | 'calibrationInput'>): {
+export function calibrationFor(
+  model: Model,
+  flags: Pick<CompileFlags, 'calibration' | 'calibrationInput'>,
+): {
   inputs: Float64Array;
   count: number;
   label: string;
@@ -82,7 +85,9 @@ function fmtBytes(n: number): string {
 export function formatReport(c: Circuit): string {
   const r = c.report;
   const lines: string[] = [];
-  lines.push(`circuit ${c.name} (model ${r.model}, ${r.mode} mode${r.mode === 'throughput' ? `: ${r.batchSize} inputs per evaluation, one per slot` : ''})`);
+  lines.push(
+    `circuit ${c.name} (model ${r.model}, ${r.mode} mode${r.mode === 'throughput' ? `: ${r.batchSize} inputs per evaluation, one per slot` : ''})`,
+  );
   lines.push(
     `CKKS: N=${r.ringDimension} (${r.slots} slots), modulus [${r.coeffModulusBits.join(', ')}] = ${r.totalModulusBits}/${r.maxModulusBits} bits (128-bit security), scale 2^${r.scaleBits}, depth ${r.depth}`,
   );
@@ -134,7 +139,7 @@ export function addCompileOptions(cmd: Command): Command {
   return cmd
     .option(
       '-k, --precision <k...>',
-      'precision k: each activation\'s max error ≤ B·2^-k on its calibrated range [-B, B] (one value, or one per activation layer)',
+      "precision k: each activation's max error ≤ B·2^-k on its calibrated range [-B, B] (one value, or one per activation layer)",
       (v: string, prev: number[] | undefined) => [...(prev ?? []), intOption('--precision', 1, 40)(v)],
     )
     .addOption(
@@ -147,23 +152,36 @@ export function addCompileOptions(cmd: Command): Command {
     .addOption(new Option('--range-rule <rule>', 'how B is chosen from calibration').choices(['max', 'percentile']).default('max'))
     .option('--margin <x>', 'B = margin × (max or percentile of |x|)', numberOption('--margin', 1, 100), 1.1)
     .option('--percentile <p>', 'percentile of |x| for --range-rule percentile', numberOption('--percentile', 1e-9, 100), 99.9)
-    .option('--scale-bits <b>', 'CKKS scale bits (default: the smallest ring that holds the depth at k + 10 bits (at least 20), then the largest scale that ring holds, up to 40; a larger value can force a larger ring)', intOption('--scale-bits', 14, 60))
-    .option('--weight-negative <w>', 'asymmetric Remez: errors on negative inputs count w times (tighter on x<0)', numberOption('--weight-negative', 1e-6, 1e6))
+    .option(
+      '--scale-bits <b>',
+      'CKKS scale bits (default: the smallest ring that holds the depth at k + 10 bits (at least 20), then the largest scale that ring holds, up to 40; a larger value can force a larger ring)',
+      intOption('--scale-bits', 14, 60),
+    )
+    .option(
+      '--weight-negative <w>',
+      'asymmetric Remez: errors on negative inputs count w times (tighter on x<0)',
+      numberOption('--weight-negative', 1e-6, 1e6),
+    )
     .addOption(
-      new Option('--mode <mode>', 'latency: one input per ciphertext (rotations); throughput: one ciphertext per input value, N/2 inputs per evaluation (no rotations)')
+      new Option(
+        '--mode <mode>',
+        'latency: one input per ciphertext (rotations); throughput: one ciphertext per input value, N/2 inputs per evaluation (no rotations)',
+      )
         .choices(['latency', 'throughput'])
         .default('latency'),
     )
     .addOption(
-      new Option('--rotation-keys <set>', 'exact: a Galois key per step used (fastest); powers-of-two: only ±2^i keys (smallest upload, more rotations)')
+      new Option(
+        '--rotation-keys <set>',
+        'exact: a Galois key per step used (fastest); powers-of-two: only ±2^i keys (smallest upload, more rotations)',
+      )
         .choices(['exact', 'powers-of-two'])
         .default('exact'),
     )
-    .option(
-      '--ring <N...>',
-      'ring dimensions to consider (default 4096 8192 16384 32768)',
-      (v: string, prev: number[] | undefined) => [...(prev ?? []), intOption('--ring', 1024, 32768)(v)],
-    );
+    .option('--ring <N...>', 'ring dimensions to consider (default 4096 8192 16384 32768)', (v: string, prev: number[] | undefined) => [
+      ...(prev ?? []),
+      intOption('--ring', 1024, 32768)(v),
+    ]);
 }
 
 export function registerCompile(program: Command): void {

@@ -117,12 +117,17 @@ Examples:
         if (flags.simCount > 0) {
           const m = Math.min(flags.simCount, test.count);
           const bar2 = new ProgressBar('4. simulated (with CKKS noise)', { quiet: !!flags.quiet || !!flags.json });
-          const sim = runSim(circuit, test.inputs.subarray(0, m * size), m, { noise: { seed: 1 }, onProgress: (d, t) => bar2.update(d, t) });
+          const sim = runSim(circuit, test.inputs.subarray(0, m * size), m, {
+            noise: { seed: 1 },
+            onProgress: (d, t) => bar2.update(d, t),
+          });
           bar2.done();
           simAcc = sim.filter((r, i) => r.prediction === test.labels[i]).length / m;
           agreement = sim.filter((r, i) => r.prediction === floatPred[i]).length / m;
           const floatSub = Array.from(floatPred.subarray(0, m)).filter((p, i) => p === test.labels[i]).length / m;
-          say(`   polynomial network on ${m} test digits: accuracy ${pct(simAcc)} (float ${pct(floatSub)}), agreement with float ${pct(agreement)}`);
+          say(
+            `   polynomial network on ${m} test digits: accuracy ${pct(simAcc)} (float ${pct(floatSub)}), agreement with float ${pct(agreement)}`,
+          );
         }
         const totalMs = performance.now() - t0;
         say(`done in ${(totalMs / 1000).toFixed(1)} s`);

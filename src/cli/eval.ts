@@ -65,7 +65,9 @@ export function formatEvaluation(name: string, e: Evaluation): string {
   if (poly.length) {
     lines.push('', 'polynomial layers: inputs outside [a, b]');
     for (const s of poly) {
-      lines.push(`  layers[${s.layer}] ${s.activation} on [${s.interval!.join(', ')}]: ${s.outside}/${s.count} (${(100 * s.fractionOutside).toFixed(4)}%)${s.clamped ? ', clamped' : ''}`);
+      lines.push(
+        `  layers[${s.layer}] ${s.activation} on [${s.interval!.join(', ')}]: ${s.outside}/${s.count} (${(100 * s.fractionOutside).toFixed(4)}%)${s.clamped ? ', clamped' : ''}`,
+      );
     }
   }
   return lines.join('\n');

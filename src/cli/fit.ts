@@ -59,7 +59,9 @@ function describe(fit: FittedApproximation): string {
   const [a, b] = fit.interval;
   lines.push(`${fit.activation.toString()} on [${a}, ${b}]: ${fit.method}, degree ${fit.degree}`);
   const at = fit.maxErrorAt !== undefined ? ` at x = ${fmt(fit.maxErrorAt)}` : '';
-  lines.push(`  max error      ${fmt(fit.maxError)} (measured${at}) = 2^${fit.log2Error.toFixed(2)}, precision ${(-fit.log2Error).toFixed(2)} bits`);
+  lines.push(
+    `  max error      ${fmt(fit.maxError)} (measured${at}) = 2^${fit.log2Error.toFixed(2)}, precision ${(-fit.log2Error).toFixed(2)} bits`,
+  );
   lines.push(
     `  cost           depth ${fit.cost.depth}, ct multiplications ${fit.cost.ctMultiplications}, ` +
       `scalar multiplications ${fit.cost.scalarMultiplications}, additions ${fit.cost.additions}`,
@@ -71,15 +73,23 @@ function describe(fit: FittedApproximation): string {
     );
   }
   if (fit.sideErrors) {
-    lines.push(`  weighted       negative inputs ×${fit.weight!.negative}: error ${fmt(fit.sideErrors.negative)} (x < 0), ${fmt(fit.sideErrors.positive)} (x ≥ 0)`);
+    lines.push(
+      `  weighted       negative inputs ×${fit.weight!.negative}: error ${fmt(fit.sideErrors.negative)} (x < 0), ${fmt(fit.sideErrors.positive)} (x ≥ 0)`,
+    );
   }
   if (fit.solver && !fit.solver.converged) {
-    lines.push(`  note           Remez stopped (${fit.solver.stopReason}) after ${fit.solver.iterations} iterations; the error above is measured`);
+    lines.push(
+      `  note           Remez stopped (${fit.solver.stopReason}) after ${fit.solver.iterations} iterations; the error above is measured`,
+    );
   }
   const alts = (fit as Partial<PrecisionFit>).alternatives;
   if (alts) {
     const s = alts
-      .map((x) => (x.fit ? `${x.method} degree ${x.fit.degree} (depth ${x.fit.cost.depth}, ${x.fit.cost.ctMultiplications} ct mults)` : `${x.method} –${x.note ? ` ${x.note}` : ''}`))
+      .map((x) =>
+        x.fit
+          ? `${x.method} degree ${x.fit.degree} (depth ${x.fit.cost.depth}, ${x.fit.cost.ctMultiplications} ct mults)`
+          : `${x.method} –${x.note ? ` ${x.note}` : ''}`,
+      )
       .join('; ');
     lines.push(`  methods        ${s}`);
   }
@@ -113,7 +123,14 @@ export function fitPlotSvg(fit: FittedApproximation): string {
         series: [
           { label: 'f − p', x: xs, y: es, color: '#d62728' },
           // ± max error as one dashed series (NaN breaks the line between the two levels)
-          { label: '± measured max error', x: [a, b, NaN, a, b], y: [fit.maxError, fit.maxError, NaN, -fit.maxError, -fit.maxError], color: '#555', dash: '4 4', width: 1 },
+          {
+            label: '± measured max error',
+            x: [a, b, NaN, a, b],
+            y: [fit.maxError, fit.maxError, NaN, -fit.maxError, -fit.maxError],
+            color: '#555',
+            dash: '4 4',
+            width: 1,
+          },
         ],
         legend: true,
       },
@@ -165,7 +182,10 @@ function activationArgument(spec: string): Activation {
     return parseActivation(spec);
   } catch (err) {
     if (err instanceof PannError && err.message.includes('\n')) {
-      throw new PannError(err.code, `${err.message.split('\n')[0]!.replace(/;.*$/, '')}; valid: ${ACTIVATION_NAMES.join(', ')} (see pann fit --help)`);
+      throw new PannError(
+        err.code,
+        `${err.message.split('\n')[0]!.replace(/;.*$/, '')}; valid: ${ACTIVATION_NAMES.join(', ')} (see pann fit --help)`,
+      );
     }
     throw err;
   }

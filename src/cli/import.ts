@@ -73,8 +73,12 @@ Examples:
     )
     .action(
       action('import', (file: string, flags: ImportFlags) => {
-        if (resolve(flags.out) === resolve(file)) throw new InputError(`--out ${flags.out} is the ONNX file itself; write the pann model elsewhere`);
-        const imp = loadOnnx(file, { ...(flags.name !== undefined ? { name: flags.name } : {}), stripSoftmax: flags.stripSoftmax === true });
+        if (resolve(flags.out) === resolve(file))
+          throw new InputError(`--out ${flags.out} is the ONNX file itself; write the pann model elsewhere`);
+        const imp = loadOnnx(file, {
+          ...(flags.name !== undefined ? { name: flags.name } : {}),
+          stripSoftmax: flags.stripSoftmax === true,
+        });
         const dtype = flags.dtype ?? imp.weightDtype;
         try {
           saveModel(flags.out, imp.model, { dtype });

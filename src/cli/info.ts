@@ -71,7 +71,8 @@ Examples:
           '',
           ' #  layer                                              output shape      params',
           ...layers.map(
-            (l) => `${String(l.index).padStart(2)}  ${l.description.padEnd(50)} ${formatShape(l.outputShape).padEnd(17)} ${String(l.parameters).padStart(7)}`,
+            (l) =>
+              `${String(l.index).padStart(2)}  ${l.description.padEnd(50)} ${formatShape(l.outputShape).padEnd(17)} ${String(l.parameters).padStart(7)}`,
           ),
         ];
         if (ranges.length) {

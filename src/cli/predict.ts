@@ -24,7 +24,8 @@ export function readInputsFile(path: string, size: number): Float64Array {
     if (!Array.isArray(row)) throw new InputError(`${path}: input ${i} is not an array of numbers`);
     if (row.length !== size) throw new InputError(`${path}: input ${i} has ${row.length} values, the model expects ${size}`);
     row.forEach((v, j) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${path}: input ${i} value ${j} is ${JSON.stringify(v)}, not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new InputError(`${path}: input ${i} value ${j} is ${JSON.stringify(v)}, not a finite number`);
       out[i * size + j] = v;
     });
   });

@@ -60,11 +60,9 @@ export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'cou
         (split === 'train' ? '; use --input for more' : ' (--split train has 8000; --input takes any file)'),
     );
   }
-  const indices =
-    flags.index !== undefined
-      ? [flags.index]
-      : Array.from({ length: flags.count ?? 1 }, (_, i) => i);
-  for (const i of indices) if (i < 0 || i >= test.count) throw new InputError(`--index ${i} is outside the ${split} split (0..${test.count - 1})`);
+  const indices = flags.index !== undefined ? [flags.index] : Array.from({ length: flags.count ?? 1 }, (_, i) => i);
+  for (const i of indices)
+    if (i < 0 || i >= test.count) throw new InputError(`--index ${i} is outside the ${split} split (0..${test.count - 1})`);
   const inputs = new Float64Array(indices.length * size);
   indices.forEach((i, n) => inputs.set(test.inputs.subarray(i * size, (i + 1) * size), n * size));
   return { inputs, count: indices.length, labels: Int32Array.from(indices, (i) => test.labels[i]!), indices };
@@ -100,7 +98,11 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run a compiled circuit encrypted (SEAL) or simulated, and compare with the float model')
     .argument('<circuit>', 'circuit file (pann-circuit JSON from `pann compile`)')
-    .addOption(new Option('-b, --backend <backend>', 'seal = real CKKS encryption; sim = float64 plaintext, op for op').choices(['seal', 'sim']).default('seal'))
+    .addOption(
+      new Option('-b, --backend <backend>', 'seal = real CKKS encryption; sim = float64 plaintext, op for op')
+        .choices(['seal', 'sim'])
+        .default('seal'),
+    )
     .option('--index <i>', 'one MNIST test digit by index', intOption('--index', 0, 1e9))
     .option('--count <n>', 'the first n MNIST digits of the split', intOption('--count', 1, 100000))
     .addOption(new Option('--split <name>', 'MNIST split for --index / --count').choices(['test', 'train', 'validation']).default('test'))
@@ -108,7 +110,11 @@ export function registerRun(program: Command): void {
     .option('--model <file>', 'the float model to compare with (default: models/<model name>.json)')
     .option('--noise', 'sim backend: add CKKS-like noise at every op (seeded)')
     .option('--seed <n>', 'seed of the sim noise', intOption('--seed', 0, 2 ** 31 - 1), 1)
-    .option('-w, --workers <n>', 'seal backend: worker threads, each with its own SEAL instance and a share of the inputs (whole batches in throughput mode); default 1, in this thread', intOption('--workers', 1, 64))
+    .option(
+      '-w, --workers <n>',
+      'seal backend: worker threads, each with its own SEAL instance and a share of the inputs (whole batches in throughput mode); default 1, in this thread',
+      intOption('--workers', 1, 64),
+    )
     .option('--json', 'print [{ "logits", "prediction", "floatPrediction" }, ...] and timings as JSON')
     .option('-q, --quiet', 'no progress bar')
     .addHelpText(
@@ -155,12 +161,25 @@ Examples:
           ...(data.labels ? { label: data.labels[n] } : {}),
           logits: Array.from(r.logits),
           prediction: r.prediction,
-          ...(floatPred ? { floatPrediction: floatPred[n]!, maxLogitErrorVsFloat: maxAbsDiff(r.logits, floatLogits!.subarray(n * classes, (n + 1) * classes)) } : {}),
-          ...(simRecords ? { simPrediction: simRecords[n]!.prediction, maxLogitErrorVsSim: maxAbsDiff(r.logits, simRecords[n]!.logits) } : {}),
+          ...(floatPred
+            ? {
+                floatPrediction: floatPred[n]!,
+                maxLogitErrorVsFloat: maxAbsDiff(r.logits, floatLogits!.subarray(n * classes, (n + 1) * classes)),
+              }
+            : {}),
+          ...(simRecords
+            ? { simPrediction: simRecords[n]!.prediction, maxLogitErrorVsSim: maxAbsDiff(r.logits, simRecords[n]!.logits) }
+            : {}),
         }));
         // activation inputs outside [-B, B] for these inputs (a polynomial outside its range silently explodes)
         const ranges = model
-          ? countOutsideRange(foldModel(model), data.inputs, data.count, size, circuit.report.activations.map((a) => a.B))
+          ? countOutsideRange(
+              foldModel(model),
+              data.inputs,
+              data.count,
+              size,
+              circuit.report.activations.map((a) => a.B),
+            )
           : null;
         const stageNames = records[0]!.timings.map((t) => t.name);
         const timing = stageNames.map((name, i) => ({ name, medianMs: median(records.map((r) => r.timings[i]!.ms)) }));
@@ -169,12 +188,21 @@ Examples:
           backend: flags.backend,
           count: data.count,
           ...(data.labels ? { accuracy: rows.filter((r) => r.prediction === r.label).length / data.count } : {}),
-          ...(floatPred && data.labels ? { floatAccuracy: Array.from(floatPred).filter((p, n) => p === data.labels![n]).length / data.count } : {}),
+          ...(floatPred && data.labels
+            ? { floatAccuracy: Array.from(floatPred).filter((p, n) => p === data.labels![n]).length / data.count }
+            : {}),
           ...(floatPred ? { agreementWithFloat: rows.filter((r) => r.prediction === r.floatPrediction).length / data.count } : {}),
           ...(simRecords ? { agreementWithSim: rows.filter((r) => r.prediction === r.simPrediction).length / data.count } : {}),
           ...(floatPred ? { maxLogitErrorVsFloat: Math.max(...rows.map((r) => r.maxLogitErrorVsFloat ?? 0)) } : {}),
           ...(simRecords ? { maxLogitErrorVsSim: Math.max(...rows.map((r) => r.maxLogitErrorVsSim ?? 0)) } : {}),
-          outsideRange: ranges?.map((r, i) => ({ layer: circuit.report.activations[i]!.layer, B: r.B, outside: r.outside, total: r.total, absMax: r.absMax })) ?? null,
+          outsideRange:
+            ranges?.map((r, i) => ({
+              layer: circuit.report.activations[i]!.layer,
+              B: r.B,
+              outside: r.outside,
+              total: r.total,
+              absMax: r.absMax,
+            })) ?? null,
           setupMs: setup,
           timingMedianMs: timing,
           totalMedianMs: totalMs,
@@ -184,7 +212,9 @@ Examples:
           return;
         }
         const lines: string[] = [];
-        lines.push(`${circuit.name}: ${data.count} input(s) on the ${flags.backend} backend (N=${circuit.params.polyModulusDegree}, depth ${circuit.report.depth})`);
+        lines.push(
+          `${circuit.name}: ${data.count} input(s) on the ${flags.backend} backend (N=${circuit.params.polyModulusDegree}, depth ${circuit.report.depth})`,
+        );
         for (const s of setup) lines.push(`  setup ${s.name}: ${s.ms.toFixed(0)} ms`);
         const show = rows.slice(0, 20);
         lines.push('', ' input  label  pann  float  |Δlogit| vs float' + (simRecords ? '  sim  |Δlogit| vs sim' : ''));
@@ -196,9 +226,19 @@ Examples:
         });
         if (rows.length > show.length) lines.push(`  … ${rows.length - show.length} more (use --json for all)`);
         lines.push('');
-        if (summary.accuracy !== undefined) lines.push(`accuracy: ${(100 * summary.accuracy).toFixed(2)}%` + (summary.floatAccuracy !== undefined ? ` (float ${(100 * summary.floatAccuracy).toFixed(2)}%)` : ''));
-        if (summary.agreementWithFloat !== undefined) lines.push(`agreement with float predictions: ${(100 * summary.agreementWithFloat).toFixed(2)}%, max logit error ${summary.maxLogitErrorVsFloat!.toExponential(2)}`);
-        if (summary.agreementWithSim !== undefined) lines.push(`agreement with sim predictions: ${(100 * summary.agreementWithSim).toFixed(2)}%, max logit error vs sim ${summary.maxLogitErrorVsSim!.toExponential(2)}`);
+        if (summary.accuracy !== undefined)
+          lines.push(
+            `accuracy: ${(100 * summary.accuracy).toFixed(2)}%` +
+              (summary.floatAccuracy !== undefined ? ` (float ${(100 * summary.floatAccuracy).toFixed(2)}%)` : ''),
+          );
+        if (summary.agreementWithFloat !== undefined)
+          lines.push(
+            `agreement with float predictions: ${(100 * summary.agreementWithFloat).toFixed(2)}%, max logit error ${summary.maxLogitErrorVsFloat!.toExponential(2)}`,
+          );
+        if (summary.agreementWithSim !== undefined)
+          lines.push(
+            `agreement with sim predictions: ${(100 * summary.agreementWithSim).toFixed(2)}%, max logit error vs sim ${summary.maxLogitErrorVsSim!.toExponential(2)}`,
+          );
         if (ranges) {
           for (const [i, r] of ranges.entries()) {
             lines.push(
@@ -207,7 +247,10 @@ Examples:
             );
           }
         } else lines.push('(no float model found: pass --model to compare and to count inputs outside [-B, B])');
-        lines.push('', `timing per inference (median ms): ${timing.map((t) => `${t.name} ${t.medianMs.toFixed(1)}`).join(', ')}; total ${totalMs.toFixed(1)}`);
+        lines.push(
+          '',
+          `timing per inference (median ms): ${timing.map((t) => `${t.name} ${t.medianMs.toFixed(1)}`).join(', ')}; total ${totalMs.toFixed(1)}`,
+        );
         process.stdout.write(`${lines.join('\n')}\n`);
       }),
     );

@@ -35,7 +35,10 @@ export function servedModelFrom(arg: string): ServedModel {
   const eq = arg.indexOf('=');
   const id = eq > 0 ? arg.slice(0, eq) : basename(arg).replace(/\.json$/i, '');
   const path = eq > 0 ? arg.slice(eq + 1) : arg;
-  if (!MODEL_ID_PATTERN.test(id)) throw new InputError(`model id ${JSON.stringify(id)} (from ${arg}): use 1–64 letters, digits, '.', '_' or '-'; name it with id=${path}`);
+  if (!MODEL_ID_PATTERN.test(id))
+    throw new InputError(
+      `model id ${JSON.stringify(id)} (from ${arg}): use 1–64 letters, digits, '.', '_' or '-'; name it with id=${path}`,
+    );
   return { id, circuit: loadCircuit(path) };
 }
 
@@ -47,16 +50,52 @@ export function registerServe(program: Command): void {
     .argument('<circuits...>', 'circuit files from `pann compile`; the model id is the file name without .json, or give id=file.json')
     .option('-p, --port <n>', 'TCP port (0 = any free port)', intOption('--port', 0, 65535), 8080)
     .option('--host <addr>', 'interface to bind (127.0.0.1 = this machine only)', '127.0.0.1')
-    .option('--workers <n>', `evaluation threads, each with its own SEAL instance (default: ${d.workers}, the CPU count)`, intOption('--workers', 1, 256))
-    .option('--max-sessions <n>', `open sessions; one more evicts the least recently used idle one (default: ${d.maxSessions})`, intOption('--max-sessions', 1, 100000))
-    .option('--key-memory <MB>', `memory for session keys and their encoded plaintexts, LRU-evicted (default: ${d.maxKeyMemoryBytes / MB})`, intOption('--key-memory', 1, 1e6))
-    .option('--session-ttl <s>', `close sessions unused this long (default: ${d.sessionTtlMs / 1000})`, intOption('--session-ttl', 1, 7 * 24 * 3600))
-    .option('--timeout <ms>', `per-request limit on queue wait + evaluation, then 503 (default: ${d.requestTimeoutMs})`, intOption('--timeout', 1, 3_600_000))
-    .option('--max-queue <n>', `requests waiting for a worker before 503 + Retry-After (default: ${d.maxQueue})`, intOption('--max-queue', 0, 1_000_000))
+    .option(
+      '--workers <n>',
+      `evaluation threads, each with its own SEAL instance (default: ${d.workers}, the CPU count)`,
+      intOption('--workers', 1, 256),
+    )
+    .option(
+      '--max-sessions <n>',
+      `open sessions; one more evicts the least recently used idle one (default: ${d.maxSessions})`,
+      intOption('--max-sessions', 1, 100000),
+    )
+    .option(
+      '--key-memory <MB>',
+      `memory for session keys and their encoded plaintexts, LRU-evicted (default: ${d.maxKeyMemoryBytes / MB})`,
+      intOption('--key-memory', 1, 1e6),
+    )
+    .option(
+      '--session-ttl <s>',
+      `close sessions unused this long (default: ${d.sessionTtlMs / 1000})`,
+      intOption('--session-ttl', 1, 7 * 24 * 3600),
+    )
+    .option(
+      '--timeout <ms>',
+      `per-request limit on queue wait + evaluation, then 503 (default: ${d.requestTimeoutMs})`,
+      intOption('--timeout', 1, 3_600_000),
+    )
+    .option(
+      '--max-queue <n>',
+      `requests waiting for a worker before 503 + Retry-After (default: ${d.maxQueue})`,
+      intOption('--max-queue', 0, 1_000_000),
+    )
     .option('--max-keys-body <MB>', `largest key upload (default: ${d.maxKeysBodyBytes / MB})`, intOption('--max-keys-body', 1, 4096))
-    .option('--max-infer-body <MB>', `largest ciphertext upload (default: ${d.maxInferBodyBytes / MB})`, intOption('--max-infer-body', 1, 2048))
-    .option('--max-buffered <MB>', `request bodies buffered at once, all requests together (default: ${d.maxBufferedBodyBytes / MB})`, intOption('--max-buffered', 1, 1e6))
-    .option('--body-timeout <ms>', `time to receive a request's headers and body (default: ${d.bodyTimeoutMs})`, intOption('--body-timeout', 1, 3_600_000))
+    .option(
+      '--max-infer-body <MB>',
+      `largest ciphertext upload (default: ${d.maxInferBodyBytes / MB})`,
+      intOption('--max-infer-body', 1, 2048),
+    )
+    .option(
+      '--max-buffered <MB>',
+      `request bodies buffered at once, all requests together (default: ${d.maxBufferedBodyBytes / MB})`,
+      intOption('--max-buffered', 1, 1e6),
+    )
+    .option(
+      '--body-timeout <ms>',
+      `time to receive a request's headers and body (default: ${d.bodyTimeoutMs})`,
+      intOption('--body-timeout', 1, 3_600_000),
+    )
     .option('-q, --quiet', 'no request log lines')
     .addHelpText(
       'after',
@@ -96,7 +135,9 @@ Examples:
           ...(flags.quiet ? {} : { onLog: (e) => process.stdout.write(`${formatLogLine(e)}\n`) }),
         });
         const l = server.limits;
-        note(`listening on ${server.url}/v1 (models: ${models.map((m) => m.id).join(', ')}; ${l.workers} workers, ${l.maxSessions} sessions, key memory ${(l.maxKeyMemoryBytes / MB).toFixed(0)} MB)`);
+        note(
+          `listening on ${server.url}/v1 (models: ${models.map((m) => m.id).join(', ')}; ${l.workers} workers, ${l.maxSessions} sessions, key memory ${(l.maxKeyMemoryBytes / MB).toFixed(0)} MB)`,
+        );
         await new Promise<void>((resolveStopped) => {
           let stopping = false;
           const stop = (signal: string) => {

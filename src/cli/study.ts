@@ -87,10 +87,15 @@ function gridFor(file: string | undefined, f: StudyFlags): { raw: Record<string,
   set('maxSimulatedRing', f.maxSimRing);
   set('maxSimulatedLatencyMs', f.maxSimLatency);
   set('maxSimulatedDegree', f.maxSimDegree);
-  if (f.finetuneEpochs !== undefined) settings.finetune = { ...((settings.finetune as object | undefined) ?? {}), epochs: f.finetuneEpochs };
+  if (f.finetuneEpochs !== undefined)
+    settings.finetune = { ...((settings.finetune as object | undefined) ?? {}), epochs: f.finetuneEpochs };
   if (f.sealSample !== undefined || f.sealCells !== undefined) {
     const prev = (settings.seal as Record<string, unknown> | undefined) ?? {};
-    settings.seal = { ...prev, ...(f.sealSample !== undefined ? { sample: f.sealSample } : {}), cells: f.sealCells ?? prev.cells ?? (f.sealSample ? 'front' : 'none') };
+    settings.seal = {
+      ...prev,
+      ...(f.sealSample !== undefined ? { sample: f.sealSample } : {}),
+      cells: f.sealCells ?? prev.cells ?? (f.sealSample ? 'front' : 'none'),
+    };
   }
   if (Object.keys(settings).length) out.settings = settings;
   return { raw: out, source, baseDir };
@@ -118,23 +123,44 @@ export function registerStudy(program: Command): void {
     .option('--count <n>', 'digits of that split (default: all 1000)', intOption('--count', 1, 1000))
     .option('--calibration <n>', 'calibration digits (first n of the train split)', intOption('--calibration', 1, 8000))
     .option('--noise-seed <n>', "seed of the sim backend's noise", intOption('--noise-seed', 0, 2 ** 31 - 1))
-    .option('--weight-negative <w>', 'asymmetric remedy: errors on negative inputs count w times', numberOption('--weight-negative', 1e-6, 1e6))
+    .option(
+      '--weight-negative <w>',
+      'asymmetric remedy: errors on negative inputs count w times',
+      numberOption('--weight-negative', 1e-6, 1e6),
+    )
     .option('--finetune-epochs <n>', 'finetune remedy: epochs over the train split', intOption('--finetune-epochs', 1, 100))
     .addOption(
       new Option('--max-sim-ring <N>', 'cells whose circuit needs a larger ring are compiled and costed, not simulated')
         .choices(['4096', '8192', '16384', '32768'])
         .argParser(Number),
     )
-    .option('--max-sim-latency <ms>', 'cells predicted slower than this per encrypted digit are compiled and costed, not simulated', numberOption('--max-sim-latency', 1, 1e9))
-    .option('--max-sim-degree <d>', 'cells with a polynomial stage above this degree are compiled and costed, not simulated', intOption('--max-sim-degree', 1, 100000))
+    .option(
+      '--max-sim-latency <ms>',
+      'cells predicted slower than this per encrypted digit are compiled and costed, not simulated',
+      numberOption('--max-sim-latency', 1, 1e9),
+    )
+    .option(
+      '--max-sim-degree <d>',
+      'cells with a polynomial stage above this degree are compiled and costed, not simulated',
+      intOption('--max-sim-degree', 1, 100000),
+    )
     .option('--seal-sample <n>', 'SEAL spot check: digits per checked cell (0 = none)', intOption('--seal-sample', 0, 1000))
-    .addOption(new Option('--seal-cells <which>', 'cells to spot-check in SEAL (front = Pareto front per network)').choices(['none', 'all', 'front']))
+    .addOption(
+      new Option('--seal-cells <which>', 'cells to spot-check in SEAL (front = Pareto front per network)').choices([
+        'none',
+        'all',
+        'front',
+      ]),
+    )
     .option('-o, --out <dir>', 'output directory', 'study-out')
     .option('--cache <dir>', 'per-cell result cache (resume)', '.pann-cache/study')
     .option('--no-cache', 'measure every cell again, store nothing')
     .option('--workers <n>', 'worker threads (0 = this thread; default: the number of cores)', intOption('--workers', 0, 256))
     .option('--budget <points>', 'accuracy-loss budget the report answers for', numberOption('--budget', 0, 100), 0.5)
-    .option('--from-results <file>', 'measure nothing: write the report, CSV and plots again from a results.json (e.g. with another --budget)')
+    .option(
+      '--from-results <file>',
+      'measure nothing: write the report, CSV and plots again from a results.json (e.g. with another --budget)',
+    )
     .option('--json', 'print the summary as JSON on stdout')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
@@ -195,7 +221,9 @@ Examples:
           process.off('SIGINT', onSigint);
         }
         if (run.interrupted) {
-          process.stderr.write(`study: interrupted after ${run.cells.length} of the grid's cells; they are cached — rerun the same command to resume\n`);
+          process.stderr.write(
+            `study: interrupted after ${run.cells.length} of the grid's cells; they are cached — rerun the same command to resume\n`,
+          );
           process.exitCode = 130;
           return;
         }
@@ -213,14 +241,24 @@ Examples:
               network: n.label,
               floatAccuracy: n.floatAccuracy,
               smallestK: n.smallestK,
-              best: n.best ? { id: n.best.id, k: n.best.cell.k, method: n.best.cell.method, lossPoints: n.best.pann!.lossPoints, predictedLatencyMs: n.best.cost!.predictedLatencyMs } : null,
+              best: n.best
+                ? {
+                    id: n.best.id,
+                    k: n.best.cell.k,
+                    method: n.best.cell.method,
+                    lossPoints: n.best.pann!.lossPoints,
+                    predictedLatencyMs: n.best.cost!.predictedLatencyMs,
+                  }
+                : null,
               savedMs: n.savedMs,
               closest: n.closest ? { id: n.closest.id, lossPoints: n.closest.pann!.lossPoints } : null,
             })),
           });
           return;
         }
-        const lines = [`${run.cells.length} cells (${summary.counts.ok} measured, ${summary.counts.costed} costed only, ${summary.counts.failed} failed) in ${(run.timing.wallMs / 1000).toFixed(1)} s, ${run.timing.cached} from the cache`];
+        const lines = [
+          `${run.cells.length} cells (${summary.counts.ok} measured, ${summary.counts.costed} costed only, ${summary.counts.failed} failed) in ${(run.timing.wallMs / 1000).toFixed(1)} s, ${run.timing.cached} from the cache`,
+        ];
         for (const n of summary.networks) {
           if (n.best) {
             lines.push(
@@ -229,10 +267,13 @@ Examples:
                 (n.savedMs !== null ? `, ${n.savedMs.toFixed(0)} ms less than k=12` : ''),
             );
           } else {
-            lines.push(`  ${n.label}: no cell within ${flags.budget} points${n.closest ? ` (closest: ${n.closest.cell.method} k=${n.closest.cell.k}, loss ${n.closest.pann!.lossPoints.toFixed(1)})` : ''}`);
+            lines.push(
+              `  ${n.label}: no cell within ${flags.budget} points${n.closest ? ` (closest: ${n.closest.cell.method} k=${n.closest.cell.k}, loss ${n.closest.pann!.lossPoints.toFixed(1)})` : ''}`,
+            );
           }
         }
-        if (summary.seal.sample) lines.push(`SEAL spot checks: ${summary.seal.agreeWithSim}/${summary.seal.sample} digits agree with the simulator`);
+        if (summary.seal.sample)
+          lines.push(`SEAL spot checks: ${summary.seal.agreeWithSim}/${summary.seal.sample} digits agree with the simulator`);
         lines.push(`wrote ${files.join(', ')}`);
         process.stdout.write(`${lines.join('\n')}\n`);
       }),

@@ -45,7 +45,8 @@ export async function finetuneWithPrecision(
   const fitter = fitterProvider();
   const provider = (act: Activation, bound: number, layer: number): PolynomialApproximation => {
     const fit = fitter({ activation: act, B: bound, precisionBits: o.precision, method: 'auto' });
-    const degree = fit.approximation.stages.reduce((d, s) => d * (s.coefficients.length - 1), 1) + (fit.approximation.finish === 'none' ? 0 : 1);
+    const degree =
+      fit.approximation.stages.reduce((d, s) => d * (s.coefficients.length - 1), 1) + (fit.approximation.finish === 'none' ? 0 : 1);
     fits.push({ layer, method: fit.approximation.method, degree, maxError: fit.maxError, bound });
     return fit.approximation;
   };
@@ -78,7 +79,12 @@ export async function finetuneWithPrecision(
     seconds: result.seconds,
   };
   const text =
-    fits.map((f) => `layers[${f.layer}]: ${f.method} degree ${f.degree} on [-${f.bound.toFixed(3)}, ${f.bound.toFixed(3)}], max error ${f.maxError.toExponential(2)}`).join('\n') +
+    fits
+      .map(
+        (f) =>
+          `layers[${f.layer}]: ${f.method} degree ${f.degree} on [-${f.bound.toFixed(3)}, ${f.bound.toFixed(3)}], max error ${f.maxError.toExponential(2)}`,
+      )
+      .join('\n') +
     `\n${out.name}: validation accuracy ` +
     `${pct(result.before?.original)} (original) → ${pct(result.before?.polynomial)} (polynomial) → ${pct(v.accuracy)} ` +
     `(fine-tuned); test ${pct(t.accuracy)}`;
@@ -177,11 +183,21 @@ export function registerTrain(program: Command): void {
     .option('--patience <n>', 'early stopping patience in epochs (0 = off)', intOption('--patience', 0, 10000))
     .addOption(new Option('--dtype <type>', 'storage type of the weights').choices(['float32', 'float64']).default('float32'))
     .option('--finetune-poly <model>', 'fine-tune this trained model with polynomial stand-ins (needs --precision)')
-    .option('--precision <k>', 'with --finetune-poly: fit each activation to max error B·2^-k on [-B, B] (as pann compile)', intOption('--precision', 1, 40))
+    .option(
+      '--precision <k>',
+      'with --finetune-poly: fit each activation to max error B·2^-k on [-B, B] (as pann compile)',
+      intOption('--precision', 1, 40),
+    )
     .option('--margin <x>', 'with --finetune-poly: B = margin × max |input| on the train split', numberOption('--margin', 0.01, 100))
-    .addOption(new Option('--range <mode>', 'with --finetune-poly: keep inputs in [-B, B] by clamping or a penalty').choices(['clamp', 'penalty']))
-    .option('--distill <w>', 'with --finetune-poly: learn from the float model too: targets = (1−w)·labels + w·its softmax', numberOption('--distill', 0, 1))
-    .option('--temperature <T>', 'with --distill: temperature of the float model\'s softmax', numberOption('--temperature', 0.1, 100), 2)
+    .addOption(
+      new Option('--range <mode>', 'with --finetune-poly: keep inputs in [-B, B] by clamping or a penalty').choices(['clamp', 'penalty']),
+    )
+    .option(
+      '--distill <w>',
+      'with --finetune-poly: learn from the float model too: targets = (1−w)·labels + w·its softmax',
+      numberOption('--distill', 0, 1),
+    )
+    .option('--temperature <T>', "with --distill: temperature of the float model's softmax", numberOption('--temperature', 0.1, 100), 2)
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
@@ -204,7 +220,8 @@ Examples:
             ['--arch', flags.arch],
             ['--name', flags.name],
           ] as const) {
-            if (given !== undefined) throw new InputError(`${flag} does not apply to --finetune-poly (the model keeps its architecture and name)`);
+            if (given !== undefined)
+              throw new InputError(`${flag} does not apply to --finetune-poly (the model keeps its architecture and name)`);
           }
           const model = loadModelOrOnnx(flags.finetunePoly);
           const progress = trainProgress('finetune', flags.quiet === true || flags.json === true);
@@ -238,7 +255,9 @@ Examples:
         }
         if (flags.distill !== undefined) throw new InputError('--distill applies to --finetune-poly only');
         if (recipeArg === undefined) {
-          throw new InputError(`missing recipe: one of ${Object.keys(RECIPES).join(', ')}, a recipe .json file, or --finetune-poly <model>`);
+          throw new InputError(
+            `missing recipe: one of ${Object.keys(RECIPES).join(', ')}, a recipe .json file, or --finetune-poly <model>`,
+          );
         }
         const recipe = applyOverrides(resolveRecipe(recipeArg), flags);
         loadMnistSplit('train');

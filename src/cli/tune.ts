@@ -26,8 +26,16 @@ export function registerTune(program: Command): void {
     .command('tune')
     .description('find the lowest precision per activation layer that keeps the accuracy loss within a budget')
     .argument('<model>', 'trained model (pann-model JSON)')
-    .option('--max-loss <points>', 'largest validation accuracy loss allowed, in points (0.5 = half a percentage point)', numberOption('--max-loss', 0, 100))
-    .option('-m, --methods <list...>', 'methods to try (default: auto, chebyshev, remez, and composite for ReLU)', (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').filter(Boolean)])
+    .option(
+      '--max-loss <points>',
+      'largest validation accuracy loss allowed, in points (0.5 = half a percentage point)',
+      numberOption('--max-loss', 0, 100),
+    )
+    .option(
+      '-m, --methods <list...>',
+      'methods to try (default: auto, chebyshev, remez, and composite for ReLU)',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').filter(Boolean)],
+    )
     .option('--k-min <k>', 'lowest precision tried', intOption('--k-min', 1, 40), 3)
     .option('--k-max <k>', 'highest precision tried', intOption('--k-max', 1, 40), 14)
     .option('--baseline-k <k>', 'uniform precision the latency saving is measured against', intOption('--baseline-k', 1, 40), 12)
@@ -49,7 +57,8 @@ Examples:
       action('tune', (file: string, flags: TuneFlags) => {
         if (flags.maxLoss === undefined) throw new InputError('--max-loss <points> is required (e.g. 0.5)');
         const methods = flags.methods?.map((m) => {
-          if (!STUDY_METHODS.includes(m as StudyMethod)) throw new InputError(`--methods: unknown method '${m}'; valid: ${STUDY_METHODS.join(', ')}`);
+          if (!STUDY_METHODS.includes(m as StudyMethod))
+            throw new InputError(`--methods: unknown method '${m}'; valid: ${STUDY_METHODS.join(', ')}`);
           return m as StudyMethod;
         });
         const model = loadModelOrOnnx(file);
@@ -78,9 +87,13 @@ Examples:
         const c = r.chosen;
         const lines = [
           `${r.model}: loss budget ${r.budgetPoints} points (validation split, sim backend with noise)`,
-          ...c.layers.map((l) => `  layers[${l.layer}] ${l.activation}: k=${l.k}, ${l.method} degree ${l.degrees.join('∘')}, B=${l.B.toPrecision(4)}`),
+          ...c.layers.map(
+            (l) => `  layers[${l.layer}] ${l.activation}: k=${l.k}, ${l.method} degree ${l.degrees.join('∘')}, B=${l.B.toPrecision(4)}`,
+          ),
           `  validation ${(100 * c.validation.accuracy).toFixed(1)}% (float ${(100 * r.floatAccuracy.validation).toFixed(1)}%, loss ${c.validation.lossPoints.toFixed(1)} points)` +
-            (c.test && r.floatAccuracy.test !== null ? `; test ${(100 * c.test.accuracy).toFixed(1)}% (float ${(100 * r.floatAccuracy.test).toFixed(1)}%, loss ${c.test.lossPoints.toFixed(1)})` : ''),
+            (c.test && r.floatAccuracy.test !== null
+              ? `; test ${(100 * c.test.accuracy).toFixed(1)}% (float ${(100 * r.floatAccuracy.test).toFixed(1)}%, loss ${c.test.lossPoints.toFixed(1)})`
+              : ''),
           `  circuit: N=${c.ringDimension}, depth ${c.depth}, predicted ${c.predictedLatencyMs.toFixed(0)} ms per encrypted digit`,
           'error' in r.baseline
             ? `  baseline k=${r.baseline.k} (${r.baseline.method}) does not compile: ${r.baseline.error}`

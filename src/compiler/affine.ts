@@ -51,10 +51,11 @@ export function affineFromTriplets(
 export function affineFromDense(outDim: number, inDim: number, weight: Float64Array, bias?: Float64Array): AffineMap {
   if (weight.length !== outDim * inDim) throw new CompileError(`affine: weight length ${weight.length} ≠ ${outDim}×${inDim}`);
   function* triplets(): Generator<[number, number, number]> {
-    for (let i = 0; i < outDim; i++) for (let j = 0; j < inDim; j++) {
-      const v = weight[i * inDim + j]!;
-      if (v !== 0) yield [i, j, v];
-    }
+    for (let i = 0; i < outDim; i++)
+      for (let j = 0; j < inDim; j++) {
+        const v = weight[i * inDim + j]!;
+        if (v !== 0) yield [i, j, v];
+      }
   }
   return affineFromTriplets(outDim, inDim, triplets(), bias ?? new Float64Array(outDim));
 }

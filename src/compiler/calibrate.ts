@@ -124,12 +124,19 @@ export function calibrateRanges(
   const samples = new Map<number, number[]>();
   blocks.forEach((b, i) => b.kind === 'activation' && samples.set(i, []));
   let outputAbsMax = 0;
-  walkBlocks(blocks, inputs, count, inDim, (block, x) => {
-    const s = samples.get(block)!;
-    for (const v of x) s.push(v);
-  }, (out) => {
-    for (const v of out) outputAbsMax = Math.max(outputAbsMax, Math.abs(v));
-  });
+  walkBlocks(
+    blocks,
+    inputs,
+    count,
+    inDim,
+    (block, x) => {
+      const s = samples.get(block)!;
+      for (const v of x) s.push(v);
+    },
+    (out) => {
+      for (const v of out) outputAbsMax = Math.max(outputAbsMax, Math.abs(v));
+    },
+  );
   const ranges: ActivationRange[] = [];
   for (const [block, s] of samples) {
     const abs = Float64Array.from(s, Math.abs).sort();

@@ -114,7 +114,12 @@ function arr(v: unknown, path: string): unknown[] {
   return v;
 }
 
-function fromB64<T extends Int32Array | Float64Array>(v: unknown, path: string, ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, length?: number): T {
+function fromB64<T extends Int32Array | Float64Array>(
+  v: unknown,
+  path: string,
+  ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number },
+  length?: number,
+): T {
   if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) fail(path, 'expected base64 data');
   const buf = Buffer.from(v, 'base64');
   if (buf.length % ctor.BYTES_PER_ELEMENT !== 0) fail(path, `byte length ${buf.length} is not a multiple of ${ctor.BYTES_PER_ELEMENT}`);
@@ -183,9 +188,11 @@ export function verifyCircuit(c: Circuit): void {
     slotCount: N / 2,
     baseScale: 2 ** c.params.scaleBits,
   });
-  const at = (i: number, what: string) => (err: unknown): never => {
-    throw new CircuitError(`ops[${i}] (${what}): ${errorMessage(err)}`);
-  };
+  const at =
+    (i: number, what: string) =>
+    (err: unknown): never => {
+      throw new CircuitError(`ops[${i}] (${what}): ${errorMessage(err)}`);
+    };
   const inputCount = c.mode === 'throughput' ? c.inputLayout.length : 1;
   if (c.mode === 'throughput') {
     c.inputLayout.slots.forEach((regs, j) => {
@@ -208,7 +215,8 @@ export function verifyCircuit(c: Circuit): void {
     throw new CircuitError(`input/plaintexts: ${errorMessage(err)}`);
   }
   c.ops.forEach((op, i) => {
-    if (op.dst !== b.registerCount()) fail(`ops[${i}]`, `writes register ${op.dst}, expected ${b.registerCount()} (registers are written in order)`);
+    if (op.dst !== b.registerCount())
+      fail(`ops[${i}]`, `writes register ${op.dst}, expected ${b.registerCount()} (registers are written in order)`);
     for (const r of 'src' in op ? [op.src] : [op.a, op.b]) if (r >= op.dst) fail(`ops[${i}]`, `reads register ${r} before it is written`);
     try {
       switch (op.op) {
@@ -247,7 +255,10 @@ export function verifyCircuit(c: Circuit): void {
       at(i, op.op)(err);
     }
     if (b.level[op.dst] !== c.registerLevel[op.dst] || b.scales[op.dst] !== c.registerScale[op.dst]) {
-      fail(`ops[${i}]`, `register ${op.dst} lands at level ${b.level[op.dst]}, scale ${b.scales[op.dst]}; the file says level ${c.registerLevel[op.dst]}, scale ${c.registerScale[op.dst]}`);
+      fail(
+        `ops[${i}]`,
+        `register ${op.dst} lands at level ${b.level[op.dst]}, scale ${b.scales[op.dst]}; the file says level ${c.registerLevel[op.dst]}, scale ${c.registerScale[op.dst]}`,
+      );
     }
   });
   if (b.registerCount() !== c.registerCount) fail('registerCount', `${c.registerCount} ≠ ${b.registerCount()} registers written`);
@@ -263,7 +274,8 @@ export function verifyCircuit(c: Circuit): void {
     c.outputLayout.slots.forEach((regs, i) => {
       if (regs.length !== 1 || regs[0] !== c.outputRegisters[i]) fail(`outputLayout.slots[${i}]`, 'must name output register ' + i);
     });
-    if (c.outputRegisters.length !== c.outputLayout.length) fail('outputRegisters', `${c.outputRegisters.length} registers for ${c.outputLayout.length} outputs`);
+    if (c.outputRegisters.length !== c.outputLayout.length)
+      fail('outputRegisters', `${c.outputRegisters.length} registers for ${c.outputLayout.length} outputs`);
   } else if (c.outputRegisters.length !== 1) fail('outputRegisters', 'a latency circuit has one output register');
   // setScale must be its source's last use (the executor relabels in place)
   const last = new Int32Array(c.registerCount).fill(-1);
@@ -280,8 +292,10 @@ export function verifyCircuit(c: Circuit): void {
 /** Parse and verify a circuit from its JSON object. */
 export function circuitFromJSON(raw: unknown): Circuit {
   const o = obj(raw, 'circuit');
-  if (o.format !== CIRCUIT_FORMAT) fail('format', `expected "${CIRCUIT_FORMAT}", got ${JSON.stringify(o.format)} (is this a pann circuit?)`);
-  if (o.version !== CIRCUIT_VERSION) fail('version', `this pann reads circuit version ${CIRCUIT_VERSION}, the file is version ${JSON.stringify(o.version)}; recompile it`);
+  if (o.format !== CIRCUIT_FORMAT)
+    fail('format', `expected "${CIRCUIT_FORMAT}", got ${JSON.stringify(o.format)} (is this a pann circuit?)`);
+  if (o.version !== CIRCUIT_VERSION)
+    fail('version', `this pann reads circuit version ${CIRCUIT_VERSION}, the file is version ${JSON.stringify(o.version)}; recompile it`);
   if (typeof o.name !== 'string') fail('name', 'expected a string');
   const p = obj(o.params, 'params');
   const N = int(p.polyModulusDegree, 'params.polyModulusDegree', 1024, 32768);

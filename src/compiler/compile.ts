@@ -142,10 +142,7 @@ function convReplicatedLayout(
 }
 
 function packingCost(p: LinearPacking, n: number, level: number, cost: OpCostFn): number {
-  return (
-    p.rotations * cost('rotate', n, level) +
-    p.plainMultiplications * (cost('mulPlain', n, level) + cost('add', n, level))
-  );
+  return p.rotations * cost('rotate', n, level) + p.plainMultiplications * (cost('mulPlain', n, level) + cost('add', n, level));
 }
 
 /** Compile a model into a circuit. */
@@ -188,7 +185,11 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     if (block.approximation) {
       // a PANN's own polynomial: its interval is its range; its error is measured against the activation it stands for
       B = block.approximation.interval[1];
-      provided = { approximation: block.approximation, maxError: storedPolynomialError(block.approximation), source: 'model polynomial layer' };
+      provided = {
+        approximation: block.approximation,
+        maxError: storedPolynomialError(block.approximation),
+        source: 'model polynomial layer',
+      };
     } else {
       if (!provider) throw new CompileError(`activation ${block.activation!.toString()} needs an approximation provider`);
       provided = provider({ activation: block.activation!, B, precisionBits: k, method });
@@ -213,7 +214,13 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   });
 
   // the fraction of calibration inputs outside the [-B, B] actually used (a PANN's own range may be narrower)
-  const outsideStats = countOutsideRange(blocks, calibration.inputs, calibration.count, inDim, planned.map((p) => p.report.B));
+  const outsideStats = countOutsideRange(
+    blocks,
+    calibration.inputs,
+    calibration.count,
+    inDim,
+    planned.map((p) => p.report.B),
+  );
   planned.forEach((p, n) => (p.report.outsideFraction = outsideStats[n]!.outside / Math.max(1, outsideStats[n]!.total)));
 
   // fold 1/B (times the activation's input multiplier) into the affine block before each activation and μ into the one after it
@@ -229,17 +236,14 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     maps[p.block + 1] = scaleColumns(after, p.activation.outputMultiplier);
   }
 
-  const depthPerStage = blocks.map((b, i) =>
-    b.kind === 'affine' ? 1 : planned.find((p) => p.block === i)!.activation.depth,
-  );
+  const depthPerStage = blocks.map((b, i) => (b.kind === 'affine' ? 1 : planned.find((p) => p.block === i)!.activation.depth));
   const depth = depthPerStage.reduce((a, b) => a + b, 0);
   const kMax = Math.max(...perLayerK, 1);
   const minScale = options.scaleBits ?? minimumScaleBits(kMax);
   const maxScale = options.scaleBits ?? Math.max(40, minScale);
   // the first prime holds the output: |logit|·Δ plus noise must stay below q_0/2
   const headroomBits = Math.max(6, Math.ceil(Math.log2(1.25 * cal.outputAbsMax + 1)) + 4);
-  const widest =
-    mode === 'throughput' ? 1 : Math.max(inDim, ...blocks.map((b) => (b.kind === 'affine' ? nextPow2(b.map.outDim) : b.size)));
+  const widest = mode === 'throughput' ? 1 : Math.max(inDim, ...blocks.map((b) => (b.kind === 'affine' ? nextPow2(b.map.outDim) : b.size)));
 
   const notes: string[] = [];
   onProgress?.('parameters');
@@ -283,7 +287,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
 
   /** Latency packing: one input per ciphertext, linear layers packed with rotations. */
   function emitLatency(): { inputLayout: SlotLayout; outputLayout: SlotLayout; outputs: number[]; stages: CircuitStage[] } {
-  let x = builder.input(inputScale);
+    let x = builder.input(inputScale);
     let layout: SlotLayout | null = null;
     let inputLayout: SlotLayout | null = null;
     const stages: CircuitStage[] = [];
@@ -294,8 +298,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
       if (b.kind === 'affine') {
         const map = maps[i]!;
         const candidates: { input: SlotLayout; pack: LinearPacking; label: string }[] = [];
-        const fold = (inL: SlotLayout) =>
-          planLinear(map, inL, slots, { kind: 'fold', period: Math.max(1, nextPow2(map.outDim)) });
+        const fold = (inL: SlotLayout) => planLinear(map, inL, slots, { kind: 'fold', period: Math.max(1, nextPow2(map.outDim)) });
         if (layout === null) {
           const single = singleCopyLayout(inDim);
           candidates.push({ input: single, pack: fold(single), label: 'fold (single input copy)' });
@@ -375,7 +378,8 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     name: s.name,
     ms: predictOpsMs(ops, registerLevel, N, opCost, s.ops[0], s.ops[1]),
   }));
-  const encryptMs = (opCost('encryptSymmetric', N, builder.maxLevel) + opCost('encode', N, builder.maxLevel)) * (mode === 'throughput' ? inDim : 1);
+  const encryptMs =
+    (opCost('encryptSymmetric', N, builder.maxLevel) + opCost('encode', N, builder.maxLevel)) * (mode === 'throughput' ? inDim : 1);
   const decryptMs = opCost('decrypt', N, builder.level[x]!) * emitted.outputs.length;
   const sz = predictSizes({ polyModulusDegree: N, coeffModulusBits: params.coeffModulusBits }, rotationSteps);
   const sizes = {
@@ -450,7 +454,8 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   };
   const check = options.noiseCheck ?? { inputs: 200 };
   if (check) {
-    if (!Number.isInteger(check.inputs) || check.inputs < 1) throw new CompileError(`noiseCheck.inputs must be an integer ≥ 1, got ${check.inputs}`);
+    if (!Number.isInteger(check.inputs) || check.inputs < 1)
+      throw new CompileError(`noiseCheck.inputs must be an integer ≥ 1, got ${check.inputs}`);
     onProgress?.('noise');
     const n = Math.min(check.inputs, calibration.count, mode === 'throughput' ? slots : Infinity);
     if (n >= 1) {

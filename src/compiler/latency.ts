@@ -21,12 +21,34 @@ export type OpCostFn = (op: CostedOp, polyModulusDegree: number, level: number) 
  */
 const REFERENCE_PER_PRIME: Record<number, Record<CostedOp, number>> = {
   8192: {
-    add: 0.03, sub: 0.03, addPlain: 0.03, mulPlain: 0.15, rescale: 0.3, mul: 1.6, rotate: 1.33,
-    drop: 0.1, setScale: 0, encrypt: 2.0, encryptSymmetric: 1.0, decrypt: 0.47, encode: 0.23,
+    add: 0.03,
+    sub: 0.03,
+    addPlain: 0.03,
+    mulPlain: 0.15,
+    rescale: 0.3,
+    mul: 1.6,
+    rotate: 1.33,
+    drop: 0.1,
+    setScale: 0,
+    encrypt: 2.0,
+    encryptSymmetric: 1.0,
+    decrypt: 0.47,
+    encode: 0.23,
   },
   16384: {
-    add: 0.033, sub: 0.033, addPlain: 0.033, mulPlain: 0.34, rescale: 0.68, mul: 4.75, rotate: 4.1,
-    drop: 0.2, setScale: 0, encrypt: 2.96, encryptSymmetric: 1.5, decrypt: 1.1, encode: 0.41,
+    add: 0.033,
+    sub: 0.033,
+    addPlain: 0.033,
+    mulPlain: 0.34,
+    rescale: 0.68,
+    mul: 4.75,
+    rotate: 4.1,
+    drop: 0.2,
+    setScale: 0,
+    encrypt: 2.96,
+    encryptSymmetric: 1.5,
+    decrypt: 1.1,
+    encode: 0.41,
   },
 };
 

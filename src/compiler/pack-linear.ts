@@ -48,12 +48,7 @@ function mod(a: number, n: number): number {
  * smaller offset). Greedy rather than "most frequent per entry" because copies placed almost a whole cycle apart
  * alias offsets across taps (a copy period P with C·P ≡ −1 mod S makes k + P·s coincide with another tap's k).
  */
-function chooseOffsets(
-  map: AffineMap,
-  inLayout: SlotLayout,
-  slots: number,
-  offsetOf: (row: number, p: number) => number,
-): Int32Array {
+function chooseOffsets(map: AffineMap, inLayout: SlotLayout, slots: number, offsetOf: (row: number, p: number) => number): Int32Array {
   const nnz = map.values.length;
   const candidates: number[][] = new Array(nnz);
   const served = new Map<number, number[]>(); // offset → entries it can serve
@@ -76,10 +71,11 @@ function chooseOffsets(
   while (left > 0) {
     let bestK = -1;
     let best = 0;
-    for (const [k, n] of remaining) if (n > best || (n === best && n > 0 && k < bestK)) {
-      best = n;
-      bestK = k;
-    }
+    for (const [k, n] of remaining)
+      if (n > best || (n === best && n > 0 && k < bestK)) {
+        best = n;
+        bestK = k;
+      }
     if (best === 0) throw new CompileError('internal: packing cover stalled');
     for (const e of served.get(bestK)!) {
       if (chosen[e] !== -1) continue;
@@ -132,7 +128,8 @@ export function planLinear(map: AffineMap, inLayout: SlotLayout, slots: number, 
     outLayout = { length: map.outDim, slots: Array.from(out, (s) => [s]) };
   } else {
     const m = placement.period;
-    if (m < map.outDim || slots % m !== 0) throw new CompileError(`packing: fold period ${m} invalid for ${map.outDim} outputs in ${slots} slots`);
+    if (m < map.outDim || slots % m !== 0)
+      throw new CompileError(`packing: fold period ${m} invalid for ${map.outDim} outputs in ${slots} slots`);
     chosen = chooseOffsets(map, inLayout, slots, (i, p) => mod(p - i, m));
     outSlotOf = (_i, k, p) => mod(p - k, slots);
     for (let s = m; s < slots; s *= 2) foldSteps.push(s);
@@ -165,8 +162,7 @@ export function planLinear(map: AffineMap, inLayout: SlotLayout, slots: number, 
     const entries = [...diag.get(k)!.entries()].sort((a, b) => a[0] - b[0]);
     diagonalEntries.set(k, { indices: entries.map((x) => x[0]), values: entries.map((x) => x[1]) });
   }
-  const rotations =
-    babies.filter((b) => b !== 0).length + giants.filter((g) => g !== 0).length + foldSteps.length;
+  const rotations = babies.filter((b) => b !== 0).length + giants.filter((g) => g !== 0).length + foldSteps.length;
   return {
     placement,
     g,
@@ -199,7 +195,7 @@ export function emitLinear(b: CircuitBuilder, x: number, map: AffineMap, pack: L
     for (const bs of pack.babySteps) {
       const k = a + bs;
       const entries = pack.diagonalEntries.get(k);
-      if (!entries || (k - (k % g)) !== a || k % g !== bs) continue;
+      if (!entries || k - (k % g) !== a || k % g !== bs) continue;
       // pre-rotate the diagonal by −a: P[t] = d_k[t − a]
       const idx = entries.indices.map((s) => mod(s + a, slots));
       const order = idx.map((_, n) => n).sort((p, q) => idx[p]! - idx[q]!);
@@ -229,10 +225,11 @@ export function emitLinear(b: CircuitBuilder, x: number, map: AffineMap, pack: L
   const biasVal: number[] = [];
   pack.outLayout.slots.forEach((copies, i) => {
     const v = map.bias[i]!;
-    if (v !== 0) for (const s of copies) {
-      biasIdx.push(s);
-      biasVal.push(v);
-    }
+    if (v !== 0)
+      for (const s of copies) {
+        biasIdx.push(s);
+        biasVal.push(v);
+      }
   });
   if (biasIdx.length) {
     const order = biasIdx.map((_, n) => n).sort((p, q) => biasIdx[p]! - biasIdx[q]!);

@@ -32,11 +32,7 @@ export interface CircuitActivation {
  * Rewrite `approx` (fitted on [−R, R]) for the input t = x/B.
  * `homogeneity` is the activation's degree of positive homogeneity (null if none): only then may R differ from B.
  */
-export function normaliseApproximation(
-  approx: PolynomialApproximation,
-  B: number,
-  homogeneity: number | null,
-): CircuitActivation {
+export function normaliseApproximation(approx: PolynomialApproximation, B: number, homogeneity: number | null): CircuitActivation {
   if (approx.stages.length === 0) throw new CompileError(`approximation of ${approx.activation} has no stages`);
   const [a0, b0] = approx.stages[0]!.interval;
   const R = b0;

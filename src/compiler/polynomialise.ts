@@ -75,13 +75,17 @@ export function fitterProvider(options: FitterProviderOptions = {}): Approximati
         ...(options.weight ? { weight: options.weight } : {}),
       });
     } catch (err) {
-      throw new CompileError(`cannot approximate ${activation.toString()} at precision ${precisionBits}: ${errorMessage(err)}`, { cause: err });
+      throw new CompileError(`cannot approximate ${activation.toString()} at precision ${precisionBits}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
     const scale = homogeneous ? B ** h! : 1;
     const provided: ProvidedApproximation = {
       approximation: homogeneous ? carryToRange(fit.approximation, B, h!) : fit.approximation,
       maxError: fit.maxError * scale,
-      source: homogeneous ? `fitted on [-1, 1] (${fit.method}), scaled by B^${h}` : `fitted on [-${B.toPrecision(4)}, ${B.toPrecision(4)}] (${fit.method})`,
+      source: homogeneous
+        ? `fitted on [-1, 1] (${fit.method}), scaled by B^${h}`
+        : `fitted on [-${B.toPrecision(4)}, ${B.toPrecision(4)}] (${fit.method})`,
     };
     memo.set(key, provided);
     return provided;

@@ -73,8 +73,12 @@ export function selectParameters(req: ParamRequest): SelectedParams {
   const { depth, minScaleBits, headroomBits, minSlots, candidates = RING_DIMENSIONS } = req;
   const maxScaleBits = Math.max(minScaleBits, req.maxScaleBits ?? 40);
   if (!Number.isInteger(depth) || depth < 0) throw new CompileError(`select parameters: depth ${depth} is not a non-negative integer`);
-  for (const [name, v] of [['minimum', minScaleBits], ['maximum', maxScaleBits]] as const) {
-    if (!Number.isInteger(v) || v < 14 || v > 60) throw new CompileError(`select parameters: ${name} scale bits ${v} must be an integer in 14..60`);
+  for (const [name, v] of [
+    ['minimum', minScaleBits],
+    ['maximum', maxScaleBits],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 14 || v > 60)
+      throw new CompileError(`select parameters: ${name} scale bits ${v} must be an integer in 14..60`);
   }
   const rejections: Rejection[] = [];
   for (const n of candidates) {

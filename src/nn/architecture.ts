@@ -30,7 +30,10 @@ function pairOf(v: string, what: string, token: string): [number, number] {
   return [parts[0]!, parts[1]!];
 }
 
-function windowOptions(fields: string[], token: string): { kernel?: [number, number]; stride?: [number, number]; padding?: [number, number] } {
+function windowOptions(
+  fields: string[],
+  token: string,
+): { kernel?: [number, number]; stride?: [number, number]; padding?: [number, number] } {
   const out: { kernel?: [number, number]; stride?: [number, number]; padding?: [number, number] } = {};
   for (const f of fields) {
     const key = f[0];
@@ -45,7 +48,8 @@ function windowOptions(fields: string[], token: string): { kernel?: [number, num
 
 function positiveInt(v: string | undefined, what: string, token: string): number {
   const n = Number(v);
-  if (v === undefined || !Number.isInteger(n) || n < 1) throw new ModelError(`architecture: '${token}': ${what} must be a positive integer`);
+  if (v === undefined || !Number.isInteger(n) || n < 1)
+    throw new ModelError(`architecture: '${token}': ${what} must be a positive integer`);
   return n;
 }
 
@@ -82,7 +86,8 @@ export function parseArchitecture(text: string): LayerSpec[] {
         return { type: kind };
       case 'dropout': {
         const rate = Number(fields[0]);
-        if (fields.length !== 1 || !(rate >= 0 && rate < 1)) throw new ModelError(`architecture: '${token}': expected dropout:R with 0 ≤ R < 1`);
+        if (fields.length !== 1 || !(rate >= 0 && rate < 1))
+          throw new ModelError(`architecture: '${token}': expected dropout:R with 0 ≤ R < 1`);
         return { type: 'dropout', rate };
       }
       default:
@@ -111,7 +116,12 @@ function heUniform(rng: Prng, length: number, fanIn: number): Float64Array {
 }
 
 /** A freshly initialised model for an architecture (text or specs). Shapes are checked layer by layer. */
-export function buildModel(name: string, inputShape: Shape, architecture: string | readonly LayerSpec[], options: BuildModelOptions = {}): Model {
+export function buildModel(
+  name: string,
+  inputShape: Shape,
+  architecture: string | readonly LayerSpec[],
+  options: BuildModelOptions = {},
+): Model {
   const { seed = 1, activation = 'relu', metadata = {} } = options;
   const specs = typeof architecture === 'string' ? parseArchitecture(architecture) : architecture;
   const rng = new Prng(seed);
@@ -129,13 +139,21 @@ export function buildModel(name: string, inputShape: Shape, architecture: string
     switch (s.type) {
       case 'dense': {
         const inF = shape.length === 1 ? shape[0]! : NaN;
-        if (!Number.isInteger(inF)) throw new ModelError(`architecture: layer ${i} (dense) needs a flat input, got [${shape.join(', ')}]; add flatten`);
-        layer = { type: 'dense', inFeatures: inF, outFeatures: s.out, weight: heUniform(rng, inF * s.out, inF), bias: new Float64Array(s.out) };
+        if (!Number.isInteger(inF))
+          throw new ModelError(`architecture: layer ${i} (dense) needs a flat input, got [${shape.join(', ')}]; add flatten`);
+        layer = {
+          type: 'dense',
+          inFeatures: inF,
+          outFeatures: s.out,
+          weight: heUniform(rng, inF * s.out, inF),
+          bias: new Float64Array(s.out),
+        };
         break;
       }
       case 'conv2d': {
         const inC = shape.length === 3 ? shape[0]! : NaN;
-        if (!Number.isInteger(inC)) throw new ModelError(`architecture: layer ${i} (conv2d) needs a [C, H, W] input, got [${shape.join(', ')}]`);
+        if (!Number.isInteger(inC))
+          throw new ModelError(`architecture: layer ${i} (conv2d) needs a [C, H, W] input, got [${shape.join(', ')}]`);
         const fanIn = inC * s.kernel[0] * s.kernel[1];
         layer = {
           type: 'conv2d',

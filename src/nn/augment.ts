@@ -25,14 +25,7 @@ function pixel(img: Float64Array, o: number, H: number, W: number, y: number, x:
 }
 
 /** Write an augmented copy of the n samples of x into out. */
-export function augmentBatch(
-  x: Float64Array,
-  n: number,
-  shape: Shape,
-  options: AugmentOptions,
-  rng: Prng,
-  out: Float64Array,
-): void {
+export function augmentBatch(x: Float64Array, n: number, shape: Shape, options: AugmentOptions, rng: Prng, out: Float64Array): void {
   if (shape.length !== 3) throw new TrainError(`augmentation needs image inputs [channels, height, width], got [${shape.join(', ')}]`);
   const { shift = 0, rotate = 0, scale = 0 } = options;
   const [C, H, W] = shape as [number, number, number];

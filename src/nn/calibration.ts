@@ -85,7 +85,8 @@ export function activationInputRanges(model: Model, ds: Dataset, options: Calibr
     return {
       layer: i,
       type: layer.type as 'activation' | 'polynomial',
-      activation: layer.type === 'activation' ? layer.activation.toString() : layer.type === 'polynomial' ? layer.approximation.activation : '',
+      activation:
+        layer.type === 'activation' ? layer.activation.toString() : layer.type === 'polynomial' ? layer.approximation.activation : '',
       count: a.count,
       min: a.min,
       max: a.max,

@@ -70,7 +70,9 @@ export function parseCsvDataset(text: string, options: CsvDatasetOptions = {}, s
   const features = columns - 1;
   const inputShape = options.inputShape ?? [features];
   if (shapeSize(inputShape) !== features) {
-    throw new DataError(`${source}: inputShape ${formatShape(inputShape)} needs ${shapeSize(inputShape)} values per line, the file has ${features}`);
+    throw new DataError(
+      `${source}: inputShape ${formatShape(inputShape)} needs ${shapeSize(inputShape)} values per line, the file has ${features}`,
+    );
   }
   return makeDataset(source, values, labels, inputShape, options.classes);
 }

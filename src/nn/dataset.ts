@@ -19,13 +19,7 @@ export interface Dataset {
 }
 
 /** Build a dataset, checking sizes, finiteness and labels; errors name the bad sample. */
-export function makeDataset(
-  name: string,
-  inputs: Float64Array,
-  labels: Int32Array,
-  inputShape: Shape,
-  classes?: number,
-): Dataset {
+export function makeDataset(name: string, inputs: Float64Array, labels: Int32Array, inputShape: Shape, classes?: number): Dataset {
   const size = shapeSize(inputShape);
   if (!inputShape.length || inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new DataError(`${name}: invalid input shape ${formatShape(inputShape)}`);

@@ -77,7 +77,9 @@ export function finetunePolynomial(
     });
   } else {
     if (approximations.length !== replaced.length) {
-      throw new ModelError(`model '${model.name}' has ${replaced.length} activation layers but ${approximations.length} approximations were given`);
+      throw new ModelError(
+        `model '${model.name}' has ${replaced.length} activation layers but ${approximations.length} approximations were given`,
+      );
     }
     approx = [...approximations];
     approx.forEach((a, j) => {

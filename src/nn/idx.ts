@@ -103,7 +103,9 @@ export function loadIdxDataset(imagesPath: string, labelsPath: string, options: 
   const labels = parseIdx(readBytes(labelsPath), labelsPath);
   if (labels.dims.length !== 1) throw new DataError(`${labelsPath}: labels must be 1-D, got dims [${labels.dims.join(', ')}]`);
   if (images.dims.length < 2 || images.dims.length > 4) {
-    throw new DataError(`${imagesPath}: expected dims [count, features], [count, H, W] or [count, C, H, W], got [${images.dims.join(', ')}]`);
+    throw new DataError(
+      `${imagesPath}: expected dims [count, features], [count, H, W] or [count, C, H, W], got [${images.dims.join(', ')}]`,
+    );
   }
   const count = images.dims[0]!;
   if (labels.dims[0] !== count) {

@@ -88,7 +88,15 @@ export { loadIdxDataset, parseIdx } from './idx.js';
 export type { IdxArray, IdxDatasetOptions } from './idx.js';
 export { loadCsvDataset, parseCsvDataset } from './csv.js';
 export type { CsvDatasetOptions } from './csv.js';
-export { MNIST_CNN_ARCHITECTURE, MNIST_MLP_ARCHITECTURE, RECIPES, RECIPE_FORMAT, recipeFromJSON, resolveRecipe, runRecipe } from './recipes.js';
+export {
+  MNIST_CNN_ARCHITECTURE,
+  MNIST_MLP_ARCHITECTURE,
+  RECIPES,
+  RECIPE_FORMAT,
+  recipeFromJSON,
+  resolveRecipe,
+  runRecipe,
+} from './recipes.js';
 export type { Recipe, RecipeRun, RunRecipeOptions } from './recipes.js';
 export { ONNX_MAX_OPSET, ONNX_MIN_OPSET, importOnnx, loadOnnx } from './onnx/import.js';
 export type { ImportOnnxOptions, OnnxImport, OnnxNodeImport } from './onnx/import.js';

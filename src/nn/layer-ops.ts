@@ -110,7 +110,13 @@ class DenseOp extends LayerOp {
   }
 }
 
-function geometry(inShape: Shape, outShape: Shape, kernel: readonly number[], stride: readonly number[], padding: readonly number[]): Geometry2d {
+function geometry(
+  inShape: Shape,
+  outShape: Shape,
+  kernel: readonly number[],
+  stride: readonly number[],
+  padding: readonly number[],
+): Geometry2d {
   return {
     inC: inShape[0]!,
     inH: inShape[1]!,

@@ -142,7 +142,8 @@ function pairField(obj: Json, key: string, at: string): [number, number] {
 
 function numberField(obj: Json, key: string, at: string): number {
   const v = field(obj, key, at);
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelError(`${at}.${key}: expected a finite number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ModelError(`${at}.${key}: expected a finite number, got ${JSON.stringify(v)}`);
   return v;
 }
 

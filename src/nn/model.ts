@@ -124,19 +124,10 @@ export function layerLabel(layer: Layer, index?: number): string {
   return index === undefined ? layer.type : `layers[${index}] (${layer.type})`;
 }
 
-function pooledSize(
-  where: string,
-  input: number,
-  kernel: number,
-  stride: number,
-  padding: number,
-  axis: string,
-): number {
+function pooledSize(where: string, input: number, kernel: number, stride: number, padding: number, axis: string): number {
   const out = Math.floor((input + 2 * padding - kernel) / stride) + 1;
   if (out < 1) {
-    throw new ModelError(
-      `${where}: kernel ${kernel} with padding ${padding} does not fit input ${axis} ${input} (output size ${out})`,
-    );
+    throw new ModelError(`${where}: kernel ${kernel} with padding ${padding} does not fit input ${axis} ${input} (output size ${out})`);
   }
   return out;
 }
@@ -347,11 +338,7 @@ function checkLayer(layer: Layer, at: string): void {
       checkPair(`${at}.kernel`, layer.kernel, 1);
       checkPair(`${at}.stride`, layer.stride, 1);
       checkPair(`${at}.padding`, layer.padding, 0);
-      checkArray(
-        `${at}.weight`,
-        layer.weight,
-        layer.outChannels * layer.inChannels * layer.kernel[0] * layer.kernel[1],
-      );
+      checkArray(`${at}.weight`, layer.weight, layer.outChannels * layer.inChannels * layer.kernel[0] * layer.kernel[1]);
       checkArray(`${at}.bias`, layer.bias, layer.outChannels);
       return;
     case 'avgpool2d':

@@ -88,7 +88,12 @@ export const RECIPES: Readonly<Record<string, Recipe>> = {
     seed: 1,
     notes: CNN_NOTES,
   },
-  'mnist-cnn-relu': { ...CNN_BASE, name: 'mnist-cnn-relu', description: 'conv 5×5/2 (5 ch) → ReLU → dense 64 → ReLU → dense 10', activation: 'relu' },
+  'mnist-cnn-relu': {
+    ...CNN_BASE,
+    name: 'mnist-cnn-relu',
+    description: 'conv 5×5/2 (5 ch) → ReLU → dense 64 → ReLU → dense 10',
+    activation: 'relu',
+  },
   'mnist-cnn1-relu': {
     ...CNN_BASE,
     name: 'mnist-cnn1-relu',
@@ -122,20 +127,25 @@ export function recipeFromJSON(raw: unknown, source = 'recipe'): Recipe {
   const o = raw as Record<string, unknown>;
   if (o.format !== RECIPE_FORMAT) fail(source, 'format', `expected "${RECIPE_FORMAT}", got ${JSON.stringify(o.format)}`);
   if (o.version !== 1) fail(source, 'version', `this pann reads version 1, got ${JSON.stringify(o.version)}`);
-  const str = (k: string): string => (typeof o[k] === 'string' && o[k] !== '' ? (o[k] as string) : fail(source, k, 'expected a non-empty string'));
+  const str = (k: string): string =>
+    typeof o[k] === 'string' && o[k] !== '' ? (o[k] as string) : fail(source, k, 'expected a non-empty string');
   const num = (k: string, ok: (v: number) => boolean, def?: number): number => {
     const v = o[k] ?? def;
     return typeof v === 'number' && Number.isFinite(v) && ok(v) ? v : fail(source, k, `bad value ${JSON.stringify(o[k])}`);
   };
   const obj = (k: string): Record<string, unknown> => {
     const v = o[k] ?? {};
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(source, k, 'expected an object');
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : fail(source, k, 'expected an object');
   };
-  if (o.dataset !== undefined && o.dataset !== 'mnist') fail(source, 'dataset', `only "mnist" is supported, got ${JSON.stringify(o.dataset)}`);
+  if (o.dataset !== undefined && o.dataset !== 'mnist')
+    fail(source, 'dataset', `only "mnist" is supported, got ${JSON.stringify(o.dataset)}`);
   const optimizer = (o.optimizer ?? 'adam') as OptimizerName;
   if (!OPTIMIZER_NAMES.includes(optimizer)) fail(source, 'optimizer', `expected one of ${OPTIMIZER_NAMES.join(', ')}`);
   const schedule = obj('schedule') as ScheduleOptions;
-  if (schedule.name !== undefined && !SCHEDULE_NAMES.includes(schedule.name)) fail(source, 'schedule.name', `expected one of ${SCHEDULE_NAMES.join(', ')}`);
+  if (schedule.name !== undefined && !SCHEDULE_NAMES.includes(schedule.name))
+    fail(source, 'schedule.name', `expected one of ${SCHEDULE_NAMES.join(', ')}`);
   const augment = obj('augment') as AugmentOptions;
   for (const k of ['shift', 'rotate', 'scale'] as const) {
     const v = augment[k];

@@ -61,7 +61,9 @@ export function decodeTensor(json: unknown, expectedShape: readonly number[], wh
   const expected = expectedShape.reduce((a, b) => a * b, 1);
   if (bytes.length % width !== 0 || bytes.length / width !== expected) {
     const got = bytes.length % width === 0 ? String(bytes.length / width) : `${bytes.length} bytes, not a whole number of`;
-    throw new ModelError(`${where}: expected ${expected} ${dtype} values, got ${got}${bytes.length % width === 0 ? '' : ` ${dtype} values`}`);
+    throw new ModelError(
+      `${where}: expected ${expected} ${dtype} values, got ${got}${bytes.length % width === 0 ? '' : ` ${dtype} values`}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float64Array(expected);

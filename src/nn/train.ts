@@ -113,7 +113,14 @@ export function networkScore(net: Network, ds: Dataset, batchSize = 256): { loss
 }
 
 /** targets ← (1 − w)·targets + w·softmax(teacher(x)/T), row by row. */
-function blendTeacher(teacher: Network, x: Float64Array, n: number, classes: number, t: { weight: number; temperature: number }, targets: Float64Array): void {
+function blendTeacher(
+  teacher: Network,
+  x: Float64Array,
+  n: number,
+  classes: number,
+  t: { weight: number; temperature: number },
+  targets: Float64Array,
+): void {
   const logits = teacher.forward(x.subarray(0, n * teacher.inputSize), n);
   for (let r = 0; r < n; r++) {
     const row = r * classes;
@@ -176,7 +183,9 @@ export function trainModel(model: Model, data: Dataset, options: TrainOptions = 
   if (validation) checkDatasetFitsModel(validation, trained, classes);
   const augmenting = augmentationEnabled(augment);
   if (augmenting && trained.inputShape.length !== 3) {
-    throw new TrainError(`augmentation needs an image model input [C, H, W], model '${trained.name}' takes [${trained.inputShape.join(', ')}]`);
+    throw new TrainError(
+      `augmentation needs an image model input [C, H, W], model '${trained.name}' takes [${trained.inputShape.join(', ')}]`,
+    );
   }
   const params = net.params();
   if (params.length === 0) throw new TrainError(`model '${trained.name}' has no trainable parameters`);
@@ -193,7 +202,9 @@ export function trainModel(model: Model, data: Dataset, options: TrainOptions = 
   const targets = new Float64Array(bs * classes);
   const teacherNet = teacher && teacher.weight > 0 ? new Network(teacher.model) : null;
   if (teacherNet && (teacherNet.inputSize !== net.inputSize || teacherNet.outputSize !== classes)) {
-    throw new TrainError(`teacher '${teacher!.model.name}' maps ${teacherNet.inputSize} → ${teacherNet.outputSize}, the model ${net.inputSize} → ${classes}`);
+    throw new TrainError(
+      `teacher '${teacher!.model.name}' maps ${teacherNet.inputSize} → ${teacherNet.outputSize}, the model ${net.inputSize} → ${classes}`,
+    );
   }
   const dLogits = new Float64Array(bs * classes);
 
@@ -228,9 +239,7 @@ export function trainModel(model: Model, data: Dataset, options: TrainOptions = 
       const logits = net.forward(x.subarray(0, n * size), n, { training: true, rng, rangePenalty });
       const loss = softmaxCrossEntropy(logits, n, classes, targets, dLogits) + net.penalty();
       if (!Number.isFinite(loss)) {
-        throw new TrainError(
-          `training diverged (loss ${loss}) at epoch ${epoch + 1} batch ${b + 1}; lower the learning rate (now ${lr})`,
-        );
+        throw new TrainError(`training diverged (loss ${loss}) at epoch ${epoch + 1} batch ${b + 1}; lower the learning rate (now ${lr})`);
       }
       correct += countCorrect(logits, labels, n, classes);
       net.backward(dLogits.subarray(0, n * classes), n);
@@ -239,7 +248,16 @@ export function trainModel(model: Model, data: Dataset, options: TrainOptions = 
       net.sync();
       lossSum += loss * n;
       seen += n;
-      onProgress?.({ phase: 'batch', epoch, epochs, batch: b + 1, batches, loss: lossSum / seen, accuracy: correct / seen, learningRate: lr });
+      onProgress?.({
+        phase: 'batch',
+        epoch,
+        epochs,
+        batch: b + 1,
+        batches,
+        loss: lossSum / seen,
+        accuracy: correct / seen,
+        learningRate: lr,
+      });
     }
     const record: EpochRecord = { epoch, loss: lossSum / seen, accuracy: correct / seen, learningRate: lr, seconds: 0 };
     if (validation) {

@@ -89,7 +89,8 @@ export class PreparedCircuit {
    * ciphertext (owned by the caller) and per-stage timings.
    */
   evaluate(input: CipherHandle): { output: CipherHandle; timings: StageTiming[] } {
-    if (this.circuit.mode !== 'latency') throw new RuntimeError('evaluate: a throughput circuit takes one ciphertext per input value (evaluateBatch)');
+    if (this.circuit.mode !== 'latency')
+      throw new RuntimeError('evaluate: a throughput circuit takes one ciphertext per input value (evaluateBatch)');
     const { outputs, timings } = this.evaluateBatch([input]);
     return { output: outputs[0]!, timings };
   }
@@ -102,7 +103,8 @@ export class PreparedCircuit {
     if (this.#disposed) throw new RuntimeError('prepared circuit was disposed');
     const c = this.circuit;
     const be = this.backend;
-    if (inputs.length !== this.#inputCount) throw new InputError(`circuit takes ${this.#inputCount} input ciphertext(s), got ${inputs.length}`);
+    if (inputs.length !== this.#inputCount)
+      throw new InputError(`circuit takes ${this.#inputCount} input ciphertext(s), got ${inputs.length}`);
     for (const [i, input] of inputs.entries()) {
       if (input.level !== be.maxLevel) throw new InputError(`input ciphertext ${i} is at level ${input.level}, expected ${be.maxLevel}`);
       if (Math.abs(input.scale / c.inputScale - 1) > 1e-9) {

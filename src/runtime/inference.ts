@@ -82,8 +82,16 @@ export function runInferences(
     const x = inputs.subarray(start * size, (start + n) * size);
     const { logits, timings } =
       circuit.mode === 'throughput'
-        ? timedEvaluation(prepared, () => encodeBatch(circuit, x, n), (d) => decodeBatch(circuit, d, n))
-        : timedEvaluation(prepared, () => [encodeInput(circuit, x)], (d) => [decodeOutput(circuit, d[0]!)]);
+        ? timedEvaluation(
+            prepared,
+            () => encodeBatch(circuit, x, n),
+            (d) => decodeBatch(circuit, d, n),
+          )
+        : timedEvaluation(
+            prepared,
+            () => [encodeInput(circuit, x)],
+            (d) => [decodeOutput(circuit, d[0]!)],
+          );
     const perInput = n === 1 ? timings : timings.map((t) => ({ name: t.name, ms: t.ms / n }));
     for (const l of logits) out.push({ logits: l, prediction: argmaxOf(l), timings: perInput });
     onProgress?.(start + n, count);

@@ -61,7 +61,8 @@ export class SealBackend implements Backend {
     this.primes = context.primes;
     this.#symmetric = keys.symmetricEncryption ?? false;
     const { evaluationKeys, clientKeys } = keys;
-    if (evaluationKeys && evaluationKeys.context !== context) throw new RuntimeError('seal backend: evaluation keys belong to another CKKS context');
+    if (evaluationKeys && evaluationKeys.context !== context)
+      throw new RuntimeError('seal backend: evaluation keys belong to another CKKS context');
     if (clientKeys && clientKeys.context !== context) throw new RuntimeError('seal backend: client keys belong to another CKKS context');
     this.#keySource = () => evaluationKeys ?? clientKeys?.evaluationKeys() ?? null;
     try {
@@ -199,7 +200,8 @@ export class SealBackend implements Backend {
   /** Take ownership of a ciphertext made elsewhere under this backend's context (e.g. loaded from bytes). */
   adopt(ct: Ciphertext): CipherHandle {
     return this.#run('adopt', () => {
-      if (!(ct instanceof Ciphertext) || ct.context !== this.context) throw new RuntimeError('adopt: ciphertext belongs to another CKKS context');
+      if (!(ct instanceof Ciphertext) || ct.context !== this.context)
+        throw new RuntimeError('adopt: ciphertext belongs to another CKKS context');
       if (ct.freed) throw new RuntimeError('adopt: ciphertext was freed');
       return this.#track(ct);
     });

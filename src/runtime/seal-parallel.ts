@@ -51,7 +51,11 @@ export async function runSealParallel(
   if (inputs.length !== count * size) throw new InputError(`expected ${count} inputs of ${size} values, got ${inputs.length} values`);
   const requested = options.workers ?? availableParallelism();
   if (!Number.isInteger(requested) || requested < 1) throw new InputError(`workers must be an integer ≥ 1, got ${requested}`);
-  const script = compiledWorkerScript(import.meta.url, 'seal-worker.js', (path, advice) => new RuntimeError(`SEAL worker module ${path} is missing: ${advice}`));
+  const script = compiledWorkerScript(
+    import.meta.url,
+    'seal-worker.js',
+    (path, advice) => new RuntimeError(`SEAL worker module ${path} is missing: ${advice}`),
+  );
   const batch = circuit.mode === 'throughput' ? circuit.params.polyModulusDegree / 2 : 1;
   const shares = splitShares(count, batch, requested);
 

@@ -176,7 +176,8 @@ export class SimBackend implements Backend {
 
   encodeConstant(value: number, level: number, scale: number): PlainHandle {
     if (!Number.isFinite(value)) throw new RuntimeError(`encodeConstant: value ${value} is not a finite number`);
-    if (!Number.isInteger(level) || level < 0 || level > this.maxLevel) throw new RuntimeError(`encodeConstant: level ${level} out of range`);
+    if (!Number.isInteger(level) || level < 0 || level > this.maxLevel)
+      throw new RuntimeError(`encodeConstant: level ${level} out of range`);
     this.#checkScale(level, scale, 'encodeConstant');
     return new SimPlain(new Float64Array(this.slotCount).fill(value), level, scale, null, true);
   }
@@ -229,7 +230,11 @@ export class SimBackend implements Backend {
 
   negate(a: CipherHandle): CipherHandle {
     const x = this.#ct(a, 'negate');
-    return new SimCipher(Float64Array.from(x.data, (v) => -v), x.level, x.scale);
+    return new SimCipher(
+      Float64Array.from(x.data, (v) => -v),
+      x.level,
+      x.scale,
+    );
   }
 
   addPlain(a: CipherHandle, p: PlainHandle): CipherHandle {

@@ -6,13 +6,7 @@
  * Every stage is timed and every byte each way counted.
  */
 import { Agent } from 'node:http';
-import {
-  CkksContext,
-  CkksEncryptor,
-  generateKeys,
-  loadCiphertext,
-  type ClientKeys,
-} from '../ckks/index.js';
+import { CkksContext, CkksEncryptor, generateKeys, loadCiphertext, type ClientKeys } from '../ckks/index.js';
 import { InputError, ServerError } from '../errors.js';
 import { apiResult, apiError, httpRequest, type HttpResponse } from './http-request.js';
 import { parseModelDescription, inputSlots, outputValues, type ModelDescription } from './model-description.js';
@@ -139,7 +133,11 @@ export class PannClient {
     try {
       const mismatch = context.primeDecimals.findIndex((q, i) => q !== p.primes[i]);
       if (mismatch >= 0) {
-        throw new ServerError(502, 'bad_description', `model ${modelId}: SEAL's prime ${mismatch} here is ${context.primeDecimals[mismatch]}, the server's is ${p.primes[mismatch]}`);
+        throw new ServerError(
+          502,
+          'bad_description',
+          `model ${modelId}: SEAL's prime ${mismatch} here is ${context.primeDecimals[mismatch]}, the server's is ${p.primes[mismatch]}`,
+        );
       }
       keys = generateKeys(context, { rotationSteps: description.rotationSteps });
       const evaluation = keys.serializeEvaluationKeys();
@@ -192,7 +190,15 @@ export class ClientSession {
   #disposed = false;
 
   /** @internal (PannClient.openSession makes sessions). */
-  constructor(client: PannClient, id: string, model: ModelDescription, context: CkksContext, keys: ClientKeys, encryptor: CkksEncryptor, setup: SessionSetup) {
+  constructor(
+    client: PannClient,
+    id: string,
+    model: ModelDescription,
+    context: CkksContext,
+    keys: ClientKeys,
+    encryptor: CkksEncryptor,
+    setup: SessionSetup,
+  ) {
     this.#client = client;
     this.id = id;
     this.model = model;
@@ -222,7 +228,8 @@ export class ClientSession {
     if (res.status !== 200) throw apiError(res, 'infer');
     this.#live('infer');
     const parts = splitSealObjects(new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.length), 'ciphertext');
-    if (parts.length !== d.output.ciphertexts) throw new ServerError(502, 'bad_response', `the server returned ${parts.length} ciphertexts, the model has ${d.output.ciphertexts}`);
+    if (parts.length !== d.output.ciphertexts)
+      throw new ServerError(502, 'bad_response', `the server returned ${parts.length} ciphertexts, the model has ${d.output.ciphertexts}`);
     const out = loadCiphertext(this.#context, parts[0]!, { level: d.output.level, scale: d.output.scale });
     let logits: Float64Array;
     try {

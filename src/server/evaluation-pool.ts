@@ -80,7 +80,8 @@ export function workerScript(): string {
   return compiledWorkerScript(
     import.meta.url,
     'worker.js',
-    (script, advice) => new ServerError(500, 'internal', `the server's worker threads run compiled JavaScript, and ${script} is missing: ${advice}`),
+    (script, advice) =>
+      new ServerError(500, 'internal', `the server's worker threads run compiled JavaScript, and ${script} is missing: ${advice}`),
   );
 }
 
@@ -101,7 +102,16 @@ export class EvaluationPool {
     const pool = new EvaluationPool(options);
     const ready: Promise<void>[] = [];
     for (let i = 0; i < options.workers; i++) {
-      const slot: Slot = { index: i, worker: null as unknown as Worker, ready: false, running: null, queue: [], tasks: 0, restarts: 0, heapBytes: 0 };
+      const slot: Slot = {
+        index: i,
+        worker: null as unknown as Worker,
+        ready: false,
+        running: null,
+        queue: [],
+        tasks: 0,
+        restarts: 0,
+        heapBytes: 0,
+      };
       pool.#slots.push(slot);
       ready.push(pool.#spawn(slot));
     }
@@ -148,7 +158,13 @@ export class EvaluationPool {
     if (!slot) return Promise.reject(new ServerError(500, 'internal', `no worker ${index}`));
     const counted = options.counted ?? true;
     if (counted && this.queued >= this.#options.maxQueue) {
-      return Promise.reject(new ServerError(503, 'overloaded', `${this.queued} requests are waiting for a worker (the limit is ${this.#options.maxQueue}); retry later`));
+      return Promise.reject(
+        new ServerError(
+          503,
+          'overloaded',
+          `${this.queued} requests are waiting for a worker (the limit is ${this.#options.maxQueue}); retry later`,
+        ),
+      );
     }
     return new Promise<TaskOutcome<T>>((resolvePromise, rejectPromise) => {
       const p: Pending = {
@@ -170,7 +186,11 @@ export class EvaluationPool {
           if (waiting >= 0) slot.queue.splice(waiting, 1);
           this.#settle(p, () =>
             p.reject(
-              new ServerError(503, 'timeout', `no answer within ${options.timeoutMs} ms (${waiting >= 0 ? 'still waiting for a worker' : 'still evaluating'}); retry later`),
+              new ServerError(
+                503,
+                'timeout',
+                `no answer within ${options.timeoutMs} ms (${waiting >= 0 ? 'still waiting for a worker' : 'still evaluating'}); retry later`,
+              ),
             ),
           );
         }, options.timeoutMs);
@@ -220,9 +240,14 @@ export class EvaluationPool {
         slot.ready = false;
         const running = slot.running;
         slot.running = null;
-        if (running) this.#settle(running, () => running.reject(new ServerError(500, 'worker_lost', `the worker evaluating this request stopped (${reason})`)));
+        if (running)
+          this.#settle(running, () =>
+            running.reject(new ServerError(500, 'worker_lost', `the worker evaluating this request stopped (${reason})`)),
+          );
         for (const p of slot.queue.splice(0)) {
-          this.#settle(p, () => p.reject(new ServerError(503, 'worker_lost', `the worker holding this session stopped (${reason}); open a new session`)));
+          this.#settle(p, () =>
+            p.reject(new ServerError(503, 'worker_lost', `the worker holding this session stopped (${reason}); open a new session`)),
+          );
         }
         if (this.#closed) return;
         if (!started) {

@@ -95,7 +95,15 @@ function sendOnce(url: string, options: HttpRequestOptions): Promise<HttpRespons
         chunks.push(c);
       });
       res.on('end', () =>
-        finish(() => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bytesSent: sent, bytesReceived: received })),
+        finish(() =>
+          resolvePromise({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+            bytesSent: sent,
+            bytesReceived: received,
+          }),
+        ),
       );
       res.on('error', (err) => fail(`${url}: ${errorMessage(err)}`, err));
     });

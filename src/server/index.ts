@@ -3,7 +3,15 @@
  * formats they share, and the pieces a host application may want (limits, metrics, logs, PNG digits).
  */
 export { PannServer, MODEL_ID_PATTERN, type PannServerOptions, type ServedModel } from './server.js';
-export { PannClient, ClientSession, type ClientInference, type ModelSummary, type OpenSessionOptions, type PannClientOptions, type SessionSetup } from './client.js';
+export {
+  PannClient,
+  ClientSession,
+  type ClientInference,
+  type ModelSummary,
+  type OpenSessionOptions,
+  type PannClientOptions,
+  type SessionSetup,
+} from './client.js';
 export { DEFAULT_LIMITS, resolveLimits, type ServerLimits } from './limits.js';
 export { formatLogLine, type RequestLogEntry, type RequestLogger } from './logging.js';
 export { Metrics, percentile, summariseLatencies, type LatencySummary, type MetricsSnapshot } from './metrics.js';

@@ -31,5 +31,10 @@ export type RequestLogger = (entry: RequestLogEntry) => void;
 
 /** One line of JSON (what `pann serve` prints). */
 export function formatLogLine(entry: RequestLogEntry): string {
-  return JSON.stringify({ ...entry, ms: Math.round(entry.ms * 10) / 10, ...(entry.queueMs !== undefined ? { queueMs: Math.round(entry.queueMs * 10) / 10 } : {}), ...(entry.workerMs !== undefined ? { workerMs: Math.round(entry.workerMs * 10) / 10 } : {}) });
+  return JSON.stringify({
+    ...entry,
+    ms: Math.round(entry.ms * 10) / 10,
+    ...(entry.queueMs !== undefined ? { queueMs: Math.round(entry.queueMs * 10) / 10 } : {}),
+    ...(entry.workerMs !== undefined ? { workerMs: Math.round(entry.workerMs * 10) / 10 } : {}),
+  });
 }

@@ -91,7 +91,13 @@ export function describeModel(id: string, c: Circuit): ModelDescription {
       ciphertexts: 1,
     },
     rotationSteps: [...c.rotationSteps],
-    activations: r.activations.map((a) => ({ layer: a.layer, activation: a.activation, B: a.B, precisionBits: a.precisionBits, degree: [...a.degree] })),
+    activations: r.activations.map((a) => ({
+      layer: a.layer,
+      activation: a.activation,
+      B: a.B,
+      precisionBits: a.precisionBits,
+      degree: [...a.degree],
+    })),
     predicted: {
       depth: r.depth,
       latencyMs: r.predicted.latencyMs,
@@ -121,12 +127,14 @@ function object(v: unknown, path: string): Record<string, unknown> {
 }
 
 function integer(v: unknown, path: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) invalid(path, `expected an integer in ${min}…${max}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    invalid(path, `expected an integer in ${min}…${max}, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function finite(v: unknown, path: string, positive = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || (positive && !(v > 0))) invalid(path, `expected a ${positive ? 'positive' : 'finite'} number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || (positive && !(v > 0)))
+    invalid(path, `expected a ${positive ? 'positive' : 'finite'} number, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -169,7 +177,9 @@ export function parseModelDescription(raw: unknown): ModelDescription {
   const p = object(field(o, 'params', 'description'), 'params');
   const n = integer(field(p, 'polyModulusDegree', 'params'), 'params.polyModulusDegree', 1024, 32768);
   if ((n & (n - 1)) !== 0) invalid('params.polyModulusDegree', `${n} is not a power of two`);
-  const bits = list(field(p, 'coeffModulusBits', 'params'), 'params.coeffModulusBits', 64).map((b, i) => integer(b, `params.coeffModulusBits[${i}]`, 1, 60));
+  const bits = list(field(p, 'coeffModulusBits', 'params'), 'params.coeffModulusBits', 64).map((b, i) =>
+    integer(b, `params.coeffModulusBits[${i}]`, 1, 60),
+  );
   if (bits.length < 2) invalid('params.coeffModulusBits', 'at least two primes (one data prime and the special prime)');
   const primes = list(field(p, 'primes', 'params'), 'params.primes', 64).map((q, i) => {
     if (typeof q !== 'string' || !/^[1-9][0-9]{0,18}$/.test(q)) invalid(`params.primes[${i}]`, 'expected a decimal integer string');
@@ -195,10 +205,14 @@ export function parseModelDescription(raw: unknown): ModelDescription {
       activation,
       B: finite(field(x, 'B', `activations[${i}]`), `activations[${i}].B`, true),
       precisionBits: finite(field(x, 'precisionBits', `activations[${i}]`), `activations[${i}].precisionBits`),
-      degree: list(field(x, 'degree', `activations[${i}]`), `activations[${i}].degree`, 64).map((d, j) => integer(d, `activations[${i}].degree[${j}]`, 0, 1e6)),
+      degree: list(field(x, 'degree', `activations[${i}]`), `activations[${i}].degree`, 64).map((d, j) =>
+        integer(d, `activations[${i}].degree[${j}]`, 0, 1e6),
+      ),
     };
   });
-  const steps = list(field(o, 'rotationSteps', 'description'), 'rotationSteps', slotCount).map((s, i) => integer(s, `rotationSteps[${i}]`, 1, slotCount - 1));
+  const steps = list(field(o, 'rotationSteps', 'description'), 'rotationSteps', slotCount).map((s, i) =>
+    integer(s, `rotationSteps[${i}]`, 1, slotCount - 1),
+  );
   if (new Set(steps).size !== steps.length) invalid('rotationSteps', 'repeated step');
   return {
     id: str('id'),

@@ -66,9 +66,11 @@ const HEADER_FIELDS = ['model', 'relinBytes', 'galoisBytes'] as const;
  */
 export function parseKeyUpload(bytes: Uint8Array): KeyUpload {
   if (bytes.length === 0) throw bad('empty body: expected a PANNKEYS key envelope');
-  if (bytes.length < KEYS_PREFIX_BYTES) throw bad(`key envelope: ${bytes.length} bytes is shorter than its ${KEYS_PREFIX_BYTES}-byte prefix`);
+  if (bytes.length < KEYS_PREFIX_BYTES)
+    throw bad(`key envelope: ${bytes.length} bytes is shorter than its ${KEYS_PREFIX_BYTES}-byte prefix`);
   const magic = new TextDecoder().decode(bytes.subarray(0, 8));
-  if (magic !== KEYS_MAGIC) throw bad(`key envelope: magic ${JSON.stringify(magic.replace(/[^\x20-\x7e]/g, '?'))}, expected "${KEYS_MAGIC}"`);
+  if (magic !== KEYS_MAGIC)
+    throw bad(`key envelope: magic ${JSON.stringify(magic.replace(/[^\x20-\x7e]/g, '?'))}, expected "${KEYS_MAGIC}"`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (version !== KEYS_VERSION) throw bad(`key envelope: version ${version}, this server reads version ${KEYS_VERSION}`);
@@ -81,7 +83,9 @@ export function parseKeyUpload(bytes: Uint8Array): KeyUpload {
   }
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(KEYS_PREFIX_BYTES, KEYS_PREFIX_BYTES + headerLength)));
+    header = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(KEYS_PREFIX_BYTES, KEYS_PREFIX_BYTES + headerLength)),
+    );
   } catch {
     throw bad('key envelope: header is not UTF-8 JSON');
   }
@@ -89,13 +93,16 @@ export function parseKeyUpload(bytes: Uint8Array): KeyUpload {
   const h = header as Record<string, unknown>;
   for (const key of Object.keys(h)) {
     if (!(HEADER_FIELDS as readonly string[]).includes(key)) {
-      throw bad(`key envelope: unknown header field ${JSON.stringify(key)} (allowed: ${HEADER_FIELDS.join(', ')}; only evaluation keys are accepted)`);
+      throw bad(
+        `key envelope: unknown header field ${JSON.stringify(key)} (allowed: ${HEADER_FIELDS.join(', ')}; only evaluation keys are accepted)`,
+      );
     }
   }
   if (typeof h.model !== 'string' || h.model.length === 0) throw bad('key envelope: header field "model" must be a non-empty string');
   const length = (field: 'relinBytes' | 'galoisBytes'): number => {
     const v = h[field];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw bad(`key envelope: header field "${field}" must be an integer ≥ 0, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+      throw bad(`key envelope: header field "${field}" must be an integer ≥ 0, got ${JSON.stringify(v)}`);
     return v;
   };
   const relinBytes = length('relinBytes');
@@ -123,15 +130,23 @@ export function splitSealObjects(bytes: Uint8Array, what = 'ciphertext'): Uint8A
   if (bytes.length === 0) throw new ServerError(400, `bad_${what}`, `empty body: expected SEAL-serialized ${what}s`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const left = bytes.length - at;
     const n = out.length;
     if (left < SEAL_HEADER_BYTES) {
-      throw new ServerError(400, `bad_${what}`, `${what} ${n}: ${left} bytes at offset ${at} are shorter than SEAL's ${SEAL_HEADER_BYTES}-byte header`);
+      throw new ServerError(
+        400,
+        `bad_${what}`,
+        `${what} ${n}: ${left} bytes at offset ${at} are shorter than SEAL's ${SEAL_HEADER_BYTES}-byte header`,
+      );
     }
     const magic = view.getUint16(at, true);
     if (magic !== SEAL_MAGIC) {
-      throw new ServerError(400, `bad_${what}`, `${what} ${n}: not SEAL data (magic 0x${magic.toString(16).padStart(4, '0')} at offset ${at}, expected 0xa15e)`);
+      throw new ServerError(
+        400,
+        `bad_${what}`,
+        `${what} ${n}: not SEAL data (magic 0x${magic.toString(16).padStart(4, '0')} at offset ${at}, expected 0xa15e)`,
+      );
     }
     const size = view.getBigUint64(at + 8, true);
     if (size < BigInt(SEAL_HEADER_BYTES) || size > BigInt(left)) {

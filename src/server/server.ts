@@ -124,8 +124,18 @@ export class PannServer {
       { method: 'GET', pattern: ['models'], name: 'GET /v1/models', handler: () => this.#listModels() },
       { method: 'GET', pattern: ['models', ':id'], name: 'GET /v1/models/:id', handler: (_r, ctx, [id]) => this.#getModel(ctx, id!) },
       { method: 'POST', pattern: ['sessions'], name: 'POST /v1/sessions', handler: (req, ctx) => this.#openSession(req, ctx) },
-      { method: 'DELETE', pattern: ['sessions', ':id'], name: 'DELETE /v1/sessions/:id', handler: (_r, ctx, [id]) => this.#deleteSession(ctx, id!) },
-      { method: 'POST', pattern: ['sessions', ':id', 'infer'], name: 'POST /v1/sessions/:id/infer', handler: (req, ctx, [id]) => this.#infer(req, ctx, id!) },
+      {
+        method: 'DELETE',
+        pattern: ['sessions', ':id'],
+        name: 'DELETE /v1/sessions/:id',
+        handler: (_r, ctx, [id]) => this.#deleteSession(ctx, id!),
+      },
+      {
+        method: 'POST',
+        pattern: ['sessions', ':id', 'infer'],
+        name: 'POST /v1/sessions/:id/infer',
+        handler: (req, ctx, [id]) => this.#infer(req, ctx, id!),
+      },
     ];
     this.#sweep = setInterval(() => this.#expire(), Math.max(250, Math.min(60_000, limits.sessionTtlMs / 4)));
     this.#sweep.unref();
@@ -143,9 +153,17 @@ export class PannServer {
     }
     const models = new Map<string, Model>();
     for (const m of options.models) {
-      if (!MODEL_ID_PATTERN.test(m.id)) throw new InputError(`model id ${JSON.stringify(m.id)}: use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+      if (!MODEL_ID_PATTERN.test(m.id))
+        throw new InputError(
+          `model id ${JSON.stringify(m.id)}: use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+        );
       if (models.has(m.id)) throw new InputError(`model id ${m.id} is given twice`);
-      models.set(m.id, { id: m.id, circuit: m.circuit, description: describeModel(m.id, m.circuit), memoryBytes: sessionMemoryBytes(m.circuit) });
+      models.set(m.id, {
+        id: m.id,
+        circuit: m.circuit,
+        description: describeModel(m.id, m.circuit),
+        memoryBytes: sessionMemoryBytes(m.circuit),
+      });
     }
     let table: SessionTable | null = null;
     const pool = await EvaluationPool.start({
@@ -158,7 +176,11 @@ export class PannServer {
         options.onNotice?.(`worker ${index} stopped (${reason}); ${lost.length} session(s) on it are lost; starting a replacement`);
       },
     });
-    const http = createServer({ requestTimeout: limits.bodyTimeoutMs, headersTimeout: Math.min(limits.bodyTimeoutMs, 60_000), keepAliveTimeout: 30_000 });
+    const http = createServer({
+      requestTimeout: limits.bodyTimeoutMs,
+      headersTimeout: Math.min(limits.bodyTimeoutMs, 60_000),
+      keepAliveTimeout: 30_000,
+    });
     try {
       await new Promise<void>((resolveListen, rejectListen) => {
         http.once('error', rejectListen);
@@ -195,8 +217,15 @@ export class PannServer {
       uptimeS: Math.round((Date.now() - this.#started) / 1000),
       ...this.#metrics.snapshot(),
       queue: { waiting: this.#pool.queued, limit: this.limits.maxQueue },
-      sessions: { open: this.#sessions.count, memoryBytes: this.#sessions.usedBytes, memoryLimitBytes: this.limits.maxKeyMemoryBytes, limit: this.limits.maxSessions },
-      workers: this.#pool.workers().map((w) => ({ ...w, sessions: perWorker[w.index]!.sessions, sessionMemoryBytes: perWorker[w.index]!.memoryBytes })),
+      sessions: {
+        open: this.#sessions.count,
+        memoryBytes: this.#sessions.usedBytes,
+        memoryLimitBytes: this.limits.maxKeyMemoryBytes,
+        limit: this.limits.maxSessions,
+      },
+      workers: this.#pool
+        .workers()
+        .map((w) => ({ ...w, sessions: perWorker[w.index]!.sessions, sessionMemoryBytes: perWorker[w.index]!.memoryBytes })),
       process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, bufferedBodyBytes: this.#bufferedBytes, requestsInFlight: this.#inflight },
     };
   }
@@ -222,7 +251,9 @@ export class PannServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const t0 = performance.now();
     this.#inflight++;
-    const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+    const hasBody =
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') ||
+      req.headers['transfer-encoding'] !== undefined;
     const ctx: RequestContext = { route: `${req.method} (unmatched)`, bytesIn: 0, unread: hasBody };
     let errorCode: string | undefined;
     res.on('close', () => {
@@ -305,19 +336,28 @@ export class PannServer {
     if (this.#closing) throw new ServerError(503, 'shutting_down', 'the server is shutting down');
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
-    if (!path.startsWith(`${API_PREFIX}/`)) throw new ServerError(404, 'not_found', `no route ${path.slice(0, 200)} (the API lives under ${API_PREFIX}/)`);
+    if (!path.startsWith(`${API_PREFIX}/`))
+      throw new ServerError(404, 'not_found', `no route ${path.slice(0, 200)} (the API lives under ${API_PREFIX}/)`);
     let parts: string[];
     try {
-      parts = path.slice(API_PREFIX.length + 1).split('/').map(decodeURIComponent);
+      parts = path
+        .slice(API_PREFIX.length + 1)
+        .split('/')
+        .map(decodeURIComponent);
     } catch {
       throw new ServerError(400, 'bad_request', 'malformed percent-encoding in the path');
     }
-    const matches = this.#routes.filter((r) => r.pattern.length === parts.length && r.pattern.every((p, i) => p.startsWith(':') || p === parts[i]));
+    const matches = this.#routes.filter(
+      (r) => r.pattern.length === parts.length && r.pattern.every((p, i) => p.startsWith(':') || p === parts[i]),
+    );
     if (matches.length === 0) throw new ServerError(404, 'not_found', `no route ${path.slice(0, 200)}`);
     const route = matches.find((r) => r.method === req.method);
     if (!route) {
       const allow = [...new Set(matches.map((r) => r.method))].join(', ');
-      throw Object.assign(new ServerError(405, 'method_not_allowed', `${req.method} is not allowed on ${path.slice(0, 200)} (allowed: ${allow})`), { allow });
+      throw Object.assign(
+        new ServerError(405, 'method_not_allowed', `${req.method} is not allowed on ${path.slice(0, 200)} (allowed: ${allow})`),
+        { allow },
+      );
     }
     ctx.route = route.name;
     const params = route.pattern.flatMap((p, i) => (p.startsWith(':') ? [parts[i]!] : []));
@@ -331,17 +371,26 @@ export class PannServer {
   async #readBody(req: IncomingMessage, ctx: RequestContext, limit: number, what: string): Promise<Buffer> {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/octet-stream') {
-      throw new ServerError(415, 'unsupported_media_type', `${what} must be sent as application/octet-stream, not ${type ? JSON.stringify(type) : 'without a content type'}`);
+      throw new ServerError(
+        415,
+        'unsupported_media_type',
+        `${what} must be sent as application/octet-stream, not ${type ? JSON.stringify(type) : 'without a content type'}`,
+      );
     }
     const declared = req.headers['content-length'];
     const length = declared === undefined ? null : Number(declared);
-    if (length !== null && !(Number.isSafeInteger(length) && length >= 0)) throw new ServerError(400, 'bad_request', `bad Content-Length ${JSON.stringify(declared)}`);
+    if (length !== null && !(Number.isSafeInteger(length) && length >= 0))
+      throw new ServerError(400, 'bad_request', `bad Content-Length ${JSON.stringify(declared)}`);
     if (length !== null && length > limit) {
       throw new ServerError(413, 'body_too_large', `${what} of ${length} bytes is larger than this route's limit of ${limit} bytes`);
     }
     const reserve = length ?? 0;
     if (this.#bufferedBytes + reserve > this.limits.maxBufferedBodyBytes) {
-      throw new ServerError(503, 'overloaded', `the server is buffering ${this.#bufferedBytes} bytes of other requests (limit ${this.limits.maxBufferedBodyBytes}); retry later`);
+      throw new ServerError(
+        503,
+        'overloaded',
+        `the server is buffering ${this.#bufferedBytes} bytes of other requests (limit ${this.limits.maxBufferedBodyBytes}); retry later`,
+      );
     }
     this.#bufferedBytes += reserve;
     let counted = reserve;
@@ -362,12 +411,24 @@ export class PannServer {
         const onData = (chunk: Buffer) => {
           received += chunk.length;
           if (received > limit || (direct && received > direct.length)) {
-            return stop(new ServerError(413, 'body_too_large', `${what} is larger than ${direct && received > direct.length ? 'its Content-Length' : `this route's limit of ${limit} bytes`}`));
+            return stop(
+              new ServerError(
+                413,
+                'body_too_large',
+                `${what} is larger than ${direct && received > direct.length ? 'its Content-Length' : `this route's limit of ${limit} bytes`}`,
+              ),
+            );
           }
           if (direct) chunk.copy(direct, received - chunk.length);
           else {
             if (this.#bufferedBytes + chunk.length > this.limits.maxBufferedBodyBytes) {
-              return stop(new ServerError(503, 'overloaded', `the server is buffering too many request bodies (limit ${this.limits.maxBufferedBodyBytes} bytes); retry later`));
+              return stop(
+                new ServerError(
+                  503,
+                  'overloaded',
+                  `the server is buffering too many request bodies (limit ${this.limits.maxBufferedBodyBytes} bytes); retry later`,
+                ),
+              );
             }
             this.#bufferedBytes += chunk.length;
             counted += chunk.length;
@@ -376,7 +437,8 @@ export class PannServer {
         };
         const onEnd = () => {
           ctx.unread = false;
-          if (direct && received !== direct.length) return stop(new ServerError(400, 'bad_request', `body ended after ${received} of ${direct.length} declared bytes`));
+          if (direct && received !== direct.length)
+            return stop(new ServerError(400, 'bad_request', `body ended after ${received} of ${direct.length} declared bytes`));
           if (direct) return stop(null, direct);
           const joined = Buffer.allocUnsafeSlow(received);
           let at = 0;
@@ -408,7 +470,12 @@ export class PannServer {
 
   #model(id: string): Model {
     const m = this.#models.get(id);
-    if (!m) throw new ServerError(404, 'unknown_model', `no model ${JSON.stringify(id.slice(0, 100))} (served: ${[...this.#models.keys()].join(', ')})`);
+    if (!m)
+      throw new ServerError(
+        404,
+        'unknown_model',
+        `no model ${JSON.stringify(id.slice(0, 100))} (served: ${[...this.#models.keys()].join(', ')})`,
+      );
     return m;
   }
 
@@ -474,7 +541,8 @@ export class PannServer {
     const model = this.#model(upload.model);
     ctx.model = model.id;
     const { entry, evicted } = this.#sessions.reserve(model.id, model.memoryBytes);
-    if (evicted.length > 0) this.#options.onNotice?.(`evicted ${evicted.length} least recently used session(s) to open a session of ${model.id}`);
+    if (evicted.length > 0)
+      this.#options.onNotice?.(`evicted ${evicted.length} least recently used session(s) to open a session of ${model.id}`);
     for (const s of evicted) void this.#closeInWorker(s);
     ctx.session = entry.id;
     ctx.worker = entry.worker;
@@ -527,11 +595,20 @@ export class PannServer {
       const parts = splitSealObjects(body, 'ciphertext');
       const want = this.#model(s.model).description.input.ciphertexts;
       if (parts.length !== want) {
-        throw new ServerError(400, 'bad_ciphertext_count', `model ${s.model} takes ${want} input ciphertext${want === 1 ? '' : 's'}, the body holds ${parts.length}`);
+        throw new ServerError(
+          400,
+          'bad_ciphertext_count',
+          `model ${s.model} takes ${want} input ciphertext${want === 1 ? '' : 's'}, the body holds ${parts.length}`,
+        );
       }
-      const out = await this.#pool.run<InferResult>(s.worker, { type: 'infer', session: s.id, ciphertexts: parts }, [body.buffer as ArrayBuffer], {
-        timeoutMs: this.limits.requestTimeoutMs,
-      });
+      const out = await this.#pool.run<InferResult>(
+        s.worker,
+        { type: 'infer', session: s.id, ciphertexts: parts },
+        [body.buffer as ArrayBuffer],
+        {
+          timeoutMs: this.limits.requestTimeoutMs,
+        },
+      );
       ctx.queueMs = out.queueMs;
       ctx.workerMs = out.workerMs;
       s.inferences++;

@@ -59,7 +59,11 @@ export class SessionTable {
   readonly #removed = new Map<string, RemovalReason>();
   #usedBytes = 0;
 
-  constructor(limits: Pick<ServerLimits, 'maxSessions' | 'maxKeyMemoryBytes' | 'sessionTtlMs'>, workers: number, now: () => number = Date.now) {
+  constructor(
+    limits: Pick<ServerLimits, 'maxSessions' | 'maxKeyMemoryBytes' | 'sessionTtlMs'>,
+    workers: number,
+    now: () => number = Date.now,
+  ) {
     this.#limits = limits;
     this.#workers = workers;
     this.#now = now;
@@ -91,7 +95,11 @@ export class SessionTable {
   reserve(model: string, memoryBytes: number): { entry: SessionEntry; evicted: SessionEntry[] } {
     const { maxSessions, maxKeyMemoryBytes } = this.#limits;
     if (memoryBytes > maxKeyMemoryBytes) {
-      throw new ServerError(413, 'keys_too_large', `a session of model ${model} needs ${mb(memoryBytes)} of key memory, the server's budget is ${mb(maxKeyMemoryBytes)}`);
+      throw new ServerError(
+        413,
+        'keys_too_large',
+        `a session of model ${model} needs ${mb(memoryBytes)} of key memory, the server's budget is ${mb(maxKeyMemoryBytes)}`,
+      );
     }
     const fits = (extraBytes: number, extraSessions: number) =>
       this.#sessions.size - extraSessions < maxSessions && this.#usedBytes - extraBytes + memoryBytes <= maxKeyMemoryBytes;
@@ -137,7 +145,8 @@ export class SessionTable {
 
   /** A ready session, marked most recently used; 404 naming why when it does not exist (any more). */
   use(id: string): SessionEntry {
-    if (!SESSION_ID_PATTERN.test(id)) throw new ServerError(404, 'unknown_session', `${JSON.stringify(id.slice(0, 64))} is not a session id (22 base64url characters)`);
+    if (!SESSION_ID_PATTERN.test(id))
+      throw new ServerError(404, 'unknown_session', `${JSON.stringify(id.slice(0, 64))} is not a session id (22 base64url characters)`);
     const s = this.#sessions.get(id);
     if (!s) {
       const why = this.#removed.get(id);

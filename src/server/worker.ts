@@ -56,7 +56,11 @@ function open(task: Extract<WorkerTask, { type: 'open' }>): { keyBytes: number; 
   const { circuit, context } = served(task.model);
   let keys: EvaluationKeys;
   try {
-    keys = loadEvaluationKeys(context, { relin: task.relin, galois: task.galois.length > 0 ? task.galois : null }, { rotationSteps: circuit.rotationSteps });
+    keys = loadEvaluationKeys(
+      context,
+      { relin: task.relin, galois: task.galois.length > 0 ? task.galois : null },
+      { rotationSteps: circuit.rotationSteps },
+    );
   } catch (err) {
     throw rejected(err, 400, 'bad_keys', `keys for model ${task.model}`);
   }
@@ -76,11 +80,20 @@ function open(task: Extract<WorkerTask, { type: 'open' }>): { keyBytes: number; 
   return { keyBytes: keys.byteSize, rotationSteps: keys.rotationSteps.length };
 }
 
-function infer(task: Extract<WorkerTask, { type: 'infer' }>): { ciphertexts: Uint8Array[]; loadMs: number; evalMs: number; saveMs: number } {
+function infer(task: Extract<WorkerTask, { type: 'infer' }>): {
+  ciphertexts: Uint8Array[];
+  loadMs: number;
+  evalMs: number;
+  saveMs: number;
+} {
   const s = session(task.session);
   const { circuit, context } = served(s.model);
   if (task.ciphertexts.length !== 1) {
-    throw new ServerError(400, 'bad_ciphertext_count', `model ${s.model} takes 1 input ciphertext, the body holds ${task.ciphertexts.length}`);
+    throw new ServerError(
+      400,
+      'bad_ciphertext_count',
+      `model ${s.model} takes 1 input ciphertext, the body holds ${task.ciphertexts.length}`,
+    );
   }
   const t0 = performance.now();
   let input;
@@ -138,9 +151,15 @@ async function init(): Promise<void> {
   const data = workerData as WorkerData;
   for (const m of data.models) {
     const circuit = parseCircuit(m.circuit, m.id);
-    const context = await CkksContext.create({ polyModulusDegree: circuit.params.polyModulusDegree, coeffModulusBits: circuit.params.coeffModulusBits });
+    const context = await CkksContext.create({
+      polyModulusDegree: circuit.params.polyModulusDegree,
+      coeffModulusBits: circuit.params.coeffModulusBits,
+    });
     const mismatch = circuit.params.primeValues.findIndex((q, i) => context.primes[i] !== q);
-    if (mismatch >= 0) throw new Error(`model ${m.id}: SEAL's prime ${mismatch} is ${context.primes[mismatch]}, the circuit was compiled for ${circuit.params.primeValues[mismatch]}`);
+    if (mismatch >= 0)
+      throw new Error(
+        `model ${m.id}: SEAL's prime ${mismatch} is ${context.primes[mismatch]}, the circuit was compiled for ${circuit.params.primeValues[mismatch]}`,
+      );
     models.set(m.id, { circuit, context });
   }
 }
@@ -157,7 +176,14 @@ init().then(
         reply = { type: 'done', id: task.id, ok: true, result: r.result, ms: performance.now() - t0, heapBytes: wasmHeapBytes() };
       } catch (err) {
         const e = err instanceof ServerError ? err : rejected(err, 500, 'internal', task.type);
-        reply = { type: 'done', id: task.id, ok: false, error: { status: e.status, code: e.apiCode, message: e.message }, ms: performance.now() - t0, heapBytes: wasmHeapBytes() };
+        reply = {
+          type: 'done',
+          id: task.id,
+          ok: false,
+          error: { status: e.status, code: e.apiCode, message: e.message },
+          ms: performance.now() - t0,
+          heapBytes: wasmHeapBytes(),
+        };
       }
       port.postMessage(reply, transfer);
       const broken = wasmStatus().broken;

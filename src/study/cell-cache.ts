@@ -77,7 +77,10 @@ export function cellKeyObject(cell: StudyCell, modelHash: string, settings: Stud
 
 /** The cache key: sha256 of the canonical key object, 24 hex digits. */
 export function cellKey(cell: StudyCell, modelHash: string, settings: StudySettings, code: string): string {
-  return createHash('sha256').update(JSON.stringify(cellKeyObject(cell, modelHash, settings, code))).digest('hex').slice(0, 24);
+  return createHash('sha256')
+    .update(JSON.stringify(cellKeyObject(cell, modelHash, settings, code)))
+    .digest('hex')
+    .slice(0, 24);
 }
 
 /**
@@ -87,7 +90,9 @@ export function cellKey(cell: StudyCell, modelHash: string, settings: StudySetti
  */
 export function circuitFingerprint(c: Circuit): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify([c.params, c.inputScale, c.inputLayout, c.inputMultiplier, c.outputRegister, c.outputLayout, c.outputMultiplier, c.ops]));
+  h.update(
+    JSON.stringify([c.params, c.inputScale, c.inputLayout, c.inputMultiplier, c.outputRegister, c.outputLayout, c.outputMultiplier, c.ops]),
+  );
   h.update(new Uint8Array(c.registerScale.buffer, c.registerScale.byteOffset, c.registerScale.byteLength));
   for (const p of c.plaintexts) {
     h.update(`|${p.level},${p.scale},${p.constant ?? ''}|`);

@@ -149,7 +149,8 @@ function cellModel(cell: StudyCell, key: string, deps: CellDeps): { model: Model
   const validation = deps.models.split('validation', 1000);
   // the stand-ins are the compiler's own fits (on [−B, B], error ≤ B·2^−k), so fine-tuning sees what encryption will
   const provider = fitterProvider({ cache: deps.fitCache });
-  const standIn = (activation: Activation, B: number) => provider({ activation, B, precisionBits: cell.k, method: cell.method }).approximation;
+  const standIn = (activation: Activation, B: number) =>
+    provider({ activation, B, precisionBits: cell.k, method: cell.method }).approximation;
   const r = finetunePolynomial(base, standIn, {
     train,
     validation,
@@ -358,7 +359,8 @@ export type CellTask = { mode: 'sim'; cell: StudyCell; key: string } | { mode: '
 
 /** Run a task and store a cacheable result under its key. */
 export async function runCellTask(task: CellTask, deps: CellDeps, onStage?: (s: CellStage) => void): Promise<CellResult> {
-  const result = task.mode === 'sim' ? measureCell(task.cell, task.key, deps, onStage) : await spotCheckCell(task.result, task.sample, deps);
+  const result =
+    task.mode === 'sim' ? measureCell(task.cell, task.key, deps, onStage) : await spotCheckCell(task.result, task.sample, deps);
   if (deps.cache && isCacheable(result)) deps.cache.write(result.key, result);
   return result;
 }

@@ -161,7 +161,8 @@ function parsePrecisions(source: string, field: string, v: unknown): number[] {
     for (let k = from as number; k <= (to as number); k += step as number) list.push(k);
   } else list = nonEmptyArray(source, field, v);
   const out = list.map((k, i) => {
-    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 40) fail(source, `${field}[${i}]`, `precision must be an integer in 1..40, got ${JSON.stringify(k)}`);
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 40)
+      fail(source, `${field}[${i}]`, `precision must be an integer in 1..40, got ${JSON.stringify(k)}`);
     return k;
   });
   return [...new Set(out)].sort((a, b) => a - b);
@@ -171,7 +172,8 @@ function parseEnum<T extends string>(source: string, field: string, v: unknown, 
   return [
     ...new Set(
       nonEmptyArray(source, field, v).map((x, i) => {
-        if (typeof x !== 'string' || !allowed.includes(x as T)) fail(source, `${field}[${i}]`, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(x)}`);
+        if (typeof x !== 'string' || !allowed.includes(x as T))
+          fail(source, `${field}[${i}]`, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(x)}`);
         return x as T;
       }),
     ),
@@ -228,7 +230,8 @@ const AXIS_DEFAULTS: Omit<GridAxes, 'models' | 'precisions'> = {
 
 function intSetting(source: string, field: string, v: unknown, def: number, min: number, max: number): number {
   const x = v ?? def;
-  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) fail(source, field, `expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max)
+    fail(source, field, `expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
   return x;
 }
 
@@ -253,19 +256,24 @@ function parseSettings(source: string, v: unknown): StudySettings {
   if (!isObject(v)) fail(source, 'settings', 'expected an object');
   const d = DEFAULT_SETTINGS;
   const split = v.split ?? d.split;
-  if (split !== 'test' && split !== 'validation') fail(source, 'settings.split', `expected "test" or "validation" (train is the calibration split), got ${JSON.stringify(v.split)}`);
+  if (split !== 'test' && split !== 'validation')
+    fail(source, 'settings.split', `expected "test" or "validation" (train is the calibration split), got ${JSON.stringify(v.split)}`);
   const weight = v.asymmetricWeight ?? d.asymmetricWeight;
-  if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight)) fail(source, 'settings.asymmetricWeight', `expected a number > 0, got ${JSON.stringify(v.asymmetricWeight)}`);
+  if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight))
+    fail(source, 'settings.asymmetricWeight', `expected a number > 0, got ${JSON.stringify(v.asymmetricWeight)}`);
   const ft = v.finetune ?? {};
   if (!isObject(ft)) fail(source, 'settings.finetune', 'expected an object');
   const lr = ft.learningRate ?? d.finetune.learningRate;
-  if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) fail(source, 'settings.finetune.learningRate', `expected a number > 0, got ${JSON.stringify(ft.learningRate)}`);
+  if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr))
+    fail(source, 'settings.finetune.learningRate', `expected a number > 0, got ${JSON.stringify(ft.learningRate)}`);
   const ftRange = ft.range ?? d.finetune.range;
-  if (ftRange !== 'clamp' && ftRange !== 'penalty') fail(source, 'settings.finetune.range', `expected "clamp" or "penalty", got ${JSON.stringify(ft.range)}`);
+  if (ftRange !== 'clamp' && ftRange !== 'penalty')
+    fail(source, 'settings.finetune.range', `expected "clamp" or "penalty", got ${JSON.stringify(ft.range)}`);
   const seal = v.seal ?? {};
   if (!isObject(seal)) fail(source, 'settings.seal', 'expected an object');
   const cells = seal.cells ?? d.seal.cells;
-  if (cells !== 'none' && cells !== 'all' && cells !== 'front') fail(source, 'settings.seal.cells', `expected "none", "all" or "front", got ${JSON.stringify(seal.cells)}`);
+  if (cells !== 'none' && cells !== 'all' && cells !== 'front')
+    fail(source, 'settings.seal.cells', `expected "none", "all" or "front", got ${JSON.stringify(seal.cells)}`);
   return {
     split,
     count: intSetting(source, 'settings.count', v.count, d.count, 1, 1000),
@@ -396,9 +404,7 @@ export function expandGrid(grid: StudyGrid, factsOf: (path: string) => ModelFact
     }
   }
   if (cells.size === 0) {
-    throw new StudyError(
-      'the grid has no cells after pruning (composite needs ReLU/|x| networks; asymmetric needs the remez method)',
-    );
+    throw new StudyError('the grid has no cells after pruning (composite needs ReLU/|x| networks; asymmetric needs the remez method)');
   }
   return [...cells.values()];
 }

@@ -18,7 +18,16 @@ export {
 export type { GridAxes, ModelFacts, Remedy, StudyCell, StudyGrid, StudyMethod, StudyModel, StudyRange, StudySettings } from './grid.js';
 export { emptySealCheck, isCacheable, measureCell, runCellTask, simulationLimit, spotCheckCell } from './cell.js';
 export type { CellCost, CellDeps, CellResult, CellStage, CellTask, SealCheck } from './cell.js';
-export { CELL_FORMAT, CELL_VERSION, CellCache, STUDY_CODE_REVISION, cellKey, cellKeyObject, circuitFingerprint, codeVersion } from './cell-cache.js';
+export {
+  CELL_FORMAT,
+  CELL_VERSION,
+  CellCache,
+  STUDY_CODE_REVISION,
+  cellKey,
+  cellKeyObject,
+  circuitFingerprint,
+  codeVersion,
+} from './cell-cache.js';
 export { StudyModels, activationNames, floatReference } from './models.js';
 export type { FloatReference, StudyModelData } from './models.js';
 export { WorkerPool } from './worker-pool.js';

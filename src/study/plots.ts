@@ -56,7 +56,14 @@ function kRange(list: StudySummary['series']): [number, number] {
 }
 
 function budgetLine(summary: StudySummary, kMin: number, kMax: number): ChartSeries {
-  return { label: `budget ${summary.budgetPoints} points`, x: [2 ** -kMax, 2 ** -kMin], y: [summary.budgetPoints, summary.budgetPoints], color: '#555', dash: '4 4', width: 1 };
+  return {
+    label: `budget ${summary.budgetPoints} points`,
+    x: [2 ** -kMax, 2 ** -kMin],
+    y: [summary.budgetPoints, summary.budgetPoints],
+    color: '#555',
+    dash: '4 4',
+    width: 1,
+  };
 }
 
 /** Loss vs 2^−k, per family: methods on the baseline network, then techniques and remedies. */
@@ -122,7 +129,14 @@ function tradeoffPlot(summary: StudySummary): StudyPlot {
     }
     const yMin = Math.max(0, Math.floor(Math.max(Math.min(...accs), floatAcc - 10) - 0.5));
     const xs = [...pts.map((p) => p.latency), ...checked.map((c) => c.seal!.latencyMs.median)];
-    series.push({ label: `float network ${floatAcc.toFixed(1)}%`, x: [Math.min(...xs), Math.max(...xs)], y: [floatAcc, floatAcc], color: '#555', dash: '4 4', width: 1 });
+    series.push({
+      label: `float network ${floatAcc.toFixed(1)}%`,
+      x: [Math.min(...xs), Math.max(...xs)],
+      y: [floatAcc, floatAcc],
+      color: '#555',
+      dash: '4 4',
+      width: 1,
+    });
     panels.push({
       title: fam.title,
       x: { label: 'encrypted latency per digit, ms (log2 axis)', log2: true, ...pad2(Math.min(...xs), Math.max(...xs)) },

@@ -24,12 +24,46 @@ export interface ReportOptions {
 }
 
 const CSV_COLUMNS = [
-  'id', 'model', 'technique', 'remedy', 'method', 'k', 'range', 'scaleBitsRequested', 'status',
-  'floatAccuracy', 'pannAccuracy', 'lossPoints', 'agreement', 'outsideMax',
-  'degrees', 'activationMethods', 'B', 'depth', 'ringDimension', 'coeffModulusBits', 'scaleBits', 'rotations', 'rotationKeys',
-  'ctMultiplications', 'plainMultiplications', 'predictedLatencyMs',
-  'sealSample', 'sealAgreeWithSim', 'sealAgreeWithFloat', 'sealMaxLogitDifference', 'sealLatencyMedianMs', 'sealSetupMs', 'sealError',
-  'finetuneValidationBefore', 'finetuneValidationAfter', 'finetuneMs', 'compileMs', 'simMs', 'totalMs', 'error',
+  'id',
+  'model',
+  'technique',
+  'remedy',
+  'method',
+  'k',
+  'range',
+  'scaleBitsRequested',
+  'status',
+  'floatAccuracy',
+  'pannAccuracy',
+  'lossPoints',
+  'agreement',
+  'outsideMax',
+  'degrees',
+  'activationMethods',
+  'B',
+  'depth',
+  'ringDimension',
+  'coeffModulusBits',
+  'scaleBits',
+  'rotations',
+  'rotationKeys',
+  'ctMultiplications',
+  'plainMultiplications',
+  'predictedLatencyMs',
+  'sealSample',
+  'sealAgreeWithSim',
+  'sealAgreeWithFloat',
+  'sealMaxLogitDifference',
+  'sealLatencyMedianMs',
+  'sealSetupMs',
+  'sealError',
+  'finetuneValidationBefore',
+  'finetuneValidationAfter',
+  'finetuneMs',
+  'compileMs',
+  'simMs',
+  'totalMs',
+  'error',
 ] as const;
 
 function csvField(v: unknown): string {
@@ -91,7 +125,8 @@ export function studyCsv(cells: readonly CellResult[]): string {
 }
 
 const pct = (x: number | undefined | null) => (x === undefined || x === null || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`);
-const ms = (x: number | undefined | null) => (x === undefined || x === null || !Number.isFinite(x) ? '—' : x >= 10000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(0)} ms`);
+const ms = (x: number | undefined | null) =>
+  x === undefined || x === null || !Number.isFinite(x) ? '—' : x >= 10000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(0)} ms`;
 const pts = (x: number) => `${x >= 0 ? '' : '−'}${Math.abs(x).toFixed(1)}`;
 
 function table(head: string[], rows: string[][]): string {
@@ -110,14 +145,20 @@ function answersTable(s: StudySummary): string {
   const rows = s.networks.map((n: NetworkAnswer) => {
     const b = n.best;
     const base = n.baseline;
-    const baseText = base ? `${ms(base.cost?.predictedLatencyMs)} (${settingOf(base)}${base.status === 'costed' ? ', costed only' : base.status === 'failed' ? ', failed' : ''})` : '—';
+    const baseText = base
+      ? `${ms(base.cost?.predictedLatencyMs)} (${settingOf(base)}${base.status === 'costed' ? ', costed only' : base.status === 'failed' ? ', failed' : ''})`
+      : '—';
     if (!b) {
       const c = n.closest;
       return [
         n.label,
         pct(n.floatAccuracy),
         `**none** within ${s.budgetPoints}${c ? `; closest ${settingOf(c)}: loss ${pts(c.pann!.lossPoints)}` : ''}`,
-        '—', '—', '—', baseText, '—',
+        '—',
+        '—',
+        '—',
+        baseText,
+        '—',
       ];
     }
     return [
@@ -132,7 +173,16 @@ function answersTable(s: StudySummary): string {
     ];
   });
   return table(
-    ['network (technique, remedy)', 'float acc', `cheapest setting with loss ≤ ${s.budgetPoints}`, 'PANN acc (loss, points)', 'circuit', 'predicted latency', `k=${s.baselineK} baseline`, 'latency saved'],
+    [
+      'network (technique, remedy)',
+      'float acc',
+      `cheapest setting with loss ≤ ${s.budgetPoints}`,
+      'PANN acc (loss, points)',
+      'circuit',
+      'predicted latency',
+      `k=${s.baselineK} baseline`,
+      'latency saved',
+    ],
     rows,
   );
 }
@@ -186,7 +236,18 @@ function sealTable(cells: readonly CellResult[]): string {
     ['cell', 'digits', 'SEAL = sim', 'SEAL = float', 'correct', 'max |logit diff|', 'SEAL latency (median)', 'predicted', 'setup'],
     checked.map((r) => {
       const q = r.seal!;
-      if (q.error) return [`${networkLabel(r.cell)} ${settingOf(r)}`, String(q.sample), '—', '—', '—', '—', `error: ${q.error.slice(0, 80)}`, ms(r.cost?.predictedLatencyMs), '—'];
+      if (q.error)
+        return [
+          `${networkLabel(r.cell)} ${settingOf(r)}`,
+          String(q.sample),
+          '—',
+          '—',
+          '—',
+          '—',
+          `error: ${q.error.slice(0, 80)}`,
+          ms(r.cost?.predictedLatencyMs),
+          '—',
+        ];
       return [
         `${networkLabel(r.cell)} ${settingOf(r)}`,
         String(q.sample),
@@ -318,7 +379,9 @@ export function studyMarkdown(run: StudyRun, summary: StudySummary, options: Rep
   const parts = [
     `# Precision study: ${grid.name ?? 'study'}`,
     '',
-    ...(options.command ? ['Reproduce with one command (from the repository root, after `npx tsc`):', '', '```sh', options.command, '```', ''] : []),
+    ...(options.command
+      ? ['Reproduce with one command (from the repository root, after `npx tsc`):', '', '```sh', options.command, '```', '']
+      : []),
     `Every cell: the network compiled at precision k (each activation's max error ≤ B·2^-k on its calibrated [-B, B]), ` +
       `run through the \`sim\` backend with the CKKS noise model (seed ${settings.noiseSeed ?? '?'}) on the ${settings.count ?? '?'} digits of the MNIST ${settings.split ?? '?'} split; ` +
       `loss = float accuracy − PANN accuracy in points. Cells: ${s.counts.ok} measured, ${s.counts.costed} compiled and costed only, ${s.counts.failed} failed. ` +

@@ -76,7 +76,8 @@ export function cellWorkerScript(): string {
   return compiledWorkerScript(
     import.meta.url,
     'cell-worker.js',
-    (script, advice) => new StudyError(`the study's worker threads run compiled JavaScript, and ${script} is missing: ${advice} (or use 0 workers)`),
+    (script, advice) =>
+      new StudyError(`the study's worker threads run compiled JavaScript, and ${script} is missing: ${advice} (or use 0 workers)`),
   );
 }
 
@@ -242,7 +243,12 @@ export async function runStudy(grid: StudyGrid, options: StudyOptions = {}): Pro
     version: RESULTS_VERSION,
     grid: gridToJSON(grid),
     codeVersion: code,
-    machine: { cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpus: availableParallelism(),
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
     cells: ordered,
     timing: {
       wallMs: performance.now() - t0,

@@ -53,7 +53,10 @@ export interface StudySummary {
 
 /** "mnist-cnn-relu (baseline, finetune)": how reports name a network. */
 export function networkLabel(c: StudyCell): string {
-  const file = c.model.path.split('/').pop()!.replace(/\.json$/, '');
+  const file = c.model.path
+    .split('/')
+    .pop()!
+    .replace(/\.json$/, '');
   return c.remedy === 'none' ? `${file} (${c.model.technique})` : `${file} (${c.model.technique}, ${c.remedy})`;
 }
 
@@ -131,7 +134,9 @@ export function summarizeStudy(cells: readonly CellResult[], budgetPoints = 0.5,
     const c = rs[0]!.cell;
     const ok = rs.filter((r) => withinBudget(r, budgetPoints));
     const latency = (r: CellResult) => r.cost?.predictedLatencyMs ?? Infinity;
-    const best = ok.length ? ok.reduce((a, b) => (latency(b) < latency(a) || (latency(b) === latency(a) && b.cell.k < a.cell.k) ? b : a)) : null;
+    const best = ok.length
+      ? ok.reduce((a, b) => (latency(b) < latency(a) || (latency(b) === latency(a) && b.cell.k < a.cell.k) ? b : a))
+      : null;
     const atBaseline = rs.filter((r) => r.cell.k === baselineK && r.cost);
     const same = best ? atBaseline.find((r) => seriesKey(r.cell) === seriesKey(best.cell)) : undefined;
     const baseline = same ?? (atBaseline.length ? atBaseline.reduce((a, b) => (latency(b) < latency(a) ? b : a)) : null);

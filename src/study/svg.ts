@@ -151,7 +151,9 @@ function chartBody(o: LineChartOptions): string {
   const parts: string[] = [];
   parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>`);
   if (o.title) {
-    parts.push(`<text x="${r2(width / 2)}" y="22" text-anchor="middle" font-size="15" font-weight="bold" fill="#111">${escapeXml(o.title)}</text>`);
+    parts.push(
+      `<text x="${r2(width / 2)}" y="22" text-anchor="middle" font-size="15" font-weight="bold" fill="#111">${escapeXml(o.title)}</text>`,
+    );
   }
   // grid and ticks
   for (const t of xScale.ticks()) {
@@ -170,7 +172,9 @@ function chartBody(o: LineChartOptions): string {
   }
   parts.push(`<rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" fill="none" stroke="#333"/>`);
   if (o.x?.label) {
-    parts.push(`<text x="${r2((x0 + x1) / 2)}" y="${height - 12}" text-anchor="middle" font-size="12" fill="#111">${escapeXml(o.x.label)}</text>`);
+    parts.push(
+      `<text x="${r2((x0 + x1) / 2)}" y="${height - 12}" text-anchor="middle" font-size="12" fill="#111">${escapeXml(o.x.label)}</text>`,
+    );
   }
   if (o.y?.label) {
     const cy = (y0 + y1) / 2;
@@ -199,7 +203,9 @@ function chartBody(o: LineChartOptions): string {
     }
     const dash = s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : '';
     if (s.line !== false) {
-      parts.push(`<path d="${d}" fill="none" stroke="${escapeXml(color)}" stroke-width="${s.width ?? 1.6}"${dash} clip-path="url(#${clip})"/>`);
+      parts.push(
+        `<path d="${d}" fill="none" stroke="${escapeXml(color)}" stroke-width="${s.width ?? 1.6}"${dash} clip-path="url(#${clip})"/>`,
+      );
     }
     if (s.marker) {
       for (let i = 0; i < s.x.length; i++) {
@@ -223,7 +229,9 @@ function chartBody(o: LineChartOptions): string {
       const ly = by + 12 + si * lineH;
       const dash = s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : '';
       if (s.line !== false) {
-        parts.push(`<line x1="${r2(bx + 6)}" y1="${ly}" x2="${r2(bx + 22)}" y2="${ly}" stroke="${escapeXml(color)}" stroke-width="2"${dash}/>`);
+        parts.push(
+          `<line x1="${r2(bx + 6)}" y1="${ly}" x2="${r2(bx + 22)}" y2="${ly}" stroke="${escapeXml(color)}" stroke-width="2"${dash}/>`,
+        );
       }
       if (s.marker) parts.push(markerSvg(s.marker, bx + 14, ly, color));
       parts.push(`<text x="${r2(bx + 26)}" y="${ly + 4}" font-size="11" fill="#111">${escapeXml(s.label)}</text>`);
@@ -237,7 +245,8 @@ function markerSvg(kind: 'circle' | 'square' | 'cross', x: number, y: number, co
   const c = escapeXml(color);
   const clipAttr = clip ? ` clip-path="url(#${clip})"` : '';
   if (kind === 'circle') return `<circle cx="${r2(x)}" cy="${r2(y)}" r="3.2" fill="${c}" fill-opacity="0.75"${clipAttr}/>`;
-  if (kind === 'square') return `<rect x="${r2(x - 3)}" y="${r2(y - 3)}" width="6" height="6" fill="none" stroke="${c}" stroke-width="1.4"${clipAttr}/>`;
+  if (kind === 'square')
+    return `<rect x="${r2(x - 3)}" y="${r2(y - 3)}" width="6" height="6" fill="none" stroke="${c}" stroke-width="1.4"${clipAttr}/>`;
   return `<path d="M${r2(x - 3.5)} ${r2(y - 3.5)}L${r2(x + 3.5)} ${r2(y + 3.5)}M${r2(x - 3.5)} ${r2(y + 3.5)}L${r2(x + 3.5)} ${r2(y - 3.5)}" stroke="${c}" stroke-width="1.6"${clipAttr}/>`;
 }
 

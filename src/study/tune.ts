@@ -86,7 +86,9 @@ export interface TuneResult {
     depth: number;
     predictedLatencyMs: number;
   };
-  baseline: { k: number; method: StudyMethod; predictedLatencyMs: number; ringDimension: number; depth: number } | { k: number; method: StudyMethod; error: string };
+  baseline:
+    | { k: number; method: StudyMethod; predictedLatencyMs: number; ringDimension: number; depth: number }
+    | { k: number; method: StudyMethod; error: string };
   /** Predicted latency saved against the baseline (ms and fraction), null if the baseline does not compile. */
   savedMs: number | null;
   savedFraction: number | null;
@@ -99,23 +101,32 @@ function defaultData(model: Model): NonNullable<TuneOptions['data']> {
       `model ${model.name} takes ${shapeSize(model.inputShape)} inputs, not MNIST digits: there is no calibration split for it (pass calibration and validation data)`,
     );
   }
-  return { calibration: headDataset(loadMnistSplit('train'), 1000), validation: loadMnistSplit('validation'), test: loadMnistSplit('test') };
+  return {
+    calibration: headDataset(loadMnistSplit('train'), 1000),
+    validation: loadMnistSplit('validation'),
+    test: loadMnistSplit('test'),
+  };
 }
 
 /** Tune per-layer precision (see the module comment). */
 export function tuneModel(model: Model, options: TuneOptions): TuneResult {
   const { maxLossPoints, kMin = 3, kMax = 14, baselineK = 12, baselineMethod = 'auto', range = {}, noiseSeed = 1, onProgress } = options;
-  if (!Number.isFinite(maxLossPoints) || maxLossPoints < 0) throw new StudyError(`max loss must be a number of accuracy points ≥ 0, got ${maxLossPoints}`);
+  if (!Number.isFinite(maxLossPoints) || maxLossPoints < 0)
+    throw new StudyError(`max loss must be a number of accuracy points ≥ 0, got ${maxLossPoints}`);
   if (!Number.isInteger(kMin) || !Number.isInteger(kMax) || kMin < 1 || kMax > 40 || kMin > kMax) {
     throw new StudyError(`precision range ${kMin}..${kMax} must be integers with 1 ≤ kMin ≤ kMax ≤ 40`);
   }
   const acts = activationNames(model);
   if (acts.length === 0) throw new StudyError(`model ${model.name} has no activation layers: there is no precision to tune`);
   if (model.layers.some((l) => l.type === 'polynomial')) {
-    throw new StudyError(`model ${model.name} already has polynomial layers (their precision is fixed); tune the model with its original activations`);
+    throw new StudyError(
+      `model ${model.name} already has polynomial layers (their precision is fixed); tune the model with its original activations`,
+    );
   }
   const data = options.data ?? defaultData(model);
-  const methods = options.methods ?? (['auto', 'chebyshev', 'remez', ...(compositeApplies({ activations: acts }) ? ['composite' as const] : [])] as StudyMethod[]);
+  const methods =
+    options.methods ??
+    (['auto', 'chebyshev', 'remez', ...(compositeApplies({ activations: acts }) ? ['composite' as const] : [])] as StudyMethod[]);
   if (methods.length === 0) throw new StudyError('no methods to try');
   const fitCache: FitCache = options.fitCache ?? new Map();
   const provider = fitterProvider({ cache: fitCache });
@@ -223,7 +234,13 @@ export function tuneModel(model: Model, options: TuneOptions): TuneResult {
   let baseline: TuneResult['baseline'];
   try {
     const b = compile(new Array<number>(layers).fill(baselineK), baselineMethod).report;
-    baseline = { k: baselineK, method: baselineMethod, predictedLatencyMs: b.predicted.latencyMs, ringDimension: b.ringDimension, depth: b.depth };
+    baseline = {
+      k: baselineK,
+      method: baselineMethod,
+      predictedLatencyMs: b.predicted.latencyMs,
+      ringDimension: b.ringDimension,
+      depth: b.depth,
+    };
   } catch (err) {
     baseline = { k: baselineK, method: baselineMethod, error: errorMessage(err) };
   }

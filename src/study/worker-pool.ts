@@ -40,7 +40,8 @@ export class WorkerPool<P, R> {
   #closed = false;
 
   constructor(options: WorkerPoolOptions) {
-    if (!Number.isInteger(options.size) || options.size < 1) throw new StudyError(`worker pool size must be an integer ≥ 1, got ${options.size}`);
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new StudyError(`worker pool size must be an integer ≥ 1, got ${options.size}`);
     this.#options = options;
   }
 

@@ -3,9 +3,26 @@ import { ACTIVATION_NAMES, activation, activationFromJSON, parseActivation } fro
 import { erf, erfc } from '../../src/approx/special.js';
 
 const SPECS = [
-  'relu', 'abs', 'leaky-relu:alpha=0.1', 'relu2', 'square', 'sigmoid', 'tanh', 'gelu', 'silu', 'silu:beta=1.7',
-  'mish', 'elu', 'softplus', 'ulu:a1=0.5,a2=2', 'ulu:a1=1.5,a2=1.5', 'aulu:b1=0.7,b2=1.4', 'xielu',
-  'xielu:ap=1.2,an=2,beta=0.5', 'swim', 'lslu:theta=1.5,omega=0.2',
+  'relu',
+  'abs',
+  'leaky-relu:alpha=0.1',
+  'relu2',
+  'square',
+  'sigmoid',
+  'tanh',
+  'gelu',
+  'silu',
+  'silu:beta=1.7',
+  'mish',
+  'elu',
+  'softplus',
+  'ulu:a1=0.5,a2=2',
+  'ulu:a1=1.5,a2=1.5',
+  'aulu:b1=0.7,b2=1.4',
+  'xielu',
+  'xielu:ap=1.2,an=2,beta=0.5',
+  'swim',
+  'lslu:theta=1.5,omega=0.2',
 ];
 // points away from the kinks at 0 and xIELU's eps
 const XS = [-3.7, -2.2, -1.3, -0.61, -0.27, 0.19, 0.55, 1.1, 2.4, 3.3];
@@ -14,8 +31,12 @@ describe('special functions', () => {
   it('erf and erfc match reference values to ~1e-15 relative', () => {
     // reference values from the closed-form tables (Abramowitz & Stegun, high-precision recomputation)
     const table: [number, number][] = [
-      [0.1, 0.1124629160182849], [0.5, 0.5204998778130465], [1, 0.8427007929497149],
-      [2, 0.9953222650189527], [2.9, 0.9999589021219005], [3.5, 0.9999992569016276],
+      [0.1, 0.1124629160182849],
+      [0.5, 0.5204998778130465],
+      [1, 0.8427007929497149],
+      [2, 0.9953222650189527],
+      [2.9, 0.9999589021219005],
+      [3.5, 0.9999992569016276],
     ];
     for (const [x, v] of table) {
       expect(Math.abs(erf(x) - v)).toBeLessThan(2e-16 * Math.max(1, Math.abs(v)) * 4);
@@ -90,9 +111,10 @@ describe('activation catalog', () => {
       const a = parseActivation(s);
       const h = a.homogeneity;
       if (h === null) continue;
-      for (const x of XS) for (const lambda of [0.3, 2.5]) {
-        expect(a.f(lambda * x)).toBeCloseTo(lambda ** h * a.f(x), 12);
-      }
+      for (const x of XS)
+        for (const lambda of [0.3, 2.5]) {
+          expect(a.f(lambda * x)).toBeCloseTo(lambda ** h * a.f(x), 12);
+        }
     }
   });
 

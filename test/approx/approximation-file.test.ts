@@ -10,7 +10,12 @@ import { fitApproximation } from '../../src/approx/fitted.js';
 import { evalApproximation } from '../../src/approx/polynomial.js';
 
 const remez = fitApproximation(parseActivation('ulu:a1=0.5,a2=2'), { interval: [-4, 4], method: 'remez', degree: 15 });
-const relu = fitApproximation(parseActivation('relu'), { interval: [-1, 1], method: 'remez', degree: 12, weight: { negative: 4, positive: 1 } });
+const relu = fitApproximation(parseActivation('relu'), {
+  interval: [-1, 1],
+  method: 'remez',
+  degree: 12,
+  weight: { negative: 4, positive: 1 },
+});
 const composite = fitApproximation(parseActivation('relu'), { interval: [-1, 1], method: 'composite', degrees: [7, 15] });
 
 describe('approximation file', () => {
@@ -22,8 +27,11 @@ describe('approximation file', () => {
       expect(back.maxError).toBe(fit.maxError);
       expect(back.cost).toEqual(fit.cost);
       expect(back.stages.length).toBe(fit.stages.length);
-      back.stages.forEach((s, i) => expect(Array.from(s.polynomial.coefficients)).toEqual(Array.from(fit.stages[i]!.polynomial.coefficients)));
-      for (const x of [-0.9, -0.01, 0, 0.3, 1]) expect(evalApproximation(back.approximation, x)).toBe(evalApproximation(fit.approximation, x));
+      back.stages.forEach((s, i) =>
+        expect(Array.from(s.polynomial.coefficients)).toEqual(Array.from(fit.stages[i]!.polynomial.coefficients)),
+      );
+      for (const x of [-0.9, -0.01, 0, 0.3, 1])
+        expect(evalApproximation(back.approximation, x)).toBe(evalApproximation(fit.approximation, x));
       expect(approximationFileText(back)).toBe(text);
     }
     expect(relu.weight).toEqual({ negative: 4, positive: 1 });
@@ -35,7 +43,23 @@ describe('approximation file', () => {
 
   it('stores the fields scripts rely on', () => {
     const j = approximationToJSON(remez, 'string');
-    for (const f of ['format', 'version', 'activation', 'method', 'interval', 'basis', 'parity', 'degree', 'coefficients', 'maxError', 'log2Error', 'depth', 'ctMultiplications', 'scalarMultiplications', 'finish']) {
+    for (const f of [
+      'format',
+      'version',
+      'activation',
+      'method',
+      'interval',
+      'basis',
+      'parity',
+      'degree',
+      'coefficients',
+      'maxError',
+      'log2Error',
+      'depth',
+      'ctMultiplications',
+      'scalarMultiplications',
+      'finish',
+    ]) {
       expect(j, f).toHaveProperty(f);
     }
     expect(j.activation).toEqual({ name: 'ulu', params: { a1: 0.5, a2: 2 } });

@@ -3,10 +3,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseApproximationFile } from '../../src/approx/approximation-file.js';
-import { buildCatalog, buildCatalogInParallel, catalogFileName, catalogSpecs, catalogWorkerScript, type CatalogIndexEntry } from '../../src/approx/catalog.js';
+import {
+  buildCatalog,
+  buildCatalogInParallel,
+  catalogFileName,
+  catalogSpecs,
+  catalogWorkerScript,
+  type CatalogIndexEntry,
+} from '../../src/approx/catalog.js';
 
 const DIR = fileURLToPath(new URL('../../approximations/', import.meta.url));
-const index = JSON.parse(readFileSync(join(DIR, 'index.json'), 'utf8')) as { format: string; version: number; entries: CatalogIndexEntry[] };
+const index = JSON.parse(readFileSync(join(DIR, 'index.json'), 'utf8')) as {
+  format: string;
+  version: number;
+  entries: CatalogIndexEntry[];
+};
 
 describe('committed catalog', () => {
   it('index lists every entry (ReLU k=4..14 on [-1,1]; ULU×4, GELU, SiLU on ±4, ±8, ±16) and every file loads', () => {
@@ -29,7 +40,13 @@ describe('committed catalog', () => {
   });
 
   it('regenerates byte-identically (a subset: single, parity-free and composite entries)', () => {
-    const pick = new Set(['relu_-1_1_k06.json', 'relu_-1_1_k13.json', 'gelu_-4_4_k09.json', 'ulu-a1-0.5-a2-2_-4_4_k07.json', 'silu-beta-1_-8_8_k05.json']);
+    const pick = new Set([
+      'relu_-1_1_k06.json',
+      'relu_-1_1_k13.json',
+      'gelu_-4_4_k09.json',
+      'ulu-a1-0.5-a2-2_-4_4_k07.json',
+      'silu-beta-1_-8_8_k05.json',
+    ]);
     const catalog = buildCatalog({ filter: (s) => pick.has(catalogFileName(s)) });
     expect(catalog.files.size).toBe(pick.size);
     for (const [name, text] of catalog.files) expect(text, name).toBe(readFileSync(join(DIR, name), 'utf8'));
@@ -43,10 +60,14 @@ describe('committed catalog', () => {
       s.k <= 7 && (s.activation === 'relu' || s.activation === 'gelu' || (s.activation === 'ulu:a1=0.5,a2=2' && s.interval[1] === 4));
     const here = buildCatalog({ filter });
     let progress = 0;
-    const there = await buildCatalogInParallel({ filter, threads: 2, onProgress: (done, total) => {
-      expect(done).toBe(++progress);
-      expect(total).toBe(here.entries.length);
-    } });
+    const there = await buildCatalogInParallel({
+      filter,
+      threads: 2,
+      onProgress: (done, total) => {
+        expect(done).toBe(++progress);
+        expect(total).toBe(here.entries.length);
+      },
+    });
     expect(progress).toBe(here.entries.length);
     expect(there.indexText).toBe(here.indexText);
     expect([...there.files]).toEqual([...here.files]);

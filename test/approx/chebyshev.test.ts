@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseActivation } from '../../src/approx/activations.js';
-import { chebyshevCoefficients, chebyshevInterpolant, chebyshevLobattoValues, chebyshevPoints, lobattoPoints } from '../../src/approx/chebyshev.js';
+import {
+  chebyshevCoefficients,
+  chebyshevInterpolant,
+  chebyshevLobattoValues,
+  chebyshevPoints,
+  lobattoPoints,
+} from '../../src/approx/chebyshev.js';
 import { clenshaw, evalChebyshev, powerToChebyshev } from '../../src/approx/polynomial.js';
 
 /** Modified Bessel I_j(x) and Bessel J_j(x) by their power series (closed forms for the tests below). */
@@ -93,7 +99,9 @@ describe('Chebyshev series on a Lobatto grid by FFT', () => {
       for (const v of c) scale += Math.abs(v);
       for (let k = 0; k <= M; k++) {
         // the exact point is cos(πk/M); lobattoPoints is it up to rounding (exactly symmetric, 0 in the middle)
-        expect(Math.abs(values[k]! - clenshaw(c, Math.cos((Math.PI * k) / M))), `n=${n} M=${M} k=${k}`).toBeLessThan(1e-14 * (1 + scale) * Math.log2(2 * M));
+        expect(Math.abs(values[k]! - clenshaw(c, Math.cos((Math.PI * k) / M))), `n=${n} M=${M} k=${k}`).toBeLessThan(
+          1e-14 * (1 + scale) * Math.log2(2 * M),
+        );
         expect(u[k]).toBeCloseTo(Math.cos((Math.PI * k) / M), 15);
       }
     }

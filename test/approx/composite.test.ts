@@ -26,7 +26,12 @@ describe('composite sign', () => {
       const found = searchSignDegrees(alpha);
       expect(found, `alpha ${alpha}`).not.toBeNull();
       const eps = 2 ** -alpha;
-      const m = measureMaxError(sign, signApprox([...found!.sign.stages]), { intervals: [[-1, -eps], [eps, 1]] });
+      const m = measureMaxError(sign, signApprox([...found!.sign.stages]), {
+        intervals: [
+          [-1, -eps],
+          [eps, 1],
+        ],
+      });
       expect(m.maxError, `alpha ${alpha}: degrees ${found!.degrees}`).toBeLessThanOrEqual(2 ** -alpha);
       // the stage-wise bound agrees with the dense measurement
       expect(Math.abs(m.maxError - found!.sign.signError) / m.maxError).toBeLessThan(1e-6);
@@ -42,7 +47,10 @@ describe('composite sign', () => {
         expect(v).toBeGreaterThanOrEqual(a * (1 + 1e-12));
         expect(v).toBeLessThanOrEqual(b * (1 + 1e-12));
         const t = (2 * v - a - b) / (b - a);
-        v = (st.polynomial.coefficients as number[]).reduce((acc, c, j) => acc + c * Math.cos(j * Math.acos(Math.max(-1, Math.min(1, t)))), 0);
+        v = (st.polynomial.coefficients as number[]).reduce(
+          (acc, c, j) => acc + c * Math.cos(j * Math.acos(Math.max(-1, Math.min(1, t)))),
+          0,
+        );
       }
       expect(v).toBeCloseTo(evalCompositeSign(s, -1 + i / 2000), 9);
     }

@@ -66,9 +66,15 @@ describe('pann fit (built CLI)', () => {
       [['fit', 'square', '--degree', '4', '--range=-1e200,1e200'], /function is Infinity at x=/],
       [['fit', 'relu', '--precision', '30', '--range=-1,1', '--method', 'chebyshev'], /no chebyshev fit of relu reaches 2\^-30/],
       [['fit', 'rleu', '--degree', '8', '--range=-1,1'], /unknown activation 'rleu'/],
-      [['fit', 'relu', '--degree', '8', '--range=-1,1', '--method', 'taylor'], /--method must be one of remez, chebyshev, composite|--method must be one of chebyshev, remez, composite/],
+      [
+        ['fit', 'relu', '--degree', '8', '--range=-1,1', '--method', 'taylor'],
+        /--method must be one of remez, chebyshev, composite|--method must be one of chebyshev, remez, composite/,
+      ],
       [['fit', 'relu', '--degree', '8', '--precision', '5', '--range=-1,1'], /exactly one of --precision/],
-      [['fit', 'relu', '--degree', '8', '--range=-1,1', '--weight-negative', '-2'], /--weight-negative must be a finite number > 0, got '-2'/],
+      [
+        ['fit', 'relu', '--degree', '8', '--range=-1,1', '--weight-negative', '-2'],
+        /--weight-negative must be a finite number > 0, got '-2'/,
+      ],
     ];
     const results = await Promise.all(cases.map(([args]) => pann(...args)));
     results.forEach((r, i) => {

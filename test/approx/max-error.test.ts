@@ -5,7 +5,13 @@ import { measureErrorCurve, measureMaxError, sampledMaxError } from '../../src/a
 import { evalApproximation, evalChebyshev, type ChebyshevPolynomial } from '../../src/approx/polynomial.js';
 import { fitMinimax } from '../../src/approx/remez.js';
 
-const single = (p: ChebyshevPolynomial) => ({ activation: 'f', method: 'remez' as const, interval: p.interval, stages: [p], finish: 'none' as const });
+const single = (p: ChebyshevPolynomial) => ({
+  activation: 'f',
+  method: 'remez' as const,
+  interval: p.interval,
+  stages: [p],
+  finish: 'none' as const,
+});
 
 describe('measured max error', () => {
   it('the FFT-sampled path finds what direct sampling finds (a near-equioscillating fit, one-sided values at the kink)', () => {

@@ -4,7 +4,13 @@ import { measureMaxError } from '../../src/approx/max-error.js';
 import { evalChebyshev, type ChebyshevPolynomial } from '../../src/approx/polynomial.js';
 import { asymmetricWeight, fitMinimax, type MinimaxResult } from '../../src/approx/remez.js';
 
-const single = (p: ChebyshevPolynomial) => ({ activation: 'f', method: 'remez' as const, interval: p.interval, stages: [p], finish: 'none' as const });
+const single = (p: ChebyshevPolynomial) => ({
+  activation: 'f',
+  method: 'remez' as const,
+  interval: p.interval,
+  stages: [p],
+  finish: 'none' as const,
+});
 
 /** Equioscillation: the reference alternates in sign and every |error| there equals the measured max to 1e-6. */
 function expectEquioscillation(r: MinimaxResult, f: (x: number) => number, points: number, label: string): number {
@@ -103,13 +109,31 @@ describe('Remez minimax', () => {
 
   it('fits on a union of intervals (sign on [-1, -0.1] ∪ [0.1, 1]) and equioscillates there', () => {
     const sign = (x: number) => Math.sign(x);
-    const r = fitMinimax(sign, { intervals: [[0.1, 1], [-1, -0.1]], degree: 9, parity: { symmetry: 'odd', poly: [] } });
+    const r = fitMinimax(sign, {
+      intervals: [
+        [0.1, 1],
+        [-1, -0.1],
+      ],
+      degree: 9,
+      parity: { symmetry: 'odd', poly: [] },
+    });
     expect(r.converged).toBe(true);
-    const m = measureMaxError(sign, single(r.polynomial), { intervals: [[-1, -0.1], [0.1, 1]] }).maxError;
+    const m = measureMaxError(sign, single(r.polynomial), {
+      intervals: [
+        [-1, -0.1],
+        [0.1, 1],
+      ],
+    }).maxError;
     expect(Math.abs(m - r.levelledError) / m).toBeLessThan(2e-6);
     expect(r.reference.length).toBe(6);
     // the same without the parity reduction
-    const full = fitMinimax(sign, { intervals: [[-1, -0.1], [0.1, 1]], degree: 9 });
+    const full = fitMinimax(sign, {
+      intervals: [
+        [-1, -0.1],
+        [0.1, 1],
+      ],
+      degree: 9,
+    });
     expect(Math.abs(full.levelledError - r.levelledError) / m).toBeLessThan(1e-5);
   });
 
@@ -205,7 +229,15 @@ describe('Remez minimax', () => {
     expect(() => fitMinimax(f, { intervals: [[-1, 1]], degree: 1025 })).toThrow(/got 1025/);
     expect(() => fitMinimax(f, { intervals: [], degree: 3 })).toThrow(/no interval/);
     expect(() => fitMinimax(f, { intervals: [[1, -1]], degree: 3 })).toThrow(/\[1, -1\] is empty or inverted/);
-    expect(() => fitMinimax(f, { intervals: [[-1, 0.5], [0, 1]], degree: 3 })).toThrow(/overlap/);
+    expect(() =>
+      fitMinimax(f, {
+        intervals: [
+          [-1, 0.5],
+          [0, 1],
+        ],
+        degree: 3,
+      }),
+    ).toThrow(/overlap/);
     expect(() => fitMinimax((x) => Math.log(x), { intervals: [[-1, 1]], degree: 3 })).toThrow(/function is NaN at x=-1/);
     expect(() => fitMinimax(f, { intervals: [[-1, 1]], degree: 3, weight: () => -1 })).toThrow(/weight\(-1\) = -1/);
     expect(() => asymmetricWeight(0)).toThrow(/negative=0/);

@@ -75,7 +75,12 @@ describe('precision search', () => {
   });
 
   it('weighted search: the target applies to the unweighted error, negative inputs get less', () => {
-    const fit = fitForPrecision(parseActivation('relu'), { interval: [-1, 1], k: 6, weight: { negative: 4, positive: 1 }, methods: ['remez'] });
+    const fit = fitForPrecision(parseActivation('relu'), {
+      interval: [-1, 1],
+      k: 6,
+      weight: { negative: 4, positive: 1 },
+      methods: ['remez'],
+    });
     expect(fit.maxError).toBeLessThanOrEqual(2 ** -6);
     expect(fit.sideErrors!.negative).toBeLessThan(fit.sideErrors!.positive / 3.9);
   });

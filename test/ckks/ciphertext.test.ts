@@ -56,7 +56,9 @@ describe('encryption round trip', () => {
     expect(() => f.enc.encrypt([1, 2] as never, SCALE)).toThrow('encode: values must be a Float64Array');
     expect(() => f.enc.encrypt(x, 2 ** 140)).toThrow(/scale 2\^140.00 is out of bounds at level 2 \(SEAL needs log2\(scale\) < 140\)/);
     expect(() => f.enc.encrypt(x, -1)).toThrow(/scale -1 is out of bounds/);
-    expect(() => f.enc.encrypt(Float64Array.from([2 ** 100]), SCALE)).toThrow(/values up to 1.268e\+30 at scale 2\^40.00 need 140.0 bits, level 2 holds 139.0/);
+    expect(() => f.enc.encrypt(Float64Array.from([2 ** 100]), SCALE)).toThrow(
+      /values up to 1.268e\+30 at scale 2\^40.00 need 140.0 bits, level 2 holds 139.0/,
+    );
     expect(() => encodePlaintext(f.ctx, x, 3, SCALE)).toThrow('encode: level 3 is outside 0…2');
     expect(() => encodePlaintext(f.ctx, Float64Array.from([2 ** 30]), 0, SCALE)).toThrow(/level 0 holds 59.0/);
     expect(wasmStatus().faults).toBe(0);
@@ -101,7 +103,9 @@ describe('serialized ciphertexts', () => {
 
   it('check expectations on level, scale and size with clear messages', () => {
     expect(() => loadCiphertext(f.ctx, full, { level: 1 })).toThrow('ciphertext: is at level 2, expected level 1');
-    expect(() => loadCiphertext(f.ctx, full, { scale: 2 ** 30 })).toThrow(/has scale 1099511627776 \(2\^40.0000\), expected 1073741824 \(2\^30.0000\)/);
+    expect(() => loadCiphertext(f.ctx, full, { scale: 2 ** 30 })).toThrow(
+      /has scale 1099511627776 \(2\^40.0000\), expected 1073741824 \(2\^30.0000\)/,
+    );
     expect(() => loadCiphertext(f.ctx, full, { size: 3 })).toThrow('ciphertext: has 2 polynomials, expected 3');
     const ev = new CkksEvaluator(f.ctx);
     const ct = loadCiphertext(f.ctx, full);
@@ -136,9 +140,17 @@ describe('hostile bytes never reach WASM', () => {
   const cases: [string, () => Uint8Array, RegExp][] = [
     ['empty', () => new Uint8Array(0), /shorter than SEAL's 16-byte header/],
     ['random bytes', () => randomBytes(full.length, 1), /not SEAL data \(magic/],
-    ['random bytes after a valid header', () => patched(randomBytes(full.length, 2), 0, [...full.subarray(0, 16)]), /made under other encryption parameters/],
+    [
+      'random bytes after a valid header',
+      () => patched(randomBytes(full.length, 2), 0, [...full.subarray(0, 16)]),
+      /made under other encryption parameters/,
+    ],
     ['truncated', () => full.subarray(0, 200000), /header says 393329 bytes but 200000 were given/],
-    ['truncated, size field patched to match', () => patched(full.subarray(0, 200000), 8, u64(200000n)), /ciphertext data claims 393240 bytes, only 199911 remain/],
+    [
+      'truncated, size field patched to match',
+      () => patched(full.subarray(0, 200000), 8, u64(200000n)),
+      /ciphertext data claims 393240 bytes, only 199911 remain/,
+    ],
     ['padded', () => Uint8Array.from([...full, 0, 0]), /header says 393329 bytes but 393331 were given/],
     ['wrong magic', () => patched(full, 0, [0x5f, 0xa1]), /not SEAL data \(magic 0xa15f/],
     ['wrong version', () => patched(full, 3, [3, 4]), /written by SEAL 3.4, this build reads SEAL 4.1/],
@@ -157,9 +169,17 @@ describe('hostile bytes never reach WASM', () => {
     ['scale 2^200', () => patched(full, 73, [0, 0, 0, 0, 0, 0, 0x70, 0x4c]), /ciphertext: scale 2\^200.00 is out of bounds at level 2/],
     ['correction factor', () => patched(full, 81, u64(2n)), /correction factor 2/],
     ['huge coefficient count', () => patched(full, 105, u64(1n << 40n)), /holds 1099511627776 coefficients, expected 49152 or 24576/],
-    ['unreduced coefficient', () => patched(full, 113 + 8 * 8192 + 16, u64(0xffffffffffffffffn)), /coefficient 8194 is not reduced modulo its prime/],
+    [
+      'unreduced coefficient',
+      () => patched(full, 113 + 8 * 8192 + 16, u64(0xffffffffffffffffn)),
+      /coefficient 8194 is not reduced modulo its prime/,
+    ],
     ['seed with unknown PRNG', () => patched(seeded, seeded.length - 65, [9]), /PRNG type 9 is unknown/],
-    ['trailing data inside the size', () => Uint8Array.from([...patched(full, 8, u64(BigInt(full.length + 4))), 1, 2, 3, 4]), /4 bytes off/],
+    [
+      'trailing data inside the size',
+      () => Uint8Array.from([...patched(full, 8, u64(BigInt(full.length + 4))), 1, 2, 3, 4]),
+      /4 bytes off/,
+    ],
     ['a zlib bomb', () => zlibBomb(), /inflates to more than the 393329 bytes/],
     ['corrupt zlib', () => patched(full, 5, [1]), /zlib data is corrupt/],
   ];

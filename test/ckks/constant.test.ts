@@ -12,7 +12,12 @@ describe('encodeConstant', () => {
   afterAll(() => f?.dispose());
 
   it('decodes to the constant in every slot, at every level, for negative and large values', () => {
-    for (const [value, level, scale] of [[0.375, 2, SCALE], [-1.25, 1, SCALE], [3.5e3, 0, 2 ** 20], [-7e-3, 2, 2 ** 80]] as const) {
+    for (const [value, level, scale] of [
+      [0.375, 2, SCALE],
+      [-1.25, 1, SCALE],
+      [3.5e3, 0, 2 ** 20],
+      [-7e-3, 2, 2 ** 80],
+    ] as const) {
       const pt = encodeConstant(f.ctx, value, level, scale);
       try {
         const slots = f.ctx.encoder.decode(pt.sealObject('test'));

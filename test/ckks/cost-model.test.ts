@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCiphertext } from '../../src/ckks/ciphertext.js';
-import {
-  committedOpCosts,
-  fitCost,
-  predictOpMs,
-  predictSizes,
-  validateOpCostTable,
-  type OpCostTable,
-} from '../../src/ckks/cost-model.js';
+import { committedOpCosts, fitCost, predictOpMs, predictSizes, validateOpCostTable, type OpCostTable } from '../../src/ckks/cost-model.js';
 import { CkksEvaluator } from '../../src/ckks/evaluator.js';
 import { generateKeys } from '../../src/ckks/keys.js';
 import { fixture, randomValues, SCALE, SMALL, type Fixture } from './helpers.js';
@@ -41,7 +34,7 @@ describe('predictSizes', () => {
     expect(generateKeys(f.ctx).serializeEvaluationKeys().galois).toBeNull();
   });
 
-  it('matches REFERENCE.md\'s measured ciphertext sizes (N=8192 and 16384, no compression)', () => {
+  it("matches REFERENCE.md's measured ciphertext sizes (N=8192 and 16384, no compression)", () => {
     expect(predictSizes(SMALL, []).ciphertext[2]).toBe(393329);
     expect(predictSizes({ polyModulusDegree: 16384, coeffModulusBits: [60, 40, 40, 40, 40, 40, 40, 60] }, []).ciphertext[6]).toBe(1835121);
   });
@@ -74,10 +67,16 @@ describe('predictOpMs', () => {
     expect(q.a).toBeCloseTo(0.5, 10);
     expect(q.b).toBeCloseTo(0.25, 10);
     expect(q.c).toBeCloseTo(0.125, 10);
-    const l = fitCost(pts.slice(0, 2).map((x) => ({ ...x, ms: 1 + 2 * x.primes })), true); // 2 levels: linear
+    const l = fitCost(
+      pts.slice(0, 2).map((x) => ({ ...x, ms: 1 + 2 * x.primes })),
+      true,
+    ); // 2 levels: linear
     expect([l.a, l.b, l.c].map((v) => +v.toFixed(10))).toEqual([1, 2, 0]);
     expect(fitCost([{ primes: 4, ms: 2 }], false)).toEqual({ a: 0, b: 0.5, c: 0 });
-    const through0 = fitCost([1, 2, 3].map((p) => ({ primes: p, ms: 3 * p - 1 })), false); // would need a < 0
+    const through0 = fitCost(
+      [1, 2, 3].map((p) => ({ primes: p, ms: 3 * p - 1 })),
+      false,
+    ); // would need a < 0
     expect(through0.a).toBe(0);
     expect(through0.b).toBeGreaterThan(2);
   });

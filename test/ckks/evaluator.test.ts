@@ -30,7 +30,9 @@ describe('CkksEvaluator preconditions (checked before SEAL is called)', () => {
     const zero = encodePlaintext(f.ctx, new Float64Array(10), 2, SCALE);
     const atZero = ev.dropToLevel(a, 0);
     expect(() => ev.add(a, low)).toThrow('add: levels differ (2 vs second operand 1)');
-    expect(() => ev.add(a, b)).toThrow(/add: scales differ \(1099511627776 \(2\^40.0000\) vs second operand 2199023255552 \(2\^41.0000\)\)/);
+    expect(() => ev.add(a, b)).toThrow(
+      /add: scales differ \(1099511627776 \(2\^40.0000\) vs second operand 2199023255552 \(2\^41.0000\)\)/,
+    );
     expect(() => ev.sub(a, a)).toThrow(/transparent/);
     expect(() => ev.addPlain(a, ptLow)).toThrow('addPlain: plaintext is at level 1, ciphertext at level 2');
     expect(() => ev.mulPlain(a, ptLow)).toThrow('mulPlain: plaintext is at level 1, ciphertext at level 2');
@@ -70,7 +72,10 @@ describe('CkksEvaluator preconditions (checked before SEAL is called)', () => {
 
   it('addInPlace adds into its first operand, leaves the second alone, and checks like add', () => {
     const a = f.enc.encrypt(x, SCALE);
-    const b = f.enc.encrypt(x.map((v) => 2 * v), SCALE);
+    const b = f.enc.encrypt(
+      x.map((v) => 2 * v),
+      SCALE,
+    );
     const low = ev.dropToLevel(b, 1);
     ev.addInPlace(a, b);
     expect(a.level).toBe(2);
@@ -86,7 +91,7 @@ describe('CkksEvaluator preconditions (checked before SEAL is called)', () => {
     for (const c of [a, b, low]) c.free();
   });
 
-  it('sameScale is SEAL\'s are_close', () => {
+  it("sameScale is SEAL's are_close", () => {
     expect(sameScale(SCALE, SCALE * (1 + 1e-16))).toBe(true);
     expect(sameScale(SCALE, SCALE * (1 + 1e-15))).toBe(false);
   });

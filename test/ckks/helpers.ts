@@ -14,7 +14,10 @@ export interface Fixture {
   dispose(): void;
 }
 
-export async function fixture(rotationSteps: number[] = [], params: { polyModulusDegree: number; coeffModulusBits: readonly number[] } = SMALL): Promise<Fixture> {
+export async function fixture(
+  rotationSteps: number[] = [],
+  params: { polyModulusDegree: number; coeffModulusBits: readonly number[] } = SMALL,
+): Promise<Fixture> {
   const ctx = await CkksContext.create(params);
   const keys = generateKeys(ctx, { rotationSteps });
   const enc = new CkksEncryptor(keys);

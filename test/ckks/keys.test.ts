@@ -80,7 +80,7 @@ describe('client keys', () => {
     enc.dispose();
     again.dispose();
     const bad = Uint8Array.from(sk);
-    bad[16] ^= 1;
+    bad[16] = bad[16]! ^ 1;
     expect(() => loadClientKeys(f.ctx, bad)).toThrow(/secret key: made under other encryption parameters/);
     expect(() => loadClientKeys(otherParams.ctx, sk)).toThrow(/made under other encryption parameters/);
     expect(() => loadClientKeys(f.ctx, sk.subarray(0, 1000))).toThrow(/header says 262232 bytes but 1000 were given/);
@@ -120,7 +120,10 @@ describe('loadEvaluationKeys (the server side)', () => {
     const faults = wasmStatus().faults;
     const otherP = otherParams.keys.serializeEvaluationKeys();
     const otherM = otherModel.keys.serializeEvaluationKeys();
-    const load = (b: { relin: Uint8Array; galois?: Uint8Array | null }, steps = STEPS) => () => loadEvaluationKeys(f.ctx, b, { rotationSteps: steps });
+    const load =
+      (b: { relin: Uint8Array; galois?: Uint8Array | null }, steps = STEPS) =>
+      () =>
+        loadEvaluationKeys(f.ctx, b, { rotationSteps: steps });
     expect(load(otherP)).toThrow(/relinearisation keys: made under other encryption parameters/);
     expect(load({ relin: keyBytes.relin, galois: otherP.galois })).toThrow(/galois keys: made under other encryption parameters/);
     expect(load({ relin: keyBytes.relin, galois: otherM.galois })).toThrow(
@@ -132,7 +135,9 @@ describe('loadEvaluationKeys (the server side)', () => {
     expect(load(keyBytes, [])).toThrow('galois keys: given, but the circuit uses no rotations');
     expect(load({ relin: keyBytes.galois!, galois: keyBytes.galois })).toThrow('relinearisation keys: 8192 key slots, relin keys have 1');
     expect(load({ relin: keyBytes.relin, galois: keyBytes.relin })).toThrow('galois keys: 1 key slots, galois keys have 8192');
-    expect(load({ relin: keyBytes.relin.subarray(0, 5000), galois: keyBytes.galois })).toThrow(/header says 787078 bytes but 5000 were given/);
+    expect(load({ relin: keyBytes.relin.subarray(0, 5000), galois: keyBytes.galois })).toThrow(
+      /header says 787078 bytes but 5000 were given/,
+    );
     const cut = Uint8Array.from(keyBytes.galois!.subarray(0, 100000));
     new DataView(cut.buffer).setBigUint64(8, 100000n, true);
     expect(load({ relin: keyBytes.relin, galois: cut })).toThrow(/galois keys: (truncated|.*claims)/);

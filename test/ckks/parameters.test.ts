@@ -13,7 +13,7 @@ import { loadSeal } from '../../src/ckks/wasm.js';
 import { sealPrimes as compilerSealPrimes } from '../../src/compiler/primes.js';
 
 describe('CKKS parameters', () => {
-  it('the 128-bit bound table is SEAL\'s CoeffModulus.MaxBitCount', async () => {
+  it("the 128-bit bound table is SEAL's CoeffModulus.MaxBitCount", async () => {
     const seal = await loadSeal();
     for (const [n, bits] of Object.entries(MAX_COEFF_MODULUS_BITS_128)) {
       expect(seal.CoeffModulus.MaxBitCount(Number(n), seal.SecurityLevel.tc128)).toBe(bits);
@@ -27,14 +27,17 @@ describe('CKKS parameters', () => {
     [{ polyModulusDegree: 8192, coeffModulusBits: [61, 40, 60] }, /coeffModulusBits\[0\] = 61 is outside/],
     [{ polyModulusDegree: 8192, coeffModulusBits: [40, 30.5, 40] }, /coeffModulusBits\[1\] = 30.5/],
     [{ polyModulusDegree: 8192, coeffModulusBits: [60, 60, 60, 60] }, /240 bits, over the 128-bit security bound of 218/],
-    [{ polyModulusDegree: 8192, coeffModulusBits: [30, 20, 20, 20, 20, 20, 20, 30] }, /finds only 5 primes of 20 bits ≡ 1 mod 16384 for N=8192, the chain needs 6/],
+    [
+      { polyModulusDegree: 8192, coeffModulusBits: [30, 20, 20, 20, 20, 20, 20, 30] },
+      /finds only 5 primes of 20 bits ≡ 1 mod 16384 for N=8192, the chain needs 6/,
+    ],
   ])('rejects %j with a message naming the problem', async (p, message) => {
     await expect(checkParameters(p)).rejects.toThrow(message);
     await expect(checkParameters(p)).rejects.toBeInstanceOf(CkksError);
     await expect(CkksContext.create(p)).rejects.toThrow(message);
   });
 
-  it('reports the primes SEAL picks, as decimal strings and doubles, equal to the compiler\'s prediction', async () => {
+  it("reports the primes SEAL picks, as decimal strings and doubles, equal to the compiler's prediction", async () => {
     const checked = await checkParameters({ polyModulusDegree: 8192, coeffModulusBits: [60, 40, 40, 60] });
     expect(checked.decimal).toEqual(['1152921504606748673', '1099510890497', '1099511480321', '1152921504606830593']);
     expect(checked.values).toEqual(checked.decimal.map(Number));

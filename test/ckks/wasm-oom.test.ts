@@ -67,11 +67,16 @@ interface ChildResult {
 function runChild(timeoutMs: number): Promise<ChildResult> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', '--input-type=module', '-e', CHILD], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const ms = performance.now() - start;
-      if (err) reject(new Error(`child ${err.killed ? `hung (killed after ${Math.round(ms)} ms)` : 'failed'}: ${stderr || err.message}`));
-      else resolve(JSON.parse(stdout) as ChildResult);
-    });
+    execFile(
+      process.execPath,
+      ['--expose-gc', '--input-type=module', '-e', CHILD],
+      { timeout: timeoutMs, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        const ms = performance.now() - start;
+        if (err) reject(new Error(`child ${err.killed ? `hung (killed after ${Math.round(ms)} ms)` : 'failed'}: ${stderr || err.message}`));
+        else resolve(JSON.parse(stdout) as ChildResult);
+      },
+    );
   });
 }
 
@@ -88,7 +93,11 @@ describe('SEAL running out of WebAssembly heap', () => {
     expect(result.later).toHaveLength(3);
     // encrypt's first SEAL call is its encode
     ['negate', 'encode', 'decrypt'].forEach((op, i) =>
-      expect(result.later[i]).toMatch(new RegExp(`^${op}: this thread's SEAL instance is unusable \\(SEAL's WebAssembly heap ran out .*\\); restart the process or worker$`)),
+      expect(result.later[i]).toMatch(
+        new RegExp(
+          `^${op}: this thread's SEAL instance is unusable \\(SEAL's WebAssembly heap ran out .*\\); restart the process or worker$`,
+        ),
+      ),
     );
     expect(result.laterMs).toBeLessThan(100);
     expect(result).toMatchObject({ freed: true, collected: true });

@@ -29,8 +29,16 @@ describe('loadSeal and the guarded WASM instance', () => {
   });
 
   it('turns non-Error throws (numbers, strings) into CkksErrors', () => {
-    expect(() => callSeal('str', () => { throw 'boom'; })).toThrow(CkksError);
-    expect(() => callSeal('str', () => { throw 'boom'; })).toThrow('str: boom');
+    expect(() =>
+      callSeal('str', () => {
+        throw 'boom';
+      }),
+    ).toThrow(CkksError);
+    expect(() =>
+      callSeal('str', () => {
+        throw 'boom';
+      }),
+    ).toThrow('str: boom');
   });
 
   it('frees SEAL objects through freeSeal, turning a failing delete into a CkksError', () => {
@@ -38,7 +46,16 @@ describe('loadSeal and the guarded WASM instance', () => {
     freeSeal(pt);
     expect(pt.instance).toBeUndefined(); // node-seal drops the handle once deleted
     expect(() => freeSeal(null)).not.toThrow();
-    expect(() => freeSeal({ delete: () => { throw 'boom'; } }, 'free thing')).toThrow(new CkksError('free thing: boom'));
+    expect(() =>
+      freeSeal(
+        {
+          delete: () => {
+            throw 'boom';
+          },
+        },
+        'free thing',
+      ),
+    ).toThrow(new CkksError('free thing: boom'));
   });
 
   it('only patches modules of the Emscripten shape', () => {

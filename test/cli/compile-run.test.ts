@@ -41,7 +41,10 @@ describe('pann compile', () => {
       [['compile', model, '-k', 'x'], /--precision must be an integer, got 'x'/],
       [['compile', join(dir, 'missing.json'), '-k', '6'], /missing\.json/],
       [['compile', model, '-k', '6', '--margin', '0.5'], /--margin must be in \[1, 100\]/],
-      [['compile', `${root}models/mnist-cnn-relu.json`, '-k', '7', '--ring', '8192'], /no 128-bit CKKS parameters hold depth 13 .*N=8192: needs \d+ modulus bits > 218/],
+      [
+        ['compile', `${root}models/mnist-cnn-relu.json`, '-k', '7', '--ring', '8192'],
+        /no 128-bit CKKS parameters hold depth 13 .*N=8192: needs \d+ modulus bits > 218/,
+      ],
       [['compile', model, '-k', '41'], /--precision must be in 1..40, got 41/],
       [['compile', model, '-k', '6', '--calibration-input', join(dir, 'missing-cal.json')], /cannot read inputs/],
     ];
@@ -66,7 +69,13 @@ describe('pann run', () => {
     expect(out.summary.agreementWithSim).toBe(1);
     expect(out.summary.maxLogitErrorVsSim).toBeLessThan(0.5);
     expect(out.results[0]!.logits).toHaveLength(10);
-    expect(out.summary.timingMedianMs.map((t) => t.name)).toEqual(['encode+encrypt', 'conv2d#0', 'polynomial#1', 'dense#3', 'decrypt+decode']);
+    expect(out.summary.timingMedianMs.map((t) => t.name)).toEqual([
+      'encode+encrypt',
+      'conv2d#0',
+      'polynomial#1',
+      'dense#3',
+      'decrypt+decode',
+    ]);
     expect(out.summary.outsideRange).toHaveLength(1);
   });
 
@@ -81,7 +90,9 @@ describe('pann run', () => {
     const validation = loadMnistSplit('validation');
     expect(out.results.map((x) => x.label)).toEqual(Array.from(validation.labels.subarray(0, 4)));
     expect(out.summary.agreementWithSim).toBe(1);
-    expect(out.summary.setupMs.map((s) => s.name)).toEqual(expect.arrayContaining(['secret key', 'worker 0: context + keys', 'worker 1: context + keys']));
+    expect(out.summary.setupMs.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['secret key', 'worker 0: context + keys', 'worker 1: context + keys']),
+    );
   });
 
   it('takes the same --input file as pann predict', () => {
@@ -109,11 +120,20 @@ describe('pann run', () => {
       [['run', bad('model.json', readFileSync(model, 'utf8')), '--backend', 'sim'], /format: expected "pann-circuit"/],
       [['run', circuit, '--backend', 'sim', '--index', '5000'], /--index 5000 is outside the test split/],
       [['run', circuit, '--backend', 'sim', '--input', bad('short.json', '[[1,2,3]]')], /input 0 has 3 values, the model expects 784/],
-      [['run', circuit, '--backend', 'sim', '--input', bad('nan.json', `[[${new Array(783).fill(0).join(',')},"x"]]`)], /not a finite number/],
+      [
+        ['run', circuit, '--backend', 'sim', '--input', bad('nan.json', `[[${new Array(783).fill(0).join(',')},"x"]]`)],
+        /not a finite number/,
+      ],
       [['run', circuit, '--backend', 'quantum'], /argument 'quantum' is invalid/],
       [['run', circuit, '--index', '1', '--count', '2'], /give one of --index, --count or --input/],
-      [['run', circuit, '--backend', 'sim', '--count', '1001'], /--count 1001 is more than the 1000 digits of the test split \(--split train has 8000/],
-      [['run', circuit, '--backend', 'sim', '--split', 'train', '--index', '8000'], /--index 8000 is outside the train split \(0\.\.7999\)/],
+      [
+        ['run', circuit, '--backend', 'sim', '--count', '1001'],
+        /--count 1001 is more than the 1000 digits of the test split \(--split train has 8000/,
+      ],
+      [
+        ['run', circuit, '--backend', 'sim', '--split', 'train', '--index', '8000'],
+        /--index 8000 is outside the train split \(0\.\.7999\)/,
+      ],
       [['run', circuit, '--backend', 'sim', '--split', 'dev'], /argument 'dev' is invalid/],
       [['run', circuit, '--backend', 'sim', '--workers', '2'], /--workers applies to the seal backend only/],
       [['run', circuit, '--backend', 'seal', '--workers', '0'], /--workers/],

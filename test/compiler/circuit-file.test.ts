@@ -30,7 +30,9 @@ describe('circuit file', () => {
     expect(() => parseCircuit('{"format":"pann-model"}')).toThrow(/format: expected "pann-circuit"/);
     expect(() => parseCircuit(mutate((j) => (j.version = 2)))).toThrow(/version 2; recompile/);
     expect(() => parseCircuit(mutate((j) => (j.params.primes[1] = '12345')))).toThrow(/params\.primes: do not match/);
-    expect(() => parseCircuit(mutate((j) => (j.params.coeffModulusBits = [60, 60, 60, 60, 60])))).toThrow(/exceed the 128-bit bound|do not match/);
+    expect(() => parseCircuit(mutate((j) => (j.params.coeffModulusBits = [60, 60, 60, 60, 60])))).toThrow(
+      /exceed the 128-bit bound|do not match/,
+    );
     expect(() => parseCircuit(mutate((j) => j.ops.push(['frobnicate', 1, 0, 0])))).toThrow(/unknown op "frobnicate"/);
     expect(() => parseCircuit(mutate((j) => (j.ops[0][2] = 10 ** 9)))).toThrow(/ops\[0\]\[2\]: .* outside/);
     expect(() => parseCircuit(mutate((j) => (j.inputScale = j.inputScale * 2)))).toThrow(/ops\[\d+\]/);

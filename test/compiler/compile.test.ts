@@ -83,15 +83,37 @@ describe('compileNetwork', () => {
     const m = tinyModel('relu', 'relu', 8);
     const compositeProvider: ApproximationProvider = ({ activation, B }) => {
       // sign ≈ a degree-7 odd minimax on [-1,-0.05]∪[0.05,1], relu(x) = x(1+s)/2, stage on [-1,1] (B-invariant)
-      const fit = fitMinimax((t) => Math.sign(t), { intervals: [[-1, -0.05], [0.05, 1]], degree: 7, parity: { symmetry: 'odd', poly: [] } });
+      const fit = fitMinimax((t) => Math.sign(t), {
+        intervals: [
+          [-1, -0.05],
+          [0.05, 1],
+        ],
+        degree: 7,
+        parity: { symmetry: 'odd', poly: [] },
+      });
       return {
-        approximation: { activation: activation.toString(), method: 'composite', interval: [-1, 1], stages: [fit.polynomial], finish: 'relu' },
+        approximation: {
+          activation: activation.toString(),
+          method: 'composite',
+          interval: [-1, 1],
+          stages: [fit.polynomial],
+          finish: 'relu',
+        },
         maxError: NaN,
         source: `composite for B=${B}`,
       };
     };
-    const c = compileNetwork(m, { precisionBits: 5, calibration: { inputs: cal, count: 50, label: 'test' }, provider: compositeProvider, ringDimensions: [8192, 16384] });
-    const be = new SimBackend({ slotCount: c.params.polyModulusDegree / 2, primes: c.params.primeValues, primeBits: c.params.coeffModulusBits });
+    const c = compileNetwork(m, {
+      precisionBits: 5,
+      calibration: { inputs: cal, count: 50, label: 'test' },
+      provider: compositeProvider,
+      ringDimensions: [8192, 16384],
+    });
+    const be = new SimBackend({
+      slotCount: c.params.polyModulusDegree / 2,
+      primes: c.params.primeValues,
+      primeBits: c.params.coeffModulusBits,
+    });
     const prepared = new PreparedCircuit(c, be);
     const blocks = foldModel(m);
     const sign = compositeProvider({ activation: parseActivation('relu'), B: 1, precisionBits: 5, method: 'auto' }).approximation;
@@ -124,7 +146,12 @@ describe('compileNetwork', () => {
 describe('throughput mode', () => {
   const model = tinyModel('relu', 'silu', 12);
   const cal = inputs(30, 13);
-  const opts = { precisionBits: 5, calibration: { inputs: cal, count: 30, label: 'test' }, provider, ringDimensions: [8192, 16384] } as const;
+  const opts = {
+    precisionBits: 5,
+    calibration: { inputs: cal, count: 30, label: 'test' },
+    provider,
+    ringDimensions: [8192, 16384],
+  } as const;
   const latency = compileNetwork(model, opts);
   const batch = compileNetwork(model, { ...opts, mode: 'throughput' });
 
@@ -145,7 +172,11 @@ describe('throughput mode', () => {
     const prepared = new PreparedCircuit(batch, be);
     const cts = encodeBatch(batch, x, n).map((v) => be.encrypt(v, batch.inputScale));
     const { outputs } = prepared.evaluateBatch(cts);
-    const logits = decodeBatch(batch, outputs.map((o) => be.decrypt(o)), n);
+    const logits = decodeBatch(
+      batch,
+      outputs.map((o) => be.decrypt(o)),
+      n,
+    );
     const ref = runSim(latency, x, n);
     logits.forEach((l, i) => l.forEach((v, j) => expect(v).toBeCloseTo(ref[i]!.logits[j]!, 9)));
     expect(() => prepared.evaluate(cts[0]!)).toThrow(/throughput circuit takes one ciphertext per input value/);
@@ -173,7 +204,12 @@ describe('rotation key sets', () => {
 
   it('powers-of-two keys give the same circuit results with only ±2^i Galois keys', () => {
     const model = tinyModel('relu', 'gelu', 21);
-    const opts = { precisionBits: 4, calibration: { inputs: inputs(20, 4), count: 20, label: 'test' }, provider, ringDimensions: [8192, 16384] } as const;
+    const opts = {
+      precisionBits: 4,
+      calibration: { inputs: inputs(20, 4), count: 20, label: 'test' },
+      provider,
+      ringDimensions: [8192, 16384],
+    } as const;
     const exact = compileNetwork(model, opts);
     const pow2 = compileNetwork(model, { ...opts, rotationKeys: 'powers-of-two' });
     const slots = pow2.params.polyModulusDegree / 2;
@@ -205,7 +241,13 @@ describe('degree-2 activations at one level', () => {
       [0.3, 0.5, 0.25],
       [0.1, -0.7, -0.4],
     ]) {
-      const approx = { activation: 'test', method: 'remez' as const, interval: [-3, 3] as [number, number], stages: [{ interval: [-3, 3] as [number, number], coefficients: c }], finish: 'none' as const };
+      const approx = {
+        activation: 'test',
+        method: 'remez' as const,
+        interval: [-3, 3] as [number, number],
+        stages: [{ interval: [-3, 3] as [number, number], coefficients: c }],
+        finish: 'none' as const,
+      };
       const act = normaliseApproximation(approx, 3, null);
       expect(act.depth).toBe(1);
       expect(act.quadratic).not.toBeNull();
@@ -220,13 +262,20 @@ describe('degree-2 activations at one level', () => {
   it('compiles each degree-2 activation to one level and computes the polynomial network exactly (sim, latency and throughput)', () => {
     const model = tinyModel('relu', 'gelu');
     const cal = inputs(50, 11);
-    const options = { precisionBits: 4, calibration: { inputs: cal, count: 50, label: 'test' }, provider: quadratic, ringDimensions: [8192] };
+    const options = {
+      precisionBits: 4,
+      calibration: { inputs: cal, count: 50, label: 'test' },
+      provider: quadratic,
+      ringDimensions: [8192],
+    };
     const latency = compileNetwork(model, options);
     const batch = compileNetwork(model, { ...options, mode: 'throughput' });
     // 3 linear levels + 1 per activation (the generic plan would take 2 each)
     expect(latency.report.depth).toBe(5);
     expect(batch.report.depth).toBe(5);
-    expect(latency.report.depthPerStage.filter((s) => !s.name.startsWith('conv') && !s.name.startsWith('dense')).map((s) => s.depth)).toEqual([1, 1]);
+    expect(
+      latency.report.depthPerStage.filter((s) => !s.name.startsWith('conv') && !s.name.startsWith('dense')).map((s) => s.depth),
+    ).toEqual([1, 1]);
     const blocks = foldModel(model);
     const approx = latency.report.activations.map((a, n) => {
       const act = blocks[2 * n + 1]!;

@@ -20,8 +20,24 @@ export function tinyModel(act1: string, act2: string, seed = 5): Model {
     name: 'tiny',
     inputShape: [1, 8, 8],
     layers: [
-      { type: 'conv2d', inChannels: 1, outChannels: 2, kernel: [3, 3], stride: [2, 2], padding: [1, 1], weight: arr(18, 0.8), bias: arr(2) },
-      { type: 'batchnorm', gamma: arr(2, 1).map((v) => 1 + v), beta: arr(2), mean: arr(2), variance: arr(2).map((v) => 1 + Math.abs(v)), eps: 1e-5 },
+      {
+        type: 'conv2d',
+        inChannels: 1,
+        outChannels: 2,
+        kernel: [3, 3],
+        stride: [2, 2],
+        padding: [1, 1],
+        weight: arr(18, 0.8),
+        bias: arr(2),
+      },
+      {
+        type: 'batchnorm',
+        gamma: arr(2, 1).map((v) => 1 + v),
+        beta: arr(2),
+        mean: arr(2),
+        variance: arr(2).map((v) => 1 + Math.abs(v)),
+        eps: 1e-5,
+      },
       { type: 'activation', activation: parseActivation(act1) },
       { type: 'flatten' },
       { type: 'dense', inFeatures: 32, outFeatures: 8, weight: arr(256, 0.4), bias: arr(8) },
@@ -65,6 +81,3 @@ export function inputs(count: number, seed: number): Float64Array {
   const rnd = lcg(seed);
   return Float64Array.from({ length: count * 64 }, () => (rnd() + 1) / 2);
 }
-
-
-

@@ -45,7 +45,12 @@ function run(build: (b: CircuitBuilder, x: number) => number, inputSlots: Float6
 function randomMap(rnd: () => number, outDim: number, inDim: number, density: number) {
   const t: [number, number, number][] = [];
   for (let i = 0; i < outDim; i++) for (let j = 0; j < inDim; j++) if (Math.abs(rnd()) < density) t.push([i, j, rnd()]);
-  return affineFromTriplets(outDim, inDim, t, Float64Array.from({ length: outDim }, () => rnd()));
+  return affineFromTriplets(
+    outDim,
+    inDim,
+    t,
+    Float64Array.from({ length: outDim }, () => rnd()),
+  );
 }
 
 describe('linear packing', () => {
@@ -58,7 +63,12 @@ describe('linear packing', () => {
     expect(s.babies.length - 1 + s.giants.length - 1).toBe(8);
   });
 
-  for (const [outDim, inDim, density] of [[10, 64, 1], [64, 700, 0.3], [3, 5, 1], [100, 100, 0.05]] as const) {
+  for (const [outDim, inDim, density] of [
+    [10, 64, 1],
+    [64, 700, 0.3],
+    [3, 5, 1],
+    [100, 100, 0.05],
+  ] as const) {
     it(`fold placement computes A·x + b exactly (${outDim}×${inDim}, density ${density})`, () => {
       const map = randomMap(rnd, outDim, inDim, density);
       const layout: SlotLayout = { length: inDim, slots: Array.from({ length: inDim }, (_, j) => [j]) };
@@ -87,7 +97,8 @@ describe('linear packing', () => {
         for (let ox = 0; ox < 4; ox++) {
           const row = (o * 4 + oy) * 4 + ox;
           anchors.push(o * P + 2 * oy * H + 2 * ox);
-          for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) t.push([row, (2 * oy + dy) * H + 2 * ox + dx, w[o * 9 + dy * 3 + dx]!]);
+          for (let dy = 0; dy < 3; dy++)
+            for (let dx = 0; dx < 3; dx++) t.push([row, (2 * oy + dy) * H + 2 * ox + dx, w[o * 9 + dy * 3 + dx]!]);
         }
     const map = affineFromTriplets(32, 81, t, new Float64Array(32).fill(0.5));
     const layout: SlotLayout = { length: 81, slots: Array.from({ length: 81 }, (_, j) => [j, P + j]) };

@@ -27,7 +27,12 @@ const rng = new Prng(9);
 const model: Model = {
   name: 'tiny',
   inputShape: [1, 4, 4],
-  layers: [conv(rng, 1, 2, [3, 3], [1, 1], [0, 0]), { type: 'activation', activation: activation('relu') }, { type: 'flatten' }, dense(rng, 8, 3)],
+  layers: [
+    conv(rng, 1, 2, [3, 3], [1, 1], [0, 0]),
+    { type: 'activation', activation: activation('relu') },
+    { type: 'flatten' },
+    dense(rng, 8, 3),
+  ],
   metadata: {},
 };
 const modelPath = join(dir, 'tiny.json');
@@ -136,7 +141,15 @@ describe('pann train end to end (small recipe)', () => {
     const recipe = join(dir, 'small.json');
     writeFileSync(
       recipe,
-      JSON.stringify({ format: 'pann-recipe', version: 1, name: 'small-mlp', architecture: 'flatten dense:16 act dense:10', activation: 'relu', epochs: 2, learningRate: 0.003 }),
+      JSON.stringify({
+        format: 'pann-recipe',
+        version: 1,
+        name: 'small-mlp',
+        architecture: 'flatten dense:16 act dense:10',
+        activation: 'relu',
+        epochs: 2,
+        learningRate: 0.003,
+      }),
     );
     const out = join(dir, 'small.json.model');
     let r = pann('train', recipe, '--out', out, '--json');
@@ -146,7 +159,22 @@ describe('pann train end to end (small recipe)', () => {
     r = pann('eval', out, '--json');
     expect((JSON.parse(r.stdout) as { accuracy: number }).accuracy).toBe(summary.testAccuracy);
     const poly = join(dir, 'small-poly.json');
-    r = pann('train', '--finetune-poly', out, '--precision', '5', '--epochs', '1', '--out', poly, '--json', '--distill', '0.5', '--weight-decay', '1e-4');
+    r = pann(
+      'train',
+      '--finetune-poly',
+      out,
+      '--precision',
+      '5',
+      '--epochs',
+      '1',
+      '--out',
+      poly,
+      '--json',
+      '--distill',
+      '0.5',
+      '--weight-decay',
+      '1e-4',
+    );
     expect(r.code).toBe(0);
     // the training options and the command line are recorded with the model
     const meta = (JSON.parse(readFileSync(poly, 'utf8')) as { metadata: { command: string } }).metadata;

@@ -7,13 +7,7 @@ import { DataError } from '../../src/errors.js';
 import { parseCsvDataset, loadCsvDataset } from '../../src/nn/csv.js';
 import { headDataset, makeDataset, subsetDataset } from '../../src/nn/dataset.js';
 import { loadIdxDataset, parseIdx } from '../../src/nn/idx.js';
-import {
-  MNIST_SPLIT_SEED,
-  loadMnistDigits,
-  loadMnistSplit,
-  mnistSplitIndices,
-  stratifiedQuotas,
-} from '../../src/nn/mnist.js';
+import { MNIST_SPLIT_SEED, loadMnistDigits, loadMnistSplit, mnistSplitIndices, stratifiedQuotas } from '../../src/nn/mnist.js';
 
 /** Per-class counts of the split as documented in docs/data.md. */
 const DOCUMENTED = {
@@ -115,7 +109,10 @@ describe('IDX files', () => {
     expect(() => parseIdx(Buffer.from([0, 0, 0x42, 1, 0, 0, 0, 1, 0]), 'x')).toThrow(/unknown IDX value type 0x42/);
     expect(() => parseIdx(images.subarray(0, images.length - 1), 'x')).toThrow(/need 12 data bytes, file has 11/);
     expect(() => parseIdx(Buffer.from([0x1f, 0x8b, 1, 2, 3]), 'x')).toThrow(/corrupt gzip/);
-    writeFileSync(join(dir, 'lab2'), idxBytes(0x08, [2], [1, 2], 1, (b, v, o) => b.writeUInt8(v, o)));
+    writeFileSync(
+      join(dir, 'lab2'),
+      idxBytes(0x08, [2], [1, 2], 1, (b, v, o) => b.writeUInt8(v, o)),
+    );
     expect(() => loadIdxDataset(join(dir, 'img'), join(dir, 'lab2'))).toThrow(/has 3 samples but .* has 2 labels/);
     expect(() => loadIdxDataset(join(dir, 'nope'), join(dir, 'lab2'))).toThrow(DataError);
   });
@@ -139,7 +136,9 @@ describe('CSV files', () => {
     expect(() => parseCsvDataset('1,2,3\n1,x,3\n', {}, 'f.csv')).toThrow(/line 2 column 2: 'x' is not a finite number/);
     expect(() => parseCsvDataset('1.5,2,3\n', {}, 'f.csv')).toThrow(/label '1.5' is not a non-negative integer/);
     expect(() => parseCsvDataset('\n\n', {}, 'f.csv')).toThrow(/no data lines/);
-    expect(() => parseCsvDataset('1,2,3\n', { inputShape: [3] }, 'f.csv')).toThrow(/inputShape \[3\] needs 3 values per line, the file has 2/);
+    expect(() => parseCsvDataset('1,2,3\n', { inputShape: [3] }, 'f.csv')).toThrow(
+      /inputShape \[3\] needs 3 values per line, the file has 2/,
+    );
     expect(() => loadCsvDataset('/nonexistent/x.csv')).toThrow(/cannot read/);
   });
 });

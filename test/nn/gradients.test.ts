@@ -85,7 +85,16 @@ describe('gradients match finite differences', () => {
 
   it('two convolutions (input gradient through conv2d), global average pooling', () => {
     gradCheck(
-      model([1, 6, 6], [conv(rng, 1, 2, [3, 3], [1, 1], [1, 1]), act('softplus'), conv(rng, 2, 3, [2, 2], [2, 2], [0, 0]), { type: 'globalavgpool' }, dense(rng, 3, CLASSES)]),
+      model(
+        [1, 6, 6],
+        [
+          conv(rng, 1, 2, [3, 3], [1, 1], [1, 1]),
+          act('softplus'),
+          conv(rng, 2, 3, [2, 2], [2, 2], [0, 0]),
+          { type: 'globalavgpool' },
+          dense(rng, 3, CLASSES),
+        ],
+      ),
     );
   });
 
@@ -98,7 +107,21 @@ describe('gradients match finite differences', () => {
       variance: randomArray(rng, c, 0.5).map((v) => 1 + v),
       eps: 1e-5,
     });
-    gradCheck(model([1, 4, 4], [conv(rng, 1, 2, [3, 3], [1, 1], [0, 0]), bn(2), act('silu'), { type: 'flatten' }, dense(rng, 8, 5), bn(5), act('tanh'), dense(rng, 5, CLASSES)]));
+    gradCheck(
+      model(
+        [1, 4, 4],
+        [
+          conv(rng, 1, 2, [3, 3], [1, 1], [0, 0]),
+          bn(2),
+          act('silu'),
+          { type: 'flatten' },
+          dense(rng, 8, 5),
+          bn(5),
+          act('tanh'),
+          dense(rng, 5, CLASSES),
+        ],
+      ),
+    );
   });
 
   it('dropout (same mask in every pass from the same seed)', () => {

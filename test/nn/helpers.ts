@@ -11,7 +11,13 @@ export function randomArray(rng: Prng, n: number, scale = 1): Float64Array {
 }
 
 export function dense(rng: Prng, inF: number, outF: number, scale = 0.5): Layer {
-  return { type: 'dense', inFeatures: inF, outFeatures: outF, weight: randomArray(rng, inF * outF, scale), bias: randomArray(rng, outF, 0.1) };
+  return {
+    type: 'dense',
+    inFeatures: inF,
+    outFeatures: outF,
+    weight: randomArray(rng, inF * outF, scale),
+    bias: randomArray(rng, outF, 0.1),
+  };
 }
 
 export function conv(

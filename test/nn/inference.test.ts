@@ -17,7 +17,18 @@ describe('reference inference against hand-computed values', () => {
     const m: Model = {
       name: 'c',
       inputShape: [2, 3, 3],
-      layers: [{ type: 'conv2d', inChannels: 2, outChannels: 1, kernel: [2, 2], stride: [2, 2], padding: [1, 1], weight: f64(1, 0, 0, -1, 0.5, 0.5, 0.5, 0.5), bias: f64(10) }],
+      layers: [
+        {
+          type: 'conv2d',
+          inChannels: 2,
+          outChannels: 1,
+          kernel: [2, 2],
+          stride: [2, 2],
+          padding: [1, 1],
+          weight: f64(1, 0, 0, -1, 0.5, 0.5, 0.5, 0.5),
+          bias: f64(10),
+        },
+      ],
       metadata: {},
     };
     expect(modelShapes(m)).toEqual([[1, 2, 2]]);
@@ -32,10 +43,20 @@ describe('reference inference against hand-computed values', () => {
 
   it('avgpool2d divides by the full kernel size, also over padding', () => {
     const x = f64(1, 2, 3, 4, 5, 6, 7, 8, 9);
-    const m: Model = { name: 'p', inputShape: [1, 3, 3], layers: [{ type: 'avgpool2d', kernel: [2, 2], stride: [2, 2], padding: [1, 1] }], metadata: {} };
+    const m: Model = {
+      name: 'p',
+      inputShape: [1, 3, 3],
+      layers: [{ type: 'avgpool2d', kernel: [2, 2], stride: [2, 2], padding: [1, 1] }],
+      metadata: {},
+    };
     // windows: {1} {2,3} {4,7} {5,6,8,9} each / 4
     expect(Array.from(predict(m, x))).toEqual([0.25, 1.25, 2.75, 7]);
-    const m2: Model = { name: 'p', inputShape: [1, 3, 3], layers: [{ type: 'avgpool2d', kernel: [2, 2], stride: [1, 1], padding: [0, 0] }], metadata: {} };
+    const m2: Model = {
+      name: 'p',
+      inputShape: [1, 3, 3],
+      layers: [{ type: 'avgpool2d', kernel: [2, 2], stride: [1, 1], padding: [0, 0] }],
+      metadata: {},
+    };
     expect(Array.from(predict(m2, x))).toEqual([3, 4, 6, 7]);
   });
 
@@ -62,7 +83,12 @@ describe('reference inference against hand-computed values', () => {
     expect(y[1]).toBeCloseTo(5, 14);
     expect(y[2]).toBeCloseTo(1, 14);
     expect(y[3]).toBeCloseTo(3, 14);
-    const d: Model = { name: 'd', inputShape: [2], layers: [{ type: 'dense', inFeatures: 2, outFeatures: 3, weight: f64(1, 2, 3, 4, 5, 6), bias: f64(0.5, 0, -1) }], metadata: {} };
+    const d: Model = {
+      name: 'd',
+      inputShape: [2],
+      layers: [{ type: 'dense', inFeatures: 2, outFeatures: 3, weight: f64(1, 2, 3, 4, 5, 6), bias: f64(0.5, 0, -1) }],
+      metadata: {},
+    };
     expect(Array.from(predict(d, f64(1, -1, 2, 0.5)))).toEqual([-0.5, -1, -2, 3.5, 8, 12]);
   });
 
@@ -71,7 +97,11 @@ describe('reference inference against hand-computed values', () => {
     const m = (clamp: boolean): Model => ({
       name: 'a',
       inputShape: [4],
-      layers: [{ type: 'activation', activation: activation('ulu', { a1: 0.5, a2: 2 }) }, { type: 'dropout', rate: 0.5 }, { type: 'polynomial', approximation: approx, clamp }],
+      layers: [
+        { type: 'activation', activation: activation('ulu', { a1: 0.5, a2: 2 }) },
+        { type: 'dropout', rate: 0.5 },
+        { type: 'polynomial', approximation: approx, clamp },
+      ],
       metadata: {},
     });
     const x = f64(-1, 0.5, 1.5, 3);
@@ -88,7 +118,12 @@ describe('reference inference against hand-computed values', () => {
 
 describe('batched prediction', () => {
   const rng = new Prng(5);
-  const layers: Layer[] = [conv(rng, 1, 3, [3, 3], [2, 2], [1, 1]), { type: 'activation', activation: activation('relu') }, { type: 'flatten' }, dense(rng, 3 * 4 * 4, 5)];
+  const layers: Layer[] = [
+    conv(rng, 1, 3, [3, 3], [2, 2], [1, 1]),
+    { type: 'activation', activation: activation('relu') },
+    { type: 'flatten' },
+    dense(rng, 3 * 4 * 4, 5),
+  ];
   const m: Model = { name: 'b', inputShape: [1, 8, 8], layers, metadata: {} };
   const x = randomArray(rng, 37 * 64);
 
@@ -99,16 +134,21 @@ describe('batched prediction', () => {
   });
 
   it('stats count polynomial inputs outside [-B, B]', () => {
-    const pm: Model = { ...m, layers: [layers[0]!, { type: 'polynomial', approximation: reluPoly(0.5), clamp: false }, layers[2]!, layers[3]!] };
+    const pm: Model = {
+      ...m,
+      layers: [layers[0]!, { type: 'polynomial', approximation: reluPoly(0.5), clamp: false }, layers[2]!, layers[3]!],
+    };
     const r = predictWithStats(pm, x);
     const s = r.stats[0]!;
     let outside = 0;
     let count = 0;
-    predict(pm, x, { onLayer: (i, input) => {
-      if (i !== 1) return;
-      count += input.length;
-      for (const v of input) if (Math.abs(v) > 0.5) outside++;
-    } });
+    predict(pm, x, {
+      onLayer: (i, input) => {
+        if (i !== 1) return;
+        count += input.length;
+        for (const v of input) if (Math.abs(v) > 0.5) outside++;
+      },
+    });
     expect(s.layer).toBe(1);
     expect(s.count).toBe(37 * 3 * 16);
     expect(s.count).toBe(count);
@@ -124,7 +164,9 @@ describe('batched prediction', () => {
 
   it('bad inputs throw a DataError naming the problem', () => {
     expect(() => predict(m, new Float64Array(65))).toThrow(DataError);
-    expect(() => predict(m, new Float64Array(65))).toThrow(/65 values is not a whole number of inputs of shape \[1, 8, 8\] \(64 values each\)/);
+    expect(() => predict(m, new Float64Array(65))).toThrow(
+      /65 values is not a whole number of inputs of shape \[1, 8, 8\] \(64 values each\)/,
+    );
     const bad = new Float64Array(128);
     bad[70] = NaN;
     expect(() => predict(m, bad)).toThrow(/value 6 of input 1 is NaN/);

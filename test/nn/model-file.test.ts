@@ -84,7 +84,12 @@ describe('model file (pann-model v1)', () => {
 
   it('a 100k-parameter model is well under 1 MB', () => {
     const rng = new Prng(3);
-    const big: Model = { name: 'big', inputShape: [784], layers: [dense(rng, 784, 128), { type: 'activation', activation: activation('relu') }, dense(rng, 128, 10)], metadata: {} };
+    const big: Model = {
+      name: 'big',
+      inputShape: [784],
+      layers: [dense(rng, 784, 128), { type: 'activation', activation: activation('relu') }, dense(rng, 128, 10)],
+      metadata: {},
+    };
     expect(serializeModel(big).length).toBeLessThan(600_000);
   });
 

@@ -52,14 +52,24 @@ describe('pann import', () => {
     const p = pann('predict', out, '--input', inputFile, '--json');
     expect(p.code).toBe(0);
     const rows = JSON.parse(p.stdout) as { logits: number[]; prediction: number }[];
-    expect(maxDiff(rows.flatMap((row) => row.logits), outputs.flat())).toBeLessThan(1e-5);
+    expect(
+      maxDiff(
+        rows.flatMap((row) => row.logits),
+        outputs.flat(),
+      ),
+    ).toBeLessThan(1e-5);
   });
 
   it('--json reports the mapping; float64 ONNX weights are stored as float64 unless --dtype says otherwise', () => {
     const out = join(dir, 'cnn64.json');
     const r = pann('import', join(fixtures, 'cnn-float64.onnx'), '--out', out, '--json');
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { dtype: string; opset: number; nodes: { op: string; layer: number | null }[]; layers: { outputShape: number[] }[] };
+    const report = JSON.parse(r.stdout) as {
+      dtype: string;
+      opset: number;
+      nodes: { op: string; layer: number | null }[];
+      layers: { outputShape: number[] }[];
+    };
     expect(report).toMatchObject({ dtype: 'float64', opset: 15, inputShape: [1, 28, 28], name: 'cnn-float64' });
     expect(report.nodes.map((n) => n.op)).toEqual(['Conv', 'Relu', 'Pad', 'AveragePool', 'Flatten', 'Gemm', 'Sigmoid', 'Gemm']);
     expect(report.layers.at(-1)!.outputShape).toEqual([10]);

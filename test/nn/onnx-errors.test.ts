@@ -31,8 +31,14 @@ describe('hostile fixtures give a message naming the problem', () => {
   const cases: [string, RegExp][] = [
     ['softmax-middle', /^.*softmax-middle\.onnx: node #1 "softmax" \(Softmax\): unsupported op Softmax \(export the logits/],
     ['lstm', /node #0 "lstm" \(LSTM\): unsupported op LSTM \(recurrent networks/],
-    ['maxpool', /node #1 "\/1\/MaxPool" \(MaxPool\): unsupported op MaxPool \(max pooling has no low-degree polynomial form; use AvgPool2d\)/],
-    ['residual', /tensor "\/Relu_output_0" from node #1 "\/Relu" \(Relu\) feeds 2 inputs \(node #2 "\/b\/Gemm" \(Gemm\), node #3 "\/Add" \(Add\)\); pann imports a chain/],
+    [
+      'maxpool',
+      /node #1 "\/1\/MaxPool" \(MaxPool\): unsupported op MaxPool \(max pooling has no low-degree polynomial form; use AvgPool2d\)/,
+    ],
+    [
+      'residual',
+      /tensor "\/Relu_output_0" from node #1 "\/Relu" \(Relu\) feeds 2 inputs \(node #2 "\/b\/Gemm" \(Gemm\), node #3 "\/Add" \(Add\)\); pann imports a chain/,
+    ],
     ['two-inputs', /the graph has 2 inputs \("x", "y"\); pann imports networks with one input/],
     ['dynamic-features', /input "input": dimension 1 is dynamic \("features"\); pann needs a fixed size/],
     ['group-conv', /node #0 "\/0\/Conv" \(Conv\): group=2 \(grouped or depthwise convolution\) is not supported/],
@@ -68,8 +74,12 @@ describe('bytes that are not a whole ONNX model', () => {
   it('empty, JSON, text and PNG bytes', () => {
     expect(importError(() => importOnnx(new Uint8Array())).message).toBe('empty file: not an ONNX model');
     expect(importError(() => importOnnx(Buffer.from(' {"format": "pann-model", "version": 1}'))).message).toMatch(/looks like JSON/);
-    expect(importError(() => importOnnx(Buffer.from('hello world'))).message).toMatch(/^not a readable ONNX model: protobuf decoding failed \(invalid wire type/);
-    expect(importError(() => importOnnx(Buffer.from('\x89PNG\r\n\x1a\n\0\0\0\rIHDR', 'latin1'))).message).toMatch(/not a readable ONNX model/);
+    expect(importError(() => importOnnx(Buffer.from('hello world'))).message).toMatch(
+      /^not a readable ONNX model: protobuf decoding failed \(invalid wire type/,
+    );
+    expect(importError(() => importOnnx(Buffer.from('\x89PNG\r\n\x1a\n\0\0\0\rIHDR', 'latin1'))).message).toMatch(
+      /not a readable ONNX model/,
+    );
   });
 
   it('every truncation of a real export fails cleanly', () => {
@@ -152,7 +162,9 @@ function build(spec: GraphSpec): Uint8Array {
   const { input = ['N', 3], inputType = onnx.TensorProto.DataType.FLOAT, inputs = ['x'], outputs = ['y'], opset = 13 } = spec;
   const valueInfo = (name: string, dims: (number | string)[]): object => ({
     name,
-    type: { tensorType: { elemType: inputType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: {
+      tensorType: { elemType: inputType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } },
+    },
   });
   const message = onnx.ModelProto.fromObject({
     irVersion: 8,
@@ -225,11 +237,15 @@ describe('attribute and opset variants', () => {
       importOnnx(
         build({
           input: ['N', 1, 5, 5],
-          nodes: [{ op: 'AveragePool', inputs: ['x'], attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } } }],
+          nodes: [
+            { op: 'AveragePool', inputs: ['x'], attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } } },
+          ],
         }),
       ),
     );
-    expect(err.message).toBe('node #0 "n0" (AveragePool): ceil_mode=1 changes the output size here (pann rounds down); export with ceil_mode=False');
+    expect(err.message).toBe(
+      'node #0 "n0" (AveragePool): ceil_mode=1 changes the output size here (pann rounds down); export with ceil_mode=False',
+    );
   });
 
   it('AveragePool with pads and count_include_pad=1 matches pann avgpool2d (zero padding counted)', () => {
@@ -237,7 +253,11 @@ describe('attribute and opset variants', () => {
       build({
         input: ['N', 1, 2, 2],
         nodes: [
-          { op: 'AveragePool', inputs: ['x'], attrs: { kernel_shape: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] }, strides: { ints: [2, 2] }, count_include_pad: { i: 1 } } },
+          {
+            op: 'AveragePool',
+            inputs: ['x'],
+            attrs: { kernel_shape: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] }, strides: { ints: [2, 2] }, count_include_pad: { i: 1 } },
+          },
         ],
       }),
     );
@@ -246,20 +266,37 @@ describe('attribute and opset variants', () => {
 
   it('Reshape: [-1, 8] and [0, -1] flatten, the same shape is a no-op, a batch-changing shape is refused', () => {
     const reshape = (input: number[], shape: number[]): OnnxImport =>
-      importOnnx(build({ input: ['N', ...input], nodes: [{ op: 'Reshape', inputs: ['x', 's'] }], inits: [int64s('s', [shape.length], shape)] }));
+      importOnnx(
+        build({ input: ['N', ...input], nodes: [{ op: 'Reshape', inputs: ['x', 's'] }], inits: [int64s('s', [shape.length], shape)] }),
+      );
     expect(layers(reshape([2, 2, 2], [-1, 8]))).toEqual(['flatten']);
     expect(layers(reshape([2, 2, 2], [0, -1]))).toEqual(['flatten']);
     expect(reshape([2, 2, 2], [0, 2, -1, 2]).nodes[0]!.note).toBe('no-op reshape');
-    expect(importError(() => reshape([2, 2, 2], [0, 3, -1])).message).toBe('node #0 "n0" (Reshape): shape [0, 3, -1] does not fit 8 values per sample ([2, 2, 2])');
-    const err = importError(() => importOnnx(build({ input: ['N', 8], nodes: [{ op: 'Reshape', inputs: ['x', 's'] }], inits: [int64s('s', [2], [1, -1])] })));
-    expect(err.message).toBe('node #0 "n0" (Reshape): shape [1, -1] changes the batch dimension (the batch is dynamic); pann reshapes each sample');
+    expect(importError(() => reshape([2, 2, 2], [0, 3, -1])).message).toBe(
+      'node #0 "n0" (Reshape): shape [0, 3, -1] does not fit 8 values per sample ([2, 2, 2])',
+    );
+    const err = importError(() =>
+      importOnnx(build({ input: ['N', 8], nodes: [{ op: 'Reshape', inputs: ['x', 's'] }], inits: [int64s('s', [2], [1, -1])] })),
+    );
+    expect(err.message).toBe(
+      'node #0 "n0" (Reshape): shape [1, -1] changes the batch dimension (the batch is dynamic); pann reshapes each sample',
+    );
   });
 
   it('Dropout: the ratio attribute at opset 10, a ratio input at opset 13, training_mode refused', () => {
-    expect(layers(importOnnx(build({ opset: 10, nodes: [{ op: 'Dropout', inputs: ['x'], attrs: { ratio: { f: 0.3 } } }] })))).toEqual(['dropout 0.3']);
-    expect(layers(importOnnx(build({ nodes: [{ op: 'Dropout', inputs: ['x', 'r'] }], inits: [floats('r', [], [0.1])] })))).toEqual(['dropout 0.1']);
+    expect(layers(importOnnx(build({ opset: 10, nodes: [{ op: 'Dropout', inputs: ['x'], attrs: { ratio: { f: 0.3 } } }] })))).toEqual([
+      'dropout 0.3',
+    ]);
+    expect(layers(importOnnx(build({ nodes: [{ op: 'Dropout', inputs: ['x', 'r'] }], inits: [floats('r', [], [0.1])] })))).toEqual([
+      'dropout 0.1',
+    ]);
     const err = importError(() =>
-      importOnnx(build({ nodes: [{ op: 'Dropout', inputs: ['x', 'r', 'train'] }], inits: [floats('r', [], [0.1]), { name: 'train', dataType: 9, int32Data: [1] }] })),
+      importOnnx(
+        build({
+          nodes: [{ op: 'Dropout', inputs: ['x', 'r', 'train'] }],
+          inits: [floats('r', [], [0.1]), { name: 'train', dataType: 9, int32Data: [1] }],
+        }),
+      ),
     );
     expect(err.message).toBe('node #0 "n0" (Dropout): training_mode is true; export the module in eval() mode');
   });
@@ -268,7 +305,12 @@ describe('attribute and opset variants', () => {
     const spec = { nodes: [{ op: 'LogSoftmax', inputs: ['x'], attrs: { axis: { i: 1 } } }] };
     expect(importError(() => importOnnx(build(spec))).message).toMatch(/unsupported op LogSoftmax/);
     expect(importOnnx(build(spec), { stripSoftmax: true }).model.layers).toEqual([]);
-    const mid = build({ nodes: [{ op: 'Softmax', inputs: ['x'] }, { op: 'Relu', inputs: ['t0'] }] });
+    const mid = build({
+      nodes: [
+        { op: 'Softmax', inputs: ['x'] },
+        { op: 'Relu', inputs: ['t0'] },
+      ],
+    });
     expect(importError(() => importOnnx(mid, { stripSoftmax: true })).message).toBe(
       'node #0 "n0" (Softmax): Softmax is imported only as the graph\'s last node, with stripSoftmax (pann outputs the logits)',
     );
@@ -283,28 +325,155 @@ describe('attribute and opset variants', () => {
 describe('graphs that are not chains pann can map', () => {
   const W = floats('W', [2, 3], [1, 2, 3, 4, 5, 6]);
   const cases: [string, GraphSpec, string][] = [
-    ['Add not after a dense layer', { nodes: [{ op: 'Relu', inputs: ['x'] }, { op: 'Add', inputs: ['t0', 'b'] }], inits: [floats('b', [3], [1, 2, 3])] }, 'node #1 "n1" (Add): Add of a constant is supported only as the bias right after MatMul, Gemm or Conv'],
-    ['Add of two data tensors', { nodes: [{ op: 'Relu', inputs: ['x'] }, { op: 'Add', inputs: ['t0', 't0'] }] }, 'tensor "t0" from node #0 "n0" (Relu) feeds 2 inputs (node #1 "n1" (Add), node #1 "n1" (Add)); pann imports a chain in which each tensor feeds one node (no branches or skip connections)'],
-    ['a Pad before an activation', { input: ['N', 1, 3, 3], nodes: [{ op: 'Pad', inputs: ['x', 'p'] }, { op: 'Relu', inputs: ['t0'] }], inits: [int64s('p', [8], [0, 0, 1, 1, 0, 0, 1, 1])] }, 'node #0 "n0" (Pad): a zero Pad is supported only right before Conv or AveragePool, not before node #1 "n1" (Relu)'],
-    ['the output read again', { nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }, { op: 'Sigmoid', inputs: ['y'], outputs: ['z'] }] }, 'the graph output "y" is also read by node #1 "n1" (Sigmoid); pann imports a chain that ends at the output'],
-    ['a node off the path', { nodes: [{ op: 'Shape', inputs: ['W'], outputs: ['s'] }, { op: 'Relu', inputs: ['x'] }], inits: [W] }, 'node #0 "n0" (Shape): not on the path from the graph input "x" to the output "y"; pann imports a chain'],
-    ['a custom domain', { nodes: [{ op: 'FusedGemm', inputs: ['x', 'W'], domain: 'com.microsoft' }], inits: [W] }, 'node #0 "n0" (FusedGemm): op "FusedGemm" from domain "com.microsoft" is not supported (ai.onnx only)'],
-    ['Mul on the data path', { nodes: [{ op: 'Mul', inputs: ['x', 'c'] }], inits: [floats('c', [], [2])] }, 'node #0 "n0" (Mul): Mul on the data path is not supported (pann evaluates Mul only in shape computations, e.g. the shape input of Reshape)'],
-    ['a rank-3 input', { input: ['N', 2, 3], nodes: [{ op: 'Relu', inputs: ['x'] }] }, 'input "x": shape [N, 2, 3] has rank 3; pann takes [batch, features] or [batch, channels, height, width]'],
-    ['an integer input', { inputType: onnx.TensorProto.DataType.INT64, nodes: [{ op: 'Relu', inputs: ['x'] }] }, 'input "x": element type INT64 is not supported (float or double)'],
-    ['two outputs', { outputs: ['y', 'z'], nodes: [{ op: 'Relu', inputs: ['x'] }] }, 'the graph has 2 outputs; pann imports networks with one output'],
+    [
+      'Add not after a dense layer',
+      {
+        nodes: [
+          { op: 'Relu', inputs: ['x'] },
+          { op: 'Add', inputs: ['t0', 'b'] },
+        ],
+        inits: [floats('b', [3], [1, 2, 3])],
+      },
+      'node #1 "n1" (Add): Add of a constant is supported only as the bias right after MatMul, Gemm or Conv',
+    ],
+    [
+      'Add of two data tensors',
+      {
+        nodes: [
+          { op: 'Relu', inputs: ['x'] },
+          { op: 'Add', inputs: ['t0', 't0'] },
+        ],
+      },
+      'tensor "t0" from node #0 "n0" (Relu) feeds 2 inputs (node #1 "n1" (Add), node #1 "n1" (Add)); pann imports a chain in which each tensor feeds one node (no branches or skip connections)',
+    ],
+    [
+      'a Pad before an activation',
+      {
+        input: ['N', 1, 3, 3],
+        nodes: [
+          { op: 'Pad', inputs: ['x', 'p'] },
+          { op: 'Relu', inputs: ['t0'] },
+        ],
+        inits: [int64s('p', [8], [0, 0, 1, 1, 0, 0, 1, 1])],
+      },
+      'node #0 "n0" (Pad): a zero Pad is supported only right before Conv or AveragePool, not before node #1 "n1" (Relu)',
+    ],
+    [
+      'the output read again',
+      {
+        nodes: [
+          { op: 'Relu', inputs: ['x'], outputs: ['y'] },
+          { op: 'Sigmoid', inputs: ['y'], outputs: ['z'] },
+        ],
+      },
+      'the graph output "y" is also read by node #1 "n1" (Sigmoid); pann imports a chain that ends at the output',
+    ],
+    [
+      'a node off the path',
+      {
+        nodes: [
+          { op: 'Shape', inputs: ['W'], outputs: ['s'] },
+          { op: 'Relu', inputs: ['x'] },
+        ],
+        inits: [W],
+      },
+      'node #0 "n0" (Shape): not on the path from the graph input "x" to the output "y"; pann imports a chain',
+    ],
+    [
+      'a custom domain',
+      { nodes: [{ op: 'FusedGemm', inputs: ['x', 'W'], domain: 'com.microsoft' }], inits: [W] },
+      'node #0 "n0" (FusedGemm): op "FusedGemm" from domain "com.microsoft" is not supported (ai.onnx only)',
+    ],
+    [
+      'Mul on the data path',
+      { nodes: [{ op: 'Mul', inputs: ['x', 'c'] }], inits: [floats('c', [], [2])] },
+      'node #0 "n0" (Mul): Mul on the data path is not supported (pann evaluates Mul only in shape computations, e.g. the shape input of Reshape)',
+    ],
+    [
+      'a rank-3 input',
+      { input: ['N', 2, 3], nodes: [{ op: 'Relu', inputs: ['x'] }] },
+      'input "x": shape [N, 2, 3] has rank 3; pann takes [batch, features] or [batch, channels, height, width]',
+    ],
+    [
+      'an integer input',
+      { inputType: onnx.TensorProto.DataType.INT64, nodes: [{ op: 'Relu', inputs: ['x'] }] },
+      'input "x": element type INT64 is not supported (float or double)',
+    ],
+    [
+      'two outputs',
+      { outputs: ['y', 'z'], nodes: [{ op: 'Relu', inputs: ['x'] }] },
+      'the graph has 2 outputs; pann imports networks with one output',
+    ],
     ['no ai.onnx opset', { opset: null, nodes: [{ op: 'Relu', inputs: ['x'] }] }, 'no ai.onnx opset import (domains: none)'],
-    ['Gemm with transA', { nodes: [{ op: 'Gemm', inputs: ['x', 'W'], attrs: { transA: { i: 1 } } }], inits: [W] }, 'node #0 "n0" (Gemm): transA=1 is not supported (it would transpose the batch)'],
-    ['Gemm weights of the wrong size', { input: ['N', 4], nodes: [{ op: 'Gemm', inputs: ['x', 'W'], attrs: { transB: { i: 1 } } }], inits: [W] }, 'node #0 "n0" (Gemm): weights are 2×3 (transB=1): 3 input features, but the input has 4'],
-    ['an initializer with too few values', { nodes: [{ op: 'Gemm', inputs: ['x', 'V'] }], inits: [floats('V', [3, 2], [1, 2, 3, 4, 5])] }, 'initializer "V": dims [3, 2] need 6 values, the tensor holds 5 float_data values'],
-    ['integer weights', { nodes: [{ op: 'MatMul', inputs: ['x', 'V'] }], inits: [int64s('V', [3, 2], [1, 2, 3, 4, 5, 6])] }, 'node #0 "n0" (MatMul): weights B: initializer "V" holds integers; expected float weights'],
-    ['Conv on a flat input', { nodes: [{ op: 'Conv', inputs: ['x', 'K'] }], inits: [floats('K', [1, 1, 1, 1], [1])] }, 'node #0 "n0" (Conv): needs a [batch, channels, height, width] input, got per-sample shape [3]'],
-    ['Conv kernel_shape that disagrees with the weights', { input: ['N', 1, 4, 4], nodes: [{ op: 'Conv', inputs: ['x', 'K'], attrs: { kernel_shape: { ints: [3, 3] } } }], inits: [floats('K', [1, 1, 2, 2], [1, 2, 3, 4])] }, 'node #0 "n0" (Conv): kernel_shape [3, 3] does not match the weights\' 2×2'],
-    ['a Conv after a global pool', { input: ['N', 2, 3, 3], nodes: [{ op: 'GlobalAveragePool', inputs: ['x'] }, { op: 'Conv', inputs: ['t0', 'K'] }], inits: [floats('K', [1, 2, 1, 1], [1, 1])] }, 'node #1 "n1" (Conv): reads the [2, 1, 1] output of a global pool, which pann keeps flat; only flat layers may follow it'],
-    ['Flatten from axis 2', { input: ['N', 1, 2, 2], nodes: [{ op: 'Flatten', inputs: ['x'], attrs: { axis: { i: 2 } } }] }, 'node #0 "n0" (Flatten): axis=2 would merge the batch dimension; pann flattens from axis 1'],
-    ['LeakyRelu outside the catalog range', { nodes: [{ op: 'LeakyRelu', inputs: ['x'], attrs: { alpha: { f: 2 } } }] }, 'node #0 "n0" (LeakyRelu): activation leaky-relu: parameter alpha=2 must be ≤ 1 (slope for x<0)'],
-    ['a negative BatchNorm variance', { nodes: [{ op: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'] }], inits: [floats('g', [3], [1, 1, 1]), floats('b', [3], [0, 0, 0]), floats('m', [3], [0, 0, 0]), floats('v', [3], [1, -1, 1])] }, 'node #0 "n0" (BatchNormalization): input_var value 1 is -1, negative'],
-    ['a Pad at the end', { input: ['N', 1, 3, 3], nodes: [{ op: 'Pad', inputs: ['x', 'p'] }], inits: [int64s('p', [8], [0, 0, 1, 1, 0, 0, 1, 1])] }, 'node #0 "n0" (Pad): a zero Pad is supported only right before Conv or AveragePool, not at the end of the graph'],
+    [
+      'Gemm with transA',
+      { nodes: [{ op: 'Gemm', inputs: ['x', 'W'], attrs: { transA: { i: 1 } } }], inits: [W] },
+      'node #0 "n0" (Gemm): transA=1 is not supported (it would transpose the batch)',
+    ],
+    [
+      'Gemm weights of the wrong size',
+      { input: ['N', 4], nodes: [{ op: 'Gemm', inputs: ['x', 'W'], attrs: { transB: { i: 1 } } }], inits: [W] },
+      'node #0 "n0" (Gemm): weights are 2×3 (transB=1): 3 input features, but the input has 4',
+    ],
+    [
+      'an initializer with too few values',
+      { nodes: [{ op: 'Gemm', inputs: ['x', 'V'] }], inits: [floats('V', [3, 2], [1, 2, 3, 4, 5])] },
+      'initializer "V": dims [3, 2] need 6 values, the tensor holds 5 float_data values',
+    ],
+    [
+      'integer weights',
+      { nodes: [{ op: 'MatMul', inputs: ['x', 'V'] }], inits: [int64s('V', [3, 2], [1, 2, 3, 4, 5, 6])] },
+      'node #0 "n0" (MatMul): weights B: initializer "V" holds integers; expected float weights',
+    ],
+    [
+      'Conv on a flat input',
+      { nodes: [{ op: 'Conv', inputs: ['x', 'K'] }], inits: [floats('K', [1, 1, 1, 1], [1])] },
+      'node #0 "n0" (Conv): needs a [batch, channels, height, width] input, got per-sample shape [3]',
+    ],
+    [
+      'Conv kernel_shape that disagrees with the weights',
+      {
+        input: ['N', 1, 4, 4],
+        nodes: [{ op: 'Conv', inputs: ['x', 'K'], attrs: { kernel_shape: { ints: [3, 3] } } }],
+        inits: [floats('K', [1, 1, 2, 2], [1, 2, 3, 4])],
+      },
+      'node #0 "n0" (Conv): kernel_shape [3, 3] does not match the weights\' 2×2',
+    ],
+    [
+      'a Conv after a global pool',
+      {
+        input: ['N', 2, 3, 3],
+        nodes: [
+          { op: 'GlobalAveragePool', inputs: ['x'] },
+          { op: 'Conv', inputs: ['t0', 'K'] },
+        ],
+        inits: [floats('K', [1, 2, 1, 1], [1, 1])],
+      },
+      'node #1 "n1" (Conv): reads the [2, 1, 1] output of a global pool, which pann keeps flat; only flat layers may follow it',
+    ],
+    [
+      'Flatten from axis 2',
+      { input: ['N', 1, 2, 2], nodes: [{ op: 'Flatten', inputs: ['x'], attrs: { axis: { i: 2 } } }] },
+      'node #0 "n0" (Flatten): axis=2 would merge the batch dimension; pann flattens from axis 1',
+    ],
+    [
+      'LeakyRelu outside the catalog range',
+      { nodes: [{ op: 'LeakyRelu', inputs: ['x'], attrs: { alpha: { f: 2 } } }] },
+      'node #0 "n0" (LeakyRelu): activation leaky-relu: parameter alpha=2 must be ≤ 1 (slope for x<0)',
+    ],
+    [
+      'a negative BatchNorm variance',
+      {
+        nodes: [{ op: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'] }],
+        inits: [floats('g', [3], [1, 1, 1]), floats('b', [3], [0, 0, 0]), floats('m', [3], [0, 0, 0]), floats('v', [3], [1, -1, 1])],
+      },
+      'node #0 "n0" (BatchNormalization): input_var value 1 is -1, negative',
+    ],
+    [
+      'a Pad at the end',
+      { input: ['N', 1, 3, 3], nodes: [{ op: 'Pad', inputs: ['x', 'p'] }], inits: [int64s('p', [8], [0, 0, 1, 1, 0, 0, 1, 1])] },
+      'node #0 "n0" (Pad): a zero Pad is supported only right before Conv or AveragePool, not at the end of the graph',
+    ],
   ];
   for (const [what, spec, message] of cases) {
     it(what, () => {

@@ -52,23 +52,68 @@ describe('PyTorch exports reproduce the recorded outputs', () => {
     ['mlp-edited', ['flatten', 'dense 784→16', 'activation relu', 'dropout 0.2', 'dense 16→10']],
     [
       'cnn',
-      ['conv2d 1→4 k5×5 s2×2 p1×1', 'batchnorm 4 eps=0.00001', 'activation relu', 'avgpool2d k2×2 s2×2 p0×0', 'flatten', 'dense 144→16', 'activation sigmoid', 'dense 16→10'],
+      [
+        'conv2d 1→4 k5×5 s2×2 p1×1',
+        'batchnorm 4 eps=0.00001',
+        'activation relu',
+        'avgpool2d k2×2 s2×2 p0×0',
+        'flatten',
+        'dense 144→16',
+        'activation sigmoid',
+        'dense 16→10',
+      ],
     ],
     [
       'cnn-float64',
-      ['conv2d 1→4 k5×5 s2×2 p1×1', 'activation relu', 'avgpool2d k2×2 s2×2 p0×0', 'flatten', 'dense 144→16', 'activation sigmoid', 'dense 16→10'],
+      [
+        'conv2d 1→4 k5×5 s2×2 p1×1',
+        'activation relu',
+        'avgpool2d k2×2 s2×2 p0×0',
+        'flatten',
+        'dense 144→16',
+        'activation sigmoid',
+        'dense 16→10',
+      ],
     ],
     [
       'cnn-gap',
-      ['conv2d 1→3 k3×3 s1×1 p1×1', 'activation tanh', 'batchnorm 3 eps=0.00001', 'avgpool2d k3×3 s2×2 p1×1', 'conv2d 3→6 k5×5 s2×2 p2×2', 'activation relu', 'globalavgpool', 'dense 6→10'],
+      [
+        'conv2d 1→3 k3×3 s1×1 p1×1',
+        'activation tanh',
+        'batchnorm 3 eps=0.00001',
+        'avgpool2d k3×3 s2×2 p1×1',
+        'conv2d 3→6 k5×5 s2×2 p2×2',
+        'activation relu',
+        'globalavgpool',
+        'dense 6→10',
+      ],
     ],
     [
       'cnn-gap-static',
-      ['conv2d 1→3 k3×3 s1×1 p1×1', 'activation tanh', 'batchnorm 3 eps=0.00001', 'avgpool2d k3×3 s2×2 p1×1', 'conv2d 3→6 k5×5 s2×2 p2×2', 'activation relu', 'globalavgpool', 'dense 6→10'],
+      [
+        'conv2d 1→3 k3×3 s1×1 p1×1',
+        'activation tanh',
+        'batchnorm 3 eps=0.00001',
+        'avgpool2d k3×3 s2×2 p1×1',
+        'conv2d 3→6 k5×5 s2×2 p2×2',
+        'activation relu',
+        'globalavgpool',
+        'dense 6→10',
+      ],
     ],
     [
       'mlp-matmul',
-      ['dense 20→12', 'activation leaky-relu:alpha=0.1', 'dense 12→12', 'activation elu:alpha=1', 'batchnorm 12 eps=0.00001', 'dense 12→8', 'activation softplus', 'dense 8→3', 'activation tanh'],
+      [
+        'dense 20→12',
+        'activation leaky-relu:alpha=0.1',
+        'dense 12→12',
+        'activation elu:alpha=1',
+        'batchnorm 12 eps=0.00001',
+        'dense 12→8',
+        'activation softplus',
+        'dense 8→3',
+        'activation tanh',
+      ],
     ],
   ];
   for (const [name, layers] of cases) {
@@ -134,7 +179,13 @@ describe('the import report', () => {
     ]);
     expect(imp.nodes[0]!.node).toBe('node #0 "/0/Conv" (Conv)');
     expect(imp.model.name).toBe('cnn');
-    expect(imp.model.metadata.importedFrom).toMatchObject({ format: 'onnx', file: 'cnn.onnx', opset: 17, input: 'input', output: 'output' });
+    expect(imp.model.metadata.importedFrom).toMatchObject({
+      format: 'onnx',
+      file: 'cnn.onnx',
+      opset: 17,
+      input: 'input',
+      output: 'output',
+    });
     expect(modelShapes(imp.model).at(-1)).toEqual([10]);
   });
 

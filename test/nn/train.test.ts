@@ -47,7 +47,14 @@ describe('training', () => {
     const m = buildModel('xor', [2], 'dense:8 act dense:2', { seed: 3, activation: 'tanh' });
     const adam = trainModel(m, xor, { epochs: 300, batchSize: 4, learningRate: 0.05, schedule: { name: 'constant' } });
     expect(evaluateModel(adam.model, xor).accuracy).toBe(1);
-    const sgd = trainModel(m, xor, { epochs: 400, batchSize: 4, optimizer: 'sgd', learningRate: 0.2, momentum: 0.9, schedule: { name: 'constant' } });
+    const sgd = trainModel(m, xor, {
+      epochs: 400,
+      batchSize: 4,
+      optimizer: 'sgd',
+      learningRate: 0.2,
+      momentum: 0.9,
+      schedule: { name: 'constant' },
+    });
     expect(evaluateModel(sgd.model, xor).accuracy).toBe(1);
     // the input model is untouched
     expect(evaluateModel(m, xor).accuracy).toBeLessThan(1);
@@ -101,22 +108,36 @@ describe('training', () => {
     expect(a.b1! * a.b2!).not.toBe(0);
   });
 
-  it('distillation: with the teacher\'s weight the student learns the teacher\'s answers, not the labels', () => {
+  it("distillation: with the teacher's weight the student learns the teacher's answers, not the labels", () => {
     const train = blobs(150, 4);
     // a teacher that has learned the blobs, and labels that are wrong for every third point
-    const teacher = trainModel(buildModel('t', [2], 'dense:8 act dense:3', { seed: 2, activation: 'relu' }), train, { epochs: 20, learningRate: 0.05 }).model;
+    const teacher = trainModel(buildModel('t', [2], 'dense:8 act dense:3', { seed: 2, activation: 'relu' }), train, {
+      epochs: 20,
+      learningRate: 0.05,
+    }).model;
     expect(evaluateModel(teacher, train).accuracy).toBeGreaterThan(0.95);
-    const noisy = makeDataset('noisy', train.inputs, Int32Array.from(train.labels, (y, i) => (i % 3 === 0 ? (y + 1) % 3 : y)), [2]);
+    const noisy = makeDataset(
+      'noisy',
+      train.inputs,
+      Int32Array.from(train.labels, (y, i) => (i % 3 === 0 ? (y + 1) % 3 : y)),
+      [2],
+    );
     const student = buildModel('s', [2], 'dense:8 act dense:3', { seed: 3, activation: 'relu' });
     const opts = { epochs: 20, learningRate: 0.05 };
     const fromLabels = trainModel(student, noisy, opts).model;
     const distilled = trainModel(student, noisy, { ...opts, teacher: { model: teacher, weight: 0.9, temperature: 2 } }).model;
     // on the clean labels (= the teacher's view) the distilled student is the better one
     expect(evaluateModel(distilled, train).accuracy).toBeGreaterThan(evaluateModel(fromLabels, train).accuracy + 0.05);
-    expect(() => trainModel(student, noisy, { teacher: { model: teacher, weight: 1.5, temperature: 1 } })).toThrow(/teacher weight is out of range/);
-    expect(() => trainModel(student, noisy, { teacher: { model: teacher, weight: 0.5, temperature: 0 } })).toThrow(/teacher temperature is out of range/);
+    expect(() => trainModel(student, noisy, { teacher: { model: teacher, weight: 1.5, temperature: 1 } })).toThrow(
+      /teacher weight is out of range/,
+    );
+    expect(() => trainModel(student, noisy, { teacher: { model: teacher, weight: 0.5, temperature: 0 } })).toThrow(
+      /teacher temperature is out of range/,
+    );
     const wide = buildModel('w', [3], 'dense:4 act dense:3', { seed: 1, activation: 'relu' });
-    expect(() => trainModel(student, noisy, { teacher: { model: wide, weight: 0.5, temperature: 1 } })).toThrow(/teacher 'w' maps 3 → 3, the model 2 → 3/);
+    expect(() => trainModel(student, noisy, { teacher: { model: wide, weight: 0.5, temperature: 1 } })).toThrow(
+      /teacher 'w' maps 3 → 3, the model 2 → 3/,
+    );
   });
 
   it('early stopping keeps the best validation epoch and reports progress', () => {
@@ -145,7 +166,9 @@ describe('training', () => {
 
   it('divergence and bad options throw a TrainError naming the problem', () => {
     const m = buildModel('bad', [2], 'dense:4 act=square dense:4 act=square dense:3', { seed: 1 });
-    expect(() => trainModel(m, blobs(30, 1), { epochs: 5, optimizer: 'sgd', learningRate: 1e6 })).toThrow(/training diverged .* lower the learning rate/);
+    expect(() => trainModel(m, blobs(30, 1), { epochs: 5, optimizer: 'sgd', learningRate: 1e6 })).toThrow(
+      /training diverged .* lower the learning rate/,
+    );
     expect(() => trainModel(m, blobs(30, 1), { epochs: 0 })).toThrow(TrainError);
     expect(() => trainModel(m, blobs(30, 1), { learningRate: -1 })).toThrow(/learningRate is out of range/);
     expect(() => trainModel(m, blobs(30, 1), { augment: { shift: 1 } })).toThrow(/augmentation needs an image model input/);

@@ -44,11 +44,15 @@ describe('estimateNoise (sim with and without the CKKS noise model)', () => {
     // seeds differ, the estimate does not need any flip to have happened: over 5 seeds the observed rate is of its order
     const observed = [1, 2, 3, 4, 5].reduce((a, seed) => a + estimateNoise(coarse, cal, 200, seed).flips, 0) / 1000;
     expect(observed).toBeLessThan(10 * c.expectedFlipRate);
-    expect(coarse.report.notes.find((n) => n.startsWith('CKKS noise'))).toMatch(/of predictions may differ from the exact circuit's .*\(--ring 16384\)/);
+    expect(coarse.report.notes.find((n) => n.startsWith('CKKS noise'))).toMatch(
+      /of predictions may differ from the exact circuit's .*\(--ring 16384\)/,
+    );
   });
 
   it('can be switched off, and rejects a bad input count', () => {
     expect(compileNetwork(tinyModel('relu', 'gelu'), { ...opts, noiseCheck: false }).report.noise).toBeUndefined();
-    expect(() => compileNetwork(tinyModel('relu', 'gelu'), { ...opts, noiseCheck: { inputs: 0 } })).toThrow('noiseCheck.inputs must be an integer ≥ 1, got 0');
+    expect(() => compileNetwork(tinyModel('relu', 'gelu'), { ...opts, noiseCheck: { inputs: 0 } })).toThrow(
+      'noiseCheck.inputs must be an integer ≥ 1, got 0',
+    );
   });
 });

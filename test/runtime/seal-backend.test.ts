@@ -47,18 +47,36 @@ describe('SealBackend ops against plaintext math', () => {
     const b = be.encrypt(y, SCALE);
     expect([a.level, a.scale]).toEqual([2, SCALE]);
     expectClose(a, x);
-    expectClose(be.add(a, b), x.map((v, i) => v + y[i]!));
-    expectClose(be.sub(a, b), x.map((v, i) => v - y[i]!));
-    expectClose(be.negate(a), x.map((v) => -v));
+    expectClose(
+      be.add(a, b),
+      x.map((v, i) => v + y[i]!),
+    );
+    expectClose(
+      be.sub(a, b),
+      x.map((v, i) => v - y[i]!),
+    );
+    expectClose(
+      be.negate(a),
+      x.map((v) => -v),
+    );
     const p = be.encode(y, 2, SCALE);
-    expectClose(be.addPlain(a, p), x.map((v, i) => v + y[i]!));
+    expectClose(
+      be.addPlain(a, p),
+      x.map((v, i) => v + y[i]!),
+    );
     const w = be.encode(y, 2, 2 ** 30);
     const mp = be.mulPlain(a, w);
     expect(mp.scale).toBe(SCALE * 2 ** 30);
-    expectClose(mp, x.map((v, i) => v * y[i]!));
+    expectClose(
+      mp,
+      x.map((v, i) => v * y[i]!),
+    );
     const m = be.mul(a, b);
     expect([m.level, m.scale]).toEqual([2, SCALE * SCALE]);
-    expectClose(m, x.map((v, i) => v * y[i]!));
+    expectClose(
+      m,
+      x.map((v, i) => v * y[i]!),
+    );
   });
 
   it('rescale divides the scale by the dropped prime as a double; dropToLevel keeps it', () => {
@@ -67,14 +85,27 @@ describe('SealBackend ops against plaintext math', () => {
     const r = be.rescale(m);
     expect(r.level).toBe(1);
     expect(r.scale).toBe((SCALE * SCALE) / be.primes[2]!);
-    expectClose(r, x.map((v) => v * v));
+    expectClose(
+      r,
+      x.map((v) => v * v),
+    );
     const r2 = be.rescale(be.mul(r, r));
     expect(r2.level).toBe(0);
     expect(r2.scale).toBe((r.scale * r.scale) / be.primes[1]!);
-    expectClose(r2, x.map((v) => v ** 4), 1e-4);
+    expectClose(
+      r2,
+      x.map((v) => v ** 4),
+      1e-4,
+    );
     const lowPlain = be.encode(y, 1, 2 ** 30);
-    expectClose(be.mulPlain(r, lowPlain), x.map((v, i) => v * v * y[i]!));
-    expectClose(be.addPlain(r, be.encode(y, 1, r.scale)), x.map((v, i) => v * v + y[i]!));
+    expectClose(
+      be.mulPlain(r, lowPlain),
+      x.map((v, i) => v * v * y[i]!),
+    );
+    expectClose(
+      be.addPlain(r, be.encode(y, 1, r.scale)),
+      x.map((v, i) => v * v + y[i]!),
+    );
     const d = be.dropToLevel(a, 0);
     expect([d.level, d.scale]).toEqual([0, SCALE]);
     expectClose(d, x);
@@ -93,7 +124,13 @@ describe('SealBackend ops against plaintext math', () => {
     expect(() => be.rotate(a, 2)).toThrow(RuntimeError);
     expect(() => be.rotate(a, 2)).toThrow('rotate by 2: no Galois key for rotation step 2 (keys hold steps [1, 5, 4093])');
     const low = be.rescale(be.mul(a, a));
-    expectClose(be.rotate(low, 1), rotated(x.map((v) => v * v), 1));
+    expectClose(
+      be.rotate(low, 1),
+      rotated(
+        x.map((v) => v * v),
+        1,
+      ),
+    );
   });
 
   it('throws RuntimeErrors naming the op, never reaching SEAL', () => {
@@ -162,11 +199,17 @@ describe('client/server split', () => {
 });
 
 describe('with the executor', () => {
-  it('a compiled circuit gives the sim backend\'s outputs', async () => {
+  it("a compiled circuit gives the sim backend's outputs", async () => {
     const model = tinyModel('square', 'square');
     // x² exactly: on [−B, B], B²·t² = B²·(T0 + T2)/2
     const square: ApproximationProvider = ({ activation, B }) => ({
-      approximation: { activation: activation.toString(), method: 'chebyshev', interval: [-B, B], stages: [{ interval: [-B, B], coefficients: [(B * B) / 2, 0, (B * B) / 2] }], finish: 'none' },
+      approximation: {
+        activation: activation.toString(),
+        method: 'chebyshev',
+        interval: [-B, B],
+        stages: [{ interval: [-B, B], coefficients: [(B * B) / 2, 0, (B * B) / 2] }],
+        finish: 'none',
+      },
       maxError: 0,
       source: 'exact square',
     });
@@ -181,7 +224,11 @@ describe('with the executor', () => {
       { polyModulusDegree: circuit.params.polyModulusDegree, coeffModulusBits: circuit.params.coeffModulusBits },
       { rotationSteps: circuit.rotationSteps },
     );
-    const sim = new SimBackend({ slotCount: seal.slotCount, primes: circuit.params.primeValues, primeBits: circuit.params.coeffModulusBits });
+    const sim = new SimBackend({
+      slotCount: seal.slotCount,
+      primes: circuit.params.primeValues,
+      primeBits: circuit.params.coeffModulusBits,
+    });
     const ps = new PreparedCircuit(circuit, seal);
     const pm = new PreparedCircuit(circuit, sim);
     const xs = inputs(2, 41);

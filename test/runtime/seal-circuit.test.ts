@@ -32,7 +32,7 @@ describe('compiled circuits on SEAL', () => {
     backend?.dispose();
   });
 
-  it('gives the simulator\'s predictions, with logit errors at the CKKS noise level', () => {
+  it("gives the simulator's predictions, with logit errors at the CKKS noise level", () => {
     const seal = runInferences(prepared, x, count);
     const exact = runSim(circuit, x, count);
     let maxErr = 0;
@@ -50,7 +50,7 @@ describe('compiled circuits on SEAL', () => {
     expect(seal[0]!.timings.map((t) => t.name)).toEqual(['encode+encrypt', ...circuit.stages.map((s) => s.name), 'decrypt+decode']);
   });
 
-  it('the sim noise model matches SEAL\'s measured error within a factor of 3', () => {
+  it("the sim noise model matches SEAL's measured error within a factor of 3", () => {
     const n = 20;
     const many = inputs(n, 77);
     const exact = runSim(circuit, many, n);
@@ -74,7 +74,15 @@ describe('compiled circuits on SEAL', () => {
       {
         name: 'linear',
         inputShape: [16],
-        layers: [{ type: 'dense', inFeatures: 16, outFeatures: 3, weight: Float64Array.from(rnd.subarray(0, 48), (v) => v - 0.5), bias: new Float64Array(3) }],
+        layers: [
+          {
+            type: 'dense',
+            inFeatures: 16,
+            outFeatures: 3,
+            weight: Float64Array.from(rnd.subarray(0, 48), (v) => v - 0.5),
+            bias: new Float64Array(3),
+          },
+        ],
         metadata: {},
       },
       { precisionBits: 8, calibration: { inputs: inputs(4, 2).subarray(0, 64), count: 4, label: 'test' } },
@@ -114,7 +122,7 @@ describe('compiled circuits on SEAL', () => {
     backend.free(output);
   });
 
-  it('throughput mode: a batch of inputs, one per slot, gives the simulator\'s predictions under SEAL', async () => {
+  it("throughput mode: a batch of inputs, one per slot, gives the simulator's predictions under SEAL", async () => {
     const batch = compileNetwork(tinyModel('relu', 'gelu'), {
       precisionBits: 1,
       calibration: { inputs: inputs(40, 9), count: 40, label: 'test' },
@@ -139,7 +147,7 @@ describe('compiled circuits on SEAL', () => {
     }
   });
 
-  it('refuses a circuit whose parameters differ from the backend\'s', () => {
+  it("refuses a circuit whose parameters differ from the backend's", () => {
     const other = compileNetwork(tinyModel('relu', 'gelu'), {
       precisionBits: 9,
       calibration: { inputs: inputs(40, 9), count: 40, label: 'test' },

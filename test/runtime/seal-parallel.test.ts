@@ -30,7 +30,7 @@ describe('runSealParallel (real SEAL on worker threads, one client key)', () => 
   const cal = inputs(40, 9);
   const options = { precisionBits: 1, calibration: { inputs: cal, count: 40, label: 'test' }, provider, ringDimensions: [8192] };
 
-  it('latency circuit: inputs split over 2 workers come back in order with the simulator\'s predictions', async () => {
+  it("latency circuit: inputs split over 2 workers come back in order with the simulator's predictions", async () => {
     const circuit = compileNetwork(tinyModel('relu', 'gelu'), options);
     const n = 6;
     const xs = inputs(n, 31);

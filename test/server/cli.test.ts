@@ -19,7 +19,9 @@ describe('pann serve / pann client (CLI)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('serves, logs JSON lines, answers pann client, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['bin/pann.js', 'serve', file, '--port', '0', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/pann.js', 'serve', file, '--port', '0', '--workers', '1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -43,8 +45,18 @@ describe('pann serve / pann client (CLI)', () => {
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(err).toMatch(/SIGTERM: finishing in-flight requests/);
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { route: string; status: number });
-    expect(lines.map((l) => l.route)).toEqual(['GET /v1/models', 'GET /v1/models/:id', 'GET /v1/models/:id', 'POST /v1/sessions', 'POST /v1/sessions/:id/infer', 'DELETE /v1/sessions/:id']);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { route: string; status: number });
+    expect(lines.map((l) => l.route)).toEqual([
+      'GET /v1/models',
+      'GET /v1/models/:id',
+      'GET /v1/models/:id',
+      'POST /v1/sessions',
+      'POST /v1/sessions/:id/infer',
+      'DELETE /v1/sessions/:id',
+    ]);
   });
 
   it('bad input exits 2 with a one-line message', async () => {

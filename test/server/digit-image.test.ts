@@ -49,7 +49,7 @@ describe('PNG digits', () => {
     out.forEach((v, i) => expect(Math.abs(v - digit(0)[i]!)).toBeLessThanOrEqual(0.5 / 255 + 1e-12));
   });
 
-  it('dark ink on white paper and ink on a transparent background are inverted to MNIST\'s light-on-dark', () => {
+  it("dark ink on white paper and ink on a transparent background are inverted to MNIST's light-on-dark", () => {
     const paper = digitFromPng(png(digit(1), 1, (v) => [255 * (1 - v), 255 * (1 - v), 255 * (1 - v), 255]));
     const transparent = digitFromPng(png(digit(1), 1, (v) => [0, 0, 0, 255 * v]));
     for (const out of [paper, transparent]) out.forEach((v, i) => expect(Math.abs(v - digit(1)[i]!)).toBeLessThan(1 / 255 + 1e-9));

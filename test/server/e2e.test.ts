@@ -54,7 +54,7 @@ describe('encrypted MNIST inference over HTTP', () => {
     expect(maxErr).toBeLessThan(0.5);
   });
 
-  it('uploads exactly the compiler\'s predicted sizes: seeded keys for the needed steps only, seeded ciphertexts', async () => {
+  it("uploads exactly the compiler's predicted sizes: seeded keys for the needed steps only, seeded ciphertexts", async () => {
     const p = circuit.report.predicted;
     expect(session.setup.keyBytes).toBe(p.evaluationKeyUploadBytes);
     expect(session.model.rotationSteps).toEqual(circuit.rotationSteps);
@@ -110,9 +110,13 @@ describe('encrypted MNIST inference over HTTP', () => {
       });
       const file = join(dir, 'digit.png');
       writeFileSync(file, PNG.sync.write(png));
-      const { stdout } = await promisify(execFile)('node', ['bin/pann.js', 'client', 'infer', '--server', server.url, '--model', 'mlp', '--image', file, '--json'], {
-        maxBuffer: 1 << 20,
-      });
+      const { stdout } = await promisify(execFile)(
+        'node',
+        ['bin/pann.js', 'client', 'infer', '--server', server.url, '--model', 'mlp', '--image', file, '--json'],
+        {
+          maxBuffer: 1 << 20,
+        },
+      );
       const out = JSON.parse(stdout) as { results: { prediction: number; bytesSent: number }[]; session: { keyBytes: number } };
       expect(out.results[0]!.prediction).toBe(runSim(circuit, digit(i), 1)[0]!.prediction);
       expect(out.session.keyBytes).toBe(circuit.report.predicted.evaluationKeyUploadBytes);

@@ -43,7 +43,9 @@ describe('evaluation pool', () => {
       const outcomes = await Promise.all([running, q1, q2, internal]);
       expect(outcomes[0]!.result).toEqual({ echo: null });
       expect(outcomes[1]!.queueMs).toBeGreaterThan(outcomes[0]!.queueMs);
-      await expect(pool.run(0, { type: 'open', session: 's', model: 'm', relin: new Uint8Array(1), galois: new Uint8Array(0) })).rejects.toMatchObject({
+      await expect(
+        pool.run(0, { type: 'open', session: 's', model: 'm', relin: new Uint8Array(1), galois: new Uint8Array(0) }),
+      ).rejects.toMatchObject({
         status: 400,
         apiCode: 'bad_keys',
       });
@@ -57,7 +59,10 @@ describe('evaluation pool', () => {
     const pool = await EvaluationPool.start({ models: [], workers: 1, maxQueue: 10, script });
     try {
       let late: unknown = null;
-      await expect(pool.run(0, { type: 'stats' }, [], { timeoutMs: 5, onLate: (r) => (late = r) })).rejects.toMatchObject({ status: 503, apiCode: 'timeout' });
+      await expect(pool.run(0, { type: 'stats' }, [], { timeoutMs: 5, onLate: (r) => (late = r) })).rejects.toMatchObject({
+        status: 503,
+        apiCode: 'timeout',
+      });
       await new Promise((r) => setTimeout(r, 150));
       expect(late).toEqual({ echo: null });
     } finally {

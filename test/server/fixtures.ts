@@ -54,9 +54,16 @@ export interface LocalKeys {
   dispose(): void;
 }
 
-export async function localKeys(id: string, circuit: Circuit, rotationSteps: readonly number[] = circuit.rotationSteps): Promise<LocalKeys> {
+export async function localKeys(
+  id: string,
+  circuit: Circuit,
+  rotationSteps: readonly number[] = circuit.rotationSteps,
+): Promise<LocalKeys> {
   const description = describeModel(id, circuit);
-  const context = await CkksContext.create({ polyModulusDegree: circuit.params.polyModulusDegree, coeffModulusBits: circuit.params.coeffModulusBits });
+  const context = await CkksContext.create({
+    polyModulusDegree: circuit.params.polyModulusDegree,
+    coeffModulusBits: circuit.params.coeffModulusBits,
+  });
   const keys = generateKeys(context, { rotationSteps });
   const encryptor = new CkksEncryptor(keys);
   const { relin, galois } = keys.serializeEvaluationKeys();

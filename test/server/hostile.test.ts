@@ -98,53 +98,93 @@ describe('server under hostile input', () => {
   const cases: Case[] = [
     // key envelope and keys (POST /v1/sessions)
     ['empty key body', () => post(sessions(), new Uint8Array(0)), 400, 'bad_request'],
-    ['keys as JSON', () => post(sessions(), new TextEncoder().encode('{"model":"a"}'), { 'Content-Type': 'application/json' }), 415, 'unsupported_media_type'],
+    [
+      'keys as JSON',
+      () => post(sessions(), new TextEncoder().encode('{"model":"a"}'), { 'Content-Type': 'application/json' }),
+      415,
+      'unsupported_media_type',
+    ],
     ['keys without a content type', () => httpRequest(sessions(), { method: 'POST', body: ka.envelope() }), 415, 'unsupported_media_type'],
     ['bad envelope magic', () => post(sessions(), random(64, 1)), 400, 'bad_request'],
-    ['envelope version 2', () => post(sessions(), envelope({ model: 'a', relinBytes: 0, galoisBytes: 0 }, undefined, 2)), 400, 'bad_request'],
+    [
+      'envelope version 2',
+      () => post(sessions(), envelope({ model: 'a', relinBytes: 0, galoisBytes: 0 }, undefined, 2)),
+      400,
+      'bad_request',
+    ],
     ['header length 0', () => post(sessions(), envelope('', undefined, 1, 0)), 400, 'bad_request'],
     ['header length past the body', () => post(sessions(), envelope('{}', undefined, 1, 4000)), 400, 'bad_request'],
     ['header not JSON', () => post(sessions(), envelope('{model: a')), 400, 'bad_request'],
     ['header is an array', () => post(sessions(), envelope([1, 2])), 400, 'bad_request'],
     ['header without model', () => post(sessions(), envelope({ relinBytes: 1, galoisBytes: 0 }, new Uint8Array(1))), 400, 'bad_request'],
-    ['a secretKey field in the header', () => post(sessions(), envelope({ model: 'a', relinBytes: 1, galoisBytes: 0, secretKey: 1 }, new Uint8Array(1))), 400, 'bad_request'],
+    [
+      'a secretKey field in the header',
+      () => post(sessions(), envelope({ model: 'a', relinBytes: 1, galoisBytes: 0, secretKey: 1 }, new Uint8Array(1))),
+      400,
+      'bad_request',
+    ],
     ['negative relinBytes', () => post(sessions(), envelope({ model: 'a', relinBytes: -5, galoisBytes: 0 })), 400, 'bad_request'],
     ['truncated envelope', () => post(sessions(), ka.envelope().subarray(0, 5000)), 400, 'bad_request'],
     ['trailing bytes after the keys', () => post(sessions(), joinSealObjects([ka.envelope(), new Uint8Array(7)])), 400, 'bad_request'],
     ['unknown model', () => post(sessions(), ka.envelope('nope')), 404, 'unknown_model'],
     ['random relin bytes', () => post(sessions(), keysFor(random(ka.relin.length, 2), ka.galois)), 400, 'bad_keys'],
-    ['relin keys with a valid header, random body', () => post(sessions(), keysFor(joinSealObjects([ka.relin.subarray(0, 16), random(ka.relin.length - 16, 3)]), ka.galois)), 400, 'bad_keys'],
-    ['relin keys cut short (header size disagrees)', () => post(sessions(), keysFor(ka.relin.subarray(0, ka.relin.length - 8), ka.galois)), 400, 'bad_keys'],
+    [
+      'relin keys with a valid header, random body',
+      () => post(sessions(), keysFor(joinSealObjects([ka.relin.subarray(0, 16), random(ka.relin.length - 16, 3)]), ka.galois)),
+      400,
+      'bad_keys',
+    ],
+    [
+      'relin keys cut short (header size disagrees)',
+      () => post(sessions(), keysFor(ka.relin.subarray(0, ka.relin.length - 8), ka.galois)),
+      400,
+      'bad_keys',
+    ],
     ['a secret key in place of the relin keys', () => post(sessions(), keysFor(ka.keys.saveSecretKey(), ka.galois)), 400, 'bad_keys'],
     ['keys made under other parameters (model c)', () => post(sessions(), kc.envelope('a')), 400, 'bad_keys'],
-    ['galois keys missing a step', async () => {
-      const k = await localKeys('a', a, a.rotationSteps.slice(1));
-      try {
-        return await post(sessions(), k.envelope());
-      } finally {
-        k.dispose();
-      }
-    }, 400, 'bad_keys'],
-    ['galois keys with extra steps', async () => {
-      const k = await localKeys('a', a, [...a.rotationSteps, 3, 5]);
-      try {
-        return await post(sessions(), k.envelope());
-      } finally {
-        k.dispose();
-      }
-    }, 400, 'bad_keys'],
+    [
+      'galois keys missing a step',
+      async () => {
+        const k = await localKeys('a', a, a.rotationSteps.slice(1));
+        try {
+          return await post(sessions(), k.envelope());
+        } finally {
+          k.dispose();
+        }
+      },
+      400,
+      'bad_keys',
+    ],
+    [
+      'galois keys with extra steps',
+      async () => {
+        const k = await localKeys('a', a, [...a.rotationSteps, 3, 5]);
+        try {
+          return await post(sessions(), k.envelope());
+        } finally {
+          k.dispose();
+        }
+      },
+      400,
+      'bad_keys',
+    ],
     ['relin and galois swapped', () => post(sessions(), keysFor(ka.galois, ka.relin)), 400, 'bad_keys'],
     ['galois keys left out', () => post(sessions(), keysFor(ka.relin, new Uint8Array(0))), 400, 'bad_keys'],
-    ['zlib bomb as relin keys', () => {
-      const body = deflateSync(new Uint8Array(64 * 1024 * 1024));
-      const bomb = new Uint8Array(16 + body.length);
-      bomb.set(ka.relin.subarray(0, 16));
-      const v = new DataView(bomb.buffer);
-      v.setUint8(5, 1);
-      v.setBigUint64(8, BigInt(bomb.length), true);
-      bomb.set(body, 16);
-      return post(sessions(), keysFor(bomb, ka.galois));
-    }, 400, 'bad_keys'],
+    [
+      'zlib bomb as relin keys',
+      () => {
+        const body = deflateSync(new Uint8Array(64 * 1024 * 1024));
+        const bomb = new Uint8Array(16 + body.length);
+        bomb.set(ka.relin.subarray(0, 16));
+        const v = new DataView(bomb.buffer);
+        v.setUint8(5, 1);
+        v.setBigUint64(8, BigInt(bomb.length), true);
+        bomb.set(body, 16);
+        return post(sessions(), keysFor(bomb, ka.galois));
+      },
+      400,
+      'bad_keys',
+    ],
     ['key body over the route limit (Content-Length)', () => post(sessions(), new Uint8Array(8_000_001)), 413, 'body_too_large'],
     // ciphertexts (POST /v1/sessions/:id/infer)
     ['unknown session', () => post(infer('AAAAAAAAAAAAAAAAAAAAAA'), ka.encrypt(x)), 404, 'unknown_session'],
@@ -152,35 +192,96 @@ describe('server under hostile input', () => {
     ['session id of the wrong shape', () => post(infer('abc'), ka.encrypt(x)), 404, 'unknown_session'],
     ['empty ciphertext body', () => post(infer(), new Uint8Array(0)), 400, 'bad_ciphertext'],
     ['ciphertext as text/plain', () => post(infer(), ka.encrypt(x), { 'Content-Type': 'text/plain' }), 415, 'unsupported_media_type'],
-    ['truncated ciphertext', () => { const ct = ka.encrypt(x); return post(infer(), ct.subarray(0, ct.length - 100)); }, 400, 'bad_ciphertext'],
+    [
+      'truncated ciphertext',
+      () => {
+        const ct = ka.encrypt(x);
+        return post(infer(), ct.subarray(0, ct.length - 100));
+      },
+      400,
+      'bad_ciphertext',
+    ],
     ['random bytes of the right length', () => post(infer(), random(ka.encrypt(x).length, 4)), 400, 'bad_ciphertext'],
-    ['SEAL header then random bytes', () => { const ct = ka.encrypt(x); return post(infer(), joinSealObjects([ct.subarray(0, 16), random(ct.length - 16, 5)])); }, 400, 'bad_ciphertext'],
+    [
+      'SEAL header then random bytes',
+      () => {
+        const ct = ka.encrypt(x);
+        return post(infer(), joinSealObjects([ct.subarray(0, 16), random(ct.length - 16, 5)]));
+      },
+      400,
+      'bad_ciphertext',
+    ],
     ['ciphertext under other parameters', () => post(infer(), kc.encrypt(x)), 400, 'bad_ciphertext'],
     ['wrong scale', () => post(infer(), ka.encrypt(x, ka.description.input.scale * 2)), 400, 'bad_ciphertext'],
-    ['wrong level', () => {
-      const full = ka.encryptor.encryptSymmetric(new Float64Array(4), ka.description.input.scale);
-      const ev = new CkksEvaluator(ka.context);
-      const low = ev.dropToLevel(full, 0);
-      try {
-        return post(infer(), saveCiphertext(low));
-      } finally {
-        full.free();
-        low.free();
-      }
-    }, 400, 'bad_ciphertext'],
-    ['two ciphertexts where the model takes one', () => post(infer(), joinSealObjects([ka.encrypt(x), ka.encrypt(x)])), 400, 'bad_ciphertext_count'],
-    ['trailing bytes after the ciphertext', () => post(infer(), joinSealObjects([ka.encrypt(x), new Uint8Array(5)])), 400, 'bad_ciphertext'],
-    ['coefficient not reduced modulo its prime', () => {
-      const full = ka.encryptor.encryptSymmetric(new Float64Array(4), ka.description.input.scale);
-      try {
-        const bytes = saveCiphertext(full);
-        return post(infer(), withByte(bytes, bytes.length - 8, (v) => v.setBigUint64(0, 2n ** 64n - 1n, true)));
-      } finally {
-        full.free();
-      }
-    }, 400, 'bad_ciphertext'],
-    ['size field 3 (unrelinearised)', () => { const ct = ka.encrypt(x); return post(infer(), withByte(ct, 16 + 33, (v) => v.setBigUint64(0, 3n, true))); }, 400, 'bad_ciphertext'],
-    ['NaN scale', () => { const ct = ka.encrypt(x); return post(infer(), withByte(ct, 16 + 57, (v) => v.setFloat64(0, NaN, true))); }, 400, 'bad_ciphertext'],
+    [
+      'wrong level',
+      () => {
+        const full = ka.encryptor.encryptSymmetric(new Float64Array(4), ka.description.input.scale);
+        const ev = new CkksEvaluator(ka.context);
+        const low = ev.dropToLevel(full, 0);
+        try {
+          return post(infer(), saveCiphertext(low));
+        } finally {
+          full.free();
+          low.free();
+        }
+      },
+      400,
+      'bad_ciphertext',
+    ],
+    [
+      'two ciphertexts where the model takes one',
+      () => post(infer(), joinSealObjects([ka.encrypt(x), ka.encrypt(x)])),
+      400,
+      'bad_ciphertext_count',
+    ],
+    [
+      'trailing bytes after the ciphertext',
+      () => post(infer(), joinSealObjects([ka.encrypt(x), new Uint8Array(5)])),
+      400,
+      'bad_ciphertext',
+    ],
+    [
+      'coefficient not reduced modulo its prime',
+      () => {
+        const full = ka.encryptor.encryptSymmetric(new Float64Array(4), ka.description.input.scale);
+        try {
+          const bytes = saveCiphertext(full);
+          return post(
+            infer(),
+            withByte(bytes, bytes.length - 8, (v) => v.setBigUint64(0, 2n ** 64n - 1n, true)),
+          );
+        } finally {
+          full.free();
+        }
+      },
+      400,
+      'bad_ciphertext',
+    ],
+    [
+      'size field 3 (unrelinearised)',
+      () => {
+        const ct = ka.encrypt(x);
+        return post(
+          infer(),
+          withByte(ct, 16 + 33, (v) => v.setBigUint64(0, 3n, true)),
+        );
+      },
+      400,
+      'bad_ciphertext',
+    ],
+    [
+      'NaN scale',
+      () => {
+        const ct = ka.encrypt(x);
+        return post(
+          infer(),
+          withByte(ct, 16 + 57, (v) => v.setFloat64(0, NaN, true)),
+        );
+      },
+      400,
+      'bad_ciphertext',
+    ],
     ['the key envelope sent as a ciphertext', () => post(infer(), ka.envelope().subarray(0, 50_000)), 400, 'bad_ciphertext'],
     ['ciphertext body over the route limit', () => post(infer(), new Uint8Array(1_000_001)), 413, 'body_too_large'],
     // routes
@@ -190,7 +291,12 @@ describe('server under hostile input', () => {
     ['GET on the infer route', () => httpRequest(infer()), 405, 'method_not_allowed'],
     ['unknown model description', () => httpRequest(`${base}/models/nope`), 404, 'unknown_model'],
     ['bad percent-encoding', () => httpRequest(`${base}/models/%E0%A4%A`), 400, 'bad_request'],
-    ['DELETE an unknown session', () => httpRequest(`${base}/sessions/BBBBBBBBBBBBBBBBBBBBBB`, { method: 'DELETE' }), 404, 'unknown_session'],
+    [
+      'DELETE an unknown session',
+      () => httpRequest(`${base}/sessions/BBBBBBBBBBBBBBBBBBBBBB`, { method: 'DELETE' }),
+      404,
+      'unknown_session',
+    ],
   ];
 
   it(`has at least 30 hostile cases (${cases.length})`, () => {
@@ -217,7 +323,9 @@ describe('server under hostile input', () => {
     expect(await msg(post(sessions(), keysFor(ka.keys.saveSecretKey(), ka.galois)))).toMatch(/relinearisation keys/);
     expect(await msg(post(sessions(), kc.envelope('a')))).toMatch(/other encryption parameters|N=8192/);
     expect(await msg(post(infer(), ka.encrypt(x, ka.description.input.scale * 2)))).toMatch(/scale/);
-    expect(await msg(post(sessions(), envelope({ model: 'a', relinBytes: 1, galoisBytes: 0, secretKey: 1 }, new Uint8Array(1))))).toMatch(/unknown header field "secretKey"/);
+    expect(await msg(post(sessions(), envelope({ model: 'a', relinBytes: 1, galoisBytes: 0, secretKey: 1 }, new Uint8Array(1))))).toMatch(
+      /unknown header field "secretKey"/,
+    );
   });
 
   it('a DELETE during an inference: the accepted inference finishes, later ones get 404', async () => {
@@ -247,7 +355,11 @@ describe('server under hostile input', () => {
 
   it('logs one structured line per request and counts errors in /v1/metrics', async () => {
     const res = await httpRequest(`${base}/metrics`);
-    expect(JSON.parse(res.body.toString())).toMatchObject({ requests: expect.any(Number), routes: expect.any(Object), workers: expect.any(Array) });
+    expect(JSON.parse(res.body.toString())).toMatchObject({
+      requests: expect.any(Number),
+      routes: expect.any(Object),
+      workers: expect.any(Array),
+    });
     while (logs.at(-1)?.route !== 'GET /v1/metrics') await new Promise((r) => setImmediate(r));
     const m = server.metrics();
     expect(m.requests).toBe(logs.length);
@@ -309,7 +421,10 @@ describe('server limits', () => {
     const d = ka.description;
     answers.forEach((r, i) => {
       if (r.status !== 200) return;
-      const ct = loadCiphertext(ka.context, new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.length), { level: d.output.level, scale: d.output.scale });
+      const ct = loadCiphertext(ka.context, new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.length), {
+        level: d.output.level,
+        scale: d.output.scale,
+      });
       const got = outputValues(d, ka.encryptor.decrypt(ct));
       ct.free();
       const want = runSim(a, inputs[i]!, 1)[0]!.logits;
@@ -371,4 +486,3 @@ describe('server limits', () => {
     await expect(httpRequest(`${base}/health`)).rejects.toThrow(/ECONNREFUSED/);
   });
 });
-

@@ -58,8 +58,12 @@ describe('limits', () => {
     expect(() => resolveLimits({ nope: 1 } as never)).toThrow(/unknown server limit "nope"/);
   });
 
-  it('refuses more key memory than the workers\' WASM heaps can hold, before starting any', async () => {
-    const start = PannServer.start({ models: [{ id: 'x', circuit: {} as never }], port: 0, limits: { workers: 1, maxKeyMemoryBytes: 4 * 1024 ** 3 } });
+  it("refuses more key memory than the workers' WASM heaps can hold, before starting any", async () => {
+    const start = PannServer.start({
+      models: [{ id: 'x', circuit: {} as never }],
+      port: 0,
+      limits: { workers: 1, maxKeyMemoryBytes: 4 * 1024 ** 3 },
+    });
     await expect(start).rejects.toThrow(/more than 1 worker\(s\) can hold/);
   });
 });

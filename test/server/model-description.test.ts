@@ -9,7 +9,12 @@ describe('model description', () => {
   it('is JSON that the client reads back unchanged', () => {
     expect(parseModelDescription(JSON.parse(JSON.stringify(d)))).toEqual(d);
     expect(d.rotationSteps).toEqual(circuit.rotationSteps);
-    expect(d.input).toMatchObject({ length: 16, level: circuit.params.coeffModulusBits.length - 2, scale: circuit.inputScale, ciphertexts: 1 });
+    expect(d.input).toMatchObject({
+      length: 16,
+      level: circuit.params.coeffModulusBits.length - 2,
+      scale: circuit.inputScale,
+      ciphertexts: 1,
+    });
     expect(d.predicted.evaluationKeyUploadBytes).toBe(circuit.report.predicted.evaluationKeyUploadBytes);
   });
 
@@ -41,6 +46,11 @@ describe('model description', () => {
     d.output.slots.forEach((where, j) => (out[where[0]!] = j + 1));
     expect(Array.from(outputValues(d, out))).toEqual([1, 2, 3].map((v) => v * d.output.multiplier));
     expect(() => inputSlots(d, new Float64Array(15))).toThrow(/input has 15 values, model dense takes 16/);
-    expect(() => inputSlots(d, x.map((v, i) => (i === 4 ? NaN : v)))).toThrow(/input value 4 is NaN/);
+    expect(() =>
+      inputSlots(
+        d,
+        x.map((v, i) => (i === 4 ? NaN : v)),
+      ),
+    ).toThrow(/input value 4 is NaN/);
   });
 });

@@ -59,7 +59,9 @@ describe('ciphertext framing', () => {
 
   it('rejects a body that is not SEAL objects, naming the offset', () => {
     expect(() => splitSealObjects(new Uint8Array(0))).toThrow(/empty body/);
-    expect(() => splitSealObjects(joinSealObjects([sealObject(40, 1), new Uint8Array(20)]))).toThrow(/ciphertext 1: not SEAL data \(magic 0x0000 at offset 40/);
+    expect(() => splitSealObjects(joinSealObjects([sealObject(40, 1), new Uint8Array(20)]))).toThrow(
+      /ciphertext 1: not SEAL data \(magic 0x0000 at offset 40/,
+    );
     const lying = sealObject(40, 1);
     new DataView(lying.buffer).setBigUint64(8, 4000n, true);
     expect(() => splitSealObjects(lying)).toThrow(/header says 4000 bytes, 40 remain/);

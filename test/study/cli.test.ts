@@ -26,14 +26,52 @@ function pann(...args: string[]): { code: number; stdout: string; stderr: string
 describe('pann study', () => {
   it('runs a grid from flags and writes the report', () => {
     const out = join(dir, 'out');
-    const r = pann('study', '--models', modelPath, '-k', '5,6', '-m', 'remez', '--count', '50', '--calibration', '100', '--out', out, '--cache', join(dir, 'cache'), '--workers', '0', '-q');
+    const r = pann(
+      'study',
+      '--models',
+      modelPath,
+      '-k',
+      '5,6',
+      '-m',
+      'remez',
+      '--count',
+      '50',
+      '--calibration',
+      '100',
+      '--out',
+      out,
+      '--cache',
+      join(dir, 'cache'),
+      '--workers',
+      '0',
+      '-q',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/2 cells \(2 measured, 0 costed only, 0 failed\)/);
     expect(existsSync(join(out, 'report.md'))).toBe(true);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toContain('pann study --models');
-    const again = pann('study', '--models', modelPath, '-k', '5,6', '-m', 'remez', '--count', '50', '--calibration', '100', '--out', out, '--cache', join(dir, 'cache'), '--workers', '0', '--json');
+    const again = pann(
+      'study',
+      '--models',
+      modelPath,
+      '-k',
+      '5,6',
+      '-m',
+      'remez',
+      '--count',
+      '50',
+      '--calibration',
+      '100',
+      '--out',
+      out,
+      '--cache',
+      join(dir, 'cache'),
+      '--workers',
+      '0',
+      '--json',
+    );
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).timing).toMatchObject({ cached: 2, measured: 0 });
   });

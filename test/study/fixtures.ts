@@ -28,7 +28,13 @@ export function tinyModelDir(activations: readonly string[] = ['relu']): { dir: 
 }
 
 /** A measured cell with just what the summary reads. */
-export function syntheticCell(method: string, k: number, loss: number | null, latency: number, opts: { status?: CellResult['status']; technique?: string; remedy?: CellResult['cell']['remedy'] } = {}): CellResult {
+export function syntheticCell(
+  method: string,
+  k: number,
+  loss: number | null,
+  latency: number,
+  opts: { status?: CellResult['status']; technique?: string; remedy?: CellResult['cell']['remedy'] } = {},
+): CellResult {
   const status = opts.status ?? (loss === null ? 'failed' : 'ok');
   const id = `${opts.technique ?? 'baseline'}-${opts.remedy ?? 'none'}-${method}-${k}`;
   const c: CellResult = {

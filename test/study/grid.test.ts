@@ -17,7 +17,11 @@ function err(raw: unknown): string {
 
 describe('study grid', () => {
   it('parses a grid with defaults and round-trips through JSON', () => {
-    const g = gridFromJSON({ ...base, models: ['a-relu.json', { path: 'b-ulu.json', technique: 'mixup' }], precisions: { from: 3, to: 6 } });
+    const g = gridFromJSON({
+      ...base,
+      models: ['a-relu.json', { path: 'b-ulu.json', technique: 'mixup' }],
+      precisions: { from: 3, to: 6 },
+    });
     expect(g.models).toEqual([
       { path: 'a-relu.json', technique: 'baseline' },
       { path: 'b-ulu.json', technique: 'mixup' },
@@ -33,12 +37,18 @@ describe('study grid', () => {
     expect(err({ ...base, version: 2, models: ['m'], precisions: [3] })).toMatch(/version: this pann reads version 1/);
     expect(err({ ...base, models: [], precisions: [3] })).toMatch(/models: is empty/);
     expect(err({ ...base, precisions: [3] })).toMatch(/models: missing/);
-    expect(err({ ...base, models: ['m'], precisions: [3, 41] })).toMatch(/precisions\[1\]: precision must be an integer in 1\.\.40, got 41/);
+    expect(err({ ...base, models: ['m'], precisions: [3, 41] })).toMatch(
+      /precisions\[1\]: precision must be an integer in 1\.\.40, got 41/,
+    );
     expect(err({ ...base, models: ['m'], precisions: { from: 9, to: 3 } })).toMatch(/precisions: expected \{ "from"/);
-    expect(err({ ...base, models: ['m'], precisions: [3], methods: ['taylor'] })).toMatch(/methods\[0\]: expected one of chebyshev, remez, composite, auto/);
+    expect(err({ ...base, models: ['m'], precisions: [3], methods: ['taylor'] })).toMatch(
+      /methods\[0\]: expected one of chebyshev, remez, composite, auto/,
+    );
     expect(err({ ...base, models: ['m'], precisions: [3], remedies: ['dropout'] })).toMatch(/remedies\[0\]/);
     expect(err({ ...base, models: ['m'], precisions: [3], ranges: [{ rule: 'max', margin: 0.5 }] })).toMatch(/ranges\[0\]\.margin/);
-    expect(err({ ...base, models: ['m'], precisions: [3], scaleBits: [10] })).toMatch(/scaleBits\[0\]: expected "auto" or an integer in 14\.\.60/);
+    expect(err({ ...base, models: ['m'], precisions: [3], scaleBits: [10] })).toMatch(
+      /scaleBits\[0\]: expected "auto" or an integer in 14\.\.60/,
+    );
     expect(err({ ...base, models: ['m'], precisions: [3], colour: 'red' })).toMatch(/colour: unknown field/);
     expect(err({ ...base, models: [{ path: 'm', technique: 'a b' }], precisions: [3] })).toMatch(/models\[0\]\.technique/);
     expect(err({ ...base, models: ['m'], precisions: [3], settings: { split: 'train' } })).toMatch(/settings\.split/);

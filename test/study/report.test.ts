@@ -15,7 +15,15 @@ const cells = [
   cell('remez', 4, 0.2, 100, { remedy: 'finetune' }),
   cell('remez', 5, 0.1, 150, { remedy: 'finetune' }),
 ];
-cells[0]!.seal = { sample: 5, agreeWithSim: 5, agreeWithFloat: 4, correct: 4, maxLogitDifference: 0.01, latencyMs: { median: 180, min: 170, max: 200 }, setupMs: 900 };
+cells[0]!.seal = {
+  sample: 5,
+  agreeWithSim: 5,
+  agreeWithFloat: 4,
+  correct: 4,
+  maxLogitDifference: 0.01,
+  latencyMs: { median: 180, min: 170, max: 200 },
+  setupMs: 900,
+};
 cells[4]!.error = { stage: 'compile', code: 'compile', message: 'needs depth 40, "quoted", with, commas' };
 
 const run: StudyRun = {
@@ -47,7 +55,9 @@ describe('study outputs', () => {
     expect(md).toMatch(/^# Precision study: synthetic/);
     expect(md).toContain('pann study g.json --out d');
     // baseline network: remez k=5 within 0.5, 150 ms, against the costed k=12 remez cell at 900 ms
-    expect(md).toMatch(/\| net \(baseline\) \| 98\.0% \| \*\*5\*\* \(k=5, remez\) \| 97\.6% \(0\.4\) \|[^\n]*\| 150 ms \| 900 ms \(k=12, remez, costed only\) \| 750 ms \(83%\) \|/);
+    expect(md).toMatch(
+      /\| net \(baseline\) \| 98\.0% \| \*\*5\*\* \(k=5, remez\) \| 97\.6% \(0\.4\) \|[^\n]*\| 150 ms \| 900 ms \(k=12, remez, costed only\) \| 750 ms \(83%\) \|/,
+    );
     expect(md).toMatch(/\| net \(baseline, finetune\) \| 98\.0% \| \*\*4\*\*/);
     expect(md).toContain('5/5');
     expect(md).toMatch(/## Failed cells[\s\S]*needs depth 40/);

@@ -32,7 +32,14 @@ beforeAll(() => {
 });
 
 function summary(run: StudyRun) {
-  return run.cells.map((c) => ({ id: c.id, status: c.status, pann: c.pann, outside: c.outside, depth: c.cost?.depth, error: c.error?.message }));
+  return run.cells.map((c) => ({
+    id: c.id,
+    status: c.status,
+    pann: c.pann,
+    outside: c.outside,
+    depth: c.cost?.depth,
+    error: c.error?.message,
+  }));
 }
 
 describe('runStudy on a tiny grid', () => {
@@ -67,7 +74,13 @@ describe('runStudy on a tiny grid', () => {
 
     const out = join(dir, 'out');
     const files = writeStudyOutputs(first, out, { command: 'pann study tiny.json --out out' });
-    expect(files.map((f) => f.split('/').pop()).sort()).toEqual(['accuracy-vs-latency.svg', 'loss-vs-k.svg', 'report.md', 'results.csv', 'results.json']);
+    expect(files.map((f) => f.split('/').pop()).sort()).toEqual([
+      'accuracy-vs-latency.svg',
+      'loss-vs-k.svg',
+      'report.md',
+      'results.csv',
+      'results.json',
+    ]);
     const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(6);
     expect(csv[0]).toMatch(/^id,model,technique,remedy,method,k,/);
@@ -104,7 +117,13 @@ describe('runStudy on a tiny grid', () => {
 
   it('compiles and costs, without simulating, cells above the latency limit; a later run without the limit measures them', async () => {
     const cacheDir = join(dir, 'cache-limit');
-    const limited = gridFromJSON({ ...gridToJSON(grid), blocks: [], precisions: [5], methods: ['remez'], settings: { ...grid.settings, maxSimulatedLatencyMs: 1 } });
+    const limited = gridFromJSON({
+      ...gridToJSON(grid),
+      blocks: [],
+      precisions: [5],
+      methods: ['remez'],
+      settings: { ...grid.settings, maxSimulatedLatencyMs: 1 },
+    });
     const costed = await runStudy(limited, { baseDir: dir, cacheDir, workers: 0 });
     expect(costed.cells.map((c) => c.status)).toEqual(['costed']);
     expect(costed.cells[0]!.pann).toBeUndefined();

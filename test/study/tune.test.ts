@@ -38,7 +38,14 @@ describe('tuneModel', () => {
     expect(() => tuneModel(model, { maxLossPoints: -1, data })).toThrow(/max loss must be/);
     const linear: Model = { ...model, layers: model.layers.filter((l) => l.type !== 'activation') };
     expect(() => tuneModel(linear, { maxLossPoints: 0.5, data })).toThrow(/has no activation layers/);
-    const other: Model = { ...model, inputShape: [20], layers: [{ type: 'dense', inFeatures: 20, outFeatures: 2, weight: new Float64Array(40), bias: new Float64Array(2) }, model.layers[2]!] };
+    const other: Model = {
+      ...model,
+      inputShape: [20],
+      layers: [
+        { type: 'dense', inFeatures: 20, outFeatures: 2, weight: new Float64Array(40), bias: new Float64Array(2) },
+        model.layers[2]!,
+      ],
+    };
     expect(() => tuneModel(other, { maxLossPoints: 0.5 })).toThrow(/no calibration split/);
     expect(() => tuneModel(model, { maxLossPoints: 0.5, kMin: 9, kMax: 3, data })).toThrow(/precision range 9\.\.3/);
   });

@@ -31,14 +31,7 @@ export function kernelRanges(out: number, inSize: number, k: number, stride: num
 }
 
 /** y[b][oc][oy][ox] = bias[oc] + Σ_{ic,ky,kx} w[oc][ic][ky][kx]·x[b][ic][oy·sh−ph+ky][ox·sw−pw+kx]. */
-export function conv2dForward(
-  g: Geometry2d,
-  x: Float64Array,
-  n: number,
-  weight: Float64Array,
-  bias: Float64Array,
-  y: Float64Array,
-): void {
+export function conv2dForward(g: Geometry2d, x: Float64Array, n: number, weight: Float64Array, bias: Float64Array, y: Float64Array): void {
   const { inC, inH, inW, outC, outH, outW, kh, kw, sh, sw, ph, pw } = g;
   const ry = kernelRanges(outH, inH, kh, sh, ph);
   const rx = kernelRanges(outW, inW, kw, sw, pw);

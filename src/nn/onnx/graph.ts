@@ -108,7 +108,8 @@ export class OnnxGraph {
       t = decodeTensor(init, `initializer ${JSON.stringify(name)}`);
     } else {
       const p = this.producer.get(name);
-      if (p === undefined) throw new OnnxError(`${where}: input ${JSON.stringify(name)} is neither a graph initializer nor produced by a node`);
+      if (p === undefined)
+        throw new OnnxError(`${where}: input ${JSON.stringify(name)} is neither a graph initializer nor produced by a node`);
       const node = this.nodes[p]!;
       if (node.opType === 'Constant') {
         t = this.#constantNode(node, p);
@@ -183,7 +184,8 @@ export class OnnxGraph {
     switch (op) {
       case 'Shape': {
         const shape = this.chainShapes.get(inputs[0] ?? '');
-        if (!shape) throw new OnnxError(`${where}: reads the shape of ${JSON.stringify(inputs[0])}, which is not on the chain from the graph input`);
+        if (!shape)
+          throw new OnnxError(`${where}: reads the shape of ${JSON.stringify(inputs[0])}, which is not on the chain from the graph input`);
         const full: SymInt[] = [BATCH, ...shape];
         const start = sliceIndex(attrInt(where, node, 'start', 0), full.length);
         const end = sliceIndex(attrInt(where, node, 'end', full.length), full.length);
@@ -201,7 +203,8 @@ export class OnnxGraph {
         }
         const values = idx.map((i) => {
           const j = i < 0 ? i + data.values.length : i;
-          if (!(j >= 0 && j < data.values.length)) throw new OnnxError(`${where}: index ${i} is out of range for ${data.values.length} values`);
+          if (!(j >= 0 && j < data.values.length))
+            throw new OnnxError(`${where}: index ${i} is out of range for ${data.values.length} values`);
           return data.values[j]!;
         });
         return { dims: arg(1).dims, values };

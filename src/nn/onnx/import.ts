@@ -68,7 +68,9 @@ function checkOps(g: OnnxGraph, stripSoftmax: boolean): void {
   g.nodes.forEach((node, i) => {
     const op = node.opType ?? '';
     if (node.domain && node.domain !== 'ai.onnx') {
-      throw new OnnxError(`${g.label(i)}: op ${JSON.stringify(op)} from domain ${JSON.stringify(node.domain)} is not supported (ai.onnx only)`);
+      throw new OnnxError(
+        `${g.label(i)}: op ${JSON.stringify(op)} from domain ${JSON.stringify(node.domain)} is not supported (ai.onnx only)`,
+      );
     }
     const softmax = op === 'Softmax' || op === 'LogSoftmax';
     if (op === 'Constant' || SHAPE_OPS.has(op) || (op in OP_HANDLERS && (!softmax || stripSoftmax))) return;
@@ -109,7 +111,9 @@ function graphInput(graph: GraphProto, g: OnnxGraph): GraphInput {
   const values = dims.map((d) => (d.dimValue != null ? int64(d.dimValue) : d.dimParam != null ? d.dimParam : null));
   const shown = `[${values.map((v) => (v === null ? '?' : v)).join(', ')}]`;
   if (values.length !== 2 && values.length !== 4) {
-    throw new OnnxError(`${where}: shape ${shown} has rank ${values.length}; pann takes [batch, features] or [batch, channels, height, width]`);
+    throw new OnnxError(
+      `${where}: shape ${shown} has rank ${values.length}; pann takes [batch, features] or [batch, channels, height, width]`,
+    );
   }
   const shape = values.slice(1).map((v, i) => {
     if (typeof v !== 'number' || v < 1) {
@@ -154,12 +158,16 @@ function walkChain(g: OnnxGraph, input: GraphInput, output: string, stripSoftmax
     const readers = (g.consumers.get(current) ?? []).filter((i) => g.nodes[i]!.opType !== 'Shape');
     if (current === output) {
       if (readers.length) {
-        throw new OnnxError(`the graph output ${JSON.stringify(output)} is also read by ${g.label(readers[0]!)}; pann imports a chain that ends at the output`);
+        throw new OnnxError(
+          `the graph output ${JSON.stringify(output)} is also read by ${g.label(readers[0]!)}; pann imports a chain that ends at the output`,
+        );
       }
       break;
     }
     if (readers.length === 0) {
-      throw new OnnxError(`tensor ${JSON.stringify(current)} from ${from(current)} is read by no node and is not the graph output ${JSON.stringify(output)}`);
+      throw new OnnxError(
+        `tensor ${JSON.stringify(current)} from ${from(current)} is read by no node and is not the graph output ${JSON.stringify(output)}`,
+      );
     }
     if (readers.length > 1) {
       const who = readers.map((i) => g.label(i)).join(', ');
@@ -174,7 +182,9 @@ function walkChain(g: OnnxGraph, input: GraphInput, output: string, stripSoftmax
     const inputs = node.input ?? [];
     const dataSlot = inputs.indexOf(current);
     if (!(op in OP_HANDLERS)) {
-      throw new OnnxError(`${label}: ${op} on the data path is not supported (pann evaluates ${op} only in shape computations, e.g. the shape input of Reshape)`);
+      throw new OnnxError(
+        `${label}: ${op} on the data path is not supported (pann evaluates ${op} only in shape computations, e.g. the shape input of Reshape)`,
+      );
     }
     inputs.forEach((name, slot) => {
       if (slot !== dataSlot && name && !g.isStatic(name)) {
@@ -186,7 +196,9 @@ function walkChain(g: OnnxGraph, input: GraphInput, output: string, stripSoftmax
     const outputs = node.output ?? [];
     outputs.slice(1).forEach((name, k) => {
       if (name && ((g.consumers.get(name)?.length ?? 0) > 0 || name === output)) {
-        throw new OnnxError(`${label}: its output ${k + 1} ${JSON.stringify(name)} is used; pann uses only the first output (inference form)`);
+        throw new OnnxError(
+          `${label}: its output ${k + 1} ${JSON.stringify(name)} is used; pann uses only the first output (inference form)`,
+        );
       }
     });
     if (state.pendingPad && op !== 'Conv' && op !== 'AveragePool' && op !== 'Identity' && op !== 'Pad') {
@@ -202,11 +214,15 @@ function walkChain(g: OnnxGraph, input: GraphInput, output: string, stripSoftmax
     g.chainShapes.set(current, [...state.onnxShape]);
   }
   if (state.pendingPad) {
-    throw new OnnxError(`${state.pendingPad.label}: a zero Pad is supported only right before Conv or AveragePool, not at the end of the graph`);
+    throw new OnnxError(
+      `${state.pendingPad.label}: a zero Pad is supported only right before Conv or AveragePool, not at the end of the graph`,
+    );
   }
   g.nodes.forEach((node, i) => {
     if (!g.visited.has(i) && node.opType !== 'Constant') {
-      throw new OnnxError(`${g.label(i)}: not on the path from the graph input ${JSON.stringify(input.name)} to the output ${JSON.stringify(output)}; pann imports a chain`);
+      throw new OnnxError(
+        `${g.label(i)}: not on the path from the graph input ${JSON.stringify(input.name)} to the output ${JSON.stringify(output)}; pann imports a chain`,
+      );
     }
   });
   return { state, nodes };

@@ -102,7 +102,10 @@ function perChannel(ctx: NodeContext, state: ChainState, t: OnnxTensor, channels
   const dims = t.dims.length > rank ? null : [...Array<number>(rank - t.dims.length).fill(1), ...t.dims];
   const ok = dims !== null && dims[0] === 1 && (dims[1] === 1 || dims[1] === channels) && dims.slice(2).every((d) => d === 1);
   if (!ok) {
-    fail(ctx, `${what} has shape [${t.dims.join(', ')}], which is not one value per channel (${channels}) of the ${formatShape(state.onnxShape)} tensor`);
+    fail(
+      ctx,
+      `${what} has shape [${t.dims.join(', ')}], which is not one value per channel (${channels}) of the ${formatShape(state.onnxShape)} tensor`,
+    );
   }
   return values.length === channels ? values.slice() : new Float64Array(channels).fill(values[0]!);
 }
@@ -156,7 +159,11 @@ function symmetricPads(ctx: NodeContext, kernel: [number, number], stride: [numb
     return [0, 1].map((a) => {
       const out = Math.ceil(hw[a]! / stride[a]!);
       const total = Math.max((out - 1) * stride[a]! + kernel[a]! - hw[a]!, 0);
-      if (total % 2) fail(ctx, `auto_pad=${autoPad} pads ${total} on the ${a ? 'width' : 'height'} axis, one side more than the other; pann pads both sides equally`);
+      if (total % 2)
+        fail(
+          ctx,
+          `auto_pad=${autoPad} pads ${total} on the ${a ? 'width' : 'height'} axis, one side more than the other; pann pads both sides equally`,
+        );
       return total / 2;
     }) as [number, number];
   }
@@ -178,7 +185,8 @@ function takePendingPad(state: ChainState): { pad: [number, number]; note: strin
 
 function checkUnitDilations(ctx: NodeContext): void {
   const d = attrInts(ctx.label, ctx.node, 'dilations');
-  if (d && d.some((x) => x !== 1)) fail(ctx, `dilations [${d.join(', ')}] are not supported (dilated convolution/pooling); pann needs dilation 1`);
+  if (d && d.some((x) => x !== 1))
+    fail(ctx, `dilations [${d.join(', ')}] are not supported (dilated convolution/pooling); pann needs dilation 1`);
 }
 
 const gemm: OpHandler = (ctx, state) => {
@@ -322,7 +330,10 @@ const reshape: OpHandler = (ctx, state) => {
       fail(ctx, `shape ${shown} must give every per-sample dimension when the batch is -1`);
     }
   } else if (!keepsBatch) {
-    fail(ctx, `shape ${shown} changes the batch dimension${state.batch === null ? ' (the batch is dynamic)' : ''}; pann reshapes each sample`);
+    fail(
+      ctx,
+      `shape ${shown} changes the batch dimension${state.batch === null ? ' (the batch is dynamic)' : ''}; pann reshapes each sample`,
+    );
   }
   const dims = rest.map((d, i) => {
     if (d === BATCH) fail(ctx, `shape ${shown} moves the batch dimension`);
@@ -335,7 +346,8 @@ const reshape: OpHandler = (ctx, state) => {
   }
   const out = dims.map((d) => (d === -1 ? size / known : d));
   if (out.length === state.onnxShape.length && out.every((d, i) => d === state.onnxShape[i])) return { layer: null, note: 'no-op reshape' };
-  if (out.length !== 1) fail(ctx, `reshape to per-sample ${formatShape(out)} (from ${formatShape(state.onnxShape)}): pann only reshapes to flat [features]`);
+  if (out.length !== 1)
+    fail(ctx, `reshape to per-sample ${formatShape(out)} (from ${formatShape(state.onnxShape)}): pann only reshapes to flat [features]`);
   return toFlat(ctx, state);
 };
 
@@ -345,7 +357,8 @@ const batchNormalization: OpHandler = (ctx, state) => {
     fail(ctx, `training_mode=1 (batch statistics); export the module in eval() mode`);
   }
   if (attrInt(ctx.label, ctx.node, 'spatial', 1) === 0 && state.onnxShape.length !== 1) fail(ctx, `spatial=0 is not supported`);
-  if (state.onnxShape.length !== 1 && state.onnxShape.length !== 3) fail(ctx, `input shape ${formatShape(state.onnxShape)} is not [features] or [C, H, W]`);
+  if (state.onnxShape.length !== 1 && state.onnxShape.length !== 3)
+    fail(ctx, `input shape ${formatShape(state.onnxShape)} is not [features] or [C, H, W]`);
   const channels = state.onnxShape[0]!;
   const vec = (slot: number, what: string): Float64Array => {
     const v = weights(ctx, state, constantInput(ctx, slot, what), what);
@@ -396,7 +409,8 @@ const softmax: OpHandler = (ctx, state) => {
   if (!ctx.stripSoftmax || !ctx.last) {
     fail(ctx, `${ctx.node.opType} is imported only as the graph's last node, with stripSoftmax (pann outputs the logits)`);
   }
-  if (state.onnxShape.length !== 1 || (axis !== 1 && axis !== -1)) fail(ctx, `stripSoftmax needs a softmax over the classes of a flat [batch, classes] output`);
+  if (state.onnxShape.length !== 1 || (axis !== 1 && axis !== -1))
+    fail(ctx, `stripSoftmax needs a softmax over the classes of a flat [batch, classes] output`);
   return { layer: null, note: 'dropped (stripSoftmax): pann outputs the logits' };
 };
 
@@ -415,7 +429,8 @@ const pad: OpHandler = (ctx, state) => {
   }
   if (value !== 0) fail(ctx, `pads with ${value}; pann pads with zeros only`);
   const shown = `[${pads.join(', ')}]`;
-  if (state.onnxShape.length !== 3 || pads.length !== 8) fail(ctx, `pads ${shown}: pann folds a Pad of a [batch, C, H, W] tensor into the next Conv or AveragePool`);
+  if (state.onnxShape.length !== 3 || pads.length !== 8)
+    fail(ctx, `pads ${shown}: pann folds a Pad of a [batch, C, H, W] tensor into the next Conv or AveragePool`);
   const [n0, c0, t, l, n1, c1, b, r] = pads as number[];
   if (n0 || c0 || n1 || c1) fail(ctx, `pads ${shown} pad the batch or channel axis`);
   if (t !== b || l !== r || t! < 0 || l! < 0) fail(ctx, `pads ${shown} are asymmetric; pann pads top = bottom and left = right`);
