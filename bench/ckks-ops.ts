@@ -19,7 +19,7 @@ import {
   saveCiphertext,
   type Ciphertext,
 } from '../src/ckks/index.js';
-import { fitTable, MEASURED_OPS, type MeasuredOp, type OpCostSample, type OpCostTable } from '../src/ckks/cost-model.js';
+import { fitTable, MEASURED_OPS, type MeasuredOp, type OpCostSample, type OpCostTable } from '../src/ckks/params/cost-model.js';
 
 const CHAINS: { n: number; chain: number[] }[] = [
   { n: 4096, chain: [36, 36, 37] },

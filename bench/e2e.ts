@@ -15,9 +15,9 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Circuit } from '../src/compiler/circuit.js';
+import { type Circuit, predictOpsMs } from '../src/circuit/index.js';
 import { compileNetwork } from '../src/compiler/compile.js';
-import { measuredOpCost, predictOpsMs } from '../src/compiler/latency.js';
+import { measuredOpCost } from '../src/ckks/params/index.js';
 import { fitterProvider } from '../src/compiler/polynomialise.js';
 import { argmax, predict } from '../src/nn/inference.js';
 import { headDataset } from '../src/nn/dataset.js';

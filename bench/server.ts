@@ -10,8 +10,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { predictSizes } from '../src/ckks/index.js';
-import type { Circuit } from '../src/compiler/circuit.js';
-import { loadCircuit } from '../src/compiler/circuit-file.js';
+import type { Circuit } from '../src/circuit/index.js';
+import { loadCircuit } from '../src/circuit/index.js';
 import { loadMnistSplit } from '../src/nn/mnist.js';
 import { runSim } from '../src/runtime/inference.js';
 import { PannClient, type ClientSession } from '../src/server/client.js';

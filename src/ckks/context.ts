@@ -1,10 +1,11 @@
 /**
  * A CKKS context: the SEAL context for one parameter set plus the encoder and evaluator every operation needs,
  * the modulus chain (which prime each level drops) and the parms id of every level. Owns every SEAL object it
- * creates; `dispose()` deletes them.
+ * creates; `dispose()` deletes them. The parameters themselves (chain, primes, scale bounds) are the SEAL-free
+ * CkksParameters of src/ckks/params/; this module is where they meet SEAL.
  */
 import { CkksError } from '../errors.js';
-import { buildSealContext, sealPrimes, validateParameterShape, type CkksParameters, type ModulusPrimes } from './parameters.js';
+import { CkksParameters, type CkksParametersLiteral } from './params/index.js';
 import { callSeal, freeSeal, loadSeal, type SealDeletable, type SealLibrary } from './wasm.js';
 import type { WireLayout } from './wire-format.js';
 
@@ -18,7 +19,8 @@ export type SealParmsId = ReturnType<SealLibrary['ParmsIdType']>;
 export type SealPool = SealLibrary['MemoryPoolHandle']['global'];
 
 export class CkksContext implements WireLayout {
-  readonly params: Readonly<CkksParameters>;
+  /** The checked parameters (chain, primes, scale bounds). */
+  readonly params: CkksParameters;
   readonly polyModulusDegree: number;
   /** N/2. */
   readonly slotCount: number;
@@ -26,12 +28,6 @@ export class CkksContext implements WireLayout {
   readonly maxLevel: number;
   /** Chain index of the key level (all primes, special one included): maxLevel + 1. */
   readonly keyLevel: number;
-  /** q_0 … q_L then the special prime, as doubles (rescale divides the scale by these). */
-  readonly primes: readonly number[];
-  /** The same primes, exact, as decimal strings. */
-  readonly primeDecimals: readonly string[];
-  /** Bit length of each prime. */
-  readonly primeBits: readonly number[];
 
   /** @internal node-seal library (only src/ckks uses it). */
   readonly seal: SealLibrary;
@@ -47,23 +43,15 @@ export class CkksContext implements WireLayout {
   readonly #parms: SealParms;
   readonly #parmsIds: SealParmsId[];
   readonly #levelOfId: Map<string, number>;
-  readonly #primesBig: readonly bigint[];
   #disposed = false;
 
-  private constructor(seal: SealLibrary, params: CkksParameters, primes: ModulusPrimes) {
+  private constructor(seal: SealLibrary, params: CkksParameters) {
     this.seal = seal;
-    this.params = Object.freeze({
-      polyModulusDegree: params.polyModulusDegree,
-      coeffModulusBits: Object.freeze([...params.coeffModulusBits]),
-    });
+    this.params = params;
     this.polyModulusDegree = params.polyModulusDegree;
-    this.slotCount = params.polyModulusDegree / 2;
-    this.maxLevel = params.coeffModulusBits.length - 2;
+    this.slotCount = params.slotCount;
+    this.maxLevel = params.maxLevel;
     this.keyLevel = this.maxLevel + 1;
-    this.primes = Object.freeze(primes.values);
-    this.primeDecimals = Object.freeze(primes.decimal);
-    this.primeBits = Object.freeze(primes.bits);
-    this.#primesBig = Object.freeze(primes.decimal.map(BigInt));
 
     const created: SealDeletable[] = [];
     try {
@@ -94,10 +82,9 @@ export class CkksContext implements WireLayout {
   }
 
   /** Build a context (loads node-seal on first use). Throws a CkksError naming what is wrong with `params`. */
-  static async create(params: CkksParameters): Promise<CkksContext> {
-    validateParameterShape(params);
-    const primes = await sealPrimes(params.polyModulusDegree, params.coeffModulusBits);
-    return new CkksContext(await loadSeal(), params, primes);
+  static async create(params: CkksParametersLiteral | CkksParameters): Promise<CkksContext> {
+    const checked = CkksParameters.from(params);
+    return new CkksContext(await loadSeal(), checked);
   }
 
   /** parms ids of levels 0 … maxLevel, walking SEAL's chain from the first data level down. */
@@ -124,30 +111,14 @@ export class CkksContext implements WireLayout {
     return ids;
   }
 
-  /** Total bits of the modulus at a data level (SEAL: a scale must stay below 2^this). */
-  levelBits(level: number): number {
-    let bits = 0;
-    for (let i = 0; i <= level; i++) bits += this.primeBits[i]!;
-    return bits;
-  }
-
-  /**
-   * Throw unless SEAL accepts `scale` at `level`: positive, finite and ⌊log2(scale)⌋ below the level's total bits
-   * (SEAL's is_scale_within_bounds, checked by encode, multiply, rescale and modulus switching).
-   */
+  /** Throw a CkksError unless SEAL accepts `scale` at `level` (CkksParameters.sealAcceptsScale). */
   checkScale(level: number, scale: number, what: string): void {
-    const bound = this.levelBits(level);
-    if (!(scale > 0) || !Number.isFinite(scale) || Math.trunc(Math.log2(scale)) >= bound) {
+    if (!this.params.sealAcceptsScale(level, scale)) {
       const shown = scale > 0 && Number.isFinite(scale) ? `2^${Math.log2(scale).toFixed(2)}` : String(scale);
-      throw new CkksError(`${what}: scale ${shown} is out of bounds at level ${level} (SEAL needs log2(scale) < ${bound})`);
+      throw new CkksError(
+        `${what}: scale ${shown} is out of bounds at level ${level} (SEAL needs log2(scale) < ${this.params.levelBits(level)})`,
+      );
     }
-  }
-
-  /** log2 of the modulus product at a data level (a value v at scale Δ wraps unless |v|·Δ < 2^(this − 1)). */
-  log2Modulus(level: number): number {
-    let bits = 0;
-    for (let i = 0; i <= level; i++) bits += Math.log2(this.primes[i]!);
-    return bits;
   }
 
   /** Chain level of a parms id given as the hex of its 32 serialized bytes (keyLevel for keys), or undefined. */
@@ -157,7 +128,7 @@ export class CkksContext implements WireLayout {
 
   /** The primes of the modulus at a chain level: level + 1 data primes, or all of them at keyLevel. */
   primesAtLevel(level: number): readonly bigint[] {
-    return level >= this.keyLevel ? this.#primesBig : this.#primesBig.slice(0, level + 1);
+    return level >= this.keyLevel ? this.params.primes : this.params.primes.slice(0, level + 1);
   }
 
   /** @internal SEAL's parms id of a data level (owned by this context). */
@@ -196,4 +167,60 @@ export function parmsIdHex(values: BigUint64Array): string {
   const view = new DataView(new ArrayBuffer(32));
   for (let i = 0; i < 4; i++) view.setBigUint64(8 * i, values[i] ?? 0n, true);
   return Array.from(new Uint8Array(view.buffer), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Set N and the chain on `parms` and build a SEAL context (tc128, expanded modulus chain); the primes SEAL picks
+ * must be the ones CkksParameters predicted. SEAL does not throw on invalid parameters, it reports
+ * parametersSet() = false; node-seal 6.0.3 does not expose parameter_error_message(), so CkksParameters.from's
+ * checks are what explain a rejection.
+ */
+function buildSealContext(seal: SealLibrary, parms: SealParms, p: CkksParameters): SealContext {
+  const what = `parameters N=${p.polyModulusDegree} [${p.coeffModulusBits.join(', ')}]`;
+  callSeal(what, () => parms.setPolyModulusDegree(p.polyModulusDegree));
+  const vector = callSeal(what, () => seal.CoeffModulus.Create(p.polyModulusDegree, Int32Array.from(p.coeffModulusBits)));
+  try {
+    const primes = callSeal(what, () => Array.from(vector.toArray() as BigUint64Array));
+    if (primes.join(',') !== p.primes.join(',')) {
+      throw new CkksError(`${what}: SEAL picked primes [${primes.join(', ')}], not the predicted [${p.primes.join(', ')}]`);
+    }
+    callSeal(what, () => parms.setCoeffModulus(vector));
+  } finally {
+    freeSeal(vector, what);
+  }
+  const context = callSeal(what, () => seal.Context(parms, true, seal.SecurityLevel.tc128));
+  const ok = callSeal(what, () => context.parametersSet() && context.usingKeyswitching);
+  if (!ok) {
+    freeSeal(context, what);
+    throw new CkksError(`${what}: SEAL rejected these parameters (parametersSet() is false or no key-switching prime)`);
+  }
+  return context;
+}
+
+/** The primes SEAL's own `CoeffModulus.Create(N, bits)` picks (for checking CkksParameters against SEAL). */
+export async function sealCoeffModulus(polyModulusDegree: number, coeffModulusBits: readonly number[]): Promise<bigint[]> {
+  const seal = await loadSeal();
+  const what = `parameters: N=${polyModulusDegree}, primes of [${coeffModulusBits.join(', ')}] bits`;
+  const vector = callSeal(what, () => seal.CoeffModulus.Create(polyModulusDegree, Int32Array.from(coeffModulusBits)));
+  try {
+    return callSeal(what, () => Array.from(vector.toArray() as BigUint64Array));
+  } finally {
+    freeSeal(vector, what);
+  }
+}
+
+/**
+ * Check parameters fully: CkksParameters.from's checks, then SEAL builds a context from them (and picks the
+ * predicted primes). Returns the checked parameters; throws a CkksError naming the problem.
+ */
+export async function checkParameters(params: CkksParametersLiteral | CkksParameters): Promise<CkksParameters> {
+  const checked = CkksParameters.from(params);
+  const seal = await loadSeal();
+  const parms = callSeal('parameters', () => seal.EncryptionParameters(seal.SchemeType.ckks));
+  try {
+    freeSeal(buildSealContext(seal, parms, checked), 'parameters');
+  } finally {
+    freeSeal(parms, 'parameters');
+  }
+  return checked;
 }

@@ -132,7 +132,7 @@ export class CkksEvaluator {
     const x = this.#ct(a, 'rescale');
     if (a.level < 1) throw new CkksError('rescale: ciphertext is at level 0, no prime left to drop');
     const next = a.level - 1;
-    this.context.checkScale(next, a.scale / this.context.primes[a.level]!, 'rescale');
+    this.context.checkScale(next, a.scale / this.context.params.primeValues[a.level]!, 'rescale');
     return this.#into('rescale', next, (d) => this.context.evaluator.rescaleToNext(x, d, this.context.pool));
   }
 

@@ -3,19 +3,8 @@
  * and validates input in JS before SEAL sees it, so bad parameters, plans or hostile bytes give a CkksError.
  */
 export { loadSeal, wasmHeapBytes, wasmStatus, MAX_UNRESTORED_FAULTS } from './wasm.js';
-export {
-  MAX_COEFF_MODULUS_BITS_128,
-  PRIME_BITS_RANGE,
-  availablePrimeCount,
-  checkParameters,
-  sealPrimes,
-  smallestPrimeBits,
-  validateParameterShape,
-  type CheckedParameters,
-  type CkksParameters,
-  type ModulusPrimes,
-} from './parameters.js';
-export { CkksContext } from './context.js';
+export * from './params/index.js';
+export { CkksContext, checkParameters, sealCoeffModulus } from './context.js';
 export { galoisElement, normaliseRotationStep, normaliseRotationSteps } from './galois.js';
 export {
   ClientKeys,
@@ -31,13 +20,3 @@ export { Ciphertext, checkCiphertext, loadCiphertext, saveCiphertext, type Ciphe
 export { CkksEncryptor } from './encryption.js';
 export { CkksEvaluator, sameScale } from './evaluator.js';
 export { ciphertextBytes, kswitchKeysBytes, secretKeyBytes, type Compression } from './wire-format.js';
-export {
-  MEASURED_OPS,
-  committedOpCosts,
-  predictOpMs,
-  predictSizes,
-  validateOpCostTable,
-  type CkksCostOp,
-  type OpCostTable,
-  type PredictedSizes,
-} from './cost-model.js';

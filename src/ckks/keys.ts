@@ -54,7 +54,7 @@ export class EvaluationKeys {
   /** Approximate WASM memory the keys occupy: their full serialized size (for a server's key-memory limit). */
   get byteSize(): number {
     const n = this.context.polyModulusDegree;
-    const k = this.context.primes.length;
+    const k = this.context.params.primes.length;
     const steps = this.rotationSteps.length;
     return kswitchKeysBytes(n, k, 1, 1, false) + (steps > 0 ? kswitchKeysBytes(n, k, steps, n, false) : 0);
   }
@@ -214,7 +214,7 @@ export function loadClientKeys(context: CkksContext, secretKey: Uint8Array, opti
   context.assertLive(what);
   const steps = normaliseRotationSteps(options.rotationSteps ?? [], context.slotCount);
   const header = readSealHeader(secretKey, what);
-  const plain = decompress(secretKey, header, secretKeyBytes(context.polyModulusDegree, context.primes.length), what);
+  const plain = decompress(secretKey, header, secretKeyBytes(context.polyModulusDegree, context.params.primes.length), what);
   inspectSecretKey(plain, context, what);
   const seal = context.seal;
   const sk = callSeal(what, () => seal.SecretKey());
@@ -271,7 +271,7 @@ export function loadEvaluationKeys(context: CkksContext, bytes: EvaluationKeyByt
   if (typeof bytes !== 'object' || bytes === null) throw new CkksError(`${what}: expected { relin, galois }`);
   const steps = normaliseRotationSteps(options.rotationSteps ?? [], context.slotCount);
   const n = context.polyModulusDegree;
-  const keyPrimes = context.primes.length;
+  const keyPrimes = context.params.primes.length;
 
   const relinHeader = readSealHeader(bytes.relin, 'relinearisation keys');
   const relinPlain = decompress(bytes.relin, relinHeader, kswitchKeysBytes(n, keyPrimes, 1, 1, false), 'relinearisation keys');

@@ -65,7 +65,7 @@ export function checkSlotValues(context: CkksContext, values: Float64Array, what
 export function checkMagnitude(context: CkksContext, maxAbs: number, level: number, scale: number, what: string): void {
   if (maxAbs === 0) return;
   const need = Math.log2(maxAbs) + Math.log2(scale);
-  const room = context.log2Modulus(level) - 1;
+  const room = context.params.log2Modulus(level) - 1;
   if (need >= room) {
     throw new CkksError(
       `${what}: values up to ${maxAbs.toPrecision(4)} at scale 2^${Math.log2(scale).toFixed(2)} need ${need.toFixed(1)} bits, level ${level} holds ${room.toFixed(1)}`,

@@ -5,10 +5,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
-import type { Circuit } from '../compiler/circuit.js';
-import { saveCircuit } from '../compiler/circuit-file.js';
-import { compileNetwork, type ApproximationMethod } from '../compiler/compile.js';
+import type { Circuit } from '../circuit/index.js';
+import { saveCircuit } from '../circuit/index.js';
+import type { ApproximationMethod } from '../compiler/compile.js';
 import { fitterProvider } from '../compiler/polynomialise.js';
+import { compile } from '../pipeline.js';
 import { InputError } from '../errors.js';
 import { headDataset } from '../nn/dataset.js';
 import { loadMnistSplit } from '../nn/mnist.js';
@@ -61,7 +62,7 @@ export function calibrationFor(
 /** Compile with the CLI's flags (shared by compile, run and the demo). */
 export function compileWithFlags(model: Model, flags: CompileFlags, onProgress?: (s: string) => void): Circuit {
   const provider = fitterProvider(flags.weightNegative ? { weight: { negative: flags.weightNegative, positive: 1 } } : {});
-  return compileNetwork(model, {
+  return compile(model, {
     precisionBits: flags.precision.length === 1 ? flags.precision[0]! : flags.precision,
     method: flags.activationMethod,
     calibration: calibrationFor(model, flags),

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
-import type { Circuit } from '../compiler/circuit.js';
+import type { Circuit } from '../circuit/index.js';
 import { InputError } from '../errors.js';
 import { argmax, predict } from '../nn/inference.js';
 import { loadMnistSplit } from '../nn/mnist.js';

@@ -4,8 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { Circuit } from '../compiler/circuit.js';
-import { loadCircuit } from '../compiler/circuit-file.js';
+import type { Circuit } from '../circuit/index.js';
+import { loadCircuit } from '../circuit/index.js';
 import { countOutsideRange } from '../compiler/calibrate.js';
 import { foldModel } from '../compiler/fold.js';
 import { InputError } from '../errors.js';

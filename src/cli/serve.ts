@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { Command } from 'commander';
-import { loadCircuit } from '../compiler/circuit-file.js';
+import { loadCircuit } from '../circuit/index.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../server/limits.js';
 import { formatLogLine } from '../server/logging.js';

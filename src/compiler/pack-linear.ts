@@ -16,8 +16,7 @@
  *   them, leaving the outputs replicated with period m — ready for the next layer.
  */
 import type { AffineMap } from './affine.js';
-import type { CircuitBuilder } from './builder.js';
-import type { SlotLayout } from './circuit.js';
+import type { CircuitBuilder, SlotLayout } from '../circuit/index.js';
 import { CompileError } from './errors.js';
 
 export type OutputPlacement = { kind: 'anchored'; slots: Int32Array } | { kind: 'fold'; period: number };

@@ -7,7 +7,7 @@
 import type { Activation } from '../approx/activations.js';
 import { type ChebyshevAlgebra, type ChebyshevPlan, executePlan, planChebyshev } from '../approx/eval-plan.js';
 import { type ApproximationFinish, type PolynomialApproximation, clenshaw } from '../approx/polynomial.js';
-import type { CircuitBuilder } from './builder.js';
+import type { CircuitBuilder } from '../circuit/index.js';
 import { CompileError } from './errors.js';
 
 /** An activation ready for the circuit. */

@@ -1,20 +1,142 @@
 /**
- * Polynomialise: the default approximation provider. Precision k is normalised to the calibrated range: the
- * activation's max error on [−B, B] is at most B·2^−k (for ReLU this is Lee et al.'s "precision α" of the sign
- * approximation on [−1, 1]).
+ * Polynomialise pass: every activation block gets its polynomial on its calibrated range [−B, B] — a PANN's own
+ * polynomial layer as it is, a catalog activation from the approximation provider. Precision k is normalised to
+ * the calibrated range: the activation's max error on [−B, B] is at most B·2^−k (for ReLU this is Lee et al.'s
+ * "precision α" of the sign approximation on [−1, 1]).
  *
+ * The default provider (`fitterProvider`):
  * - Positively homogeneous activations (ReLU, |x|, leaky ReLU, …; f(Bt) = B^h·f(t)) are fitted once on [−1, 1]
  *   at 2^−k and reused for every B — the same fits the committed catalog holds.
  * - Other activations (ULU, GELU, SiLU, …) are fitted on [−B, B] itself, to absolute error 2^−k' with
  *   k' = max(1, ⌈k − log2 B⌉) (the fitter takes whole bits, so the fit is at least as precise as asked).
  */
-import type { Activation } from '../approx/activations.js';
-import type { PolynomialApproximation } from '../approx/polynomial.js';
+import { type Activation, parseActivation } from '../approx/activations.js';
 import type { AsymmetricWeight, FitMethod } from '../approx/fitted.js';
+import { measureMaxError } from '../approx/max-error.js';
+import type { PolynomialApproximation } from '../approx/polynomial.js';
+import type { LayerPrecision } from '../approx/precision.js';
 import { type FitCache, fitForPrecision } from '../approx/search.js';
-import type { ApproximationMethod, ApproximationProvider, ProvidedApproximation } from './compile.js';
-import { CompileError } from './errors.js';
-import { errorMessage } from '../errors.js';
+import type { ActivationReport } from '../circuit/index.js';
+import { CompileError, errorMessage } from '../errors.js';
+import { type CalibrationResult, countOutsideRange } from './calibrate.js';
+import type { NetBlock } from './fold.js';
+
+export type ApproximationMethod = 'remez' | 'chebyshev' | 'composite' | 'auto';
+
+/** What the fitter returns for one activation. */
+export interface ProvidedApproximation {
+  approximation: PolynomialApproximation;
+  /** Max |f(x) − p(x)| over [−B, B], in the activation's units. */
+  maxError: number;
+  /** Where it came from (catalog file, fitted on the fly, stored in the model). */
+  source: string;
+}
+
+/** Finds the approximation of `activation` on [−B, B] with error ≤ B·2^−k (normalised precision k). */
+export type ApproximationProvider = (req: {
+  activation: Activation;
+  B: number;
+  precisionBits: number;
+  method: ApproximationMethod;
+}) => ProvidedApproximation;
+
+/** An activation block with its polynomial on [−B, B] and what the report says of it. */
+export interface PolynomialActivation {
+  /** Index of the activation block. */
+  block: number;
+  approximation: PolynomialApproximation;
+  /** The activation's degree of positive homogeneity (null for a stored polynomial layer). */
+  homogeneity: number | null;
+  report: Omit<ActivationReport, 'depth'>;
+}
+
+export interface PolynomialiseOptions {
+  precision: LayerPrecision;
+  method: ApproximationMethod;
+  /** Required when the model has catalog activations. */
+  provider?: ApproximationProvider;
+  /** Calibration inputs (count × input size, back to back), to measure how many fall outside each [−B, B]. */
+  calibration: { inputs: Float64Array; count: number };
+}
+
+/**
+ * The polynomial of every activation block: a PANN's own (its interval is its range), or the provider's fit on
+ * the calibrated [−B, B]; then the share of calibration inputs outside the B actually used.
+ */
+export function polynomialiseActivations(
+  blocks: readonly NetBlock[],
+  calibrated: CalibrationResult,
+  options: PolynomialiseOptions,
+): PolynomialActivation[] {
+  const activationBlocks = blocks.flatMap((b, i) => (b.kind === 'activation' ? [i] : []));
+  const planned = activationBlocks.map((bi, n) => polynomialFor(blocks[bi] as ActivationBlock, bi, calibrated, options, n));
+  // the fraction of calibration inputs outside the [-B, B] actually used (a PANN's own range may be narrower)
+  const { inputs, count } = options.calibration;
+  const inDim = inputs.length / count;
+  const outside = countOutsideRange(
+    blocks,
+    inputs,
+    count,
+    inDim,
+    planned.map((p) => p.report.B),
+  );
+  planned.forEach((p, n) => (p.report.outsideFraction = outside[n]!.outside / Math.max(1, outside[n]!.total)));
+  return planned;
+}
+
+type ActivationBlock = Extract<NetBlock, { kind: 'activation' }>;
+
+function polynomialFor(
+  block: ActivationBlock,
+  bi: number,
+  calibrated: CalibrationResult,
+  options: PolynomialiseOptions,
+  n: number,
+): PolynomialActivation {
+  const range = calibrated.ranges.find((x) => x.block === bi)!;
+  const k = options.precision.at(n);
+  let provided: ProvidedApproximation;
+  let B = range.B;
+  if (block.approximation) {
+    // a PANN's own polynomial: its interval is its range; its error is measured against the activation it stands for
+    B = block.approximation.interval[1];
+    provided = {
+      approximation: block.approximation,
+      maxError: storedPolynomialError(block.approximation),
+      source: 'model polynomial layer',
+    };
+  } else {
+    if (!options.provider) throw new CompileError(`activation ${block.activation!.toString()} needs an approximation provider`);
+    provided = options.provider({ activation: block.activation!, B, precisionBits: k, method: options.method });
+  }
+  return {
+    block: bi,
+    approximation: provided.approximation,
+    homogeneity: block.activation ? block.activation.homogeneity : null,
+    report: {
+      layer: block.layer,
+      activation: block.activation ? block.activation.toString() : provided.approximation.activation,
+      method: provided.approximation.method,
+      B,
+      precisionBits: k,
+      degree: provided.approximation.stages.map((s) => s.coefficients.length - 1),
+      maxError: provided.maxError,
+      log2Error: Math.log2(provided.maxError / B),
+      outsideFraction: range.outsideFraction, // recomputed against the B actually used
+      source: provided.source,
+    },
+  };
+}
+
+/** Measured max error of a model's polynomial layer against its activation (NaN if the activation is unknown). */
+function storedPolynomialError(a: PolynomialApproximation): number {
+  try {
+    const act = parseActivation(a.activation);
+    return measureMaxError((x) => act.f(x), a).maxError;
+  } catch {
+    return NaN;
+  }
+}
 
 export interface FitterProviderOptions {
   /** Shared fit cache (a study reuses it across cells). @default a fresh cache */

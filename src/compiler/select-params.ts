@@ -1,16 +1,20 @@
 /**
- * CKKS parameter selection: the smallest ring dimension N and coefficient-modulus chain that hold the circuit's
+ * Select-parameters pass: the smallest ring dimension N and coefficient-modulus chain that hold the circuit's
  * depth at the chosen scale, within the 128-bit bounds of the Homomorphic Encryption Standard (as SEAL enforces
- * with sec_level_type::tc128), with primes SEAL can actually find.
+ * with sec_level_type::tc128), with primes SEAL can actually find. The result is a checked CkksParameters whose
+ * default scale is the chosen one.
  */
-import { MAX_COEFF_MODULUS_BITS_128 } from '../ckks/parameters.js';
+import type { LayerPrecision } from '../approx/precision.js';
+import {
+  CkksParameters,
+  MAX_COEFF_MODULUS_BITS_128,
+  RING_DIMENSIONS,
+  coeffModulusPrimes,
+  rescaleNoiseLog2Bound,
+  type ScaledParameters,
+} from '../ckks/params/index.js';
 import { CompileError } from './errors.js';
-import { sealPrimes } from './primes.js';
-
-/** Maximum total coefficient-modulus bits for 128-bit classical security (HE Standard, as SEAL enforces). */
-export const MAX_LOG_Q_128: Readonly<Record<number, number>> = MAX_COEFF_MODULUS_BITS_128;
-
-export const RING_DIMENSIONS = [4096, 8192, 16384, 32768] as const;
+import type { NormalisedNetwork } from './normalise.js';
 
 export interface ParamRequest {
   /** Levels the circuit consumes (rescales on the longest path). */
@@ -29,19 +33,6 @@ export interface ParamRequest {
   minSlots: number;
   /** Ring dimensions to consider, ascending. @default RING_DIMENSIONS */
   candidates?: readonly number[];
-}
-
-export interface SelectedParams {
-  polyModulusDegree: number;
-  /** Bit sizes: first prime, `depth` scale primes, special prime (SEAL order). */
-  coeffModulusBits: number[];
-  /** The primes SEAL will pick, as decimal strings (exact) … */
-  primes: string[];
-  /** … and as doubles (what SEAL divides scales by). */
-  primeValues: number[];
-  scaleBits: number;
-  totalBits: number;
-  maxTotalBits: number;
 }
 
 /** Why a ring dimension was rejected, for the error message when none fits. */
@@ -67,9 +58,9 @@ export function chainBits(depth: number, scaleBits: number, headroomBits: number
 /**
  * Pick the smallest N whose 128-bit bound holds the depth at `minScaleBits`, then the largest scale (up to
  * `maxScaleBits`) that N holds with primes SEAL can find; or throw a CompileError that says what the network
- * needs and what to change.
+ * needs and what to change. The chain is [first, depth × scale, special] (chainBits).
  */
-export function selectParameters(req: ParamRequest): SelectedParams {
+export function selectParameters(req: ParamRequest): ScaledParameters {
   const { depth, minScaleBits, headroomBits, minSlots, candidates = RING_DIMENSIONS } = req;
   const maxScaleBits = Math.max(minScaleBits, req.maxScaleBits ?? 40);
   if (!Number.isInteger(depth) || depth < 0) throw new CompileError(`select parameters: depth ${depth} is not a non-negative integer`);
@@ -82,7 +73,7 @@ export function selectParameters(req: ParamRequest): SelectedParams {
   }
   const rejections: Rejection[] = [];
   for (const n of candidates) {
-    const max = MAX_LOG_Q_128[n];
+    const max = MAX_COEFF_MODULUS_BITS_128[n];
     if (max === undefined) throw new CompileError(`select parameters: unsupported ring dimension ${n}`);
     if (n / 2 < minSlots) {
       rejections.push({ n, reason: `${n / 2} slots < ${minSlots} needed by the packed layout` });
@@ -99,20 +90,11 @@ export function selectParameters(req: ParamRequest): SelectedParams {
         }
         continue;
       }
-      const primes = sealPrimes(n, bits);
-      if (!primes) {
+      if (!coeffModulusPrimes(n, bits)) {
         reason = `SEAL cannot find ${depth} primes of ${sb} bits ≡ 1 mod ${2 * n}`;
         continue;
       }
-      return {
-        polyModulusDegree: n,
-        coeffModulusBits: bits,
-        primes: primes.map(String),
-        primeValues: primes.map(Number),
-        scaleBits: sb,
-        totalBits: total,
-        maxTotalBits: max,
-      };
+      return CkksParameters.from({ polyModulusDegree: n, coeffModulusBits: bits, scaleBits: sb });
     }
     rejections.push({ n, reason });
   }
@@ -122,4 +104,63 @@ export function selectParameters(req: ParamRequest): SelectedParams {
       rejections.map((r) => `N=${r.n}: ${r.reason}`).join('; ') +
       `. Lower the precision (lower polynomial degree → less depth), use fewer activation layers, or fewer scale bits.`,
   );
+}
+
+/**
+ * The fewest scale bits for a precision: CKKS noise after a rescale is about N/(4.2·Δ) per slot (≈ 2^−11 at
+ * N=8192, Δ = 2^21); ten bits above the approximation's precision keep it several times below the approximation
+ * error. The compiler then takes the largest scale the chosen ring dimension holds (up to 40 bits).
+ */
+export function minimumScaleBits(precisionBits: number): number {
+  return Math.min(50, Math.max(20, Math.ceil(precisionBits) + 10));
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+export interface ChooseParametersOptions {
+  precision: LayerPrecision;
+  /** Largest |logit| on the calibration set: the first prime holds the output. */
+  outputAbsMax: number;
+  inputSize: number;
+  mode: 'latency' | 'throughput';
+  /** Fixed scale bits. @default the largest the chosen ring holds, at least minimumScaleBits(k) */
+  scaleBits?: number;
+  /** Ring dimensions to consider, ascending. @default RING_DIMENSIONS */
+  ringDimensions?: readonly number[];
+}
+
+/**
+ * The parameters for a normalised network: its depth, a scale of at least minimumScaleBits of the most precise
+ * layer (every level shares one scale, so the most demanding layer decides it), room in the first prime for
+ * the outputs, and enough slots for the widest packed layout. Returns them with the report's note on the scale.
+ */
+export function chooseParameters(network: NormalisedNetwork, options: ChooseParametersOptions): { params: ScaledParameters; note: string } {
+  const { depth, blocks } = network;
+  const kMax = options.precision.max();
+  const minScale = options.scaleBits ?? minimumScaleBits(kMax);
+  const maxScale = options.scaleBits ?? Math.max(40, minScale);
+  // the first prime holds the output: |logit|·Δ plus noise must stay below q_0/2
+  const headroomBits = Math.max(6, Math.ceil(Math.log2(1.25 * options.outputAbsMax + 1)) + 4);
+  const widest =
+    options.mode === 'throughput'
+      ? 1
+      : Math.max(options.inputSize, ...blocks.map((b) => (b.kind === 'affine' ? nextPow2(b.map.outDim) : b.size)));
+  const params = selectParameters({
+    depth,
+    minScaleBits: minScale,
+    maxScaleBits: maxScale,
+    headroomBits,
+    minSlots: widest,
+    ...(options.ringDimensions ? { candidates: options.ringDimensions } : {}),
+  });
+  const N = params.polyModulusDegree;
+  const scaleBits = params.scaleBits;
+  const note =
+    `scale 2^${scaleBits}: the largest N=${N} holds at depth ${depth} (at least ${minScale} bits for precision ${kMax}); ` +
+    `CKKS noise about 2^${rescaleNoiseLog2Bound(N, scaleBits)} per rescale`;
+  return { params, note };
 }

@@ -7,9 +7,8 @@
  * immediately accumulated into the second map's outputs, so only the inputs and the second map's accumulators
  * are alive at once (layer by layer, the activations of a 2880-feature layer alone would hold gigabytes).
  */
+import type { CircuitBuilder, CircuitStage } from '../circuit/index.js';
 import type { AffineMap } from './affine.js';
-import type { CircuitBuilder } from './builder.js';
-import type { CircuitStage } from './circuit.js';
 import { CompileError } from './errors.js';
 import type { NetBlock } from './fold.js';
 import { type CircuitActivation, emitActivation } from './poly-eval.js';
@@ -35,7 +34,7 @@ function emitAffine(b: CircuitBuilder, map: AffineMap, values: readonly number[]
 
 /**
  * Emit the whole network in throughput packing. `maps[i]` is block i's (normalised) map, `acts.get(i)` block i's
- * circuit activation. Returns the output registers and the stages (fused groups).
+ * circuit activation. Returns the output registers, the stages (fused groups) and the blocks each stage covers.
  */
 export function emitThroughputNetwork(
   b: CircuitBuilder,
@@ -43,11 +42,13 @@ export function emitThroughputNetwork(
   maps: readonly (AffineMap | null)[],
   acts: ReadonlyMap<number, CircuitActivation>,
   inputs: readonly number[],
-): { outputs: number[]; stages: CircuitStage[] } {
+): { outputs: number[]; stages: CircuitStage[]; spans: [number, number][] } {
   let values = [...inputs];
   const stages: CircuitStage[] = [];
+  const spans: [number, number][] = [];
   let i = 0;
   while (i < blocks.length) {
+    const firstBlock = i;
     const first = b.ops.length;
     const levelIn = b.level[values[0]!]!;
     const names: string[] = [];
@@ -98,6 +99,7 @@ export function emitThroughputNetwork(
       names.push(blk.name);
       i += 1;
     }
+    spans.push([firstBlock, i - 1]);
     stages.push({
       name: names.join('+'),
       kind: names.length > 1 ? 'linear' : blk.kind === 'affine' ? 'linear' : 'activation',
@@ -107,5 +109,5 @@ export function emitThroughputNetwork(
       detail: { packing: 'throughput (one ciphertext per value, slot = input)', streamed: names.length > 1, outputs: values.length },
     });
   }
-  return { outputs: values, stages };
+  return { outputs: values, stages, spans };
 }

@@ -2,7 +2,7 @@
  * The executor: runs a compiled circuit on a Backend, op for op, freeing each register after its last use.
  * Plaintexts are encoded once per (circuit, backend) and reused across inferences.
  */
-import type { Circuit, CircuitOp } from '../compiler/circuit.js';
+import type { Circuit, CircuitOp } from '../circuit/index.js';
 import type { Backend, CipherHandle, PlainHandle } from './backend.js';
 import { InputError, RuntimeError } from './errors.js';
 

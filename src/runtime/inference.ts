@@ -2,7 +2,7 @@
  * End-to-end inference on a backend that holds both keys (the sim backend, or a SEAL backend built with the
  * client's keys): encode → encrypt → evaluate → decrypt → decode, timed per stage.
  */
-import type { Circuit } from '../compiler/circuit.js';
+import type { Circuit } from '../circuit/index.js';
 import { decodeBatch, decodeOutput, encodeBatch, encodeInput, PreparedCircuit, type StageTiming } from './executor.js';
 import { InputError } from './errors.js';
 import { SimBackend } from './sim-backend.js';
@@ -23,12 +23,7 @@ export function argmaxOf(v: ArrayLike<number>): number {
 
 /** A sim backend with the circuit's parameters. */
 export function simBackendFor(circuit: Circuit, noise?: { seed: number; scaleFactor?: number }): SimBackend {
-  return new SimBackend({
-    slotCount: circuit.params.polyModulusDegree / 2,
-    primes: circuit.params.primeValues,
-    primeBits: circuit.params.coeffModulusBits,
-    ...(noise ? { noise } : {}),
-  });
+  return new SimBackend({ params: circuit.params, ...(noise ? { noise } : {}) });
 }
 
 /**

@@ -3,7 +3,7 @@
  * inputs run through the `sim` backend twice, exactly and with its CKKS noise model (0.9–1.4× SEAL's measured
  * noise, see sim-backend.ts), and the logits are compared. The compiler stores the result in the circuit's report.
  */
-import type { Circuit, NoiseEstimate } from '../compiler/circuit.js';
+import type { Circuit, NoiseEstimate } from '../circuit/index.js';
 import { runSim } from './inference.js';
 
 /** Simulate `count` inputs (back to back) exactly and with noise (seeded); compare their logits. */

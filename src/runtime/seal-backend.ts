@@ -19,6 +19,7 @@ import {
   saveCiphertext,
   type CiphertextExpectation,
   type CkksParameters,
+  type CkksParametersLiteral,
   type ClientKeys,
   type EvaluationKeys,
   type SaveOptions,
@@ -58,7 +59,7 @@ export class SealBackend implements Backend {
     this.context = context;
     this.slotCount = context.slotCount;
     this.maxLevel = context.maxLevel;
-    this.primes = context.primes;
+    this.primes = context.params.primeValues;
     this.#symmetric = keys.symmetricEncryption ?? false;
     const { evaluationKeys, clientKeys } = keys;
     if (evaluationKeys && evaluationKeys.context !== context)
@@ -78,7 +79,7 @@ export class SealBackend implements Backend {
    * or rebuilt from a saved `secretKey`), all owned and disposed by the backend.
    */
   static async create(
-    params: CkksParameters,
+    params: CkksParametersLiteral | CkksParameters,
     options: { rotationSteps?: readonly number[]; secretKey?: Uint8Array } = {},
   ): Promise<SealBackend> {
     let context: CkksContext | null = null;

@@ -4,8 +4,7 @@
  * This is the in-process path (`pann run --backend seal`, the demo, tests); the client/server split uses the
  * same pieces across HTTP.
  */
-import type { CkksParameters } from '../ckks/index.js';
-import type { Circuit } from '../compiler/circuit.js';
+import type { Circuit } from '../circuit/index.js';
 import { PreparedCircuit } from './executor.js';
 import { type InferenceRecord, runInferences } from './inference.js';
 import { SealBackend } from './seal-backend.js';
@@ -18,14 +17,9 @@ export interface SealRunOptions {
   secretKey?: Uint8Array;
 }
 
-/** The CKKS parameters a circuit was compiled for. */
-export function circuitParameters(circuit: Circuit): CkksParameters {
-  return { polyModulusDegree: circuit.params.polyModulusDegree, coeffModulusBits: circuit.params.coeffModulusBits };
-}
-
 /** A SEAL backend with keys for this circuit, fresh or from `secretKey` (the caller disposes it). */
 export async function sealBackendFor(circuit: Circuit, secretKey?: Uint8Array): Promise<SealBackend> {
-  return SealBackend.create(circuitParameters(circuit), { rotationSteps: circuit.rotationSteps, ...(secretKey ? { secretKey } : {}) });
+  return SealBackend.create(circuit.params, { rotationSteps: circuit.rotationSteps, ...(secretKey ? { secretKey } : {}) });
 }
 
 /** Encrypted inference on `count` inputs; returns per-input records and the one-off setup times. */

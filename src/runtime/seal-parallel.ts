@@ -6,13 +6,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Circuit } from '../compiler/circuit.js';
+import type { Circuit } from '../circuit/index.js';
 import { CkksContext } from '../ckks/context.js';
 import { generateKeys } from '../ckks/keys.js';
 import { compiledWorkerScript } from '../worker-script.js';
 import { InputError, RuntimeError } from './errors.js';
 import { argmaxOf, type InferenceRecord } from './inference.js';
-import { circuitParameters, type SealRunOptions } from './seal-inference.js';
+import type { SealRunOptions } from './seal-inference.js';
 import type { SealWorkerData, SealWorkerMessage } from './seal-worker.js';
 
 export interface ParallelSealOptions extends Omit<SealRunOptions, 'secretKey'> {
@@ -115,7 +115,7 @@ export async function runSealParallel(
 
 /** A fresh secret key for the circuit's parameters, serialised (the workers rebuild every other key from it). */
 async function clientSecretKey(circuit: Circuit): Promise<Uint8Array> {
-  const context = await CkksContext.create(circuitParameters(circuit));
+  const context = await CkksContext.create(circuit.params);
   try {
     const keys = generateKeys(context);
     try {

@@ -4,7 +4,7 @@
  * Started from compiled JS only.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Circuit } from '../compiler/circuit.js';
+import type { Circuit } from '../circuit/index.js';
 import { PannError, errorMessage } from '../errors.js';
 import { runSeal } from './seal-inference.js';
 

@@ -3,27 +3,21 @@
  * bookkeeping and preconditions, and optionally CKKS-like noise so precision studies can run the whole test
  * split at plaintext speed.
  *
- * Noise model (per slot, real part, in value units, i.e. divided by the ciphertext's scale; h = 2N/3 is the Hamming
- * weight of SEAL's uniform ternary secret; a slot is a sum of N coefficients, its real part carries half the
- * variance; Cheon–Kim–Kim–Song 2017 §3, Costache et al. 2020's average-case analysis):
- * - encryption: public-key encryption error, std √(N·σ²·(4N/3 + 1)/2)/Δ with σ = 3.2;
- * - rescale: rounding of both polynomials, std √(N·(1 + h)/24)/Δ' (the dominant CKKS noise);
- * - key switching (rotation; relinearisation, which acts at scale Δ² and is negligible): the same rounding term,
- *   which dominates once the special prime is well above the data primes (the compiler makes it so);
- * - plaintext multiplication: the plaintext's encoding rounding √(N/24)/Δ_pt times the ciphertext's magnitude.
- * Checked against SEAL on the MNIST CNN at N=8192/2^21, N=16384/2^24 and 2^31 scales: the RMS logit error of
- * the model is 0.9–1.4× SEAL's measured one (bench/noise and test/runtime). `noise.scaleFactor` multiplies every
- * std (1 = the model; 0 = exact arithmetic).
+ * Noise: the model of src/ckks/params/noise.ts, drawn per slot in value units (divided by the ciphertext's scale):
+ * - encryption: the public-key encryption error;
+ * - rescale: rounding of both polynomials (the dominant CKKS noise);
+ * - key switching (rotation; relinearisation, which acts at scale Δ² and is negligible): the same rounding term;
+ * - plaintext multiplication: the plaintext's encoding rounding times the ciphertext's magnitude.
+ * Checked against SEAL (bench/noise and test/runtime). `noise.scaleFactor` multiplies every std (1 = the model;
+ * 0 = exact arithmetic).
  */
+import { type CkksParameters, encodingNoiseStd, encryptionNoiseStd, rescaleNoiseStd } from '../ckks/params/index.js';
 import type { Backend, CipherHandle, PlainHandle } from './backend.js';
 import { RuntimeError } from './errors.js';
 
 export interface SimOptions {
-  slotCount: number;
-  /** Data primes q_0 … q_L then the special prime, as doubles (the circuit's primeValues). */
-  primes: readonly number[];
-  /** Bit sizes of the same primes (for SEAL's scale bound). */
-  primeBits: readonly number[];
+  /** The parameters to simulate (slots, primes, scale bounds). */
+  params: CkksParameters;
   /** Add CKKS-like noise. @default undefined (exact arithmetic) */
   noise?: { seed: number; scaleFactor?: number };
 }
@@ -108,20 +102,24 @@ export class SimBackend implements Backend {
   readonly slotCount: number;
   readonly maxLevel: number;
   readonly primes: readonly number[];
-  readonly #levelBits: number[];
+  readonly #params: CkksParameters;
   readonly #gauss: NoiseTable | null;
   readonly #noiseFactor: number;
-  readonly #n: number;
+  readonly #rescaleStd: number;
+  readonly #encryptStd: number;
+  readonly #encodeStd: number;
 
   constructor(opts: SimOptions) {
-    this.slotCount = opts.slotCount;
-    this.primes = opts.primes;
-    this.maxLevel = opts.primes.length - 2;
-    this.#n = 2 * opts.slotCount;
-    let acc = 0;
-    this.#levelBits = opts.primeBits.slice(0, -1).map((b) => (acc += b));
-    this.#gauss = opts.noise && (opts.noise.scaleFactor ?? 1) !== 0 ? new NoiseTable(opts.noise.seed, opts.slotCount) : null;
+    const p = opts.params;
+    this.#params = p;
+    this.slotCount = p.slotCount;
+    this.primes = p.primeValues;
+    this.maxLevel = p.maxLevel;
+    this.#gauss = opts.noise && (opts.noise.scaleFactor ?? 1) !== 0 ? new NoiseTable(opts.noise.seed, p.slotCount) : null;
     this.#noiseFactor = opts.noise?.scaleFactor ?? 1;
+    this.#rescaleStd = rescaleNoiseStd(p.polyModulusDegree);
+    this.#encryptStd = encryptionNoiseStd(p.polyModulusDegree);
+    this.#encodeStd = encodingNoiseStd(p.polyModulusDegree);
   }
 
   #live<T extends { freed: boolean }>(h: unknown, what: string, cls: new (...a: never[]) => T): T {
@@ -137,7 +135,7 @@ export class SimBackend implements Backend {
   }
 
   #checkScale(level: number, scale: number, what: string): void {
-    if (!(scale > 0) || Math.log2(scale) >= this.#levelBits[level]!) {
+    if (!this.#params.sealAcceptsScale(level, scale)) {
       throw new RuntimeError(`${what}: scale 2^${Math.log2(scale).toFixed(1)} out of bounds at level ${level}`);
     }
   }
@@ -149,12 +147,6 @@ export class SimBackend implements Backend {
     const d = c.data;
     const z = this.#gauss.draw(d.length);
     for (let i = 0; i < d.length; i++) d[i] = d[i]! + std * z[i]!;
-  }
-
-  /** Slot std (real part, scale units) of rounding both polynomials: √(N·(1 + h)/12 / 2). */
-  get #roundingStd(): number {
-    const h = (2 * this.#n) / 3;
-    return Math.sqrt((this.#n * (1 + h)) / 24);
   }
 
   encode(values: Float64Array, level: number, scale: number): PlainHandle {
@@ -188,7 +180,7 @@ export class SimBackend implements Backend {
     const data = new Float64Array(this.slotCount);
     data.set(values);
     const c = new SimCipher(data, this.maxLevel, scale);
-    this.#noise(c, Math.sqrt((this.#n * 3.2 * 3.2 * ((4 * this.#n) / 3 + 1)) / 2));
+    this.#noise(c, this.#encryptStd);
     return c;
   }
 
@@ -269,7 +261,7 @@ export class SimBackend implements Backend {
       // plaintext encoding rounding (FFT-encoded vectors only), carried by the ciphertext's values
       let mag = 0;
       for (let i = 0; i < d.length; i++) mag = Math.max(mag, Math.abs(x.data[i]!));
-      this.#noise(c, (Math.sqrt(this.#n / 24) / q.scale) * mag * scale);
+      this.#noise(c, (this.#encodeStd / q.scale) * mag * scale);
     }
     return c;
   }
@@ -285,7 +277,7 @@ export class SimBackend implements Backend {
     const c = new SimCipher(d, x.level, scale);
     // relinearisation: key-switching noise (≈ the rounding term with a large special prime) at the product's
     // scale Δ², so tiny relative to the values
-    this.#noise(c, this.#roundingStd);
+    this.#noise(c, this.#rescaleStd);
     return c;
   }
 
@@ -293,7 +285,7 @@ export class SimBackend implements Backend {
     const x = this.#ct(a, 'rescale');
     if (x.level < 1) throw new RuntimeError('rescale: ciphertext is at level 0, no prime left to drop');
     const c = new SimCipher(Float64Array.from(x.data), x.level - 1, x.scale / this.primes[x.level]!);
-    this.#noise(c, this.#roundingStd);
+    this.#noise(c, this.#rescaleStd);
     return c;
   }
 
@@ -314,7 +306,7 @@ export class SimBackend implements Backend {
     d.set(x.data.subarray(s), 0);
     d.set(x.data.subarray(0, s), n - s);
     const c = new SimCipher(d, x.level, x.scale);
-    this.#noise(c, this.#roundingStd);
+    this.#noise(c, this.#rescaleStd);
     return c;
   }
 

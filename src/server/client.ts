@@ -131,12 +131,12 @@ export class PannClient {
     let keys: ClientKeys | null = null;
     let encryptor: CkksEncryptor | null = null;
     try {
-      const mismatch = context.primeDecimals.findIndex((q, i) => q !== p.primes[i]);
+      const mismatch = context.params.primeDecimals.findIndex((q, i) => q !== p.primes[i]);
       if (mismatch >= 0) {
         throw new ServerError(
           502,
           'bad_description',
-          `model ${modelId}: SEAL's prime ${mismatch} here is ${context.primeDecimals[mismatch]}, the server's is ${p.primes[mismatch]}`,
+          `model ${modelId}: SEAL's prime ${mismatch} here is ${context.params.primeDecimals[mismatch]}, the server's is ${p.primes[mismatch]}`,
         );
       }
       keys = generateKeys(context, { rotationSteps: description.rotationSteps });

@@ -4,7 +4,7 @@
  * (the weights live in the circuit's plaintexts, which never leave the server). The client validates a
  * description before using it, field by field, since it comes over the network.
  */
-import type { Circuit, SlotLayout } from '../compiler/circuit.js';
+import type { Circuit, SlotLayout } from '../circuit/index.js';
 import { InputError, ServerError } from '../errors.js';
 
 export interface DescribedLayout {
@@ -71,7 +71,7 @@ export function describeModel(id: string, c: Circuit): ModelDescription {
     params: {
       polyModulusDegree: c.params.polyModulusDegree,
       coeffModulusBits: [...c.params.coeffModulusBits],
-      primes: [...c.params.primes],
+      primes: c.params.primeDecimals,
       scaleBits: c.params.scaleBits,
       security: 'tc128',
     },

@@ -11,8 +11,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Circuit } from '../compiler/circuit.js';
-import { serializeCircuit } from '../compiler/circuit-file.js';
+import type { Circuit } from '../circuit/index.js';
+import { serializeCircuit } from '../circuit/index.js';
 import { InputError, ServerError, errorMessage } from '../errors.js';
 import { EvaluationPool, type WorkerInfo } from './evaluation-pool.js';
 import { resolveLimits, type ServerLimits } from './limits.js';

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { predictSizes } from '../ckks/index.js';
-import type { Circuit } from '../compiler/circuit.js';
+import type { Circuit } from '../circuit/index.js';
 import { ServerError } from '../errors.js';
 import type { ServerLimits } from './limits.js';
 

@@ -7,8 +7,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CkksContext, loadEvaluationKeys, wasmHeapBytes, wasmStatus, type EvaluationKeys } from '../ckks/index.js';
-import type { Circuit } from '../compiler/circuit.js';
-import { parseCircuit } from '../compiler/circuit-file.js';
+import type { Circuit } from '../circuit/index.js';
+import { parseCircuit } from '../circuit/index.js';
 import { PannError, ServerError, errorMessage } from '../errors.js';
 import { PreparedCircuit } from '../runtime/executor.js';
 import { SealBackend } from '../runtime/seal-backend.js';
@@ -155,10 +155,10 @@ async function init(): Promise<void> {
       polyModulusDegree: circuit.params.polyModulusDegree,
       coeffModulusBits: circuit.params.coeffModulusBits,
     });
-    const mismatch = circuit.params.primeValues.findIndex((q, i) => context.primes[i] !== q);
+    const mismatch = circuit.params.primeValues.findIndex((q, i) => context.params.primeValues[i] !== q);
     if (mismatch >= 0)
       throw new Error(
-        `model ${m.id}: SEAL's prime ${mismatch} is ${context.primes[mismatch]}, the circuit was compiled for ${circuit.params.primeValues[mismatch]}`,
+        `model ${m.id}: SEAL's prime ${mismatch} is ${context.params.primeValues[mismatch]}, the circuit was compiled for ${circuit.params.primeValues[mismatch]}`,
       );
     models.set(m.id, { circuit, context });
   }

@@ -9,9 +9,9 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSy
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
-import type { Circuit } from '../compiler/circuit.js';
+import type { Circuit } from '../circuit/index.js';
 import type { StudyCell, StudySettings } from './grid.js';
-import type { CellResult } from './cell.js';
+import type { CellResult } from './cell-result.js';
 
 export const CELL_FORMAT = 'pann-study-cell';
 export const CELL_VERSION = 1;

@@ -17,7 +17,8 @@ export {
 } from './grid.js';
 export type { GridAxes, ModelFacts, Remedy, StudyCell, StudyGrid, StudyMethod, StudyModel, StudyRange, StudySettings } from './grid.js';
 export { emptySealCheck, isCacheable, measureCell, runCellTask, simulationLimit, spotCheckCell } from './cell.js';
-export type { CellCost, CellDeps, CellResult, CellStage, CellTask, SealCheck } from './cell.js';
+export type { CellDeps, CellTask } from './cell.js';
+export type { CellCost, CellResult, CellStage, SealCheck } from './cell-result.js';
 export {
   CELL_FORMAT,
   CELL_VERSION,

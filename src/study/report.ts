@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CellResult } from './cell.js';
+import type { CellResult } from './cell-result.js';
 import { rangeLabel } from './grid.js';
 import { studyPlots } from './plots.js';
 import { StudyError } from '../errors.js';

@@ -4,7 +4,7 @@
  * cell within budget and the latency it saves against a uniform high-precision baseline (k = 12 by default);
  * the SEAL spot checks' agreement with the simulator.
  */
-import type { CellResult } from './cell.js';
+import type { CellResult } from './cell-result.js';
 import { type StudyCell, rangeLabel } from './grid.js';
 
 export interface SeriesSummary {

@@ -9,7 +9,7 @@
  * circuits are simulated once. The chosen setting is finally run on the test split as a holdout.
  */
 import type { FitCache } from '../approx/search.js';
-import type { Circuit } from '../compiler/circuit.js';
+import type { Circuit } from '../circuit/index.js';
 import type { RangeRule } from '../compiler/calibrate.js';
 import { compileNetwork } from '../compiler/compile.js';
 import { fitterProvider } from '../compiler/polynomialise.js';

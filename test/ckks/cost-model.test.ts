@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCiphertext } from '../../src/ckks/ciphertext.js';
-import { committedOpCosts, fitCost, predictOpMs, predictSizes, validateOpCostTable, type OpCostTable } from '../../src/ckks/cost-model.js';
+import {
+  committedOpCosts,
+  fitCost,
+  predictOpMs,
+  predictSizes,
+  validateOpCostTable,
+  type OpCostTable,
+} from '../../src/ckks/params/cost-model.js';
 import { CkksEvaluator } from '../../src/ckks/evaluator.js';
 import { generateKeys } from '../../src/ckks/keys.js';
 import { fixture, randomValues, SCALE, SMALL, type Fixture } from './helpers.js';
@@ -94,7 +101,7 @@ describe('predictOpMs', () => {
 
 describe('robust fitting', () => {
   it('ignores a median that another process inflated', async () => {
-    const { robustFitCost } = await import('../../src/ckks/cost-model.js');
+    const { robustFitCost } = await import('../../src/ckks/params/cost-model.js');
     const pts = [1, 2, 3, 4, 5, 6, 7, 8].map((p) => ({ primes: p, ms: 1 + 0.5 * p * p }));
     pts[6] = { primes: 7, ms: 200 };
     const f = robustFitCost(pts, true);

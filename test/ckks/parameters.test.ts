@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { CkksError } from '../../src/errors.js';
 import {
+  CkksParameters,
   MAX_COEFF_MODULUS_BITS_128,
   availablePrimeCount,
-  checkParameters,
-  sealPrimes,
+  coeffModulusPrimes,
   smallestPrimeBits,
-  validateParameterShape,
-} from '../../src/ckks/parameters.js';
-import { CkksContext } from '../../src/ckks/context.js';
+} from '../../src/ckks/params/index.js';
+import { CkksContext, checkParameters, sealCoeffModulus } from '../../src/ckks/context.js';
 import { loadSeal } from '../../src/ckks/wasm.js';
-import { sealPrimes as compilerSealPrimes } from '../../src/compiler/primes.js';
 
 describe('CKKS parameters', () => {
   it("the 128-bit bound table is SEAL's CoeffModulus.MaxBitCount", async () => {
@@ -37,11 +35,11 @@ describe('CKKS parameters', () => {
     await expect(CkksContext.create(p)).rejects.toThrow(message);
   });
 
-  it("reports the primes SEAL picks, as decimal strings and doubles, equal to the compiler's prediction", async () => {
+  it("reports the primes SEAL picks, as decimal strings and doubles, equal to the parameter model's prediction", async () => {
     const checked = await checkParameters({ polyModulusDegree: 8192, coeffModulusBits: [60, 40, 40, 60] });
-    expect(checked.decimal).toEqual(['1152921504606748673', '1099510890497', '1099511480321', '1152921504606830593']);
-    expect(checked.values).toEqual(checked.decimal.map(Number));
-    expect(checked.bits).toEqual([60, 40, 40, 60]);
+    expect(checked.primeDecimals).toEqual(['1152921504606748673', '1099510890497', '1099511480321', '1152921504606830593']);
+    expect(checked.primeValues).toEqual(checked.primeDecimals.map(Number));
+    expect(checked.primes.map((q) => q.toString(2).length)).toEqual([60, 40, 40, 60]);
     expect(checked.totalBits).toBe(200);
     for (const [n, bits] of [
       [8192, [31, 21, 21, 21, 21, 21, 21, 21, 31]],
@@ -49,8 +47,8 @@ describe('CKKS parameters', () => {
       [16384, [50, 23, 23, 23, 23, 23, 23, 23, 23, 50]],
       [4096, [36, 36, 37]],
     ] as const) {
-      const ours = await sealPrimes(n, bits);
-      expect(compilerSealPrimes(n, bits)?.map(String)).toEqual(ours.decimal);
+      const seal = await sealCoeffModulus(n, bits);
+      expect(coeffModulusPrimes(n, bits)?.map(String)).toEqual(seal.map(String));
     }
   });
 
@@ -65,8 +63,8 @@ describe('CKKS parameters', () => {
     expect(await smallestPrimeBits(8192, 5)).toBe(20);
   });
 
-  it('validateParameterShape needs no SEAL and rejects non-objects', () => {
-    expect(() => validateParameterShape({ polyModulusDegree: 8192, coeffModulusBits: [60, 40, 60] })).not.toThrow();
-    expect(() => validateParameterShape(null as never)).toThrow(/expected \{ polyModulusDegree/);
+  it('CkksParameters.from needs no SEAL and rejects non-objects', () => {
+    expect(() => CkksParameters.from({ polyModulusDegree: 8192, coeffModulusBits: [60, 40, 60] })).not.toThrow();
+    expect(() => CkksParameters.from(null as never)).toThrow(/expected \{ polyModulusDegree/);
   });
 });

@@ -3,13 +3,13 @@ import { parseActivation } from '../../src/approx/activations.js';
 import { evalApproximation } from '../../src/approx/polynomial.js';
 import { fitMinimax } from '../../src/approx/remez.js';
 import { applyAffine } from '../../src/compiler/affine.js';
-import { signedPowerSteps } from '../../src/compiler/builder.js';
+import { signedPowerSteps } from '../../src/circuit/index.js';
 import { compileNetwork, type ApproximationProvider } from '../../src/compiler/compile.js';
 import { foldModel } from '../../src/compiler/fold.js';
 import { predict } from '../../src/nn/inference.js';
 import { decodeBatch, decodeOutput, encodeBatch, encodeInput, PreparedCircuit } from '../../src/runtime/executor.js';
 import { runSim, simBackendFor } from '../../src/runtime/inference.js';
-import { parseCircuit, serializeCircuit } from '../../src/compiler/circuit-file.js';
+import { parseCircuit, serializeCircuit } from '../../src/circuit/index.js';
 import { SimBackend } from '../../src/runtime/sim-backend.js';
 import { evalCircuitActivation, normaliseApproximation } from '../../src/compiler/poly-eval.js';
 import { inputs, polyNetwork, provider, tinyModel } from './fixtures.js';
@@ -53,11 +53,7 @@ describe('compileNetwork', () => {
   });
 
   it('the circuit computes the polynomial network exactly (sim backend without noise)', () => {
-    const be = new SimBackend({
-      slotCount: circuit.params.polyModulusDegree / 2,
-      primes: circuit.params.primeValues,
-      primeBits: circuit.params.coeffModulusBits,
-    });
+    const be = new SimBackend({ params: circuit.params });
     const prepared = new PreparedCircuit(circuit, be);
     // reference: the folded network with each activation replaced by its fitted polynomial on [-B, B]
     const blocks = foldModel(model);
@@ -109,11 +105,7 @@ describe('compileNetwork', () => {
       provider: compositeProvider,
       ringDimensions: [8192, 16384],
     });
-    const be = new SimBackend({
-      slotCount: c.params.polyModulusDegree / 2,
-      primes: c.params.primeValues,
-      primeBits: c.params.coeffModulusBits,
-    });
+    const be = new SimBackend({ params: c.params });
     const prepared = new PreparedCircuit(c, be);
     const blocks = foldModel(m);
     const sign = compositeProvider({ activation: parseActivation('relu'), B: 1, precisionBits: 5, method: 'auto' }).approximation;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { affineFromTriplets, applyAffine } from '../../src/compiler/affine.js';
-import { CircuitBuilder } from '../../src/compiler/builder.js';
-import type { Circuit, SlotLayout } from '../../src/compiler/circuit.js';
+import { CircuitBuilder } from '../../src/circuit/index.js';
+import type { Circuit, SlotLayout } from '../../src/circuit/index.js';
 import { emitLinear, planLinear, splitOffsets } from '../../src/compiler/pack-linear.js';
 import { selectParameters } from '../../src/compiler/select-params.js';
 import { PreparedCircuit } from '../../src/runtime/executor.js';
@@ -16,16 +16,11 @@ const params = selectParameters({ depth: 2, minScaleBits: 30, maxScaleBits: 30, 
 const slots = params.polyModulusDegree / 2;
 
 function run(build: (b: CircuitBuilder, x: number) => number, inputSlots: Float64Array): Float64Array {
-  const b = new CircuitBuilder({
-    dataPrimes: params.primeValues.slice(0, -1),
-    dataPrimeBits: params.coeffModulusBits.slice(0, -1),
-    slotCount: slots,
-    baseScale: 2 ** params.scaleBits,
-  });
+  const b = new CircuitBuilder(params);
   const x = b.input(b.canonical(b.maxLevel));
   const y = build(b, x);
   const circuit = {
-    params: { ...params },
+    params,
     inputScale: b.canonical(b.maxLevel),
     registerCount: b.registerCount(),
     plaintexts: b.plaintexts,
@@ -35,7 +30,7 @@ function run(build: (b: CircuitBuilder, x: number) => number, inputSlots: Float6
     outputRegister: y,
     outputRegisters: [y],
   } as unknown as Circuit;
-  const be = new SimBackend({ slotCount: slots, primes: params.primeValues, primeBits: params.coeffModulusBits });
+  const be = new SimBackend({ params });
   const prepared = new PreparedCircuit(circuit, be);
   const ct = be.encrypt(inputSlots, circuit.inputScale);
   const { output } = prepared.evaluate(ct);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileNetwork } from '../../src/compiler/compile.js';
+import * as pipeline from '../../src/pipeline.js';
 import { erfc, estimateNoise } from '../../src/runtime/noise.js';
 import { inputs, provider, tinyModel } from '../compiler/fixtures.js';
 
@@ -20,7 +20,7 @@ describe('erfc', () => {
 describe('estimateNoise (sim with and without the CKKS noise model)', () => {
   const cal = inputs(200, 3);
   const opts = { precisionBits: 1, calibration: { inputs: cal, count: 200, label: 'test' }, provider, ringDimensions: [8192] };
-  const compile = (scaleBits: number) => compileNetwork(tinyModel('relu', 'gelu'), { ...opts, scaleBits });
+  const compile = (scaleBits: number) => pipeline.compile(tinyModel('relu', 'gelu'), { ...opts, scaleBits });
   const fine = compile(24);
   const coarse = compile(20);
 
@@ -50,8 +50,8 @@ describe('estimateNoise (sim with and without the CKKS noise model)', () => {
   });
 
   it('can be switched off, and rejects a bad input count', () => {
-    expect(compileNetwork(tinyModel('relu', 'gelu'), { ...opts, noiseCheck: false }).report.noise).toBeUndefined();
-    expect(() => compileNetwork(tinyModel('relu', 'gelu'), { ...opts, noiseCheck: { inputs: 0 } })).toThrow(
+    expect(pipeline.compile(tinyModel('relu', 'gelu'), { ...opts, noiseCheck: false }).report.noise).toBeUndefined();
+    expect(() => pipeline.compile(tinyModel('relu', 'gelu'), { ...opts, noiseCheck: { inputs: 0 } })).toThrow(
       'noiseCheck.inputs must be an integer ≥ 1, got 0',
     );
   });

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeError } from '../../src/errors.js';
-import { CkksContext, generateKeys, loadEvaluationKeys, wasmHeapBytes, wasmStatus, type ClientKeys } from '../../src/ckks/index.js';
+import {
+  CkksContext,
+  CkksParameters,
+  generateKeys,
+  loadEvaluationKeys,
+  wasmHeapBytes,
+  wasmStatus,
+  type ClientKeys,
+} from '../../src/ckks/index.js';
 import { compileNetwork, type ApproximationProvider } from '../../src/compiler/compile.js';
 import { encodeInput, decodeOutput, PreparedCircuit } from '../../src/runtime/executor.js';
 import { SealBackend } from '../../src/runtime/seal-backend.js';
@@ -142,7 +150,7 @@ describe('SealBackend ops against plaintext math', () => {
     expect(() => be.mulPlain(a, be.encode(x, 1, SCALE))).toThrow('mulPlain: plaintext is at level 1, ciphertext at level 2');
     expect(() => be.rescale(be.dropToLevel(a, 0))).toThrow('rescale: ciphertext is at level 0, no prime left to drop');
     expect(() => be.encode(new Float64Array(SLOTS + 1), 2, SCALE)).toThrow('encode: 4097 values do not fit in 4096 slots');
-    const sim = new SimBackend({ slotCount: SLOTS, primes: be.primes, primeBits: [60, 40, 40, 60] });
+    const sim = new SimBackend({ params: CkksParameters.from({ polyModulusDegree: 2 * SLOTS, coeffModulusBits: [60, 40, 40, 60] }) });
     expect(() => be.add(a, sim.encrypt(x, SCALE))).toThrow('add: not a ciphertext of this seal backend');
     expect(() => be.free(sim.encrypt(x, SCALE))).toThrow('free: not a handle of this seal backend');
     be.free(low);
@@ -224,11 +232,7 @@ describe('with the executor', () => {
       { polyModulusDegree: circuit.params.polyModulusDegree, coeffModulusBits: circuit.params.coeffModulusBits },
       { rotationSteps: circuit.rotationSteps },
     );
-    const sim = new SimBackend({
-      slotCount: seal.slotCount,
-      primes: circuit.params.primeValues,
-      primeBits: circuit.params.coeffModulusBits,
-    });
+    const sim = new SimBackend({ params: circuit.params });
     const ps = new PreparedCircuit(circuit, seal);
     const pm = new PreparedCircuit(circuit, sim);
     const xs = inputs(2, 41);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wasmHeapBytes } from '../../src/ckks/index.js';
-import type { Circuit } from '../../src/compiler/circuit.js';
+import type { Circuit } from '../../src/circuit/index.js';
 import { compileNetwork } from '../../src/compiler/compile.js';
 import { decodeOutput, encodeInput, PreparedCircuit } from '../../src/runtime/executor.js';
 import { runInferences, runSim, simBackendFor } from '../../src/runtime/inference.js';

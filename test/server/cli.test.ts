@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { saveCircuit } from '../../src/compiler/circuit-file.js';
+import { saveCircuit } from '../../src/circuit/index.js';
 import { denseCircuit } from './fixtures.js';
 
 /** `pann serve` as a process: starts, logs one JSON line per request, stops gracefully on SIGTERM; bad input exits 2. */

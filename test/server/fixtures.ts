@@ -1,7 +1,7 @@
 /** Shared set-up for the server tests: small circuits, local keys for a served model, raw requests. */
 import { request } from 'node:http';
 import { CkksContext, CkksEncryptor, generateKeys, type ClientKeys } from '../../src/ckks/index.js';
-import type { Circuit } from '../../src/compiler/circuit.js';
+import type { Circuit } from '../../src/circuit/index.js';
 import { compileNetwork } from '../../src/compiler/compile.js';
 import type { Model } from '../../src/nn/model.js';
 import { httpRequest, type HttpResponse } from '../../src/server/http-request.js';

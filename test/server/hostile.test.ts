@@ -1,7 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CkksEvaluator, saveCiphertext, loadCiphertext } from '../../src/ckks/index.js';
-import type { Circuit } from '../../src/compiler/circuit.js';
+import type { Circuit } from '../../src/circuit/index.js';
 import { runSim } from '../../src/runtime/inference.js';
 import { httpRequest, type HttpResponse } from '../../src/server/http-request.js';
 import { outputValues } from '../../src/server/model-description.js';

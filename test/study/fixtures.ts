@@ -7,7 +7,7 @@ import { headDataset } from '../../src/nn/dataset.js';
 import { MNIST_INPUT_SHAPE, loadMnistSplit } from '../../src/nn/mnist.js';
 import { saveModel } from '../../src/nn/model-file.js';
 import type { Model } from '../../src/nn/model.js';
-import type { CellResult } from '../../src/study/cell.js';
+import type { CellResult } from '../../src/study/cell-result.js';
 import { trainModel } from '../../src/nn/train.js';
 
 /** flatten → dense 16 → activation → dense 10, trained 2 epochs on 2000 digits (about 85–90% test accuracy). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { circuitToJSON, parseCircuit, serializeCircuit } from '../../src/compiler/circuit-file.js';
+import { circuitToJSON, parseCircuit, serializeCircuit } from '../../src/circuit/index.js';
 import { compileNetwork } from '../../src/compiler/compile.js';
-import { inputs, provider, tinyModel } from './fixtures.js';
+import { inputs, provider, tinyModel } from '../compiler/fixtures.js';
 
 describe('circuit file', () => {
   const circuit = compileNetwork(tinyModel('relu', 'silu'), {

@@ -1,27 +1,25 @@
 /**
  * Builds a circuit op by op while tracking every register's level and scale exactly as SEAL will compute them
  * (float64 products and quotients by the dropped prime). Every precondition SEAL checks at run time
- * (matching levels, matching scales, scale within the modulus, a level left to rescale) is checked here, at
- * compile time, so a compiled circuit cannot hit a parameter-mismatch or scale-out-of-bounds error.
+ * (matching levels, matching scales, scale within the modulus, a level left to rescale) is checked here, so a
+ * circuit built (or replayed, see verify.ts) through it cannot hit a parameter-mismatch or scale-out-of-bounds
+ * error. The compiler writes circuits with it; the loader replays them through it.
  */
-import type { CircuitOp, CircuitPlaintext } from './circuit.js';
-import { CompileError } from './errors.js';
+import type { CkksParameters, ScaledParameters } from '../ckks/params/index.js';
+import { CompileError } from '../errors.js';
+import type { CircuitOp, CircuitPlaintext } from './types.js';
 
-export interface BuilderParams {
-  /** Data primes q_0 … q_L as doubles (the special prime excluded). */
-  dataPrimes: readonly number[];
-  /** Bit sizes of the data primes (for the scale bound). */
-  dataPrimeBits: readonly number[];
-  slotCount: number;
-  /** Canonical scale at level 0 (normally 2^scaleBits); higher levels follow S_ℓ = √(S_{ℓ−1}·q_ℓ). */
-  baseScale: number;
+/** Which Galois keys a circuit may use. */
+export type RotationKeySet = 'exact' | 'powers-of-two';
+
+export interface BuilderOptions {
   /**
    * 'exact': one Galois key per distinct rotation step the circuit uses (fewest key switches);
    * 'powers-of-two': only steps ±2^i, each other rotation decomposed into its non-adjacent form (at most
    * log2(N/2) keys, the smallest upload when circuits use many distinct steps, more key switches).
    * @default 'exact'
    */
-  rotationKeys?: 'exact' | 'powers-of-two';
+  rotationKeys?: RotationKeySet;
 }
 
 /** Non-adjacent form of s modulo n: signed powers of two summing to s (fewest nonzero digits). */
@@ -51,43 +49,34 @@ export class CircuitBuilder {
   readonly level: number[] = [];
   readonly scales: number[] = [];
   readonly rotationSteps = new Set<number>();
+  /** The parameters (with their default scale): chain, canonical scales per level, scale bounds. */
+  readonly params: ScaledParameters;
   readonly maxLevel: number;
   readonly slotCount: number;
-  /**
-   * Canonical scale per level, S_0 = baseScale and S_ℓ = √(S_{ℓ−1}·q_ℓ): squaring a canonical ciphertext at
-   * level ℓ and rescaling lands exactly on S_{ℓ−1}, and a plaintext multiplication needs a plaintext at scale S_ℓ.
-   * Defined bottom-up so the chain stays within the primes' range (top-down it would drift doubly exponentially).
-   */
-  readonly canonicalScales: number[];
-  readonly #primes: readonly number[];
-  readonly #levelBits: number[];
   readonly #constCache = new Map<string, number>();
-  readonly #rotationKeys: 'exact' | 'powers-of-two';
+  readonly #rotationKeys: RotationKeySet;
 
-  constructor(p: BuilderParams) {
-    this.#primes = p.dataPrimes;
-    this.maxLevel = p.dataPrimes.length - 1;
-    this.slotCount = p.slotCount;
-    this.#rotationKeys = p.rotationKeys ?? 'exact';
-    this.canonicalScales = [p.baseScale];
-    for (let l = 1; l <= this.maxLevel; l++) {
-      this.canonicalScales.push(Math.sqrt(this.canonicalScales[l - 1]! * p.dataPrimes[l]!));
-    }
-    let acc = 0;
-    this.#levelBits = p.dataPrimeBits.map((b) => (acc += b));
+  constructor(params: CkksParameters, options: BuilderOptions = {}) {
+    if (!params.hasScale()) throw new CompileError('circuit builder: the parameters need a default scale (scaleBits)');
+    this.params = params;
+    this.maxLevel = params.maxLevel;
+    this.slotCount = params.slotCount;
+    this.#rotationKeys = options.rotationKeys ?? 'exact';
   }
 
-  /** Canonical scale at a level. */
+  /** Canonical scale at a level (CkksParameters.canonicalScales). */
   canonical(level: number): number {
-    const s = this.canonicalScales[level];
+    const s = this.params.canonicalScales[level];
     if (s === undefined) throw new CompileError(`no level ${level} (max level ${this.maxLevel})`);
     return s;
   }
 
   /** The prime dropped when rescaling from `level`. */
   prime(level: number): number {
-    const q = this.#primes[level];
-    if (q === undefined || level < 1) throw new CompileError(`no level ${level} to rescale from (max level ${this.maxLevel})`);
+    const q = this.params.primeValues[level];
+    if (q === undefined || level < 1 || level > this.maxLevel) {
+      throw new CompileError(`no level ${level} to rescale from (max level ${this.maxLevel})`);
+    }
     return q;
   }
 
@@ -106,10 +95,10 @@ export class CircuitBuilder {
 
   #checkScale(level: number, scale: number): void {
     if (!(scale > 0) || !Number.isFinite(scale)) throw new CompileError(`scale ${scale} at level ${level} is not positive`);
-    // SEAL: the scale's bit count must stay below the modulus bit count at that level
-    if (Math.log2(scale) >= this.#levelBits[level]! - 1) {
+    if (level < 0 || level > this.maxLevel) throw new CompileError(`no level ${level} (max level ${this.maxLevel})`);
+    if (!this.params.planAcceptsScale(level, scale)) {
       throw new CompileError(
-        `scale 2^${Math.log2(scale).toFixed(1)} out of bounds at level ${level} (modulus ${this.#levelBits[level]} bits)`,
+        `scale 2^${Math.log2(scale).toFixed(1)} out of bounds at level ${level} (modulus ${this.params.levelBits(level)} bits)`,
       );
     }
   }

@@ -1,8 +1,9 @@
 /**
  * The circuit IR: a straight-line program over ciphertext registers, with every register's level and scale
- * fixed at compile time. The runtime only executes it; nothing in it is secret (weights are the model owner's,
- * which the server holds anyway).
+ * fixed at compile time. The compiler writes it, the runtime only executes it; nothing in it is secret (weights
+ * are the model owner's, which the server holds anyway).
  */
+import type { ScaledParameters } from '../ckks/params/index.js';
 
 /** One operation. `dst` registers are written once (SSA). */
 export type CircuitOp =
@@ -48,14 +49,6 @@ export interface CircuitStage {
   detail: Record<string, unknown>;
 }
 
-export interface CircuitParams {
-  polyModulusDegree: number;
-  coeffModulusBits: number[];
-  primes: string[];
-  primeValues: number[];
-  scaleBits: number;
-}
-
 /**
  * - `latency`: one input per evaluation; register 0 holds it, value j in the slots inputLayout.slots[j] (copies),
  *   and the outputs are read from register `outputRegister` at outputLayout.slots[i][0].
@@ -67,7 +60,8 @@ export type CircuitMode = 'latency' | 'throughput';
 export interface Circuit {
   name: string;
   mode: CircuitMode;
-  params: CircuitParams;
+  /** N, the chain and its primes, and the default scale 2^scaleBits every layer lands on. */
+  params: ScaledParameters;
   /** The input registers (see CircuitMode) are at level `maxLevel` and scale `inputScale`. */
   inputScale: number;
   inputLayout: SlotLayout;
@@ -134,6 +128,9 @@ export interface NoiseEstimate {
   medianTopTwoGap: number;
 }
 
+/** Simulates `count` inputs (back to back) through a circuit exactly and with CKKS noise (src/runtime/noise.ts). */
+export type NoiseEstimator = (circuit: Circuit, inputs: Float64Array, count: number) => NoiseEstimate;
+
 export interface CompileReport {
   model: string;
   mode: CircuitMode;
@@ -168,43 +165,7 @@ export interface CompileReport {
     latencyMsPerStage: { name: string; ms: number }[];
   };
   calibration: { count: number; split: string; marginRule: string };
-  /** Absent when the compile skipped the check (CompileOptions.noiseCheck = false) or in older circuit files. */
+  /** Absent when the compile made no noise check (CompileOptions.noiseCheck) or in older circuit files. */
   noise?: NoiseEstimate;
   notes: string[];
-}
-
-export function emptyCounts(): OpCounts {
-  return { ctMultiplications: 0, plainMultiplications: 0, rotations: 0, rescales: 0, additions: 0, drops: 0 };
-}
-
-/** Op counts of a range of ops. */
-export function countOps(ops: readonly CircuitOp[], from = 0, to = ops.length): OpCounts {
-  const c = emptyCounts();
-  for (let i = from; i < to; i++) {
-    switch (ops[i]!.op) {
-      case 'mul':
-        c.ctMultiplications++;
-        break;
-      case 'mulPlain':
-        c.plainMultiplications++;
-        break;
-      case 'rotate':
-        c.rotations++;
-        break;
-      case 'rescale':
-        c.rescales++;
-        break;
-      case 'add':
-      case 'sub':
-      case 'addPlain':
-        c.additions++;
-        break;
-      case 'drop':
-        c.drops++;
-        break;
-      case 'setScale':
-        break;
-    }
-  }
-  return c;
 }

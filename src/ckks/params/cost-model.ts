@@ -18,10 +18,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CkksError } from '../errors.js';
-import { normaliseRotationSteps } from './galois.js';
-import { validateParameterShape, type CkksParameters } from './parameters.js';
-import { ciphertextBytes, kswitchKeysBytes } from './wire-format.js';
+import { CkksError } from '../../errors.js';
+import { normaliseRotationSteps } from '../galois.js';
+import { ciphertextBytes, kswitchKeysBytes } from '../wire-format.js';
+import { CkksParameters, type CkksParametersLiteral } from './parameters.js';
 
 /** Ops with a cost: the circuit ops (same names as the compiler's) plus client-side ones. */
 export type CkksCostOp =
@@ -220,7 +220,8 @@ let committed: OpCostTable | null = null;
 /** The committed table (bench/op-costs.json, found from this module's location in src/ or dist/src/). */
 export function committedOpCosts(): OpCostTable {
   if (committed) return committed;
-  for (let up = 2; up <= 4; up++) {
+  // src/ckks/params/ is three levels below the package root, dist/src/ckks/params/ four
+  for (let up = 3; up <= 4; up++) {
     const path = fileURLToPath(new URL(`${'../'.repeat(up)}bench/op-costs.json`, import.meta.url));
     if (existsSync(path)) {
       let parsed: unknown;
@@ -257,6 +258,12 @@ export function predictOpMs(op: CkksCostOp, polyModulusDegree: number, level: nu
   return nearest === polyModulusDegree ? ms : (ms * polyModulusDegree * Math.log2(polyModulusDegree)) / (nearest * Math.log2(nearest));
 }
 
+/** Milliseconds for one op at ring dimension N on a ciphertext at `level`: what plans are costed with. */
+export type OpCostFn = (op: CkksCostOp, polyModulusDegree: number, level: number) => number;
+
+/** The committed measurements of this machine kind (bench/op-costs.json). */
+export const measuredOpCost: OpCostFn = (op, n, level) => predictOpMs(op, n, level);
+
 /** Predicted serialized sizes in bytes (exact for uncompressed SEAL data). */
 export interface PredictedSizes {
   /** Ciphertext at each level 0…maxLevel. */
@@ -273,11 +280,11 @@ export interface PredictedSizes {
 }
 
 /** Sizes of everything a client and server exchange for these parameters and rotation steps. */
-export function predictSizes(params: CkksParameters, rotationSteps: readonly number[]): PredictedSizes {
-  validateParameterShape(params);
+export function predictSizes(literal: CkksParametersLiteral, rotationSteps: readonly number[]): PredictedSizes {
+  const params = CkksParameters.from(literal);
   const n = params.polyModulusDegree;
   const keyPrimes = params.coeffModulusBits.length;
-  const maxLevel = keyPrimes - 2;
+  const maxLevel = params.maxLevel;
   const steps = normaliseRotationSteps(rotationSteps, n / 2).length;
   const galois = (seeded: boolean) => (steps > 0 ? kswitchKeysBytes(n, keyPrimes, steps, n, seeded) : null);
   const sizes: PredictedSizes = {
