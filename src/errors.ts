@@ -5,6 +5,7 @@
 export type PannErrorCode =
   'activation' | 'fit' | 'model' | 'data' | 'train' | 'onnx' | 'compile' | 'circuit' | 'ckks' | 'runtime' | 'study' | 'server' | 'input';
 
+/** The base class of every error pann throws; `code` names the kind (fit, model, compile, ckks, …). */
 export class PannError extends Error {
   readonly code: PannErrorCode;
   constructor(code: PannErrorCode, message: string, options?: { cause?: unknown }) {

@@ -12,6 +12,7 @@ import { estimateNoise } from './runtime/noise.js';
 /** Calibration inputs the noise check simulates by default. */
 export const DEFAULT_NOISE_CHECK_INPUTS = 200;
 
+/** Options of {@link compile}: the compiler's, with the provider and the noise check defaulted. */
 export interface CompileModelOptions extends Omit<CompileOptions, 'noiseCheck' | 'provider'> {
   /** Fits the activations' polynomials. @default fitterProvider() (the precision search, with a fresh cache) */
   provider?: ApproximationProvider;

@@ -20,6 +20,7 @@ import {
   type SampleCache,
 } from './remez.js';
 
+/** How a polynomial was fitted: Chebyshev interpolation, Remez minimax, or a composite sign/ReLU. */
 export type FitMethod = PolynomialApproximation['method'];
 export const FIT_METHODS: readonly FitMethod[] = ['chebyshev', 'remez', 'composite'];
 
@@ -40,6 +41,7 @@ export interface FittedStage {
   readonly error?: number;
 }
 
+/** A fitted polynomial stand-in with its interval, degree, parity, cost and measured max error. */
 export interface FittedApproximation {
   readonly activation: Activation;
   readonly method: FitMethod;

@@ -57,6 +57,7 @@ export interface CircuitStage {
  */
 export type CircuitMode = 'latency' | 'throughput';
 
+/** A compiled CKKS circuit: parameters, layouts, registers with their levels and scales, plaintexts, ops, and the compile report. */
 export interface Circuit {
   name: string;
   mode: CircuitMode;
@@ -131,6 +132,7 @@ export interface NoiseEstimate {
 /** Simulates `count` inputs (back to back) through a circuit exactly and with CKKS noise (src/runtime/noise.ts). */
 export type NoiseEstimator = (circuit: Circuit, inputs: Float64Array, count: number) => NoiseEstimate;
 
+/** What the compiler decided and predicts for a circuit (shown by `pann compile`, stored in the circuit file). */
 export interface CompileReport {
   model: string;
   mode: CircuitMode;

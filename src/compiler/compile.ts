@@ -43,6 +43,7 @@ import { chooseParameters } from './select-params.js';
 export type { ApproximationMethod, ApproximationProvider, ProvidedApproximation } from './polynomialise.js';
 export { minimumScaleBits } from './select-params.js';
 
+/** Options of {@link compileNetwork}. */
 export interface CompileOptions {
   /** Precision k: every activation's max error ≤ B·2^−k on [−B, B]; a number, or one per activation layer. */
   precisionBits: number | readonly number[];
@@ -131,22 +132,8 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
 
   onProgress?.('report');
   const registerLevel = Int32Array.from(builder.level);
-  const report = compileReport({
-    modelName: model.name,
-    mode,
-    params,
-    network,
-    planned,
-    builder,
-    packed,
-    rotationSteps,
-    registerLevel,
-    inputSize,
-    opCost,
-    calibration,
-    range,
-    notes: [note],
-  });
+  const reportInput = { modelName: model.name, mode, params, network, planned, builder, packed, rotationSteps, registerLevel };
+  const report = compileReport({ ...reportInput, inputSize, opCost, calibration, range, notes: [note] });
   const circuit: Circuit = {
     name: options.name ?? model.name,
     mode,

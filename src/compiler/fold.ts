@@ -126,49 +126,32 @@ function isPerChannelScaling(layer: Layer): boolean {
 
 /** Split a model into affine blocks and activations. */
 export function foldModel(model: Model): NetBlock[] {
-  const blocks: NetBlock[] = [];
+  const folder = new BlockFolder(model);
   let shape: Shape = model.inputShape;
-  let pending: { map: AffineMap; layers: number[]; conv?: ConvGeometry; convPure: boolean } | null = null;
-  let atInput = true;
-
-  const flush = (): void => {
-    if (!pending) return;
-    const names = pending.layers.map((i) => `${model.layers[i]!.type}#${i}`).join('+');
-    const block: NetBlock = {
-      kind: 'affine',
-      name: names,
-      layers: pending.layers,
-      map: pending.map,
-      outShape: shape,
-    };
-    if (pending.conv && pending.convPure) block.conv = pending.conv;
-    blocks.push(block);
-    pending = null;
-    atInput = false;
-  };
-
-  const push = (map: AffineMap, index: number, conv?: ConvGeometry): void => {
-    if (!pending) {
-      pending = { map, layers: [index], convPure: true, ...(conv ? { conv } : {}) };
-      if (!conv || !atInput) pending.convPure = false;
-      return;
-    }
-    pending.map = composeAffine(pending.map, map);
-    pending.layers.push(index);
-    if (!isPerChannelScaling(model.layers[index]!)) pending.convPure = false;
-  };
-
   model.layers.forEach((layer, i) => {
-    const where = layerLabel(layer, i);
-    const inShape = shape;
-    const outShape = layerOutputShape(layer, inShape, where);
-    const n = shapeSize(inShape);
-    switch (layer.type) {
-      case 'dense':
-        push(affineFromDense(layer.outFeatures, layer.inFeatures, layer.weight, layer.bias), i);
-        break;
-      case 'conv2d':
-        push(convToAffine(layer, inShape, outShape), i, {
+    const outShape = layerOutputShape(layer, shape, layerLabel(layer, i));
+    folder.add(layer, i, shape, outShape);
+    shape = outShape;
+  });
+  const blocks = folder.finish(shape);
+  if (!blocks.some((b) => b.kind === 'affine')) throw new CompileError(`model ${model.name} has no linear layer`);
+  if (blocks[blocks.length - 1]!.kind !== 'affine') {
+    throw new CompileError(
+      `model ${model.name} ends with an activation; pann expects logits from a final linear layer (add a dense layer)`,
+    );
+  }
+  return blocks;
+}
+
+/** A layer's affine map, with its geometry when it is a convolution. */
+function layerAffine(layer: Layer, inShape: Shape, outShape: Shape): { map: AffineMap; conv?: ConvGeometry } | null {
+  switch (layer.type) {
+    case 'dense':
+      return { map: affineFromDense(layer.outFeatures, layer.inFeatures, layer.weight, layer.bias) };
+    case 'conv2d':
+      return {
+        map: convToAffine(layer, inShape, outShape),
+        conv: {
           inChannels: inShape[0]!,
           inHeight: inShape[1]!,
           inWidth: inShape[2]!,
@@ -178,48 +161,82 @@ export function foldModel(model: Model): NetBlock[] {
           kernel: [...layer.kernel],
           stride: [...layer.stride],
           padding: [...layer.padding],
-        });
-        break;
-      case 'avgpool2d':
-        push(avgPoolToAffine(layer, inShape, outShape), i);
-        break;
-      case 'globalavgpool':
-        push(globalAvgPoolToAffine(inShape), i);
-        break;
-      case 'batchnorm':
-        push(batchNormToAffine(layer, inShape), i);
-        break;
-      case 'flatten':
-      case 'dropout':
-        // identity on the flat C-H-W data; keep in the block's layer list for the report
-        if (pending) (pending as { layers: number[] }).layers.push(i);
-        break;
-      case 'activation':
-      case 'polynomial': {
-        if (!pending) {
-          // an activation with no linear layer before it: an identity block carries the 1/B normalisation
-          pending = { map: identityMap(n), layers: [], convPure: false };
-        }
-        shape = inShape;
-        flush();
-        blocks.push(
-          layer.type === 'activation'
-            ? { kind: 'activation', name: `${layer.activation.name}#${i}`, layer: i, activation: layer.activation, size: n }
-            : { kind: 'activation', name: `polynomial#${i}`, layer: i, approximation: layer.approximation, size: n },
-        );
-        break;
-      }
-    }
-    shape = outShape;
-  });
-  flush();
-  if (!blocks.some((b) => b.kind === 'affine')) throw new CompileError(`model ${model.name} has no linear layer`);
-  if (blocks[blocks.length - 1]!.kind !== 'affine') {
-    throw new CompileError(
-      `model ${model.name} ends with an activation; pann expects logits from a final linear layer (add a dense layer)`,
-    );
+        },
+      };
+    case 'avgpool2d':
+      return { map: avgPoolToAffine(layer, inShape, outShape) };
+    case 'globalavgpool':
+      return { map: globalAvgPoolToAffine(inShape) };
+    case 'batchnorm':
+      return { map: batchNormToAffine(layer, inShape) };
+    default:
+      return null;
   }
-  return blocks;
+}
+
+/** Consecutive linear layers compose into one pending affine block; an activation closes it. */
+class BlockFolder {
+  readonly #model: Model;
+  readonly #blocks: NetBlock[] = [];
+  #pending: { map: AffineMap; layers: number[]; conv?: ConvGeometry; convPure: boolean } | null = null;
+  #atInput = true;
+
+  constructor(model: Model) {
+    this.#model = model;
+  }
+
+  add(layer: Layer, i: number, inShape: Shape, outShape: Shape): void {
+    const affine = layerAffine(layer, inShape, outShape);
+    if (affine) return this.#push(affine.map, i, affine.conv);
+    if (layer.type === 'flatten' || layer.type === 'dropout') {
+      // identity on the flat C-H-W data; keep in the block's layer list for the report
+      this.#pending?.layers.push(i);
+      return;
+    }
+    if (layer.type === 'activation' || layer.type === 'polynomial') {
+      const n = shapeSize(inShape);
+      // an activation with no linear layer before it: an identity block carries the 1/B normalisation
+      this.#pending ??= { map: identityMap(n), layers: [], convPure: false };
+      this.#flush(inShape);
+      this.#blocks.push(
+        layer.type === 'activation'
+          ? { kind: 'activation', name: `${layer.activation.name}#${i}`, layer: i, activation: layer.activation, size: n }
+          : { kind: 'activation', name: `polynomial#${i}`, layer: i, approximation: layer.approximation, size: n },
+      );
+    }
+  }
+
+  /** The blocks, the last pending affine block closed with the network's output shape. */
+  finish(shape: Shape): NetBlock[] {
+    this.#flush(shape);
+    return this.#blocks;
+  }
+
+  #push(map: AffineMap, index: number, conv?: ConvGeometry): void {
+    if (!this.#pending) {
+      this.#pending = { map, layers: [index], convPure: conv !== undefined && this.#atInput, ...(conv ? { conv } : {}) };
+      return;
+    }
+    this.#pending.map = composeAffine(this.#pending.map, map);
+    this.#pending.layers.push(index);
+    if (!isPerChannelScaling(this.#model.layers[index]!)) this.#pending.convPure = false;
+  }
+
+  #flush(outShape: Shape): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    const block: NetBlock = {
+      kind: 'affine',
+      name: pending.layers.map((i) => `${this.#model.layers[i]!.type}#${i}`).join('+'),
+      layers: pending.layers,
+      map: pending.map,
+      outShape,
+    };
+    if (pending.conv && pending.convPure) block.conv = pending.conv;
+    this.#blocks.push(block);
+    this.#pending = null;
+    this.#atInput = false;
+  }
 }
 
 /** Run the folded network in float64 on one input, calling `onActivationInput` with each activation's input. */

@@ -21,6 +21,7 @@ import { CompileError, errorMessage } from '../errors.js';
 import { type CalibrationResult, countOutsideRange } from './calibrate.js';
 import type { NetBlock } from './fold.js';
 
+/** Which fitting method the compiler may use for an activation (auto: the cheapest that reaches the precision). */
 export type ApproximationMethod = 'remez' | 'chebyshev' | 'composite' | 'auto';
 
 /** What the fitter returns for one activation. */

@@ -5,6 +5,7 @@
 import { DataError } from '../errors.js';
 import { formatShape, shapeSize, type Model, type Shape } from './model.js';
 
+/** Labelled inputs, back to back, with their shape and class count. */
 export interface Dataset {
   /** Where it came from, e.g. `mnist:test` or a file path. */
   readonly name: string;

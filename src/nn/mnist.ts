@@ -11,6 +11,7 @@ import { DataError, errorMessage } from '../errors.js';
 import { makeDataset, type Dataset } from './dataset.js';
 import { Prng } from './prng.js';
 
+/** The three parts of pann's fixed, seeded MNIST split (docs/data.md). */
 export type MnistSplit = 'train' | 'validation' | 'test';
 export const MNIST_SPLITS: readonly MnistSplit[] = ['train', 'validation', 'test'];
 

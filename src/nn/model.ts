@@ -75,6 +75,7 @@ export interface PolynomialLayer {
   clamp: boolean;
 }
 
+/** One layer of a model (dense, conv2d, pooling, batchnorm, flatten, dropout, activation, polynomial). */
 export type Layer =
   | DenseLayer
   | Conv2dLayer
@@ -100,6 +101,7 @@ export const LAYER_TYPES: readonly LayerType[] = [
   'polynomial',
 ];
 
+/** A sequential network: its input shape, its layers and free-form metadata (recipe, accuracy, …). */
 export interface Model {
   name: string;
   inputShape: Shape;

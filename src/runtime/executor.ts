@@ -101,120 +101,84 @@ export class PreparedCircuit {
    */
   evaluateBatch(inputs: readonly CipherHandle[]): { outputs: CipherHandle[]; timings: StageTiming[] } {
     if (this.#disposed) throw new RuntimeError('prepared circuit was disposed');
+    this.#checkInputs(inputs);
     const c = this.circuit;
-    const be = this.backend;
-    if (inputs.length !== this.#inputCount)
-      throw new InputError(`circuit takes ${this.#inputCount} input ciphertext(s), got ${inputs.length}`);
-    for (const [i, input] of inputs.entries()) {
-      if (input.level !== be.maxLevel) throw new InputError(`input ciphertext ${i} is at level ${input.level}, expected ${be.maxLevel}`);
-      if (Math.abs(input.scale / c.inputScale - 1) > 1e-9) {
-        throw new InputError(`input ciphertext ${i} scale ${input.scale} ≠ circuit input scale ${c.inputScale}`);
-      }
-    }
-    const regs: (CipherHandle | null)[] = new Array(c.registerCount).fill(null);
-    inputs.forEach((h, i) => (regs[i] = h));
-    const owned = new Uint8Array(c.registerCount); // 1 = this evaluation created it (may free)
-    const isOutput = new Uint8Array(c.registerCount);
-    for (const r of c.outputRegisters) isOutput[r] = 1;
-    const timings: StageTiming[] = [];
-    let stage = 0;
-    let stageStart = performance.now();
-    const get = (r: number): CipherHandle => {
-      const h = regs[r];
-      if (!h) throw new RuntimeError(`register ${r} read before it was written`);
-      return h;
-    };
-    const withPlain = (id: number, f: (p: PlainHandle) => CipherHandle): CipherHandle => {
-      const { h, transient } = this.#plaintext(id);
-      try {
-        return f(h);
-      } finally {
-        if (transient) be.free(h);
-      }
-    };
+    const regs = new RegisterFile(this.backend, c, inputs, this.#lastUse);
+    const clock = new StageClock(c.stages);
     try {
       for (let i = 0; i < c.ops.length; i++) {
-        while (stage < c.stages.length && i >= c.stages[stage]!.ops[1]) {
-          timings.push({ name: c.stages[stage]!.name, ms: performance.now() - stageStart });
-          stageStart = performance.now();
-          stage++;
-        }
+        clock.reach(i);
         const op = c.ops[i]!;
-        let out: CipherHandle;
-        switch (op.op) {
-          case 'rotate':
-            out = be.rotate(get(op.src), op.steps);
-            break;
-          case 'mulPlain':
-            out = withPlain(op.pt, (p) => be.mulPlain(get(op.src), p));
-            break;
-          case 'addPlain':
-            out = withPlain(op.pt, (p) => be.addPlain(get(op.src), p));
-            break;
-          case 'mul':
-            out = be.mul(get(op.a), get(op.b));
-            break;
-          case 'add': {
-            // accumulate into an operand nobody reads again (the multiply–accumulate chains of linear layers):
-            // no new ciphertext and no copy of it; the register passes to dst
-            const into = op.a !== op.b ? [op.a, op.b].find((r) => this.#lastUse[r] === i && owned[r] && !isOutput[r]) : undefined;
-            if (into === undefined) {
-              out = be.add(get(op.a), get(op.b));
-              break;
-            }
-            out = get(into);
-            be.addInPlace(out, get(into === op.a ? op.b : op.a));
-            regs[into] = null;
-            owned[into] = 0;
-            break;
-          }
-          case 'sub':
-            out = be.sub(get(op.a), get(op.b));
-            break;
-          case 'rescale':
-            out = be.rescale(get(op.src));
-            break;
-          case 'drop':
-            out = be.dropToLevel(get(op.src), op.level);
-            break;
-          case 'setScale': {
-            // relabel in place: the compiler only emits setScale on a register's last use
-            if (this.#lastUse[op.src] !== i) throw new RuntimeError(`op ${i}: setScale on register ${op.src}, which is read later`);
-            out = get(op.src);
-            be.setScale(out, op.scale);
-            regs[op.src] = null;
-            owned[op.dst] = owned[op.src]!;
-            owned[op.src] = 0;
-            break;
-          }
-        }
-        regs[op.dst] = out;
-        if (op.op !== 'setScale') owned[op.dst] = 1;
-        for (const r of operands(op)) {
-          const h = regs[r];
-          if (h && this.#lastUse[r] === i && owned[r] && !isOutput[r]) {
-            be.free(h);
-            regs[r] = null;
-          }
-        }
+        this.#execute(op, i, regs);
+        regs.freeDeadOperands(op, i);
       }
-      while (stage < c.stages.length) {
-        timings.push({ name: c.stages[stage]!.name, ms: performance.now() - stageStart });
-        stageStart = performance.now();
-        stage++;
-      }
-      const outputs = c.outputRegisters.map((r) => {
-        if (r < this.#inputCount) throw new RuntimeError('circuit output is one of its inputs');
-        const h = get(r);
-        regs[r] = null;
-        return h;
-      });
-      return { outputs, timings };
+      clock.finish();
+      return { outputs: regs.takeOutputs(c.outputRegisters), timings: clock.timings };
     } finally {
-      for (let r = this.#inputCount; r < regs.length; r++) {
-        const h = regs[r];
-        if (h && owned[r]) be.free(h);
+      regs.freeOwned();
+    }
+  }
+
+  #checkInputs(inputs: readonly CipherHandle[]): void {
+    const be = this.backend;
+    if (inputs.length !== this.#inputCount) {
+      throw new InputError(`circuit takes ${this.#inputCount} input ciphertext(s), got ${inputs.length}`);
+    }
+    for (const [i, input] of inputs.entries()) {
+      if (input.level !== be.maxLevel) throw new InputError(`input ciphertext ${i} is at level ${input.level}, expected ${be.maxLevel}`);
+      if (Math.abs(input.scale / this.circuit.inputScale - 1) > 1e-9) {
+        throw new InputError(`input ciphertext ${i} scale ${input.scale} ≠ circuit input scale ${this.circuit.inputScale}`);
       }
+    }
+  }
+
+  /** Run op i, writing its result to its destination register. */
+  #execute(op: CircuitOp, i: number, regs: RegisterFile): void {
+    const be = this.backend;
+    switch (op.op) {
+      case 'rotate':
+        return regs.write(op.dst, be.rotate(regs.read(op.src), op.steps));
+      case 'mulPlain':
+        return regs.write(
+          op.dst,
+          this.#withPlain(op.pt, (p) => be.mulPlain(regs.read(op.src), p)),
+        );
+      case 'addPlain':
+        return regs.write(
+          op.dst,
+          this.#withPlain(op.pt, (p) => be.addPlain(regs.read(op.src), p)),
+        );
+      case 'mul':
+        return regs.write(op.dst, be.mul(regs.read(op.a), regs.read(op.b)));
+      case 'add': {
+        // accumulate into an operand nobody reads again (the multiply–accumulate chains of linear layers):
+        // no new ciphertext and no copy of it; the register passes to dst
+        const into = op.a !== op.b ? [op.a, op.b].find((r) => regs.isLastOwnedUse(r, i)) : undefined;
+        if (into === undefined) return regs.write(op.dst, be.add(regs.read(op.a), regs.read(op.b)));
+        be.addInPlace(regs.read(into), regs.read(into === op.a ? op.b : op.a));
+        return regs.move(into, op.dst);
+      }
+      case 'sub':
+        return regs.write(op.dst, be.sub(regs.read(op.a), regs.read(op.b)));
+      case 'rescale':
+        return regs.write(op.dst, be.rescale(regs.read(op.src)));
+      case 'drop':
+        return regs.write(op.dst, be.dropToLevel(regs.read(op.src), op.level));
+      case 'setScale':
+        // relabel in place: the compiler only emits setScale on a register's last use
+        if (this.#lastUse[op.src] !== i) throw new RuntimeError(`op ${i}: setScale on register ${op.src}, which is read later`);
+        be.setScale(regs.read(op.src), op.scale);
+        return regs.move(op.src, op.dst);
+    }
+  }
+
+  /** Apply `f` to plaintext `id`, freeing it afterwards when it is not kept encoded. */
+  #withPlain(id: number, f: (p: PlainHandle) => CipherHandle): CipherHandle {
+    const { h, transient } = this.#plaintext(id);
+    try {
+      return f(h);
+    } finally {
+      if (transient) this.backend.free(h);
     }
   }
 
@@ -223,6 +187,113 @@ export class PreparedCircuit {
     this.#disposed = true;
     for (const h of this.#plain) if (h) this.backend.free(h);
     this.#plain.fill(null);
+  }
+}
+
+/**
+ * The registers of one evaluation: which hold a ciphertext, which this evaluation created (and may free), which
+ * are outputs (handed to the caller). A register is freed right after its last use.
+ */
+class RegisterFile {
+  readonly #be: Backend;
+  readonly #regs: (CipherHandle | null)[];
+  readonly #owned: Uint8Array;
+  readonly #isOutput: Uint8Array;
+  readonly #lastUse: Int32Array;
+  readonly #inputCount: number;
+
+  constructor(be: Backend, c: Circuit, inputs: readonly CipherHandle[], lastUse: Int32Array) {
+    this.#be = be;
+    this.#regs = new Array<CipherHandle | null>(c.registerCount).fill(null);
+    inputs.forEach((h, i) => (this.#regs[i] = h));
+    this.#owned = new Uint8Array(c.registerCount);
+    this.#isOutput = new Uint8Array(c.registerCount);
+    for (const r of c.outputRegisters) this.#isOutput[r] = 1;
+    this.#lastUse = lastUse;
+    this.#inputCount = inputs.length;
+  }
+
+  read(r: number): CipherHandle {
+    const h = this.#regs[r];
+    if (!h) throw new RuntimeError(`register ${r} read before it was written`);
+    return h;
+  }
+
+  /** A new ciphertext this evaluation made. */
+  write(dst: number, h: CipherHandle): void {
+    this.#regs[dst] = h;
+    this.#owned[dst] = 1;
+  }
+
+  /** Hand register `from`'s ciphertext (and whether it may be freed) to `to`. */
+  move(from: number, to: number): void {
+    const h = this.read(from);
+    const owned = this.#owned[from]!;
+    this.#regs[from] = null;
+    this.#owned[from] = 0;
+    this.#regs[to] = h;
+    this.#owned[to] = owned;
+  }
+
+  /** Whether op i is register r's last use and r is this evaluation's own, not an output: it may be overwritten. */
+  isLastOwnedUse(r: number, i: number): boolean {
+    return this.#lastUse[r] === i && this.#owned[r] === 1 && this.#isOutput[r] === 0;
+  }
+
+  /** Free the operands op i was the last use of. */
+  freeDeadOperands(op: CircuitOp, i: number): void {
+    for (const r of operands(op)) {
+      const h = this.#regs[r];
+      if (h && this.isLastOwnedUse(r, i)) {
+        this.#be.free(h);
+        this.#regs[r] = null;
+      }
+    }
+  }
+
+  /** The output registers' ciphertexts, now the caller's. */
+  takeOutputs(outputs: readonly number[]): CipherHandle[] {
+    return outputs.map((r) => {
+      if (r < this.#inputCount) throw new RuntimeError('circuit output is one of its inputs');
+      const h = this.read(r);
+      this.#regs[r] = null;
+      return h;
+    });
+  }
+
+  /** Free whatever this evaluation made and still holds (after an error, or what was never read). */
+  freeOwned(): void {
+    for (let r = this.#inputCount; r < this.#regs.length; r++) {
+      const h = this.#regs[r];
+      if (h && this.#owned[r]) this.#be.free(h);
+    }
+  }
+}
+
+/** Wall-clock time per circuit stage, as the ops run. */
+class StageClock {
+  readonly timings: StageTiming[] = [];
+  readonly #stages: Circuit['stages'];
+  #stage = 0;
+  #start = performance.now();
+
+  constructor(stages: Circuit['stages']) {
+    this.#stages = stages;
+  }
+
+  /** Op i is about to run: close every stage that ends before it. */
+  reach(i: number): void {
+    while (this.#stage < this.#stages.length && i >= this.#stages[this.#stage]!.ops[1]) this.#close();
+  }
+
+  finish(): void {
+    while (this.#stage < this.#stages.length) this.#close();
+  }
+
+  #close(): void {
+    this.timings.push({ name: this.#stages[this.#stage]!.name, ms: performance.now() - this.#start });
+    this.#start = performance.now();
+    this.#stage++;
   }
 }
 

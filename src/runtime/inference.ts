@@ -7,6 +7,7 @@ import { decodeBatch, decodeOutput, encodeBatch, encodeInput, PreparedCircuit, t
 import { InputError } from './errors.js';
 import { SimBackend } from './sim-backend.js';
 
+/** One input's result: its logits, the predicted class and per-stage timings. */
 export interface InferenceRecord {
   logits: Float64Array;
   prediction: number;

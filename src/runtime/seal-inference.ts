@@ -9,6 +9,7 @@ import { PreparedCircuit } from './executor.js';
 import { type InferenceRecord, runInferences } from './inference.js';
 import { SealBackend } from './seal-backend.js';
 
+/** Options of {@link runSeal}. */
 export interface SealRunOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called with each setup stage as it finishes. */

@@ -12,6 +12,7 @@ import { apiResult, apiError, httpRequest, type HttpResponse } from './http-requ
 import { parseModelDescription, inputSlots, outputValues, type ModelDescription } from './model-description.js';
 import { API_PREFIX, encodeKeyUpload, joinSealObjects, splitSealObjects } from './protocol.js';
 
+/** Where the server is, and the HTTP client's limits. */
 export interface PannClientOptions {
   /** Timeout of one HTTP exchange. @default 10 min (a key upload can be hundreds of MB) */
   timeoutMs?: number;
@@ -84,6 +85,7 @@ function serverTiming(res: HttpResponse, name: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
+/** The client side of the encrypted inference server: lists models, opens sessions (uploads evaluation keys), encrypts, infers, decrypts. The secret key never leaves it. */
 export class PannClient {
   readonly baseUrl: string;
   readonly #agent = new Agent({ keepAlive: true });

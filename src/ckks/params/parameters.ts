@@ -36,6 +36,7 @@ export const PLANNED_SCALE_MARGIN_BITS = 1;
 /** Parameters with a default scale: what plans and circuits use. */
 export type ScaledParameters = CkksParameters & { readonly scaleBits: number };
 
+/** Checked, immutable CKKS parameters (see the module comment); build one with {@link CkksParameters.from}. */
 export class CkksParameters implements CkksParametersLiteral {
   readonly polyModulusDegree: number;
   readonly coeffModulusBits: readonly number[];
