@@ -11,7 +11,7 @@
 import type { Activation } from '../approx/activations.js';
 import type { PolynomialApproximation } from '../approx/polynomial.js';
 import type { AsymmetricWeight, FitMethod } from '../approx/fitted.js';
-import { type FitCache, fitForPrecision } from '../approx/search.js';
+import { createFitCache, type FitCache, fitForPrecision } from '../approx/search.js';
 import type { ApproximationMethod, ApproximationProvider, ProvidedApproximation } from './compile.js';
 import { CompileError } from './errors.js';
 import { errorMessage } from '../errors.js';
@@ -48,7 +48,7 @@ export function carryToRange(a: PolynomialApproximation, B: number, h: number): 
  * approximation is always on [−B, B] (its error ≤ B·2^−k).
  */
 export function fitterProvider(options: FitterProviderOptions = {}): ApproximationProvider {
-  const cache: FitCache = options.cache ?? new Map();
+  const cache: FitCache = options.cache ?? createFitCache();
   const memo = new Map<string, ProvidedApproximation>();
   return ({ activation, B, precisionBits, method }) => {
     const h = activation.homogeneity;
