@@ -17,7 +17,7 @@ import { FitError, errorMessage } from '../errors.js';
 import { compiledWorkerScript } from '../worker-script.js';
 import { parseActivation } from './activations.js';
 import { approximationFileText } from './approximation-file.js';
-import { fitForPrecision, type FitCache } from './search.js';
+import { createFitCache, fitForPrecision, type FitCache } from './search.js';
 
 export const CATALOG_INDEX_FORMAT = 'pann-approximation-index';
 export const CATALOG_INDEX_VERSION = 1;
@@ -96,7 +96,7 @@ export interface CatalogGroupResult {
 
 /** Fit the entries of one group in order, sharing one fit cache across k (the unit of a parallel build). */
 export function buildCatalogGroup(specs: readonly CatalogSpec[], onEntry?: (spec: CatalogSpec) => void): CatalogGroupResult {
-  const cache: FitCache = new Map();
+  const cache: FitCache = createFitCache();
   const files: [string, string][] = [];
   const entries: CatalogIndexEntry[] = [];
   for (const spec of specs) {

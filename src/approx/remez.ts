@@ -138,8 +138,8 @@ interface Basis {
   row(x: number, out: Float64Array, offset: number): void;
   evaluate(c: Float64Array, x: number): number;
   /** The natural variable u (t on the hull, or s = 2t² − 1 for the reduced bases) and its inverse. */
-  toV(x: number): number;
-  toX(v: number): number;
+  toV: (x: number) => number;
+  toX: (v: number) => number;
   /** p(x) = factor(x)·q(u(x)) with q a polynomial of degree n−1 in u (odd basis: factor t, else 1). */
   factor(x: number): number;
   /** Basis coefficients of factor·q, from q sampled at Chebyshev points (q: a function of u). */
@@ -607,6 +607,69 @@ function endToDrop(wide: readonly Extremum[], basis: Basis, g: (x: number) => nu
  * iterate is returned with `converged: false`.
  */
 export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): MinimaxResult {
+  const settings = minimaxSettings(options);
+  const problem = minimaxProblem(f, settings);
+  const samples = sampleDomain(problem, settings);
+  const state = initialState(problem, samples, settings);
+  // Second Remez algorithm (Pachón & Trefethen 2009): solve, locate extrema, check, exchange
+  while (state.stopReason === null && state.iterations < settings.maxIterations) {
+    const it = ++state.iterations;
+    const solved = solveLevelledSystem(problem, state.ref);
+    if ('singular' in solved) {
+      stall(problem, state, `the reference system is singular at iteration ${it}`, solved.singular);
+      break;
+    }
+    const approximate = fillErrors(problem.basis, samples, solved.c);
+    state.maxLevelled = Math.max(state.maxLevelled, Math.abs(solved.E));
+    if (levelledAboveTarget(settings, solved.E)) {
+      // no polynomial of this degree meets the target (the levelled error is a lower bound): no extremum search
+      state.best ??= { ...solved, maxErr: largestSampledError(samples), selected: null };
+      report(settings, it, state.best.maxErr, solved.E, 0);
+      state.stopReason = 'decided';
+      break;
+    }
+    // one parabolic step while far from convergence (extremum positions to ~1e-3 of the spacing), two near it
+    const extrema = errorExtrema(problem, samples, solved.c, approximate, state.previousGap > 1e-2 ? 1 : 2);
+    const star = largestExtremum(extrema, state.ref[0]!);
+    const maxErr = Math.abs(star.value);
+    if (!Number.isFinite(maxErr)) {
+      stall(problem, state, `the error is not finite at iteration ${it}`);
+      break;
+    }
+    const selected = alternatingSet(problem, extrema);
+    const gap = keepBest(state, solved, maxErr, selected);
+    report(settings, it, maxErr, solved.E, gap);
+    state.stopReason = stopReasonAfter(settings, samples, state, solved, maxErr, gap);
+    if (state.stopReason !== null) break;
+    const next = exchange(state.ref, selected, solved.E, star);
+    if (next === null) {
+      state.stopReason = 'stalled';
+      break;
+    }
+    state.ref = next;
+  }
+  return minimaxResult(problem, state);
+}
+
+/** {@link MinimaxOptions} checked, with their defaults. */
+interface MinimaxSettings {
+  /** Sorted, disjoint. */
+  readonly intervals: readonly Interval[];
+  readonly degree: number;
+  readonly parity: ParityHint | null;
+  readonly weight: ((x: number) => number) | undefined;
+  readonly breakpoints: readonly number[];
+  readonly maxIterations: number;
+  readonly tolerance: number;
+  readonly samplesPerCoefficient: number;
+  readonly decideAgainst: number | undefined;
+  readonly decideGap: number;
+  readonly warmStart: readonly number[] | undefined;
+  readonly sampleCache: SampleCache | undefined;
+  readonly onProgress: ((p: MinimaxProgress) => void) | undefined;
+}
+
+function minimaxSettings(options: MinimaxOptions): MinimaxSettings {
   const {
     degree,
     parity = null,
@@ -629,29 +692,66 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
   }
   if (!(tolerance > 0)) throw new FitError(`remez: tolerance must be > 0, got ${tolerance}`);
   const intervals = normaliseIntervals('remez', options.intervals);
+  return {
+    intervals,
+    degree,
+    parity,
+    weight,
+    breakpoints,
+    maxIterations,
+    tolerance,
+    samplesPerCoefficient,
+    decideAgainst,
+    decideGap,
+    warmStart,
+    sampleCache,
+    onProgress,
+  };
+}
+
+/** What is fitted: g = f − (the parity hint's polynomial part) in a basis of the free coefficients, on a domain. */
+interface MinimaxProblem {
+  /** The degree asked for. */
+  readonly degree: number;
+  /** The hull [lo, hi] of the intervals: the polynomial's interval. */
+  readonly lo: number;
+  readonly hi: number;
+  /** The parity hint when it applies (reduced basis, domain = the positive half), else null (full basis). */
+  readonly reduced: ParityHint | null;
+  readonly basis: Basis;
+  readonly domain: readonly Interval[];
+  readonly weighted: boolean;
+  readonly g: (x: number) => number;
+  /** The weight (1 without one). */
+  readonly w: (x: number) => number;
+  /** g, checked finite. */
+  readonly checkedValue: (x: number) => number;
+  /** w, checked finite and > 0. */
+  readonly checkedWeight: (x: number) => number;
+}
+
+/** The basis and domain of the fit: the reduced (parity) basis on the positive half where the hint applies. */
+function minimaxProblem(f: (x: number) => number, settings: MinimaxSettings): MinimaxProblem {
+  const { intervals, degree, parity, weight } = settings;
   const lo = intervals[0]![0];
   const hi = intervals[intervals.length - 1]![1];
   const w = weight ?? (() => 1);
-
   const useParity =
     parity !== null &&
     parityApplies(parity, [lo, hi], degree) &&
     symmetricDomain(intervals) &&
     (weight === undefined || evenWeight(weight, hi));
   let basis: Basis;
-  let domain: Interval[];
-  let polyPower: readonly number[] = [];
+  let domain: readonly Interval[];
   if (useParity) {
-    const m = parity!.symmetry === 'even' ? Math.floor(degree / 2) : Math.floor((degree - 1) / 2);
-    basis = reducedBasis(m + 1, hi, parity!.symmetry);
+    const m = parity.symmetry === 'even' ? Math.floor(degree / 2) : Math.floor((degree - 1) / 2);
+    basis = reducedBasis(m + 1, hi, parity.symmetry);
     domain = intervals.filter(([, b]) => b > 0).map(([a, b]) => [Math.max(a, 0), b] as const);
-    polyPower = parity!.poly;
   } else {
     basis = fullBasis(degree + 1, lo, hi);
     domain = intervals;
   }
-  const n = basis.n;
-  const N = n + 1;
+  const polyPower: readonly number[] = useParity ? parity.poly : [];
   const polyAt = (x: number) => {
     let s = 0;
     for (let k = polyPower.length - 1; k >= 0; k--) s = s * x + polyPower[k]!;
@@ -670,24 +770,42 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     if (!(v > 0) || !Number.isFinite(v)) throw new FitError(`remez: weight(${x}) = ${v} (must be finite and > 0)`);
     return v;
   };
+  const reduced = useParity ? parity : null;
+  return { degree, lo, hi, reduced, basis, domain, weighted: weight !== undefined, g, w, checkedValue, checkedWeight };
+}
 
-  // pieces: domain intervals split at breakpoints, one-sided values at kinks. Samples per piece in proportion
-  // to its share of the Chebyshev angle (extrema are spread evenly in angle), taken from one Lobatto grid of the
-  // natural variable u_k = cos(πk/M) shared by all pieces, so that p is sampled by one FFT (chebyshev.ts).
-  const angle = (x: number) => Math.acos(Math.max(-1, Math.min(1, basis.toV(x))));
-  const totalAngle = domain.reduce((sum, [a, b]) => sum + Math.abs(angle(a) - angle(b)), 0);
-  const spans: { l: number; r: number; first: boolean; last: boolean; perPiece: number; fraction: number }[] = [];
-  for (const [a, b] of domain) {
-    const cuts = [a, ...breakpoints.filter((p) => p > a && p < b).sort((p, q) => p - q), b];
-    for (let i = 0; i + 1 < cuts.length; i++) {
-      const l = cuts[i]!;
-      const r = cuts[i + 1]!;
-      const pieceAngle = Math.abs(angle(l) - angle(r));
-      const share = totalAngle > 0 ? pieceAngle / totalAngle : 1;
-      const perPiece = Math.max(65, Math.ceil(samplesPerCoefficient * n * share) + 1);
-      spans.push({ l, r, first: i === 0, last: i + 2 === cuts.length, perPiece, fraction: pieceAngle / Math.PI });
-    }
-  }
+/** The sampled domain: every piece's samples and the shared grid, with the scales that set the rounding level. */
+interface DomainSamples {
+  readonly pieces: readonly Piece[];
+  /** The shared Lobatto grid has gridM + 1 points; p's values there are written to gridValues. */
+  readonly gridM: number;
+  readonly gridValues: Float64Array;
+  /** max |w·g| over the samples. */
+  readonly scale: number;
+  /** max w over the samples. */
+  readonly wMax: number;
+}
+
+/** One domain piece (an interval split at breakpoints) before sampling. */
+interface Span {
+  readonly l: number;
+  readonly r: number;
+  /** Whether l / r is an end of a domain interval (else a breakpoint: one-sided values are taken there). */
+  readonly first: boolean;
+  readonly last: boolean;
+  /** Samples wanted on the piece. */
+  readonly perPiece: number;
+  /** The piece's share of the Chebyshev angle, over π. */
+  readonly fraction: number;
+}
+
+/**
+ * Pieces: domain intervals split at breakpoints, one-sided values at kinks. Samples per piece in proportion to
+ * its share of the Chebyshev angle (extrema are spread evenly in angle), taken from one Lobatto grid of the
+ * natural variable u_k = cos(πk/M) shared by all pieces, so that p is sampled by one FFT (chebyshev.ts).
+ */
+function sampleDomain(problem: MinimaxProblem, settings: MinimaxSettings): DomainSamples {
+  const spans = domainSpans(problem, settings.breakpoints, settings.samplesPerCoefficient);
   // M: the power of two giving every piece at least its perPiece − 2 interior points (up to MAX_GRID)
   let gridM = 64;
   for (const sp of spans) {
@@ -695,41 +813,10 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
     while (gridM < need && gridM < MAX_GRID) gridM *= 2;
   }
   const grid = lobattoPoints(gridM);
-  const reuse = weight === undefined ? sampleCache : undefined;
-  const gridKey = `${useParity ? `${parity!.symmetry}:${polyPower.join(',')}` : 'full'}|${lo},${hi}|${gridM}`;
-  const pieces: Piece[] = spans.map(({ l, r, first, last, perPiece }) => {
-    const vl = basis.toV(l);
-    const vr = basis.toV(r);
-    // interior grid indices: vl < u_k < vr with u_k descending in k
-    let kHi = Math.max(0, Math.floor((gridM * Math.acos(Math.min(1, vr))) / Math.PI) - 1);
-    while (kHi <= gridM && grid[kHi]! >= vr) kHi++;
-    let kLo = Math.min(gridM, Math.ceil((gridM * Math.acos(Math.max(-1, vl))) / Math.PI) + 1);
-    while (kLo >= 0 && grid[kLo]! <= vl) kLo--;
-    const interior = kLo - kHi + 1;
-    const shared = interior >= perPiece - 2;
-    // the samples are the shared grid's points in the piece (own grid: perPiece points), and its ends
-    const key = `${gridKey}|${l},${r}|${first},${last}|${shared ? 'grid' : perPiece}`;
-    const known = reuse?.get(key);
-    if (known) return { ...known, es: new Float64Array(known.xs.length) };
-    let xs: Float64Array;
-    if (shared) {
-      xs = new Float64Array(interior + 2);
-      for (let j = 0; j < interior; j++) xs[1 + j] = basis.toX(grid[kLo - j]!);
-    } else xs = lobattoGrid(vl, vr, perPiece, basis.toX);
-    xs[0] = first ? l : nudge(l, 1);
-    xs[xs.length - 1] = last ? r : nudge(r, -1);
-    const piece = {
-      xs,
-      gs: xs.map(checkedValue),
-      ws: xs.map(checkedWeight),
-      es: new Float64Array(xs.length),
-      fac: xs.map((x) => basis.factor(x)),
-      gridStart: shared ? kLo : -1,
-    };
-    const { es: _es, ...kept } = piece;
-    reuse?.set(key, kept);
-    return piece;
-  });
+  const reuse = problem.weighted ? undefined : settings.sampleCache;
+  const { reduced, lo, hi } = problem;
+  const gridKey = `${reduced ? `${reduced.symmetry}:${reduced.poly.join(',')}` : 'full'}|${lo},${hi}|${gridM}`;
+  const pieces = spans.map((span) => samplePiece(problem, span, grid, gridM, gridKey, reuse));
   let scale = 0;
   let wMax = 0;
   for (const p of pieces) {
@@ -738,201 +825,348 @@ export function fitMinimax(f: (x: number) => number, options: MinimaxOptions): M
       wMax = Math.max(wMax, p.ws[i]!);
     }
   }
-  /**
-   * es = w·(g − p) at every piece's samples for basis coefficients c: p on the shared grid by one FFT, whose
-   * rounding is ≈ 2^-52·(8 + 2·log2 M)·Σ|b_j|·max w (an over-estimate, ~10×). Below 1e-8 of the error there
-   * the samples serve as values; up to 1e-6 they only locate extrema (evaluated again); above (fits at the
-   * rounding level) p is evaluated by Clenshaw at every sample. Returns whether the samples are approximate.
-   */
-  const gridValues = new Float64Array(gridM + 1);
-  const fillErrors = (c: Float64Array): boolean => {
-    let onGrid: Float64Array | null = null;
-    let noise = 0;
-    if (pieces.some((p) => p.gridStart >= 0)) {
-      const series = basis.seriesInV(c);
-      for (let j = 0; j < series.length; j++) noise += Math.abs(series[j]!);
-      noise *= 2 ** -52 * (8 + 2 * Math.log2(gridM)) * wMax;
-      onGrid = chebyshevLobattoValues(series, gridM, gridValues);
-    }
-    let gridMax = 0;
-    for (const p of pieces) {
-      const last = p.xs.length - 1;
-      for (let i = 0; i <= last; i++) {
-        const pv = onGrid && p.gridStart >= 0 && i > 0 && i < last ? p.fac[i]! * onGrid[p.gridStart - i + 1]! : basis.evaluate(c, p.xs[i]!);
-        p.es[i] = p.ws[i]! * (p.gs[i]! - pv);
-        gridMax = Math.max(gridMax, Math.abs(p.es[i]!));
-      }
-    }
-    if (onGrid && noise > 1e-6 * gridMax) {
-      for (const p of pieces) for (let i = 0; i < p.xs.length; i++) p.es[i] = p.ws[i]! * (p.gs[i]! - basis.evaluate(c, p.xs[i]!));
-      return false;
-    }
-    return onGrid !== null && noise > 1e-8 * gridMax;
-  };
+  return { pieces, gridM, gridValues: new Float64Array(gridM + 1), scale, wMax };
+}
 
-  let ref = initialReference(domain, N, basis, useParity && parity!.symmetry === 'odd');
-  let atRounding: { c: Float64Array; E: number; maxErr: number; selected: Extremum[] | null } | null = null;
-  const warm = warmStart && domain.length === 1 ? resampleReference(warmStart, N, basis, domain[0]!) : null;
-  if (warm) ref = warm;
-  // Better start on a single interval covering u ∈ [−1, 1]: the alternating error extrema of the Chebyshev
-  // interpolant (1st-kind points, so the odd basis never divides by t = 0), which is already near-best.
-  else if (weight === undefined && domain.length === 1 && basis.toV(domain[0]![0]) <= -1 + 1e-15 && n > 1) {
-    const us = chebyshevPoints(n, 1);
-    const ys = us.map((u) => {
-      const x = basis.toX(u);
-      return checkedValue(x) / basis.factor(x);
-    });
-    const cu = chebyshevCoefficients(ys, 1);
-    const c0 = basis.coefficients((u) => clenshaw(cu, u));
-    const extrema: Extremum[] = [];
-    const err0 = (x: number) => g(x) - basis.evaluate(c0, x);
-    const approximate0 = fillErrors(c0); // unweighted here (w = 1)
-    for (const p of pieces)
-      pieceExtrema(err0, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: approximate0, parabolicSteps: 1 });
-    let maxErr0 = 0;
-    for (const e of extrema) maxErr0 = Math.max(maxErr0, Math.abs(e.value));
-    let cSum0 = 0;
-    for (const v of c0) cSum0 += Math.abs(v);
-    // the interpolant is already at the rounding level: the exchange would only chase rounding noise
-    if (maxErr0 <= 16 * 2 ** -52 * (scale + cSum0)) atRounding = { c: c0, E: 0, maxErr: maxErr0, selected: selectAlternating(extrema, N) };
-    const selected = selectAlternating(extrema, N);
-    if (selected) {
-      // keep the start with the larger levelled error: it is a lower bound of the minimax error (de la Vallée
-      // Poussin), so the larger one is closer to the best reference (the interpolant's is poor for |x|-like f)
-      const candidate = Float64Array.from(selected, (e) => e.x);
-      const a = levelledError(ref, basis, checkedValue, checkedWeight);
-      const b = levelledError(candidate, basis, checkedValue, checkedWeight);
-      if (b !== null && (a === null || Math.abs(b) > Math.abs(a))) ref = candidate;
+function domainSpans(problem: MinimaxProblem, breakpoints: readonly number[], samplesPerCoefficient: number): Span[] {
+  const { basis, domain } = problem;
+  const angle = (x: number) => Math.acos(Math.max(-1, Math.min(1, basis.toV(x))));
+  const totalAngle = domain.reduce((sum, [a, b]) => sum + Math.abs(angle(a) - angle(b)), 0);
+  const spans: Span[] = [];
+  for (const [a, b] of domain) {
+    const cuts = [a, ...breakpoints.filter((p) => p > a && p < b).sort((p, q) => p - q), b];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const l = cuts[i]!;
+      const r = cuts[i + 1]!;
+      const pieceAngle = Math.abs(angle(l) - angle(r));
+      const share = totalAngle > 0 ? pieceAngle / totalAngle : 1;
+      const perPiece = Math.max(65, Math.ceil(samplesPerCoefficient * basis.n * share) + 1);
+      spans.push({ l, r, first: i === 0, last: i + 2 === cuts.length, perPiece, fraction: pieceAngle / Math.PI });
     }
   }
+  return spans;
+}
+
+/** The samples of one piece: the shared grid's points in it if there are enough (else its own grid), and its ends. */
+function samplePiece(
+  problem: MinimaxProblem,
+  { l, r, first, last, perPiece }: Span,
+  grid: Float64Array,
+  gridM: number,
+  gridKey: string,
+  reuse: SampleCache | undefined,
+): Piece {
+  const { basis } = problem;
+  const vl = basis.toV(l);
+  const vr = basis.toV(r);
+  // interior grid indices: vl < u_k < vr with u_k descending in k
+  let kHi = Math.max(0, Math.floor((gridM * Math.acos(Math.min(1, vr))) / Math.PI) - 1);
+  while (kHi <= gridM && grid[kHi]! >= vr) kHi++;
+  let kLo = Math.min(gridM, Math.ceil((gridM * Math.acos(Math.max(-1, vl))) / Math.PI) + 1);
+  while (kLo >= 0 && grid[kLo]! <= vl) kLo--;
+  const interior = kLo - kHi + 1;
+  const shared = interior >= perPiece - 2;
+  const key = `${gridKey}|${l},${r}|${first},${last}|${shared ? 'grid' : perPiece}`;
+  const known = reuse?.get(key);
+  if (known) return { ...known, es: new Float64Array(known.xs.length) };
+  let xs: Float64Array;
+  if (shared) {
+    xs = new Float64Array(interior + 2);
+    for (let j = 0; j < interior; j++) xs[1 + j] = basis.toX(grid[kLo - j]!);
+  } else xs = lobattoGrid(vl, vr, perPiece, basis.toX);
+  xs[0] = first ? l : nudge(l, 1);
+  xs[xs.length - 1] = last ? r : nudge(r, -1);
+  const kept: SampledGrid = {
+    xs,
+    gs: xs.map(problem.checkedValue),
+    ws: xs.map(problem.checkedWeight),
+    fac: xs.map((x) => basis.factor(x)),
+    gridStart: shared ? kLo : -1,
+  };
+  reuse?.set(key, kept);
+  return { ...kept, es: new Float64Array(xs.length) };
+}
+
+/**
+ * es = w·(g − p) at every piece's samples for basis coefficients c: p on the shared grid by one FFT, whose
+ * rounding is ≈ 2^-52·(8 + 2·log2 M)·Σ|b_j|·max w (an over-estimate, ~10×). Below 1e-8 of the error there
+ * the samples serve as values; up to 1e-6 they only locate extrema (evaluated again); above (fits at the
+ * rounding level) p is evaluated by Clenshaw at every sample. Returns whether the samples are approximate.
+ */
+function fillErrors(basis: Basis, samples: DomainSamples, c: Float64Array): boolean {
+  const { pieces, gridM, wMax } = samples;
+  let onGrid: Float64Array | null = null;
+  let noise = 0;
+  if (pieces.some((p) => p.gridStart >= 0)) {
+    const series = basis.seriesInV(c);
+    for (let j = 0; j < series.length; j++) noise += Math.abs(series[j]!);
+    noise *= 2 ** -52 * (8 + 2 * Math.log2(gridM)) * wMax;
+    onGrid = chebyshevLobattoValues(series, gridM, samples.gridValues);
+  }
+  let gridMax = 0;
+  for (const p of pieces) {
+    const last = p.xs.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const pv = onGrid && p.gridStart >= 0 && i > 0 && i < last ? p.fac[i]! * onGrid[p.gridStart - i + 1]! : basis.evaluate(c, p.xs[i]!);
+      p.es[i] = p.ws[i]! * (p.gs[i]! - pv);
+      gridMax = Math.max(gridMax, Math.abs(p.es[i]!));
+    }
+  }
+  if (onGrid && noise > 1e-6 * gridMax) {
+    for (const p of pieces) for (let i = 0; i < p.xs.length; i++) p.es[i] = p.ws[i]! * (p.gs[i]! - basis.evaluate(c, p.xs[i]!));
+    return false;
+  }
+  return onGrid !== null && noise > 1e-8 * gridMax;
+}
+
+/** The largest |error| at the samples (as last filled). */
+function largestSampledError(samples: DomainSamples): number {
+  let gridMax = 0;
+  for (const p of samples.pieces) for (const v of p.es) gridMax = Math.max(gridMax, Math.abs(v));
+  return gridMax;
+}
+
+/** Every local extremum of w·(g − p) for basis coefficients c, bracketed on the filled samples, parabolic refinement. */
+function errorExtrema(problem: MinimaxProblem, samples: DomainSamples, c: Float64Array, approximate: boolean, steps: number): Extremum[] {
+  const { basis, g, w } = problem;
+  const err = (x: number) => w(x) * (g(x) - basis.evaluate(c, x));
+  const extrema: Extremum[] = [];
+  for (const p of samples.pieces) {
+    pieceExtrema(err, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: approximate, parabolicSteps: steps });
+  }
+  return extrema;
+}
+
+/** The extremum of largest |value| (the first of equals), or `x` with value 0 if there is none. */
+function largestExtremum(extrema: readonly Extremum[], x: number): Extremum {
+  let star: Extremum = { x, value: 0 };
+  for (const e of extrema) if (Math.abs(e.value) > Math.abs(star.value)) star = e;
+  return star;
+}
+
+/** Differences below this are rounding: 16 ulps of the largest of |w·g| and the weighted coefficient sum. */
+function roundingLevel(samples: DomainSamples, c: Float64Array): number {
+  let cSum = 0;
+  for (const v of c) cSum += Math.abs(v);
+  return 16 * 2 ** -52 * (samples.scale + samples.wMax * cSum);
+}
+
+/** A Remez iterate: basis coefficients, levelled error, max error found, and its alternating extremal set. */
+interface Iterate {
+  readonly c: Float64Array;
+  readonly E: number;
+  readonly maxErr: number;
+  readonly selected: Extremum[] | null;
+}
+
+/** The state of the exchange between iterations. */
+interface ExchangeState {
+  /** The current reference (x ascending). */
+  ref: Float64Array;
+  /** The iterate of smallest max error so far. */
+  best: Iterate | null;
+  iterations: number;
+  /** Null while iterating. */
+  stopReason: MinimaxStopReason | null;
+  /** Iterations since the max error or the levelled error last improved. */
+  sinceImprovement: number;
+  /** The largest |E| of any levelled system solved (a lower bound of the minimax error). */
+  maxLevelled: number;
+  /** The largest |E| of the iterations with an extremum search. */
+  levelledBefore: number;
+  /** The last iteration's gap (maxErr − |E|)/maxErr (a warm start counts as near: 0). */
+  previousGap: number;
+}
+
+/**
+ * Initial reference: the warm start resampled, else Chebyshev–Lobatto points of the natural variable, on a
+ * single interval covering u ∈ [−1, 1] improved by the Chebyshev interpolant's error extrema (see
+ * interpolantStart); an interpolant already at the rounding level is the result (no iteration).
+ */
+function initialState(problem: MinimaxProblem, samples: DomainSamples, settings: MinimaxSettings): ExchangeState {
+  const { basis, domain } = problem;
+  const N = basis.n + 1;
+  let ref = initialReference(domain, N, basis, problem.reduced?.symmetry === 'odd');
+  let atRounding: Iterate | null = null;
+  const warm = settings.warmStart && domain.length === 1 ? resampleReference(settings.warmStart, N, basis, domain[0]!) : null;
+  if (warm) ref = warm;
+  else if (!problem.weighted && domain.length === 1 && basis.toV(domain[0]![0]) <= -1 + 1e-15 && basis.n > 1) {
+    ({ ref, atRounding } = interpolantStart(problem, samples, ref));
+  }
+  return {
+    ref,
+    best: atRounding,
+    iterations: 0,
+    stopReason: atRounding ? 'rounding-limit' : null,
+    sinceImprovement: 0,
+    maxLevelled: 0,
+    levelledBefore: 0,
+    previousGap: warm ? 0 : 1,
+  };
+}
+
+/**
+ * Better start on a single interval covering u ∈ [−1, 1] (unweighted): the alternating error extrema of the
+ * Chebyshev interpolant (1st-kind points, so the odd basis never divides by t = 0), which is already near-best.
+ * Of it and `ref`, the reference with the larger levelled error is kept: it is a lower bound of the minimax
+ * error (de la Vallée Poussin), so the larger one is closer to the best reference (the interpolant's is poor for
+ * |x|-like f). `atRounding`: the interpolant, if already at the rounding level (the exchange would only chase noise).
+ */
+function interpolantStart(
+  problem: MinimaxProblem,
+  samples: DomainSamples,
+  ref: Float64Array,
+): { ref: Float64Array; atRounding: Iterate | null } {
+  const { basis, checkedValue, checkedWeight } = problem;
+  const N = basis.n + 1;
+  const us = chebyshevPoints(basis.n, 1);
+  const ys = us.map((u) => {
+    const x = basis.toX(u);
+    return checkedValue(x) / basis.factor(x);
+  });
+  const cu = chebyshevCoefficients(ys, 1);
+  const c0 = basis.coefficients((u) => clenshaw(cu, u));
+  const approximate0 = fillErrors(basis, samples, c0); // unweighted here (w = 1)
+  const extrema = errorExtrema(problem, samples, c0, approximate0, 1);
+  let maxErr0 = 0;
+  for (const e of extrema) maxErr0 = Math.max(maxErr0, Math.abs(e.value));
+  const selected = selectAlternating(extrema, N);
+  const atRounding = maxErr0 <= roundingLevel(samples, c0) ? { c: c0, E: 0, maxErr: maxErr0, selected } : null;
+  if (selected) {
+    const candidate = Float64Array.from(selected, (e) => e.x);
+    const a = levelledError(ref, basis, checkedValue, checkedWeight);
+    const b = levelledError(candidate, basis, checkedValue, checkedWeight);
+    if (b !== null && (a === null || Math.abs(b) > Math.abs(a))) return { ref: candidate, atRounding };
+  }
+  return { ref, atRounding };
+}
+
+/**
+ * Solve the levelled system on the reference: p(x_i) + (−1)^i E/w(x_i) = g(x_i). Barycentric formula
+ * (Pachón–Trefethen 2009, §3); LU with partial pivoting if that is not finite. `singular`: the LU error.
+ */
+function solveLevelledSystem(problem: MinimaxProblem, ref: Float64Array): { c: Float64Array; E: number } | { singular: unknown } {
+  const { basis, checkedValue, checkedWeight } = problem;
+  const solved = levelledBarycentric(ref, basis, checkedValue, checkedWeight);
+  if (solved !== null) return solved;
+  const n = basis.n;
+  const N = n + 1;
   const A = new Float64Array(N * N);
   const rhs = new Float64Array(N);
-  let best: { c: Float64Array; E: number; maxErr: number; selected: Extremum[] | null } | null = atRounding;
-  let iterations = 0;
-  let stopReason: MinimaxStopReason = atRounding ? 'rounding-limit' : 'max-iterations';
-  let sinceImprovement = 0;
-  let maxLevelled = 0;
-  let levelledBefore = 0;
-  let previousGap = warm ? 0 : 1;
-  for (let it = 1; it <= (atRounding ? 0 : maxIterations); it++) {
-    iterations = it;
-    let solved = levelledBarycentric(ref, basis, checkedValue, checkedWeight);
-    if (solved === null) {
-      // fallback: the reference system in the basis, LU with partial pivoting
-      for (let i = 0; i < N; i++) {
-        const x = ref[i]!;
-        basis.row(x, A, i * N);
-        A[i * N + n] = (i % 2 === 0 ? 1 : -1) / checkedWeight(x);
-        rhs[i] = checkedValue(x);
-      }
-      try {
-        solveLinearInPlace(A, rhs, N);
-        solved = { c: rhs.slice(0, n), E: rhs[n]! };
-      } catch (err) {
-        if (best) {
-          stopReason = 'stalled';
-          break;
-        }
-        throw new FitError(`remez: degree ${degree}: the reference system is singular at iteration ${it}`, { cause: err });
-      }
-    }
-    const { c, E } = solved;
-    const approximate = fillErrors(c);
-    maxLevelled = Math.max(maxLevelled, Math.abs(E));
-    if (decideAgainst !== undefined && Math.abs(E) > decideAgainst * (1 + LEVELLED_MARGIN)) {
-      // no polynomial of this degree meets the target (the levelled error is a lower bound): no extremum search
-      if (best === null) {
-        let gridMax = 0;
-        for (const p of pieces) for (const v of p.es) gridMax = Math.max(gridMax, Math.abs(v));
-        best = { c, E, maxErr: gridMax, selected: null };
-      }
-      onProgress?.({ iteration: it, maxIterations, maxError: best.maxErr, levelledError: Math.abs(E), gap: 0 });
-      stopReason = 'decided';
-      break;
-    }
-    const err = (x: number) => w(x) * (g(x) - basis.evaluate(c, x));
-    const extrema: Extremum[] = [];
-    // one parabolic step while far from convergence (extremum positions to ~1e-3 of the spacing), two near it
-    const steps = previousGap > 1e-2 ? 1 : 2;
-    for (const p of pieces)
-      pieceExtrema(err, p.xs, p.es, extrema, { refinement: 'parabolic', approximateSamples: approximate, parabolicSteps: steps });
-    let star: Extremum = { x: ref[0]!, value: 0 };
-    for (const e of extrema) if (Math.abs(e.value) > Math.abs(star.value)) star = e;
-    const maxErr = Math.abs(star.value);
-    if (!Number.isFinite(maxErr)) {
-      if (best) {
-        stopReason = 'stalled';
-        break;
-      }
-      throw new FitError(`remez: degree ${degree}: the error is not finite at iteration ${it}`);
-    }
-    let selected: Extremum[] | null;
-    const wide = selectAlternating(extrema, N + 1);
-    if (wide) {
-      // one too many: choose the end by the levelled solutions, not by magnitude alone (see endToDrop)
-      const drop = endToDrop(wide, basis, checkedValue, checkedWeight);
-      selected = drop < 0 ? selectAlternating(wide, N) : drop === 0 ? wide.slice(1) : wide.slice(0, N);
-    } else selected = selectAlternating(extrema, N);
-    // progress: a smaller max error, or a levelled error (a lower bound of the optimum) up by more than 1%
-    const levelledUp = Math.abs(E) > 1.01 * levelledBefore;
-    levelledBefore = Math.max(levelledBefore, Math.abs(E));
-    if (best === null || maxErr < best.maxErr) {
-      best = { c, E, maxErr, selected };
-      sinceImprovement = 0;
-    } else if (levelledUp) sinceImprovement = 0;
-    else sinceImprovement++;
-    const gap = maxErr > 0 ? (maxErr - Math.abs(E)) / maxErr : 0;
-    previousGap = gap;
-    onProgress?.({ iteration: it, maxIterations, maxError: maxErr, levelledError: Math.abs(E), gap });
-    if (gap <= tolerance) {
-      stopReason = 'tolerance';
-      break;
-    }
-    if (
-      decideAgainst !== undefined &&
-      ((best.maxErr <= decideAgainst && gap <= decideGap) || Math.abs(E) > decideAgainst * (1 + LEVELLED_MARGIN))
-    ) {
-      stopReason = 'decided';
-      break;
-    }
-    let cSum = 0;
-    for (const v of c) cSum += Math.abs(v);
-    const rounding = 16 * 2 ** -52 * (scale + wMax * cSum);
-    if (maxErr - Math.abs(E) <= rounding && best.maxErr <= maxErr) {
-      stopReason = 'rounding-limit';
-      break;
-    }
-    if (sinceImprovement >= 5) {
-      stopReason = 'stalled';
-      break;
-    }
-    const next = selected ? Float64Array.from(selected, (e) => e.x) : singleExchange(ref, E, star);
-    if (next === null || next.every((x, i) => x === ref[i])) {
-      stopReason = 'stalled';
-      break;
-    }
-    ref = next;
+  for (let i = 0; i < N; i++) {
+    const x = ref[i]!;
+    basis.row(x, A, i * N);
+    A[i * N + n] = (i % 2 === 0 ? 1 : -1) / checkedWeight(x);
+    rhs[i] = checkedValue(x);
   }
-  const b = best!;
-  // assemble the coefficients on the hull
-  const full = new Array<number>(degree + 1).fill(0);
-  if (useParity) {
-    const off = parity!.symmetry === 'even' ? 0 : 1;
-    for (let j = 0; j < n; j++) full[2 * j + off] = b.c[j]!;
-    const pc = powerToChebyshev(polyPower, [lo, hi]);
+  try {
+    solveLinearInPlace(A, rhs, N);
+  } catch (err) {
+    return { singular: err };
+  }
+  return { c: rhs.slice(0, n), E: rhs[n]! };
+}
+
+/** Stop with the best iterate so far ('stalled'), or fail if there is none yet. */
+function stall(problem: MinimaxProblem, state: ExchangeState, why: string, cause?: unknown): void {
+  if (state.best === null) throw new FitError(`remez: degree ${problem.degree}: ${why}`, cause === undefined ? undefined : { cause });
+  state.stopReason = 'stalled';
+}
+
+/** Whether |E| proves the target out of reach: it exceeds `decideAgainst` by more than rounding (de la Vallée Poussin). */
+function levelledAboveTarget(settings: MinimaxSettings, E: number): boolean {
+  return settings.decideAgainst !== undefined && Math.abs(E) > settings.decideAgainst * (1 + LEVELLED_MARGIN);
+}
+
+function report(settings: MinimaxSettings, iteration: number, maxError: number, E: number, gap: number): void {
+  settings.onProgress?.({ iteration, maxIterations: settings.maxIterations, maxError, levelledError: Math.abs(E), gap });
+}
+
+/**
+ * The next reference's extremal set: n+1 alternating extrema containing the global maximum; with one too many
+ * the end to drop is chosen by the levelled solutions, not by magnitude alone (see endToDrop). Null: the error
+ * does not alternate enough (a single-point exchange is made instead).
+ */
+function alternatingSet(problem: MinimaxProblem, extrema: readonly Extremum[]): Extremum[] | null {
+  const N = problem.basis.n + 1;
+  const wide = selectAlternating(extrema, N + 1);
+  if (!wide) return selectAlternating(extrema, N);
+  const drop = endToDrop(wide, problem.basis, problem.checkedValue, problem.checkedWeight);
+  return drop < 0 ? selectAlternating(wide, N) : drop === 0 ? wide.slice(1) : wide.slice(0, N);
+}
+
+/**
+ * Keep the best iterate (smallest max error) and count iterations without progress (a smaller max error, or a
+ * levelled error, a lower bound of the optimum, up by more than 1%). Returns the gap (maxErr − |E|)/maxErr.
+ */
+function keepBest(state: ExchangeState, { c, E }: { c: Float64Array; E: number }, maxErr: number, selected: Extremum[] | null): number {
+  const levelledUp = Math.abs(E) > 1.01 * state.levelledBefore;
+  state.levelledBefore = Math.max(state.levelledBefore, Math.abs(E));
+  if (state.best === null || maxErr < state.best.maxErr) {
+    state.best = { c, E, maxErr, selected };
+    state.sinceImprovement = 0;
+  } else if (levelledUp) state.sinceImprovement = 0;
+  else state.sinceImprovement++;
+  const gap = maxErr > 0 ? (maxErr - Math.abs(E)) / maxErr : 0;
+  state.previousGap = gap;
+  return gap;
+}
+
+/**
+ * Check after an extremum search: converged (gap ≤ tolerance), decided against `decideAgainst`, at the rounding
+ * level with the best iterate no worse, or no progress in 5 iterations; null: go on.
+ */
+function stopReasonAfter(
+  settings: MinimaxSettings,
+  samples: DomainSamples,
+  state: ExchangeState,
+  { c, E }: { c: Float64Array; E: number },
+  maxErr: number,
+  gap: number,
+): MinimaxStopReason | null {
+  const best = state.best!;
+  const { decideAgainst } = settings;
+  if (gap <= settings.tolerance) return 'tolerance';
+  if (decideAgainst !== undefined && ((best.maxErr <= decideAgainst && gap <= settings.decideGap) || levelledAboveTarget(settings, E))) {
+    return 'decided';
+  }
+  if (maxErr - Math.abs(E) <= roundingLevel(samples, c) && best.maxErr <= maxErr) return 'rounding-limit';
+  if (state.sinceImprovement >= 5) return 'stalled';
+  return null;
+}
+
+/**
+ * Exchange: the alternating set becomes the reference (multi-point exchange), or without one the global maximum
+ * is swapped in (single-point, de la Vallée Poussin). Null: the reference would not change.
+ */
+function exchange(ref: Float64Array, selected: readonly Extremum[] | null, E: number, star: Extremum): Float64Array | null {
+  const next = selected ? Float64Array.from(selected, (e) => e.x) : singleExchange(ref, E, star);
+  return next === null || next.every((x, i) => x === ref[i]) ? null : next;
+}
+
+/** The best iterate's coefficients on the hull (the parity hint's polynomial part added back), and its figures. */
+function minimaxResult(problem: MinimaxProblem, state: ExchangeState): MinimaxResult {
+  const { reduced, basis, lo, hi } = problem;
+  const b = state.best!;
+  const stopReason = state.stopReason ?? 'max-iterations';
+  const full = new Array<number>(problem.degree + 1).fill(0);
+  if (reduced) {
+    const off = reduced.symmetry === 'even' ? 0 : 1;
+    for (let j = 0; j < basis.n; j++) full[2 * j + off] = b.c[j]!;
+    const pc = powerToChebyshev(reduced.poly, [lo, hi]);
     for (let j = 0; j < pc.length; j++) full[j] = full[j]! + pc[j]!;
-  } else for (let j = 0; j < n; j++) full[j] = b.c[j]!;
+  } else for (let j = 0; j < basis.n; j++) full[j] = b.c[j]!;
   while (full.length > 1 && full[full.length - 1] === 0) full.pop();
   return {
     polynomial: { interval: [lo, hi], coefficients: full },
     degree: full.length - 1,
     parity: coefficientParity(full),
-    reducedBasis: useParity,
+    reducedBasis: reduced !== null,
     levelledError: Math.abs(b.E),
-    lowerBound: Math.max(maxLevelled, Math.abs(b.E)),
+    lowerBound: Math.max(state.maxLevelled, Math.abs(b.E)),
     maxWeightedError: b.maxErr,
     reference: b.selected ?? [],
-    iterations,
+    iterations: state.iterations,
     converged: stopReason === 'tolerance' || stopReason === 'rounding-limit',
     stopReason,
   };

@@ -18,8 +18,11 @@
  * error sampled on a dense grid (a lower bound within a few percent). Probes are never the final word: the
  * degree found is measured, and if the measurement misses the target the search goes on above it. The chosen
  * Remez degree is refitted from the default start to full convergence, so the polynomial returned depends only
- * on the degree, not on the probes. Lower bounds, references and sampled values live beside the fit cache, so a
- * sweep over k reuses them.
+ * on the degree, not on the probes. Lower bounds, references and sampled values are kept in the fit cache with
+ * the fits (fit-cache.ts), so a sweep over k reuses them.
+ *
+ * fitForPrecision reads as its steps: searchChebyshev, searchRemez, searchComposite (each over searchDegree), then
+ * settleChoosable (what could be chosen is settled now, the rest when `alternatives` is read) and chooseCheapest.
  */
 import { FitError } from '../errors.js';
 import type { Activation } from './activations.js';
@@ -37,7 +40,10 @@ import {
 } from './fitted.js';
 import { chebyshevInterpolant, parityApplies } from './chebyshev.js';
 import { sampledMaxError } from './max-error.js';
-import { fitMinimax, LEVELLED_MARGIN, type SampleCache } from './remez.js';
+import { createFitCache, probeRecords, remezBounds, type FitCache, type ProbeRecords, type RemezBounds } from './fit-cache.js';
+import { fitMinimax, LEVELLED_MARGIN, type MinimaxResult } from './remez.js';
+
+export { createFitCache, type FitCache } from './fit-cache.js';
 
 /**
  * Composite ReLU on [−1, 1] reaching 2^-k: stage degrees and gap ε found by `searchSignFinish('relu', 2^-k)`
@@ -72,9 +78,6 @@ export interface SearchProgress {
   readonly target: number;
 }
 
-/** Fits made during searches, by activation, interval, method, degree and weight (shared across targets). */
-export type FitCache = Map<string, FittedApproximation>;
-
 export interface PrecisionOptions {
   /** Input range [a, b]. */
   interval: readonly [number, number];
@@ -86,7 +89,7 @@ export interface PrecisionOptions {
   weight?: AsymmetricWeight;
   /** Largest degree tried. @default 1024 */
   maxDegree?: number;
-  /** Reuse fits across calls (e.g. a catalog sweep over k). @default a fresh cache */
+  /** Reuse fits and probe records across calls (e.g. a catalog sweep over k): see {@link createFitCache}. @default a fresh cache */
   cache?: FitCache;
   onProgress?: (p: SearchProgress) => void;
 }
@@ -140,11 +143,441 @@ const SAME_PARITY_WITHIN = 0.25;
 /** … or else of any degree within this (farther, a cold start is cheaper than a poor warm one). */
 const ANY_PARITY_WITHIN = 0.05;
 
+/** The cheapest fit of `act` on `interval` whose measured max error is ≤ 2^-k (see the module comment). */
+export function fitForPrecision(act: Activation, options: PrecisionOptions): PrecisionFit {
+  const ctx = searchContext(act, options);
+  const slots: Slot[] = [];
+  /** The minimax fit meeting the target, if any. */
+  let remez: FittedApproximation | null = null;
+  if (ctx.methods.includes('chebyshev')) slots.push(searchChebyshev(ctx));
+  if (ctx.methods.includes('remez')) {
+    const found = searchRemez(ctx);
+    remez = found.fit && found.fit.maxError <= ctx.target ? found.fit : null;
+    slots.push({ now: found });
+  }
+  if (ctx.methods.includes('composite')) slots.push(searchComposite(ctx));
+  const settled = settleChoosable(slots, remez);
+  const best = chooseCheapest(settled, ctx.target);
+  if (!best) throw unreachable(ctx, settled);
+  return precisionFit(best, ctx, settled);
+}
+
+/** One precision search: the request, checked, and the cache it reads and fills. */
+interface SearchContext {
+  readonly act: Activation;
+  readonly f: (x: number) => number;
+  /** The activation's spec string (cache keys, messages). */
+  readonly spec: string;
+  readonly interval: readonly [number, number];
+  readonly k: number;
+  /** 2^-k. */
+  readonly target: number;
+  readonly methods: readonly FitMethod[];
+  readonly weight: AsymmetricWeight | undefined;
+  readonly maxDegree: number;
+  /** Candidate degrees of an unweighted fit. */
+  readonly plain: readonly number[];
+  readonly cache: FitCache;
+  /** The cache's probe records of (activation, interval). */
+  readonly probes: ProbeRecords;
+  /** Degrees with a fit in the cache, per method (the weight's, for Remez). */
+  readonly fitted: { readonly chebyshev: Set<number>; readonly remez: Set<number> };
+  readonly onProgress: ((p: SearchProgress) => void) | undefined;
+}
+
+function searchContext(act: Activation, options: PrecisionOptions): SearchContext {
+  const { interval, k, methods = FIT_METHODS, weight, maxDegree = 1024, onProgress } = options;
+  const cache = options.cache ?? createFitCache();
+  if (!Number.isInteger(k) || k < 1 || k > 40) throw new FitError(`precision: k must be an integer in 1..40, got ${k}`);
+  if (!Number.isInteger(maxDegree) || maxDegree < 1 || maxDegree > 1024) {
+    throw new FitError(`precision: maxDegree must be an integer in 1..1024, got ${maxDegree}`);
+  }
+  for (const m of methods) if (!FIT_METHODS.includes(m)) throw new FitError(`unknown method '${m}'; valid: ${FIT_METHODS.join(', ')}`);
+  const [a, b] = interval;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) throw new FitError(`precision: interval [${a}, ${b}] is not finite`);
+  if (!(a < b)) throw new FitError(`precision: interval [${a}, ${b}] is empty or inverted (need a < b)`);
+  const spec = act.toString();
+  const plain = candidateDegrees(act, interval, maxDegree, false);
+  const probes = probeRecords(cache, `${spec}|${a},${b}`);
+  const fittedSet = (key: string) => {
+    let set = probes.fitted.get(key);
+    if (!set) probes.fitted.set(key, (set = new Set()));
+    return set;
+  };
+  const fitted = { chebyshev: fittedSet('chebyshev'), remez: fittedSet(`remez|${weightKey(weight)}`) };
+  const f = (x: number) => act.f(x);
+  return { act, f, spec, interval, k, target: 2 ** -k, methods, weight, maxDegree, plain, cache, probes, fitted, onProgress };
+}
+
+type CachedMethod = 'chebyshev' | 'remez';
+
+/** The cache key of a fit of a method at a degree (Remez: with the search's weight). */
+function fitKey(ctx: SearchContext, method: CachedMethod, degree: number): string {
+  const [a, b] = ctx.interval;
+  return `${ctx.spec}|${a},${b}|${method}|${degree}|${method === 'remez' ? weightKey(ctx.weight) : ''}`;
+}
+
+/** Store a fit of a method at a degree in the cache. */
+function storeFit(ctx: SearchContext, method: CachedMethod, key: string, degree: number, fit: FittedApproximation): void {
+  ctx.cache.fits.set(key, fit);
+  ctx.fitted[method].add(degree);
+}
+
+/** The measured error of the cached fit of a method at a degree, if there is one. */
+function cachedError(ctx: SearchContext, method: CachedMethod, degree: number): number | undefined {
+  return ctx.fitted[method].has(degree) ? ctx.cache.fits.get(fitKey(ctx, method, degree))?.maxError : undefined;
+}
+
+/** A cached fit, or fit now (and cache) by the request. */
+function fitCached(
+  ctx: SearchContext,
+  method: CachedMethod,
+  key: string,
+  degree: number,
+  request: () => FittedApproximation,
+): FittedApproximation {
+  let f = ctx.cache.fits.get(key);
+  if (!f) {
+    f = request();
+    storeFit(ctx, method, key, degree, f);
+  }
+  ctx.onProgress?.({ method: f.method, degree, maxError: f.maxError, target: ctx.target });
+  return f;
+}
+
+/** Each method's result: settled now, or (if it may not be chosen) computed when `alternatives` is read. */
+type Slot = { readonly now: Alternative } | { readonly depth: () => number; readonly later: () => Alternative };
+
+/**
+ * Alternatives strictly deeper than the minimax fit cannot be chosen (depth is the first cost key): they stay
+ * lazy (fitted and measured when `alternatives` is first read); every other slot is settled now.
+ */
+function settleChoosable(slots: readonly Slot[], remez: FittedApproximation | null): Slot[] {
+  return slots.map((slot) => ('now' in slot ? slot : remez && slot.depth() > remez.cost.depth ? slot : { now: slot.later() }));
+}
+
+function cheaper(a: FittedApproximation, b: FittedApproximation): boolean {
+  const c = compareCost(a.cost, b.cost);
+  return c < 0 || (c === 0 && a.maxError < b.maxError);
+}
+
+/** The settled fit meeting the target at the least cost (depth, then ciphertext multiplications, then error). */
+function chooseCheapest(slots: readonly Slot[], target: number): FittedApproximation | null {
+  let best: FittedApproximation | null = null;
+  for (const slot of slots) {
+    const fit = 'now' in slot ? slot.now.fit : null;
+    if (fit && fit.maxError <= target && (!best || cheaper(fit, best))) best = fit;
+  }
+  return best;
+}
+
+/** Every slot's result (computing the lazy ones). */
+function alternativesOf(slots: readonly Slot[]): Alternative[] {
+  return slots.map((slot) => ('now' in slot ? slot.now : slot.later()));
+}
+
+function unreachable(ctx: SearchContext, slots: readonly Slot[]): FitError {
+  const reached = alternativesOf(slots)
+    .filter((x) => x.fit)
+    .map((x) => `${x.method} ${x.fit!.maxError.toExponential(2)}`)
+    .join(', ');
+  const [a, b] = ctx.interval;
+  return new FitError(
+    `precision: no ${ctx.methods.join('/')} fit of ${ctx.spec} reaches 2^-${ctx.k} = ${ctx.target} on [${a}, ${b}] with degree ≤ ${ctx.maxDegree}` +
+      (reached ? '' : ' (no method applies)'),
+  );
+}
+
+/** The chosen fit with k and the target; `alternatives` is a non-enumerable getter computed on first read. */
+function precisionFit(best: FittedApproximation, ctx: SearchContext, slots: readonly Slot[]): PrecisionFit {
+  let alternatives: Alternative[] | null = null;
+  const result = { ...best, k: ctx.k, target: ctx.target } as PrecisionFit;
+  Object.defineProperty(result, 'alternatives', {
+    get: () => (alternatives ??= alternativesOf(slots)),
+    enumerable: false,
+  });
+  return result;
+}
+
+/** The measured error if the interpolant was measured, else its sampled estimate (a lower bound). */
+function chebyshevError(ctx: SearchContext, degree: number): number | undefined {
+  return cachedError(ctx, 'chebyshev', degree) ?? ctx.probes.chebyshev.get(degree);
+}
+
+/** A Chebyshev probe: the interpolant's error sampled on a dense grid (recorded for later searches). */
+function chebyshevProbe(ctx: SearchContext, i: number): Probe {
+  const degree = ctx.plain[i]!;
+  let e = chebyshevError(ctx, degree);
+  if (e === undefined) {
+    e = sampledMaxError(ctx.f, chebyshevInterpolant(ctx.f, ctx.interval, degree, { parity: ctx.act.parity }));
+    ctx.probes.chebyshev.set(degree, e);
+  }
+  ctx.onProgress?.({ method: 'chebyshev', degree, maxError: e, target: ctx.target });
+  return { pass: e <= ctx.target, error: e };
+}
+
+/**
+ * Chebyshev: probes decide on the sampled estimate; the degree found is measured (when it is settled), and
+ * searched again if it misses. Settled lazily when the interpolant is deeper than the minimax fit.
+ */
+function searchChebyshev(ctx: SearchContext): Slot {
+  const search = () =>
+    searchDegree(
+      (i) => chebyshevProbe(ctx, i),
+      ctx.plain,
+      ctx.target,
+      (i) => chebyshevError(ctx, ctx.plain[i]!),
+    );
+  const found = search();
+  if (found === null) return { now: { method: 'chebyshev', fit: null } };
+  const verified = (): Alternative => {
+    for (let hi: number | null = found; hi !== null; hi = search()) {
+      const degree = ctx.plain[hi]!;
+      const fit = fitCached(ctx, 'chebyshev', fitKey(ctx, 'chebyshev', degree), degree, () =>
+        fitApproximation(ctx.act, { interval: ctx.interval, method: 'chebyshev', degree }),
+      );
+      if (fit.maxError <= ctx.target) return { method: 'chebyshev', fit };
+      // measured now: chebyshevError(degree) is that figure, above the target
+    }
+    return { method: 'chebyshev', fit: null };
+  };
+  // the depth of the interpolant found (a search again can only go higher)
+  return { depth: () => interpolantDepth(ctx, ctx.plain[found]!), later: verified };
+}
+
+/** Depth of the Chebyshev interpolant of a degree (trailing zero coefficients trimmed). */
+function interpolantDepth(ctx: SearchContext, degree: number): number {
+  const p = chebyshevInterpolant(ctx.f, ctx.interval, degree, { parity: ctx.act.parity });
+  let n = p.coefficients.length;
+  while (n > 1 && p.coefficients[n - 1] === 0) n--;
+  return polynomialCost({ interval: p.interval, coefficients: Array.from(p.coefficients).slice(0, n) }).depth;
+}
+
+/** The Remez part of a search: its candidates and what probes established (in the cache, and for this target). */
+interface RemezSearch {
+  readonly ctx: SearchContext;
+  readonly candidates: readonly number[];
+  readonly bounds: RemezBounds;
+  /** A lower bound proves a degree out of reach only above this (rounding of levelled errors). */
+  readonly outOfReach: number;
+  /** Degrees whose fits were measured above the target in this search (the probes' estimates were wrong). */
+  readonly rejected: Set<number>;
+}
+
+/**
+ * Remez: a degree search over probes that stop once the target is decided, then the minimax polynomial of the
+ * degree found, from the default start, measured; a degree whose measurement misses is rejected and the search
+ * goes on above it. Weighted: the levelled error is of the weighted problem, no bound on the plain error, so no
+ * early stop and no lower bounds; every probe is a full fit, measured (the final fit then reuses it).
+ */
+function searchRemez(ctx: SearchContext): Alternative {
+  const [a, b] = ctx.interval;
+  const rs: RemezSearch = {
+    ctx,
+    candidates: ctx.weight ? candidateDegrees(ctx.act, ctx.interval, ctx.maxDegree, true) : ctx.plain,
+    bounds: remezBounds(ctx.cache, `${ctx.spec}|${a},${b}|${weightKey(ctx.weight)}`),
+    outOfReach: ctx.target * (1 + LEVELLED_MARGIN),
+    rejected: new Set(),
+  };
+  const probe = (i: number) => remezProbe(rs, i);
+  const known = (i: number) => remezKnownError(rs, i);
+  const reliable = ctx.weight ? undefined : (i: number) => remezReliable(rs, i);
+  let r: FittedApproximation | null = null;
+  for (;;) {
+    const hi = searchDegree(probe, rs.candidates, ctx.target, known, reliable);
+    if (hi === null) break;
+    const degree = rs.candidates[hi]!;
+    r = measuredRemez(rs, degree);
+    if (r.maxError <= ctx.target) break;
+    rs.rejected.add(degree);
+  }
+  return { method: 'remez', fit: r };
+}
+
+function remezKey(rs: RemezSearch, degree: number): string {
+  return fitKey(rs.ctx, 'remez', degree);
+}
+
+/** A measured fit at a degree that meets the target. */
+function passingRemezFit(rs: RemezSearch, degree: number): FittedApproximation | undefined {
+  if (!rs.ctx.fitted.remez.has(degree)) return undefined;
+  for (const key of [remezKey(rs, degree), `${remezKey(rs, degree)}|full`]) {
+    const fit = rs.ctx.cache.fits.get(key);
+    if (fit && fit.maxError <= rs.ctx.target) return fit;
+  }
+  return undefined;
+}
+
+/** The error figure of a degree known to fail: its lower bound, at least just above the target. */
+function failingError(rs: RemezSearch, lower: number): number {
+  return Math.max(lower, rs.ctx.target * (1 + 1e-12));
+}
+
+/**
+ * What earlier probes established for a degree without a passing fit: rejected in this search, a lower bound
+ * out of reach, or a solver error within the target (within 1e-6 over counts: the target can sit exactly on the
+ * minimax error, and the measurement decides). Undefined: nothing (weighted searches record no bounds).
+ */
+function establishedRemez(rs: RemezSearch, degree: number): Probe | undefined {
+  const { target } = rs.ctx;
+  const lower = rs.bounds.lower.get(degree) ?? 0;
+  if (rs.rejected.has(degree)) return { pass: false, error: failingError(rs, lower) };
+  if (lower > rs.outOfReach) return { pass: false, error: lower };
+  const solved = rs.bounds.solverError.get(degree);
+  if (solved !== undefined && solved <= target * (1 + 1e-6)) return { pass: true, error: Math.min(solved, target) };
+  return undefined;
+}
+
+/** A Remez probe: a passing fit or an established figure if there is one, else a fit (see searchRemez). */
+function remezProbe(rs: RemezSearch, i: number): Probe {
+  const { ctx } = rs;
+  const degree = rs.candidates[i]!;
+  const cached = passingRemezFit(rs, degree);
+  if (cached) {
+    ctx.onProgress?.({ method: 'remez', degree, maxError: cached.maxError, target: ctx.target });
+    return { pass: true, error: cached.maxError };
+  }
+  const established = establishedRemez(rs, degree);
+  if (established) return established;
+  if (ctx.weight) {
+    const weight = ctx.weight;
+    const fit = fitCached(ctx, 'remez', `${remezKey(rs, degree)}|full`, degree, () =>
+      fitApproximation(ctx.act, { interval: ctx.interval, method: 'remez', degree, weight }),
+    );
+    return { pass: fit.maxError <= ctx.target, error: fit.maxError };
+  }
+  return minimaxProbe(rs, degree);
+}
+
+/**
+ * An unweighted Remez probe: warm-started from the nearest reference (again from the default start if that
+ * left the target undecided), stopped once decided; its lower bound, solver error and reference are recorded.
+ * It fails if proven out of reach or if the solver's own extremum search puts the error above the target.
+ */
+function minimaxProbe(rs: RemezSearch, degree: number): Probe {
+  const { ctx, bounds } = rs;
+  const { target } = ctx;
+  const options = {
+    intervals: [ctx.interval],
+    degree,
+    parity: ctx.act.parity,
+    decideAgainst: target,
+    decideGap: PROBE_GAP,
+    samples: ctx.probes.samples,
+  };
+  const start = nearestReference(bounds, degree);
+  let r = fitMinimax(ctx.f, { ...options, initialReference: start });
+  // a warm start that left the target undecided (a poor start can stall the exchange): again from the default
+  if (start && !r.converged && r.stopReason !== 'decided') r = fitMinimax(ctx.f, options);
+  recordProbe(bounds, degree, r);
+  ctx.onProgress?.({ method: 'remez', degree, maxError: r.maxWeightedError, target });
+  if (r.lowerBound > rs.outOfReach) return { pass: false, error: r.lowerBound };
+  const pass = r.maxWeightedError <= target * (1 + 1e-6);
+  return pass ? { pass, error: Math.min(r.maxWeightedError, target) } : { pass, error: failingError(rs, r.lowerBound) };
+}
+
+/** Record a probe's lower bound, solver error and (if more converged than the one kept) its reference. */
+function recordProbe(bounds: RemezBounds, degree: number, r: MinimaxResult): void {
+  bounds.lower.set(degree, Math.max(bounds.lower.get(degree) ?? 0, r.lowerBound));
+  bounds.solverError.set(degree, Math.min(bounds.solverError.get(degree) ?? Infinity, r.maxWeightedError));
+  const gap = r.maxWeightedError > 0 ? (r.maxWeightedError - r.levelledError) / r.maxWeightedError : 0;
+  const known = bounds.references.get(degree);
+  if (r.reference.length > 0 && (!known || gap <= known.gap)) bounds.references.set(degree, { x: r.reference.map((e) => e.x), gap });
+}
+
+/**
+ * An error already established for candidate i: a passing fit's; unweighted also lower bounds and solver errors
+ * from earlier probes, and Chebyshev probes, which bound the minimax error (Lebesgue constant below, the
+ * interpolant above).
+ */
+function remezKnownError(rs: RemezSearch, i: number): number | undefined {
+  const { ctx } = rs;
+  const d = rs.candidates[i]!;
+  const own = passingRemezFit(rs, d);
+  if (own) return own.maxError;
+  if (ctx.weight) return undefined;
+  const established = establishedRemez(rs, d);
+  if (established) return established.error;
+  const c = chebyshevError(ctx, d);
+  if (c === undefined) return undefined;
+  const lowerCheb = c / (2 + (2 / Math.PI) * Math.log(d + 1));
+  if (lowerCheb > rs.outOfReach) return lowerCheb;
+  if (c <= ctx.target && cachedError(ctx, 'chebyshev', d) !== undefined) return c;
+  return undefined;
+}
+
+/** Whether candidate i's error is within 5% of the minimax error: a measured fit, or a probe whose lower bound and own error are that close. */
+function remezReliable(rs: RemezSearch, i: number): boolean {
+  const d = rs.candidates[i]!;
+  if (passingRemezFit(rs, d)) return true;
+  const lower = rs.bounds.lower.get(d);
+  const solved = rs.bounds.solverError.get(d);
+  return lower !== undefined && solved !== undefined && solved <= 1.05 * lower;
+}
+
+/**
+ * The minimax polynomial of the degree found, from the default start (independent of the probes), measured;
+ * if that misses the target, a probe's polynomial (warm-started from it) that meets it, if there is one.
+ */
+function measuredRemez(rs: RemezSearch, degree: number): FittedApproximation {
+  const { ctx } = rs;
+  const { act, interval, weight } = ctx;
+  const r = fitCached(ctx, 'remez', `${remezKey(rs, degree)}|full`, degree, () =>
+    fitApproximation(act, { interval, method: 'remez', degree, weight, ...(weight ? {} : { samples: ctx.probes.samples }) }),
+  );
+  if (r.maxError <= ctx.target || weight) return r;
+  const p = fitMinimax(ctx.f, {
+    intervals: [interval],
+    degree,
+    parity: act.parity,
+    decideAgainst: ctx.target,
+    initialReference: r.solver?.reference,
+  });
+  const fit = minimaxFit(act, interval, p);
+  if (fit.maxError > ctx.target) return r;
+  storeFit(ctx, 'remez', remezKey(rs, degree), degree, fit);
+  return fit;
+}
+
+/**
+ * Composite (relu, |x| on a symmetric range): the table entry's depth settles it lazily (deeper than the
+ * minimax fit: built when `alternatives` is read); without an entry it is searched now (a search beyond the
+ * table finds no shallower composite, as the table holds the shallowest).
+ */
+function searchComposite(ctx: SearchContext): Slot {
+  const { act, interval, target, weight } = ctx;
+  const [a, b] = interval;
+  let note: string | undefined;
+  if (act.name !== 'relu' && act.name !== 'abs') note = `composite supports relu and abs, not ${act.name}`;
+  else if (weight) note = 'composite fits are unweighted';
+  else if (Math.abs(a + b) > 1e-12 * b) note = `composite needs a symmetric range [-B, B]`;
+  if (note) return { now: { method: 'composite', fit: null, note } };
+  const entry = compositeTableEntry(act, interval, target);
+  const later = (): Alternative => ({ method: 'composite', fit: compositeForPrecision(act, interval, target, ctx.cache) });
+  // the table's stage degrees give the depth (odd sign stages, then the finish)
+  return entry ? { depth: () => compositeDepth(entry.degrees), later } : { now: later() };
+}
+
 /** Outcome of one probe of a degree search: whether the degree meets the target, and an error figure for it. */
 interface Probe {
   readonly pass: boolean;
   /** The measured error, or for a failing Remez probe its lower bound (for interpolating the next degree). */
   readonly error: number;
+}
+
+/** A degree search's inputs: see {@link searchDegree}. */
+interface DegreeSearch {
+  readonly probe: (i: number) => Probe;
+  readonly candidates: readonly number[];
+  readonly target: number;
+  readonly reliable: (i: number) => boolean;
+}
+
+/** A degree search's state: candidate indices lo (fails; −1: none yet) and hi (meets; −1: none yet), errors seen. */
+interface Bracket {
+  lo: number;
+  hi: number;
+  readonly errAt: Map<number, number>;
 }
 
 /**
@@ -159,6 +592,15 @@ function searchDegree(
   known: (i: number) => number | undefined,
   reliable: (i: number) => boolean = () => true,
 ): number | null {
+  const search: DegreeSearch = { probe, candidates, target, reliable };
+  const bracket = knownBracket(candidates, target, known);
+  if (bracket.hi < 0 && !exponentialPhase(search, bracket)) return null;
+  narrowBracket(search, bracket);
+  return bracket.hi;
+}
+
+/** The bracket from known errors: the largest known failure, and the smallest known pass above it. */
+function knownBracket(candidates: readonly number[], target: number, known: (i: number) => number | undefined): Bracket {
   const errAt = new Map<number, number>();
   let lo = -1;
   let hi = -1;
@@ -169,115 +611,94 @@ function searchDegree(
     if (e > target) lo = Math.max(lo, i);
   }
   for (const [i, e] of errAt) if (e <= target && i > lo && (hi < 0 || i < hi)) hi = i;
-  const ok = (i: number) => {
-    const p = probe(i);
-    errAt.set(i, p.error);
-    return p.pass;
-  };
-  const last = candidates.length - 1;
-  /**
-   * The next degree above failing index i: doubled, or where two failing errors extrapolate (log-log) to meet the
-   * target if that is less (OVERSHOOT over, to land above it); the partner of the largest failing probe is the largest
-   * at ≤ 3/4 of its degree if any (neighbouring degrees differ by parity effects). Only `reliable` errors (close
-   * to the true one, not a loose bound) are extrapolated when there are two.
-   */
-  const above = (i: number) => {
-    let nextDegree = 2 * candidates[i]!;
-    const all = [...errAt].filter(([, e]) => e > target).sort((p, q) => q[0] - p[0]);
-    const close = all.filter(([j]) => reliable(j));
-    const failing = close.length >= 2 ? close : all;
-    if (failing.length >= 2) {
-      const [i1, e1] = failing[0]!;
-      const [i0, e0] = failing.find(([j]) => candidates[j]! <= 0.75 * candidates[i1]!) ?? failing[1]!;
-      const slope = (Math.log(e1) - Math.log(e0)) / (Math.log(candidates[i1]!) - Math.log(candidates[i0]!));
-      if (slope < 0) {
-        const pred = candidates[i1]! * Math.exp((Math.log(target) - Math.log(e1)) / slope);
-        nextDegree = Math.min(nextDegree, Math.ceil(OVERSHOOT * pred));
-      }
+  return { lo, hi, errAt };
+}
+
+/** Probe candidate i, recording its error; whether it meets the target. */
+function probeAt(search: DegreeSearch, bracket: Bracket, i: number): boolean {
+  const p = search.probe(i);
+  bracket.errAt.set(i, p.error);
+  return p.pass;
+}
+
+/**
+ * Exponential phase: from above the largest known failure (extrapolated from known failures when there are
+ * two) upwards until a candidate meets the target (bracket.hi). False if the last candidate fails.
+ */
+function exponentialPhase(search: DegreeSearch, bracket: Bracket): boolean {
+  const last = search.candidates.length - 1;
+  let i = bracket.lo >= 0 ? nextAbove(search, bracket, bracket.lo) : 0;
+  for (;;) {
+    if (i > last) i = last;
+    if (probeAt(search, bracket, i)) {
+      bracket.hi = i;
+      return true;
     }
-    const next = candidates.findIndex((d) => d >= nextDegree);
-    return next < 0 ? last : Math.max(next, i + 1);
-  };
-  if (hi < 0) {
-    // exponential phase: above the largest known failure, extrapolated from known failures when there are two
-    let i = lo >= 0 ? above(lo) : 0;
-    for (;;) {
-      if (i > last) i = last;
-      if (ok(i)) {
-        hi = i;
-        break;
-      }
-      lo = i;
-      if (i === last) return null;
-      i = above(i);
+    bracket.lo = i;
+    if (i === last) return false;
+    i = nextAbove(search, bracket, i);
+  }
+}
+
+/**
+ * The next candidate above failing index i: the degree doubled, or where two failing errors extrapolate
+ * (log-log) to meet the target if that is less (OVERSHOOT over, to land above it); the partner of the largest
+ * failing probe is the largest at ≤ 3/4 of its degree if any (neighbouring degrees differ by parity effects).
+ * Only `reliable` errors (close to the true one, not a loose bound) are extrapolated when there are two.
+ */
+function nextAbove(search: DegreeSearch, bracket: Bracket, i: number): number {
+  const { candidates, target, reliable } = search;
+  let nextDegree = 2 * candidates[i]!;
+  const all = [...bracket.errAt].filter(([, e]) => e > target).sort((p, q) => q[0] - p[0]);
+  const close = all.filter(([j]) => reliable(j));
+  const failing = close.length >= 2 ? close : all;
+  if (failing.length >= 2) {
+    const [i1, e1] = failing[0]!;
+    const [i0, e0] = failing.find(([j]) => candidates[j]! <= 0.75 * candidates[i1]!) ?? failing[1]!;
+    const slope = (Math.log(e1) - Math.log(e0)) / (Math.log(candidates[i1]!) - Math.log(candidates[i0]!));
+    if (slope < 0) {
+      const pred = candidates[i1]! * Math.exp((Math.log(target) - Math.log(e1)) / slope);
+      nextDegree = Math.min(nextDegree, Math.ceil(OVERSHOOT * pred));
     }
   }
-  let width = hi - lo;
+  const next = candidates.findIndex((d) => d >= nextDegree);
+  return next < 0 ? candidates.length - 1 : Math.max(next, i + 1);
+}
+
+/**
+ * Bracketed phase: probe between lo and hi where log(error), linear in log(degree), crosses the target, falling
+ * back to bisection when interpolation twice in a row does not halve the bracket, until lo and hi are adjacent.
+ */
+function narrowBracket(search: DegreeSearch, bracket: Bracket): void {
+  let width = bracket.hi - bracket.lo;
   let interpolate = true;
   let slow = 0;
-  while (hi - lo > 1) {
-    let mid = (lo + hi) >> 1;
-    const eLo = errAt.get(lo);
-    const eHi = errAt.get(hi);
-    if (interpolate && lo >= 0 && eLo !== undefined && eHi !== undefined && eLo > target && eHi > 0 && eHi < eLo) {
-      // where log(error), linear in log(degree) between the bracket ends, crosses the target
-      const dLo = Math.log(candidates[lo]!);
-      const dHi = Math.log(candidates[hi]!);
-      const frac = (Math.log(eLo) - Math.log(target)) / (Math.log(eLo) - Math.log(eHi));
-      const dPred = Math.exp(dLo + frac * (dHi - dLo));
-      let idx = candidates.findIndex((d) => d >= dPred);
-      if (idx < 0) idx = hi;
-      mid = Math.min(hi - 1, Math.max(lo + 1, idx));
-    }
-    if (ok(mid)) hi = mid;
-    else lo = mid;
-    // fall back to bisection when interpolation twice in a row does not halve the bracket
-    const w = hi - lo;
+  while (bracket.hi - bracket.lo > 1) {
+    const { lo, hi } = bracket;
+    const mid = (interpolate ? interpolatedProbe(search, bracket) : undefined) ?? (lo + hi) >> 1;
+    if (probeAt(search, bracket, mid)) bracket.hi = mid;
+    else bracket.lo = mid;
+    const w = bracket.hi - bracket.lo;
     slow = interpolate && w > width / 2 ? slow + 1 : 0;
     interpolate = slow < 2;
     if (!interpolate) slow = 0;
     width = w;
   }
-  return hi;
 }
 
-/** What Remez probes established for one (activation, interval, weight): lower bounds and references by degree. */
-interface RemezBounds {
-  /** Largest levelled error seen per degree: the minimax error of that degree is at least this. */
-  readonly lower: Map<number, number>;
-  /** Smallest max error a probe's own extremum search found per degree (an estimate, not measured). */
-  readonly solverError: Map<number, number>;
-  /** The most converged alternating reference per degree, with its solver gap (a warm start). */
-  readonly references: Map<number, { readonly x: readonly number[]; readonly gap: number }>;
-}
-
-/** Remez bounds kept beside each fit cache (they live exactly as long as the cache). */
-const REMEZ_BOUNDS = new WeakMap<FitCache, Map<string, RemezBounds>>();
-
-function remezBounds(cache: FitCache, key: string): RemezBounds {
-  let byKey = REMEZ_BOUNDS.get(cache);
-  if (!byKey) REMEZ_BOUNDS.set(cache, (byKey = new Map()));
-  let b = byKey.get(key);
-  if (!b) byKey.set(key, (b = { lower: new Map(), solverError: new Map(), references: new Map() }));
-  return b;
-}
-
-/** For one (activation, interval): sampled (estimated) errors of Chebyshev interpolants by degree, and the degrees
- * with a fit in the cache per method key (a cheap test before building the cache key string). */
-interface ProbeRecords {
-  readonly chebyshev: Map<number, number>;
-  readonly fitted: Map<string, Set<number>>;
-  /** f's values on the Remez sampling grids (every fit of the same f on the interval shares them). */
-  readonly samples: SampleCache;
-}
-const PROBE_RECORDS = new WeakMap<FitCache, Map<string, ProbeRecords>>();
-
-function probeRecords(cache: FitCache, key: string): ProbeRecords {
-  let byKey = PROBE_RECORDS.get(cache);
-  if (!byKey) PROBE_RECORDS.set(cache, (byKey = new Map()));
-  let r = byKey.get(key);
-  if (!r) byKey.set(key, (r = { chebyshev: new Map(), fitted: new Map(), samples: new Map() }));
-  return r;
+/** Where log(error), linear in log(degree) between the bracket ends, crosses the target; undefined if not known. */
+function interpolatedProbe(search: DegreeSearch, { lo, hi, errAt }: Bracket): number | undefined {
+  const { candidates, target } = search;
+  const eLo = errAt.get(lo);
+  const eHi = errAt.get(hi);
+  if (!(lo >= 0 && eLo !== undefined && eHi !== undefined && eLo > target && eHi > 0 && eHi < eLo)) return undefined;
+  const dLo = Math.log(candidates[lo]!);
+  const dHi = Math.log(candidates[hi]!);
+  const frac = (Math.log(eLo) - Math.log(target)) / (Math.log(eLo) - Math.log(eHi));
+  const dPred = Math.exp(dLo + frac * (dHi - dLo));
+  let idx = candidates.findIndex((d) => d >= dPred);
+  if (idx < 0) idx = hi;
+  return Math.min(hi - 1, Math.max(lo + 1, idx));
 }
 
 /**
@@ -306,263 +727,6 @@ function nearestReference(bounds: RemezBounds, d: number): readonly number[] | u
   return pick === undefined ? undefined : bounds.references.get(pick)!.x;
 }
 
-function cheaper(a: FittedApproximation, b: FittedApproximation): boolean {
-  const c = compareCost(a.cost, b.cost);
-  return c < 0 || (c === 0 && a.maxError < b.maxError);
-}
-
-/** The cheapest fit of `act` on `interval` whose measured max error is ≤ 2^-k (see the module comment). */
-export function fitForPrecision(act: Activation, options: PrecisionOptions): PrecisionFit {
-  const { interval, k, methods = FIT_METHODS, weight, maxDegree = 1024, onProgress } = options;
-  const cache: FitCache = options.cache ?? new Map();
-  if (!Number.isInteger(k) || k < 1 || k > 40) throw new FitError(`precision: k must be an integer in 1..40, got ${k}`);
-  if (!Number.isInteger(maxDegree) || maxDegree < 1 || maxDegree > 1024) {
-    throw new FitError(`precision: maxDegree must be an integer in 1..1024, got ${maxDegree}`);
-  }
-  for (const m of methods) if (!FIT_METHODS.includes(m)) throw new FitError(`unknown method '${m}'; valid: ${FIT_METHODS.join(', ')}`);
-  const [a, b] = interval;
-  if (!Number.isFinite(a) || !Number.isFinite(b)) throw new FitError(`precision: interval [${a}, ${b}] is not finite`);
-  if (!(a < b)) throw new FitError(`precision: interval [${a}, ${b}] is empty or inverted (need a < b)`);
-  const target = 2 ** -k;
-  const spec = act.toString();
-  /** Each method's result: settled now, or (if it cannot be chosen) computed when `alternatives` is read. */
-  const slots: ({ now: Alternative } | { depth: () => number; later: () => Alternative })[] = [];
-  /** The minimax fit meeting the target, if any. */
-  let remez: FittedApproximation | null = null;
-  const plain = candidateDegrees(act, interval, maxDegree, false);
-  const keyOf = (method: 'chebyshev' | 'remez', degree: number) =>
-    `${spec}|${a},${b}|${method}|${degree}|${method === 'remez' ? weightKey(weight) : ''}`;
-  const probes = probeRecords(cache, `${spec}|${a},${b}`);
-  const fittedKey = (method: 'chebyshev' | 'remez') => (method === 'remez' ? `remez|${weightKey(weight)}` : method);
-  const fittedSet = (method: 'chebyshev' | 'remez') => {
-    let set = probes.fitted.get(fittedKey(method));
-    if (!set) probes.fitted.set(fittedKey(method), (set = new Set()));
-    return set;
-  };
-  const chebyshevFitted = fittedSet('chebyshev');
-  const remezFitted = fittedSet('remez');
-  /** Store a fit of a method at a degree in the cache. */
-  const store = (method: 'chebyshev' | 'remez', key: string, degree: number, fit: FittedApproximation) => {
-    cache.set(key, fit);
-    (method === 'remez' ? remezFitted : chebyshevFitted).add(degree);
-  };
-  const cachedError = (method: 'chebyshev' | 'remez', degree: number) =>
-    (method === 'remez' ? remezFitted : chebyshevFitted).has(degree) ? cache.get(keyOf(method, degree))?.maxError : undefined;
-  /** A cached fit, or fit now (and cache) by the request. */
-  const fitCached = (method: 'chebyshev' | 'remez', key: string, degree: number, request: () => FittedApproximation) => {
-    let f = cache.get(key);
-    if (!f) {
-      f = request();
-      store(method, key, degree, f);
-    }
-    onProgress?.({ method: f.method, degree, maxError: f.maxError, target });
-    return f;
-  };
-  const f = (x: number) => act.f(x);
-  if (methods.includes('chebyshev')) {
-    const chebyshevAt = (degree: number) =>
-      fitCached('chebyshev', keyOf('chebyshev', degree), degree, () => fitApproximation(act, { interval, method: 'chebyshev', degree }));
-    /** The measured error if the interpolant was measured, else its sampled estimate (a lower bound). */
-    const chebyshevError = (degree: number): number | undefined => cachedError('chebyshev', degree) ?? probes.chebyshev.get(degree);
-    const probe = (i: number): Probe => {
-      const degree = plain[i]!;
-      let e = chebyshevError(degree);
-      if (e === undefined) {
-        e = sampledMaxError(f, chebyshevInterpolant(f, interval, degree, { parity: act.parity }));
-        probes.chebyshev.set(degree, e);
-      }
-      onProgress?.({ method: 'chebyshev', degree, maxError: e, target });
-      return { pass: e <= target, error: e };
-    };
-    // probes decide on the sampled estimate; the degree found is measured, and searched again if it misses
-    const search = () => searchDegree(probe, plain, target, (i) => chebyshevError(plain[i]!));
-    const found = search();
-    const verified = (): Alternative => {
-      for (let hi = found; hi !== null; hi = search()) {
-        const fit = chebyshevAt(plain[hi]!);
-        if (fit.maxError <= target) return { method: 'chebyshev', fit };
-        // measured now: chebyshevError(degree) is that figure, above the target
-      }
-      return { method: 'chebyshev', fit: null };
-    };
-    // the depth of the interpolant found (a search again can only go higher): deeper than the minimax fit, it
-    // cannot be chosen, and is fitted and measured only when `alternatives` is read
-    const depth = () => {
-      const p = chebyshevInterpolant(f, interval, plain[found!]!, { parity: act.parity });
-      let n = p.coefficients.length;
-      while (n > 1 && p.coefficients[n - 1] === 0) n--;
-      return polynomialCost({ interval: p.interval, coefficients: Array.from(p.coefficients).slice(0, n) }).depth;
-    };
-    slots.push(found === null ? { now: { method: 'chebyshev', fit: null } } : { depth, later: verified });
-  }
-  if (methods.includes('remez')) {
-    const cands = weight ? candidateDegrees(act, interval, maxDegree, true) : plain;
-    const bounds = remezBounds(cache, `${spec}|${a},${b}|${weightKey(weight)}`);
-    const remezKey = (degree: number) => keyOf('remez', degree);
-    /** A measured fit at a degree that meets the target. */
-    const passingFit = (degree: number) => {
-      if (!remezFitted.has(degree)) return undefined;
-      for (const key of [remezKey(degree), `${remezKey(degree)}|full`]) {
-        const fit = cache.get(key);
-        if (fit && fit.maxError <= target) return fit;
-      }
-      return undefined;
-    };
-    /** A lower bound proves a degree out of reach only above this (rounding of levelled errors). */
-    const outOfReach = target * (1 + LEVELLED_MARGIN);
-    /** Degrees whose fits were measured above the target in this search (the probes' estimates were wrong). */
-    const rejected = new Set<number>();
-    const failing = (lower: number) => Math.max(lower, target * (1 + 1e-12));
-    // Weighted: the levelled error is of the weighted problem, no bound on the plain error, so no early stop and
-    // no lower bounds; every probe is a full fit, measured (the final fit then reuses it).
-    const probe = (i: number): Probe => {
-      const degree = cands[i]!;
-      const cached = passingFit(degree);
-      if (cached) {
-        onProgress?.({ method: 'remez', degree, maxError: cached.maxError, target });
-        return { pass: true, error: cached.maxError };
-      }
-      const lower = bounds.lower.get(degree) ?? 0;
-      if (rejected.has(degree)) return { pass: false, error: failing(lower) };
-      if (weight) {
-        const fit = fitCached('remez', `${remezKey(degree)}|full`, degree, () =>
-          fitApproximation(act, { interval, method: 'remez', degree, weight }),
-        );
-        return { pass: fit.maxError <= target, error: fit.maxError };
-      }
-      if (lower > outOfReach) return { pass: false, error: lower };
-      const solved = bounds.solverError.get(degree);
-      if (solved !== undefined && solved <= target * (1 + 1e-6)) return { pass: true, error: Math.min(solved, target) };
-      const options = {
-        intervals: [interval],
-        degree,
-        parity: act.parity,
-        decideAgainst: target,
-        decideGap: PROBE_GAP,
-        samples: probes.samples,
-      };
-      const start = nearestReference(bounds, degree);
-      let r = fitMinimax(f, { ...options, initialReference: start });
-      // a warm start that left the target undecided (a poor start can stall the exchange): again from the default
-      if (start && !r.converged && r.stopReason !== 'decided') r = fitMinimax(f, options);
-      bounds.lower.set(degree, Math.max(lower, r.lowerBound));
-      bounds.solverError.set(degree, Math.min(solved ?? Infinity, r.maxWeightedError));
-      const gap = r.maxWeightedError > 0 ? (r.maxWeightedError - r.levelledError) / r.maxWeightedError : 0;
-      const known = bounds.references.get(degree);
-      if (r.reference.length > 0 && (!known || gap <= known.gap)) bounds.references.set(degree, { x: r.reference.map((e) => e.x), gap });
-      onProgress?.({ method: 'remez', degree, maxError: r.maxWeightedError, target });
-      // proven out of reach; or the solver's own extremum search puts the error above / within the target (the
-      // degree found is measured before it is returned)
-      if (r.lowerBound > outOfReach) return { pass: false, error: r.lowerBound };
-      // (within 1e-6 over counts: the target can sit exactly on the minimax error, and the measurement decides)
-      const pass = r.maxWeightedError <= target * (1 + 1e-6);
-      return pass ? { pass, error: Math.min(r.maxWeightedError, target) } : { pass, error: failing(r.lowerBound) };
-    };
-    // unweighted: lower bounds and solver errors from earlier probes; Chebyshev probes bound the minimax error
-    // (Lebesgue constant below, the interpolant above)
-    const known = (i: number): number | undefined => {
-      const d = cands[i]!;
-      const own = passingFit(d);
-      if (own) return own.maxError;
-      if (weight) return undefined;
-      const lower = bounds.lower.get(d) ?? 0;
-      if (rejected.has(d)) return failing(lower);
-      if (lower > outOfReach) return lower;
-      const solved = bounds.solverError.get(d);
-      if (solved !== undefined && solved <= target * (1 + 1e-6)) return Math.min(solved, target);
-      const c = cachedError('chebyshev', d) ?? probes.chebyshev.get(d);
-      if (c === undefined) return undefined;
-      const lowerCheb = c / (2 + (2 / Math.PI) * Math.log(d + 1));
-      if (lowerCheb > outOfReach) return lowerCheb;
-      if (c <= target && cachedError('chebyshev', d) !== undefined) return c;
-      return undefined;
-    };
-    let r: FittedApproximation | null = null;
-    for (;;) {
-      // errors within 5% of the minimax error: measured fits, probes whose lower bound and own error are that close
-      const reliable = (i: number) => {
-        const d = cands[i]!;
-        if (passingFit(d)) return true;
-        const lower = bounds.lower.get(d);
-        const solved = bounds.solverError.get(d);
-        return lower !== undefined && solved !== undefined && solved <= 1.05 * lower;
-      };
-      const hi = searchDegree(probe, cands, target, known, weight ? undefined : reliable);
-      if (hi === null) break;
-      const degree = cands[hi]!;
-      // the minimax polynomial of the chosen degree, from the default start (independent of the probes), measured
-      r = fitCached('remez', `${remezKey(degree)}|full`, degree, () =>
-        fitApproximation(act, { interval, method: 'remez', degree, weight, ...(weight ? {} : { samples: probes.samples }) }),
-      );
-      if (r.maxError <= target) break;
-      // measured above the target: a probe's polynomial that meets it, if there is one; else search again above
-      if (!weight) {
-        const p = fitMinimax(f, {
-          intervals: [interval],
-          degree,
-          parity: act.parity,
-          decideAgainst: target,
-          initialReference: r.solver?.reference,
-        });
-        const fit = minimaxFit(act, interval, p);
-        if (fit.maxError <= target) {
-          store('remez', remezKey(degree), degree, fit);
-          r = fit;
-          break;
-        }
-      }
-      rejected.add(degree);
-    }
-    remez = r && r.maxError <= target ? r : null;
-    slots.push({ now: { method: 'remez', fit: r } });
-  }
-  if (methods.includes('composite')) {
-    let note: string | undefined;
-    if (act.name !== 'relu' && act.name !== 'abs') note = `composite supports relu and abs, not ${act.name}`;
-    else if (weight) note = 'composite fits are unweighted';
-    else if (Math.abs(a + b) > 1e-12 * b) note = `composite needs a symmetric range [-B, B]`;
-    if (note) slots.push({ now: { method: 'composite', fit: null, note } });
-    else {
-      const entry = compositeTableEntry(act, interval, target);
-      const later = (): Alternative => ({ method: 'composite', fit: compositeForPrecision(act, interval, target, cache) });
-      // the table's stage degrees give the depth (odd sign stages, then the finish); a search beyond the table
-      // (if the entry misses) finds no shallower composite, as the table holds the shallowest
-      slots.push(entry ? { depth: () => compositeDepth(entry.degrees), later } : { now: later() });
-    }
-  }
-  // Alternatives strictly deeper than the minimax fit cannot be chosen (depth is the first cost key): they are
-  // fitted and measured when `alternatives` is first read, not now.
-  const settled = slots.map((slot) => ('now' in slot ? slot : remez && slot.depth() > remez.cost.depth ? slot : { now: slot.later() }));
-  let best: FittedApproximation | null = null;
-  for (const slot of settled) {
-    const fit = 'now' in slot ? slot.now.fit : null;
-    if (fit && fit.maxError <= target && (!best || cheaper(fit, best))) best = fit;
-  }
-  if (!best) {
-    const alternatives = settled.map((slot) => ('now' in slot ? slot.now : slot.later()));
-    const reached = alternatives
-      .filter((x) => x.fit)
-      .map((x) => `${x.method} ${x.fit!.maxError.toExponential(2)}`)
-      .join(', ');
-    throw new FitError(
-      `precision: no ${methods.join('/')} fit of ${spec} reaches 2^-${k} = ${target} on [${a}, ${b}] with degree ≤ ${maxDegree}` +
-        (reached ? '' : ' (no method applies)'),
-    );
-  }
-  let alternatives: Alternative[] | null = null;
-  const result = { ...best, k, target } as PrecisionFit;
-  Object.defineProperty(result, 'alternatives', {
-    get: () => (alternatives ??= settled.map((slot) => ('now' in slot ? slot.now : slot.later()))),
-    enumerable: false,
-  });
-  return result;
-}
-
-/**
- * Composite relu/|x| on [−B, B] meeting `target`: the ReLU table entry (or a search) for the error target on
- * [−1, 1], i.e. target/B (|x|: half of that), rebuilt and measured; falls back to the search if the measured
- * error misses the target.
- */
 /** The ReLU error target on [−1, 1] of a composite relu/|x| on [−B, B] meeting `target`. */
 function reluTargetOf(act: Activation, interval: readonly [number, number], target: number): number {
   return (compositeFinish(act) === 'relu' ? target : target / 2) / interval[1];
@@ -585,6 +749,11 @@ function compositeDepth(degrees: readonly number[]): number {
   return depth;
 }
 
+/**
+ * Composite relu/|x| on [−B, B] meeting `target`: the ReLU table entry (or a search) for the error target on
+ * [−1, 1], i.e. target/B (|x|: half of that), rebuilt and measured; falls back to the search if the measured
+ * error misses the target.
+ */
 function compositeForPrecision(
   act: Activation,
   interval: readonly [number, number],
@@ -594,7 +763,7 @@ function compositeForPrecision(
   const B = interval[1];
   const reluTarget = reluTargetOf(act, interval, target);
   const key = `${act.toString()}|${interval[0]},${B}|composite|${reluTarget}`;
-  const hit = cache.get(key);
+  const hit = cache.fits.get(key);
   if (hit) return hit;
   const entry = compositeTableEntry(act, interval, target);
   let fit: FittedApproximation | null = null;
@@ -609,6 +778,6 @@ function compositeForPrecision(
       if (fit.maxError > target) fit = null;
     }
   }
-  if (fit) cache.set(key, fit);
+  if (fit) cache.fits.set(key, fit);
   return fit;
 }

@@ -15,7 +15,7 @@ import type { AsymmetricWeight, FitMethod } from '../approx/fitted.js';
 import { measureMaxError } from '../approx/max-error.js';
 import type { PolynomialApproximation } from '../approx/polynomial.js';
 import type { LayerPrecision } from '../approx/precision.js';
-import { type FitCache, fitForPrecision } from '../approx/search.js';
+import { createFitCache, type FitCache, fitForPrecision } from '../approx/search.js';
 import type { ActivationReport } from '../circuit/index.js';
 import { CompileError, errorMessage } from '../errors.js';
 import { type CalibrationResult, countOutsideRange } from './calibrate.js';
@@ -171,7 +171,7 @@ export function carryToRange(a: PolynomialApproximation, B: number, h: number): 
  * approximation is always on [−B, B] (its error ≤ B·2^−k).
  */
 export function fitterProvider(options: FitterProviderOptions = {}): ApproximationProvider {
-  const cache: FitCache = options.cache ?? new Map();
+  const cache: FitCache = options.cache ?? createFitCache();
   const memo = new Map<string, ProvidedApproximation>();
   return ({ activation, B, precisionBits, method }) => {
     const h = activation.homogeneity;

@@ -3,6 +3,7 @@
  * (models, fits, data), stores each result in the cell cache, and posts it back. Started from compiled JS only.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { createFitCache } from '../approx/search.js';
 import { CellCache } from './cell-cache.js';
 import { type CellDeps, type CellTask, runCellTask } from './cell.js';
 import type { StudySettings } from './grid.js';
@@ -23,7 +24,7 @@ if (port) {
   const deps: CellDeps = {
     models: new StudyModels(data.baseDir),
     settings: data.settings,
-    fitCache: new Map(),
+    fitCache: createFitCache(),
     cache: data.cacheDir ? new CellCache(data.cacheDir) : null,
     code: data.code,
   };

@@ -5,6 +5,7 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 import { resolve } from 'node:path';
+import { createFitCache } from '../approx/search.js';
 import { StudyError, errorMessage } from '../errors.js';
 import { compiledWorkerScript } from '../worker-script.js';
 import { CellCache, cellKey, codeVersion } from './cell-cache.js';
@@ -155,7 +156,7 @@ export async function runStudy(grid: StudyGrid, options: StudyOptions = {}): Pro
   const cells = expandGrid(grid, (path) => models.get(path).facts);
   const code = codeVersion();
   const cache = cacheDir ? new CellCache(cacheDir) : null;
-  const deps: CellDeps = { models, settings, fitCache: new Map(), cache, code };
+  const deps: CellDeps = { models, settings, fitCache: createFitCache(), cache, code };
   const keys = cells.map((c) => cellKey(c, models.get(c.model.path).hash, settings, code));
   const results = new Map<string, CellResult>();
   let cachedCount = 0;

@@ -8,7 +8,7 @@
  * A candidate whose predicted latency cannot beat the best setting found so far is not simulated; identical
  * circuits are simulated once. The chosen setting is finally run on the test split as a holdout.
  */
-import type { FitCache } from '../approx/search.js';
+import { createFitCache, type FitCache } from '../approx/search.js';
 import type { Circuit } from '../circuit/index.js';
 import type { RangeRule } from '../compiler/calibrate.js';
 import { compileNetwork } from '../compiler/compile.js';
@@ -128,7 +128,7 @@ export function tuneModel(model: Model, options: TuneOptions): TuneResult {
     options.methods ??
     (['auto', 'chebyshev', 'remez', ...(compositeApplies({ activations: acts }) ? ['composite' as const] : [])] as StudyMethod[]);
   if (methods.length === 0) throw new StudyError('no methods to try');
-  const fitCache: FitCache = options.fitCache ?? new Map();
+  const fitCache: FitCache = options.fitCache ?? createFitCache();
   const provider = fitterProvider({ cache: fitCache });
   const cal = data.calibration;
   const compile = (ks: number[], method: StudyMethod): Circuit =>

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseActivation } from '../../src/approx/activations.js';
 import { fitApproximation, scaleApproximation } from '../../src/approx/fitted.js';
 import { measureMaxError } from '../../src/approx/max-error.js';
-import { candidateDegrees, fitForPrecision } from '../../src/approx/search.js';
+import { candidateDegrees, createFitCache, fitForPrecision } from '../../src/approx/search.js';
 
 describe('precision search', () => {
   it('finds the smallest degree whose measured error meets 2^-k (the next smaller candidate misses)', () => {
@@ -44,7 +44,7 @@ describe('precision search', () => {
 
   it('a sweep over k with a shared cache returns what fresh searches return, byte for byte', () => {
     const act = parseActivation('ulu:a1=0.5,a2=2');
-    const cache = new Map();
+    const cache = createFitCache();
     for (const k of [6, 7, 8, 9, 10]) {
       const swept = fitForPrecision(act, { interval: [-8, 8], k, cache });
       const fresh = fitForPrecision(act, { interval: [-8, 8], k });
@@ -56,6 +56,26 @@ describe('precision search', () => {
       const below = fitApproximation(act, { interval: [-8, 8], method: 'remez', degree: swept.degree - 1 });
       expect(below.maxError, `k=${k} degree ${swept.degree - 1}`).toBeGreaterThan(2 ** -k);
     }
+  });
+
+  it('the fit cache holds what a sweep reuses: measured fits, Remez bounds and references, Chebyshev estimates, samples', () => {
+    const act = parseActivation('gelu');
+    const cache = createFitCache();
+    const fit = fitForPrecision(act, { interval: [-8, 8], k: 9, cache });
+    expect(cache.fits.size).toBeGreaterThan(0);
+    expect(cache.remez.size).toBe(1); // one (activation, interval, weight)
+    expect(cache.probes.size).toBe(1); // one (activation, interval)
+    const bounds = [...cache.remez.values()][0]!;
+    expect(bounds.lower.size).toBeGreaterThan(0);
+    expect(bounds.references.size).toBeGreaterThan(0);
+    const probes = [...cache.probes.values()][0]!;
+    expect(probes.chebyshev.size).toBeGreaterThan(0);
+    expect(probes.samples.size).toBeGreaterThan(0);
+    // the same search again is answered from the cache: the same fit, no new fits
+    const fits = cache.fits.size;
+    const again = fitForPrecision(act, { interval: [-8, 8], k: 9, cache });
+    expect(again.stages).toEqual(fit.stages);
+    expect(cache.fits.size).toBe(fits);
   });
 
   it('methods deeper than the chosen fit are fitted when alternatives are read; all are measured and cost no less', () => {
