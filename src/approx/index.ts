@@ -49,7 +49,7 @@ export {
   type SignFinish,
 } from './composite.js';
 export { measureErrorCurve, measureMaxError, type MaxErrorOptions, type MeasuredError } from './max-error.js';
-export { approximationCost, compareCost, polynomialCost, type ApproximationCost } from './cost.js';
+export { approximationCost, compareCost, evaluationStages, oneLevelQuadratic, polynomialCost, type ApproximationCost } from './cost.js';
 export {
   FIT_METHODS,
   fitApproximation,
@@ -63,6 +63,7 @@ export {
 export {
   RELU_COMPOSITES,
   candidateDegrees,
+  createFitCache,
   fitForPrecision,
   type FitCache,
   type PrecisionFit,
@@ -89,3 +90,4 @@ export {
   type CatalogOptions,
   type CatalogSpec,
 } from './catalog.js';
+export { PRECISION_BITS_RANGE, LayerPrecision, isPrecisionBits, precisionBits, type PrecisionBits } from './precision.js';

@@ -26,7 +26,7 @@
  */
 import { FitError } from '../errors.js';
 import type { Activation } from './activations.js';
-import { compareCost, polynomialCost } from './cost.js';
+import { approximationCost, compareCost } from './cost.js';
 import { fitCompositeSign, searchSignFinish } from './composite.js';
 import {
   compositeFinish,
@@ -350,7 +350,9 @@ function interpolantDepth(ctx: SearchContext, degree: number): number {
   const p = chebyshevInterpolant(ctx.f, ctx.interval, degree, { parity: ctx.act.parity });
   let n = p.coefficients.length;
   while (n > 1 && p.coefficients[n - 1] === 0) n--;
-  return polynomialCost({ interval: p.interval, coefficients: Array.from(p.coefficients).slice(0, n) }).depth;
+  const stage = { interval: p.interval, coefficients: Array.from(p.coefficients).slice(0, n) };
+  return approximationCost({ activation: ctx.act.toString(), method: 'chebyshev', interval: p.interval, stages: [stage], finish: 'none' })
+    .depth;
 }
 
 /** The Remez part of a search: its candidates and what probes established (in the cache, and for this target). */
@@ -741,12 +743,11 @@ function compositeTableEntry(act: Activation, interval: readonly [number, number
 
 /** Depth of a composite of odd sign stages of these degrees plus its finish (one multiplication). */
 function compositeDepth(degrees: readonly number[]): number {
-  let depth = 1;
-  for (const d of degrees) {
-    const c = Array.from({ length: d + 1 }, (_, j) => (j % 2 === 1 ? 1 : 0));
-    depth += polynomialCost({ interval: [-1, 1], coefficients: c }).depth;
-  }
-  return depth;
+  const stages = degrees.map((d) => ({
+    interval: [-1, 1] as const,
+    coefficients: Array.from({ length: d + 1 }, (_, j) => (j % 2 === 1 ? 1 : 0)),
+  }));
+  return approximationCost({ activation: 'relu', method: 'composite', interval: [-1, 1], stages, finish: 'relu' }).depth;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { Activation } from '../approx/activations.js';
 import { type ChebyshevAlgebra, type ChebyshevPlan, executePlan, planChebyshev } from '../approx/eval-plan.js';
+import { approximationCost, evaluationStages, oneLevelQuadratic } from '../approx/cost.js';
 import { type ApproximationFinish, type PolynomialApproximation, clenshaw } from '../approx/polynomial.js';
 import type { CircuitBuilder } from '../circuit/index.js';
 import { CompileError } from './errors.js';
@@ -39,16 +40,8 @@ export function normaliseApproximation(approx: PolynomialApproximation, B: numbe
   if (!(R > 0) || Math.abs(a0 + b0) > 1e-12 * R) {
     throw new CompileError(`approximation of ${approx.activation}: first stage interval [${a0}, ${b0}] is not symmetric`);
   }
-  const stages = approx.stages.map((s) => Float64Array.from(s.coefficients as ArrayLike<number>));
-  // fold stage k+1's interval map u = α·v + β into stage k's coefficients
-  for (let k = 0; k + 1 < stages.length; k++) {
-    const [a, b] = approx.stages[k + 1]!.interval;
-    const alpha = 2 / (b - a);
-    const beta = -(a + b) / (b - a);
-    const c = stages[k]!;
-    for (let j = 0; j < c.length; j++) c[j] = c[j]! * alpha;
-    c[0] = c[0]! + beta;
-  }
+  // stage k+1's interval map folded into stage k's coefficients, as the cost model counts them
+  const stages = evaluationStages(approx);
   let outputMultiplier: number;
   if (approx.finish === 'relu') outputMultiplier = B / 2;
   else if (approx.finish === 'abs') outputMultiplier = B;
@@ -74,25 +67,26 @@ export function normaliseApproximation(approx: PolynomialApproximation, B: numbe
   for (const [i, p] of plans.entries()) {
     if (p.root === null) throw new CompileError(`approximation of ${approx.activation}: stage ${i + 1} is a constant polynomial`);
   }
-  const depth = plans.reduce((d, p) => d + p.cost.depth, 0) + (approx.finish === 'none' ? 0 : 1);
-  const only = stages[0]!;
-  if (stages.length === 1 && approx.finish === 'none' && only.length === 3 && only[2] !== 0) {
-    // c0 + c1·t + c2·T2(t) = a·t² + c1·t + (c0 − c2) with a = 2·c2; with u = √|a|·t it is
-    // sign(a)·(u² + sign(a)·c1/√|a|·u + sign(a)·(c0 − c2)), and sign(a) joins the output multiplier:
-    // one ct×ct product and one plaintext product side by side, a single rescale (depth 1, not 2)
-    const a = 2 * only[2]!;
-    const sign = Math.sign(a);
-    const s = Math.sqrt(Math.abs(a));
+  // the depth the fitter ranked this approximation by (src/approx/cost.ts), which the plans below must meet
+  const depth = approximationCost(approx).depth;
+  const quadratic = oneLevelQuadratic(stages, approx.finish);
+  if (quadratic) {
+    // sign(a) joins the output multiplier; √|a| folds with 1/B into the previous linear layer (inputMultiplier):
+    // one ct×ct product and one plaintext product side by side, a single rescale
+    const sign = Math.sign(quadratic.leading);
     return {
       stages,
       plans,
       finish: approx.finish,
       outputMultiplier: sign * outputMultiplier,
-      inputMultiplier: s,
-      quadratic: { linear: (sign * only[1]!) / s, constant: sign * (only[0]! - only[2]!) },
-      depth: 1,
+      inputMultiplier: Math.sqrt(Math.abs(quadratic.leading)),
+      quadratic: { linear: quadratic.linear, constant: quadratic.constant },
+      depth,
     };
   }
+  const planned = plans.reduce((d, p) => d + p.cost.depth, 0) + (approx.finish === 'none' ? 0 : 1);
+  if (planned !== depth)
+    throw new CompileError(`internal: ${approx.activation} plans take ${planned} levels, the cost model says ${depth}`);
   return { stages, plans, finish: approx.finish, outputMultiplier, inputMultiplier: 1, quadratic: null, depth };
 }
 
