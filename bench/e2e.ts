@@ -185,7 +185,7 @@ function inChild(kind: 'latency' | 'throughput', index: number, label: string): 
   return { error: `${label}: ${why}` };
 }
 
-export async function run(): Promise<void> {
+export function run(): void {
   const summary: string[] = [];
   const stageRows: string[] = [];
   const throughputRows: string[] = [];
@@ -234,5 +234,5 @@ if (process.argv[1] && SELF === process.argv[1]) {
     process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(m)}\n`);
     // the SEAL objects are freed; exit without waiting for the WASM runtime's teardown
     process.exit(0);
-  } else await run();
+  } else run();
 }

@@ -32,7 +32,7 @@ function time(fn: () => void, repeats: number): number {
   return median(ts);
 }
 
-export async function run(): Promise<void> {
+export function run(): void {
   const root = new URL('../../', import.meta.url);
   const test = loadMnistSplit('test');
   const rows: string[] = [];
@@ -86,4 +86,4 @@ export async function run(): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await run();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) run();

@@ -40,7 +40,7 @@ function startServer(root: string): Promise<{ url: string; child: ChildProcess }
   );
   return new Promise((resolveUrl, rejectUrl) => {
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       const m = /listening on (http:\/\/[^\s/]+)\/v1/.exec(err);
       if (m) resolveUrl({ url: m[1]!, child });

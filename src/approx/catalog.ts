@@ -191,7 +191,7 @@ export async function buildCatalogInParallel(options: ParallelCatalogOptions = {
     return (b - a) * (parseActivation(g[0]!.activation).parity ? 1 : 4) + 8 * g.length;
   };
   const queue = groups.map((_g, i) => i).sort((i, j) => weight(groups[j]!) - weight(groups[i]!) || i - j);
-  const results: CatalogGroupResult[] = new Array(groups.length);
+  const results = new Array<CatalogGroupResult>(groups.length);
   const workers: Worker[] = [];
   let done = 0;
   try {

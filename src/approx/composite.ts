@@ -88,7 +88,7 @@ export function polynomialRange(c: ArrayLike<number>, l: number, r: number, samp
 
 function checkDegrees(degrees: readonly number[]): void {
   if (!Array.isArray(degrees) || degrees.length === 0 || degrees.length > 8) {
-    throw new FitError(`composite: degrees must list 1..8 stage degrees, got [${degrees}]`);
+    throw new FitError(`composite: degrees must list 1..8 stage degrees, got [${String(degrees)}]`);
   }
   for (const d of degrees) {
     if (!Number.isInteger(d) || d < 3 || d > 1023 || d % 2 === 0) {

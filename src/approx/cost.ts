@@ -41,7 +41,7 @@ function coefficientCost(coefficients: ArrayLike<number>): ApproximationCost {
  * u = α·v + β of its interval onto [−1, 1], folded into stage k's coefficients (c ← α·c, c_0 ← c_0 + β).
  */
 export function evaluationStages(a: PolynomialApproximation): Float64Array[] {
-  const stages = a.stages.map((s) => Float64Array.from(s.coefficients as ArrayLike<number>));
+  const stages = a.stages.map((s) => Float64Array.from(s.coefficients));
   for (let k = 0; k + 1 < stages.length; k++) {
     const [lo, hi] = a.stages[k + 1]!.interval;
     const alpha = 2 / (hi - lo);

@@ -70,7 +70,7 @@ function degreeOf(c: Poly): number {
 /** Chebyshev division p = q·T_n + r with deg r < n, for n ≤ deg p < 2n. */
 function divide(p: Poly, n: number): { q: Poly; r: Poly } {
   const d = degreeOf(p);
-  const q: Poly = new Array(d - n + 1).fill(0);
+  const q: Poly = new Array<number>(d - n + 1).fill(0);
   const r: Poly = p.slice(0, n);
   q[0] = p[n]!;
   for (let k = 1; k <= d - n; k++) {

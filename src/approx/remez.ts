@@ -247,7 +247,8 @@ function reducedBasis(n: number, half: number, symmetry: 'even' | 'odd'): Basis 
 
 /** Sort, validate and check disjointness of the intervals. */
 export function normaliseIntervals(where: string, intervals: readonly Interval[]): Interval[] {
-  if (!Array.isArray(intervals) || intervals.length === 0) throw new FitError(`${where}: no interval given`);
+  const given: unknown = intervals;
+  if (!Array.isArray(given) || intervals.length === 0) throw new FitError(`${where}: no interval given`);
   for (const iv of intervals) {
     const [a, b] = iv;
     if (typeof a !== 'number' || typeof b !== 'number' || !Number.isFinite(a) || !Number.isFinite(b)) {

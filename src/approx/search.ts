@@ -27,6 +27,7 @@
 import { FitError } from '../errors.js';
 import type { Activation } from './activations.js';
 import { approximationCost, compareCost } from './cost.js';
+import { PRECISION_BITS_RANGE, isPrecisionBits } from './precision.js';
 import { fitCompositeSign, searchSignFinish } from './composite.js';
 import {
   compositeFinish,
@@ -121,8 +122,8 @@ export function candidateDegrees(act: Activation, interval: readonly [number, nu
   const reduced = !weighted && hint !== null && parityApplies(hint, interval, maxDegree);
   for (let d = 1; d <= maxDegree; d++) {
     if (reduced && d > 1) {
-      if (hint!.symmetry === 'even' && d % 2 === 1) continue;
-      if (hint!.symmetry === 'odd' && d % 2 === 0) continue;
+      if (hint.symmetry === 'even' && d % 2 === 1) continue;
+      if (hint.symmetry === 'odd' && d % 2 === 0) continue;
       if (!parityApplies(hint, interval, d)) continue;
     }
     out.push(d);
@@ -188,7 +189,8 @@ interface SearchContext {
 function searchContext(act: Activation, options: PrecisionOptions): SearchContext {
   const { interval, k, methods = FIT_METHODS, weight, maxDegree = 1024, onProgress } = options;
   const cache = options.cache ?? createFitCache();
-  if (!Number.isInteger(k) || k < 1 || k > 40) throw new FitError(`precision: k must be an integer in 1..40, got ${k}`);
+  const { min, max } = PRECISION_BITS_RANGE;
+  if (!isPrecisionBits(k)) throw new FitError(`precision: k must be an integer in ${min}..${max}, got ${k}`);
   if (!Number.isInteger(maxDegree) || maxDegree < 1 || maxDegree > 1024) {
     throw new FitError(`precision: maxDegree must be an integer in 1..1024, got ${maxDegree}`);
   }
@@ -206,7 +208,7 @@ function searchContext(act: Activation, options: PrecisionOptions): SearchContex
   };
   const fitted = { chebyshev: fittedSet('chebyshev'), remez: fittedSet(`remez|${weightKey(weight)}`) };
   const f = (x: number) => act.f(x);
-  return { act, f, spec, interval, k, target: 2 ** -k, methods, weight, maxDegree, plain, cache, probes, fitted, onProgress };
+  return { act, f, spec, interval, k, target: 2 ** -(k as number), methods, weight, maxDegree, plain, cache, probes, fitted, onProgress };
 }
 
 type CachedMethod = 'chebyshev' | 'remez';

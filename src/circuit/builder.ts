@@ -155,7 +155,7 @@ export class CircuitBuilder {
     const p = this.plaintexts[pt]!;
     if (p.level !== this.level[src]) throw new CompileError(`addPlain: plaintext level ${p.level} ≠ ciphertext level ${this.level[src]}`);
     if (p.scale !== this.scales[src]) throw new CompileError(`addPlain: plaintext scale ${p.scale} ≠ ciphertext scale ${this.scales[src]}`);
-    const dst = this.#newReg(p.level, this.scales[src]!);
+    const dst = this.#newReg(p.level, this.scales[src]);
     this.ops.push({ op: 'addPlain', dst, src, pt });
     return dst;
   }

@@ -127,7 +127,7 @@ function fromB64<T extends Int32Array | Float64Array>(
   if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) fail(path, 'expected base64 data');
   const buf = Buffer.from(v, 'base64');
   if (buf.length % ctor.BYTES_PER_ELEMENT !== 0) fail(path, `byte length ${buf.length} is not a multiple of ${ctor.BYTES_PER_ELEMENT}`);
-  const out = new ctor(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer);
+  const out = new ctor(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
   if (length !== undefined && out.length !== length) fail(path, `expected ${length} values, got ${out.length}`);
   return out;
 }

@@ -131,7 +131,7 @@ export function encodeConstant(context: CkksContext, value: number, level: numbe
     dv.setBigUint64(off + 8, BigInt(size), true);
   };
   header(0, total);
-  const id = context.parmsIdAt(level).values as BigUint64Array;
+  const id = context.parmsIdAt(level).values;
   for (let i = 0; i < 4; i++) dv.setBigUint64(HEADER + 8 * i, id[i]!, true);
   dv.setBigUint64(HEADER + 32, BigInt(count), true);
   dv.setFloat64(HEADER + 40, scale, true);

@@ -175,7 +175,7 @@ async function instantiate(): Promise<SealRuntime> {
   let instance: WasmInstance | null = null;
   const hook: Instantiate = async (source, imports) => {
     Reflect.set(wasm, 'instantiate', original);
-    const bytes = source instanceof Uint8Array ? source : new Uint8Array(source as ArrayBufferLike);
+    const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
     const result = await original.call(wasm, withStackPointerExport(bytes) ?? bytes, imports);
     instance = result.instance;
     return result;

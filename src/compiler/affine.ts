@@ -21,7 +21,7 @@ export function affineFromTriplets(
   triplets: Iterable<[number, number, number]>,
   bias: Float64Array = new Float64Array(outDim),
 ): AffineMap {
-  const rows: Map<number, number>[] = Array.from({ length: outDim }, () => new Map());
+  const rows = Array.from({ length: outDim }, () => new Map<number, number>());
   for (const [r, c, v] of triplets) {
     if (r < 0 || r >= outDim || c < 0 || c >= inDim) throw new CompileError(`affine: entry (${r}, ${c}) outside ${outDim}×${inDim}`);
     const row = rows[r]!;

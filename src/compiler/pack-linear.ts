@@ -49,7 +49,7 @@ function mod(a: number, n: number): number {
  */
 function chooseOffsets(map: AffineMap, inLayout: SlotLayout, slots: number, offsetOf: (row: number, p: number) => number): Int32Array {
   const nnz = map.values.length;
-  const candidates: number[][] = new Array(nnz);
+  const candidates = new Array<number[]>(nnz);
   const served = new Map<number, number[]>(); // offset → entries it can serve
   for (let i = 0; i < map.outDim; i++)
     for (let e = map.rowPtr[i]!; e < map.rowPtr[i + 1]!; e++) {
@@ -150,7 +150,7 @@ export function planLinear(map: AffineMap, inLayout: SlotLayout, slots: number, 
       const s = outSlotOf(i, k, p);
       if (mod(p - s, slots) !== k) throw new CompileError('internal: packing offset mismatch');
       let d = diag.get(k);
-      if (!d) diag.set(k, (d = new Map()));
+      if (!d) diag.set(k, (d = new Map<number, number>()));
       if (d.has(s)) throw new CompileError(`internal: packing collision at diagonal ${k}, slot ${s}`);
       d.set(s, map.values[e]!);
     }

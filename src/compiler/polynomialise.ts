@@ -14,7 +14,7 @@ import { type Activation, parseActivation } from '../approx/activations.js';
 import type { AsymmetricWeight, FitMethod } from '../approx/fitted.js';
 import { measureMaxError } from '../approx/max-error.js';
 import type { PolynomialApproximation } from '../approx/polynomial.js';
-import type { LayerPrecision } from '../approx/precision.js';
+import { type LayerPrecision, PRECISION_BITS_RANGE, isPrecisionBits } from '../approx/precision.js';
 import { createFitCache, type FitCache, fitForPrecision } from '../approx/search.js';
 import type { ActivationReport } from '../circuit/index.js';
 import { CompileError, errorMessage } from '../errors.js';
@@ -160,8 +160,8 @@ export function carryToRange(a: PolynomialApproximation, B: number, h: number): 
   if (lo !== -1 || hi !== 1) throw new CompileError(`carryToRange: expects a fit on [-1, 1], got [${lo}, ${hi}]`);
   const last = a.stages.length - 1;
   const stages = a.stages.map((s, i) => ({
-    interval: (i === 0 ? [-B, B] : s.interval) as readonly [number, number],
-    coefficients: a.finish === 'none' && i === last ? Array.from(s.coefficients as ArrayLike<number>, (c) => c * B ** h) : s.coefficients,
+    interval: i === 0 ? ([-B, B] as const) : s.interval,
+    coefficients: a.finish === 'none' && i === last ? Array.from(s.coefficients, (c) => c * B ** h) : s.coefficients,
   }));
   return { ...a, interval: [-B, B], stages };
 }
@@ -182,15 +182,15 @@ export function fitterProvider(options: FitterProviderOptions = {}): Approximati
     const key = `${activation.toString()}|${B}|${k}|${method}|${options.weight ? `${options.weight.negative},${options.weight.positive}` : ''}`;
     const hit = memo.get(key);
     if (hit) return hit;
-    if (k < 1 || k > 40) {
+    if (!isPrecisionBits(k)) {
       throw new CompileError(
-        `activation ${activation.toString()} on [-${B}, ${B}]: precision ${precisionBits} needs absolute error 2^-${k}, outside 1..40`,
+        `activation ${activation.toString()} on [-${B}, ${B}]: precision ${precisionBits} needs absolute error 2^-${k}, outside ${PRECISION_BITS_RANGE.min}..${PRECISION_BITS_RANGE.max}`,
       );
     }
     const methods = methodsFor(method).filter((m) => !(options.weight && m === 'composite'));
     let fit;
     try {
-      fit = fitForPrecision(activation as Activation, {
+      fit = fitForPrecision(activation, {
         interval,
         k,
         methods: options.weight ? methods.filter((m) => m === 'remez') : methods,
@@ -202,9 +202,9 @@ export function fitterProvider(options: FitterProviderOptions = {}): Approximati
         cause: err,
       });
     }
-    const scale = homogeneous ? B ** h! : 1;
+    const scale = homogeneous ? B ** h : 1;
     const provided: ProvidedApproximation = {
-      approximation: homogeneous ? carryToRange(fit.approximation, B, h!) : fit.approximation,
+      approximation: homogeneous ? carryToRange(fit.approximation, B, h) : fit.approximation,
       maxError: fit.maxError * scale,
       source: homogeneous
         ? `fitted on [-1, 1] (${fit.method}), scaled by B^${h}`

@@ -60,7 +60,7 @@ export function emitThroughputNetwork(
       const A2 = maps[i + 2]!;
       const act = acts.get(i + 1)!;
       const cols = columns(A2);
-      const acc: (number | null)[] = new Array(A2.outDim).fill(null);
+      const acc = new Array<number | null>(A2.outDim).fill(null);
       const level = b.level[values[0]!]!;
       let aLevel = -1;
       let ptScale = 0;

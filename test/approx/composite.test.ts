@@ -32,7 +32,7 @@ describe('composite sign', () => {
           [eps, 1],
         ],
       });
-      expect(m.maxError, `alpha ${alpha}: degrees ${found!.degrees}`).toBeLessThanOrEqual(2 ** -alpha);
+      expect(m.maxError, `alpha ${alpha}: degrees ${found!.degrees.join(',')}`).toBeLessThanOrEqual(2 ** -alpha);
       // the stage-wise bound agrees with the dense measurement
       expect(Math.abs(m.maxError - found!.sign.signError) / m.maxError).toBeLessThan(1e-6);
     }

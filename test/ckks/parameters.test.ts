@@ -52,15 +52,15 @@ describe('CKKS parameters', () => {
     }
   });
 
-  it('measures how many primes of each size exist and the smallest usable size', async () => {
-    expect(await availablePrimeCount(8192, 20)).toBe(5);
-    expect(await availablePrimeCount(8192, 21)).toBe(10);
-    expect(await availablePrimeCount(16384, 22)).toBe(5);
-    expect(await availablePrimeCount(16384, 23)).toBe(19);
+  it('measures how many primes of each size exist and the smallest usable size', () => {
+    expect(availablePrimeCount(8192, 20)).toBe(5);
+    expect(availablePrimeCount(8192, 21)).toBe(10);
+    expect(availablePrimeCount(16384, 22)).toBe(5);
+    expect(availablePrimeCount(16384, 23)).toBe(19);
     // REFERENCE.md: at least 21 bits at N=8192 and 23 bits at N=16384 once a chain needs more than 5 middle primes
-    expect(await smallestPrimeBits(8192, 6)).toBe(21);
-    expect(await smallestPrimeBits(16384, 6)).toBe(23);
-    expect(await smallestPrimeBits(8192, 5)).toBe(20);
+    expect(smallestPrimeBits(8192, 6)).toBe(21);
+    expect(smallestPrimeBits(16384, 6)).toBe(23);
+    expect(smallestPrimeBits(8192, 5)).toBe(20);
   });
 
   it('CkksParameters.from needs no SEAL and rejects non-objects', () => {

@@ -31,11 +31,13 @@ describe('loadSeal and the guarded WASM instance', () => {
   it('turns non-Error throws (numbers, strings) into CkksErrors', () => {
     expect(() =>
       callSeal('str', () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- WASM throws non-Errors; this is what the test is about
         throw 'boom';
       }),
     ).toThrow(CkksError);
     expect(() =>
       callSeal('str', () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- WASM throws non-Errors; this is what the test is about
         throw 'boom';
       }),
     ).toThrow('str: boom');
@@ -50,6 +52,7 @@ describe('loadSeal and the guarded WASM instance', () => {
       freeSeal(
         {
           delete: () => {
+            // eslint-disable-next-line @typescript-eslint/only-throw-error -- WASM throws non-Errors; this is what the test is about
             throw 'boom';
           },
         },

@@ -47,6 +47,8 @@ describe('SealBackend ops against plaintext math', () => {
   it('reports the SEAL parameters', () => {
     expect(be.kind).toBe('seal');
     expect([be.slotCount, be.maxLevel]).toEqual([4096, 2]);
+    // the primes as the doubles SEAL divides scales by (the literals round to exactly those doubles)
+    // eslint-disable-next-line no-loss-of-precision
     expect(be.primes).toEqual([1152921504606748673, 1099510890497, 1099511480321, 1152921504606830593]);
   });
 

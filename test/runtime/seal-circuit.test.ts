@@ -50,7 +50,7 @@ describe('compiled circuits on SEAL', () => {
     expect(seal[0]!.timings.map((t) => t.name)).toEqual(['encode+encrypt', ...circuit.stages.map((s) => s.name), 'decrypt+decode']);
   });
 
-  it("the sim noise model matches SEAL's measured error within a factor of 3", () => {
+  it("the sim noise model matches SEAL's measured error within a factor of 3", async () => {
     const n = 20;
     const many = inputs(n, 77);
     const exact = runSim(circuit, many, n);
@@ -60,7 +60,20 @@ describe('compiled circuits on SEAL', () => {
       recs.forEach((r, i) => r.logits.forEach((v, j) => ((s += (v - exact[i]!.logits[j]!) ** 2), k++)));
       return Math.sqrt(s / k);
     };
-    const seal = rms(runInferences(prepared, many, n));
+    // SEAL's error varies with the secret key (one key: sim/SEAL 1.6–3.3 over 80 draws on this circuit, mean 2.2);
+    // three keys' RMS pins it down
+    const runs = [runInferences(prepared, many, n)];
+    for (let key = 0; key < 2; key++) {
+      const other = await sealBackendFor(circuit);
+      const p = new PreparedCircuit(circuit, other);
+      try {
+        runs.push(runInferences(p, many, n));
+      } finally {
+        p.dispose();
+        other.dispose();
+      }
+    }
+    const seal = Math.sqrt(runs.reduce((a, r) => a + rms(r) ** 2, 0) / runs.length);
     const sim = rms(runSim(circuit, many, n, { noise: { seed: 3 } }));
     expect(seal).toBeGreaterThan(0);
     expect(sim / seal).toBeGreaterThan(1 / 3);
