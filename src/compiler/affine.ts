@@ -121,6 +121,3 @@ export function applyAffine(map: AffineMap, x: ArrayLike<number>): Float64Array 
   return y;
 }
 
-export function nonZeros(map: AffineMap): number {
-  return map.values.length;
-}

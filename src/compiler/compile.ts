@@ -40,7 +40,7 @@ import { compileReport } from './report.js';
 import { checkSchedule, scheduleLevels } from './schedule.js';
 import { chooseParameters } from './select-params.js';
 
-export type { ApproximationMethod, ApproximationProvider, ProvidedApproximation } from './polynomialise.js';
+export type { ApproximationMethod, ApproximationProvider } from './polynomialise.js';
 export { minimumScaleBits } from './select-params.js';
 
 /** Options of {@link compileNetwork}. */

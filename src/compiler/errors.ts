@@ -1,2 +1,2 @@
 /** Errors of the compiler (defined with the others in src/errors.ts). */
-export { CircuitError, CompileError } from '../errors.js';
+export { CompileError } from '../errors.js';

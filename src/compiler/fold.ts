@@ -238,17 +238,3 @@ class BlockFolder {
     this.#atInput = false;
   }
 }
-
-/** Run the folded network in float64 on one input, calling `onActivationInput` with each activation's input. */
-export function runBlocks(
-  blocks: readonly NetBlock[],
-  input: ArrayLike<number>,
-  activate: (block: Extract<NetBlock, { kind: 'activation' }>, index: number, x: Float64Array) => Float64Array,
-  apply: (map: AffineMap, x: ArrayLike<number>) => Float64Array,
-): Float64Array {
-  let x: Float64Array = Float64Array.from(input);
-  blocks.forEach((b, i) => {
-    x = b.kind === 'affine' ? apply(b.map, x) : activate(b, i, x);
-  });
-  return x;
-}

@@ -4,7 +4,6 @@
  * values stay O(1) and the rest of the scale folded into the next linear layer), then emitted through the
  * evaluation plan of src/approx/eval-plan.ts with every level and scale fixed.
  */
-import type { Activation } from '../approx/activations.js';
 import { type ChebyshevAlgebra, type ChebyshevPlan, executePlan, planChebyshev } from '../approx/eval-plan.js';
 import { approximationCost, evaluationStages, oneLevelQuadratic } from '../approx/cost.js';
 import { type ApproximationFinish, type PolynomialApproximation, clenshaw } from '../approx/polynomial.js';
@@ -140,11 +139,6 @@ function emitQuadratic(b: CircuitBuilder, u: number, q: { linear: number; consta
   return b.alignScale(out, b.canonical(b.level[out]!));
 }
 
-/** Depth an activation will take, for parameter selection before any builder exists. */
-export function activationDepth(act: CircuitActivation): number {
-  return act.depth;
-}
-
 /** Evaluate a circuit activation in float64 (what the circuit computes, before noise): t ↦ value. */
 export function evalCircuitActivation(act: CircuitActivation, t: number): number {
   if (act.quadratic) {
@@ -158,7 +152,3 @@ export function evalCircuitActivation(act: CircuitActivation, t: number): number
   return v;
 }
 
-/** Homogeneity of a catalog activation, or null for a stored polynomial layer (fitted on its own [−B, B]). */
-export function homogeneityOf(activation: Activation | undefined): number | null {
-  return activation ? activation.homogeneity : null;
-}

@@ -11,7 +11,6 @@ export type GraphProto = onnxProto.onnx.IGraphProto;
 export type NodeProto = onnxProto.onnx.INodeProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
 export type AttributeProto = onnxProto.onnx.IAttributeProto;
-export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 
 /** protobufjs gives 64-bit integers as Long objects (or numbers when Long is unavailable). */
 export type Int64 = number | { toNumber(): number };
