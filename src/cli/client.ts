@@ -86,22 +86,7 @@ export function registerClient(program: Command): void {
     .description('list the models a server serves')
     .requiredOption('-s, --server <url>', 'server base URL, e.g. http://127.0.0.1:8080')
     .option('--json', 'print JSON')
-    .action(
-      action('client models', async (flags: { server: string; json?: boolean }) => {
-        const c = new PannClient(flags.server);
-        try {
-          const models = await c.listModels();
-          if (flags.json) return printJson({ models });
-          for (const m of models) {
-            process.stdout.write(
-              `${m.id}: ${m.model}, N=${m.polyModulusDegree}, depth ${m.depth}, ${m.inputLength} → ${m.outputLength}, ${m.rotationSteps} rotation keys (${bytes(m.evaluationKeyUploadBytes)} to upload), ~${m.predictedLatencyMs.toFixed(0)} ms\n`,
-            );
-          }
-        } finally {
-          c.close();
-        }
-      }),
-    );
+    .action(action('client models', modelsCommand));
   client
     .command('infer')
     .description('encrypt input(s) here, evaluate on the server, decrypt here; prints predictions, timing per stage, bytes each way')
@@ -119,44 +104,61 @@ Examples:
   $ pann client infer --server http://127.0.0.1:8080 --model mnist-mlp-relu-k6 --index 7
   $ pann client infer -s http://127.0.0.1:8080 -m mnist-mlp-relu-k6 --image digit.png --json`,
     )
-    .action(
-      action('client infer', async (flags: InferFlags) => {
-        const c = new PannClient(flags.server);
-        try {
-          const description = await c.describeModel(flags.model);
-          const inputs = inputsFor(flags, description.input.length);
-          const bar = new ProgressBar('key upload', { quiet: !!flags.quiet || !!flags.json });
-          const session = await c.openSession(flags.model, {
-            onProgress: (sent, total) => bar.update(Math.round(sent / 1e6), Math.round(total / 1e6), 'MB'),
-          });
-          bar.done();
-          const results: ClientInference[] = [];
-          try {
-            for (let n = 0; n < inputs.count; n++) {
-              results.push(await session.infer(inputs.values.subarray(n * description.input.length, (n + 1) * description.input.length)));
-            }
-          } finally {
-            await session.close();
-          }
-          if (flags.json) {
-            printJson({
-              model: flags.model,
-              session: session.setup,
-              results: results.map((r, n) => ({
-                ...(inputs.labels[n] !== null ? { label: inputs.labels[n] } : {}),
-                prediction: r.prediction,
-                logits: Array.from(r.logits),
-                timings: r.timings,
-                bytesSent: r.bytesSent,
-                bytesReceived: r.bytesReceived,
-              })),
-            });
-            return;
-          }
-          process.stdout.write(`${report(flags.model, session.setup, results, inputs)}\n`);
-        } finally {
-          c.close();
-        }
-      }),
-    );
+    .action(action('client infer', inferCommand));
+}
+
+/** `pann client models`: one line per served model (or JSON). */
+async function modelsCommand(flags: { server: string; json?: boolean }): Promise<void> {
+  const c = new PannClient(flags.server);
+  try {
+    const models = await c.listModels();
+    if (flags.json) return printJson({ models });
+    for (const m of models) {
+      process.stdout.write(
+        `${m.id}: ${m.model}, N=${m.polyModulusDegree}, depth ${m.depth}, ${m.inputLength} → ${m.outputLength}, ${m.rotationSteps} rotation keys (${bytes(m.evaluationKeyUploadBytes)} to upload), ~${m.predictedLatencyMs.toFixed(0)} ms\n`,
+      );
+    }
+  } finally {
+    c.close();
+  }
+}
+
+/** `pann client infer`: open a session (keys made here, evaluation keys uploaded), infer each input, close, report. */
+async function inferCommand(flags: InferFlags): Promise<void> {
+  const c = new PannClient(flags.server);
+  try {
+    const description = await c.describeModel(flags.model);
+    const size = description.input.length;
+    const inputs = inputsFor(flags, size);
+    const bar = new ProgressBar('key upload', { quiet: !!flags.quiet || !!flags.json });
+    const session = await c.openSession(flags.model, {
+      onProgress: (sent, total) => bar.update(Math.round(sent / 1e6), Math.round(total / 1e6), 'MB'),
+    });
+    bar.done();
+    const results: ClientInference[] = [];
+    try {
+      for (let n = 0; n < inputs.count; n++) results.push(await session.infer(inputs.values.subarray(n * size, (n + 1) * size)));
+    } finally {
+      await session.close();
+    }
+    if (flags.json) {
+      printJson({ model: flags.model, session: session.setup, results: results.map((r, n) => resultJson(r, inputs.labels[n])) });
+      return;
+    }
+    process.stdout.write(`${report(flags.model, session.setup, results, inputs)}\n`);
+  } finally {
+    c.close();
+  }
+}
+
+/** One inference for --json: its label (when known), prediction, logits, timings and bytes. */
+function resultJson(r: ClientInference, label: number | null | undefined): Record<string, unknown> {
+  return {
+    ...(label !== null ? { label } : {}),
+    prediction: r.prediction,
+    logits: Array.from(r.logits),
+    timings: r.timings,
+    bytesSent: r.bytesSent,
+    bytesReceived: r.bytesReceived,
+  };
 }

@@ -126,132 +126,204 @@ Examples:
   $ pann run circuits/mnist-cnn-relu.json --input digits.json --json
   $ pann run circuits/cnn1-batch.json --backend seal --split train --count 8000 --workers 2   # throughput circuit: a batch per core`,
     )
-    .action(
-      action('run', async (file: string, flags: RunFlags) => {
-        if (flags.workers !== undefined && flags.backend !== 'seal') throw new InputError('--workers applies to the seal backend only');
-        const circuit = loadCircuit(file);
-        const data = inputsFor(circuit, flags);
-        const model = floatModelFor(circuit, flags.model);
-        const bar = new ProgressBar(`run (${flags.backend})`, { quiet: !!flags.quiet || !!flags.json });
-        let records: InferenceRecord[];
-        let setup: { name: string; ms: number }[] = [];
-        let simRecords: InferenceRecord[] | null = null;
-        if (flags.backend === 'sim') {
-          records = runSim(circuit, data.inputs, data.count, {
-            ...(flags.noise ? { noise: { seed: flags.seed } } : {}),
-            onProgress: (d, t) => bar.update(d, t),
-          });
-        } else {
-          const onProgress = (d: number, t: number) => bar.update(d, t);
-          const res =
-            (flags.workers ?? 1) > 1
-              ? await runSealParallel(circuit, data.inputs, data.count, { workers: flags.workers!, onProgress })
-              : await runSeal(circuit, data.inputs, data.count, { onProgress });
-          records = res.records;
-          setup = res.setup;
-          simRecords = runSim(circuit, data.inputs, data.count);
+    .action(action('run', runCommand));
+}
+
+/** `pann run`: run the circuit on the chosen inputs, compare with the float model (and sim), print the results. */
+async function runCommand(file: string, flags: RunFlags): Promise<void> {
+  if (flags.workers !== undefined && flags.backend !== 'seal') throw new InputError('--workers applies to the seal backend only');
+  const circuit = loadCircuit(file);
+  const data = inputsFor(circuit, flags);
+  const model = floatModelFor(circuit, flags.model);
+  const run = await runOnBackend(circuit, data, flags);
+  const classes = circuit.outputLayout.length;
+  const floatLogits = model ? predict(model, data.inputs) : null;
+  const float = floatLogits ? { logits: floatLogits, predictions: argmax(floatLogits, classes) } : null;
+  const rows = resultRows(data, run, float, classes);
+  // activation inputs outside [-B, B] for these inputs (a polynomial outside its range silently explodes)
+  const ranges = model
+    ? countOutsideRange(
+        foldModel(model),
+        data.inputs,
+        data.count,
+        circuit.inputLayout.length,
+        circuit.report.activations.map((a) => a.B),
+      )
+    : null;
+  const summary = runSummary(flags.backend, circuit, data, run, rows, float?.predictions ?? null, ranges);
+  if (flags.json) {
+    printJson({ results: rows, summary });
+    return;
+  }
+  process.stdout.write(`${runReport(circuit, data, flags.backend, run, rows, summary, ranges).join('\n')}\n`);
+}
+
+/** What the backend returned: a record per input, the setup steps (seal), and the sim records to compare with (seal). */
+interface BackendRun {
+  records: InferenceRecord[];
+  setup: { name: string; ms: number }[];
+  simRecords: InferenceRecord[] | null;
+}
+
+/** Run the inputs through the sim backend, or through SEAL (in this thread or on workers) and then sim to compare. */
+async function runOnBackend(circuit: Circuit, data: RunInputs, flags: RunFlags): Promise<BackendRun> {
+  const bar = new ProgressBar(`run (${flags.backend})`, { quiet: !!flags.quiet || !!flags.json });
+  let run: BackendRun;
+  if (flags.backend === 'sim') {
+    const records = runSim(circuit, data.inputs, data.count, {
+      ...(flags.noise ? { noise: { seed: flags.seed } } : {}),
+      onProgress: (d, t) => bar.update(d, t),
+    });
+    run = { records, setup: [], simRecords: null };
+  } else {
+    const onProgress = (d: number, t: number) => bar.update(d, t);
+    const res =
+      (flags.workers ?? 1) > 1
+        ? await runSealParallel(circuit, data.inputs, data.count, { workers: flags.workers!, onProgress })
+        : await runSeal(circuit, data.inputs, data.count, { onProgress });
+    run = { records: res.records, setup: res.setup, simRecords: runSim(circuit, data.inputs, data.count) };
+  }
+  bar.done();
+  return run;
+}
+
+/** One result per input: logits and prediction, with the float model's and the simulator's when there are. */
+interface RunRow {
+  index?: number;
+  label?: number;
+  logits: number[];
+  prediction: number;
+  floatPrediction?: number;
+  maxLogitErrorVsFloat?: number;
+  simPrediction?: number;
+  maxLogitErrorVsSim?: number;
+}
+
+function resultRows(
+  data: RunInputs,
+  run: BackendRun,
+  float: { logits: Float64Array; predictions: ArrayLike<number> } | null,
+  classes: number,
+): RunRow[] {
+  const { simRecords } = run;
+  return run.records.map((r, n) => ({
+    ...(data.indices ? { index: data.indices[n] } : {}),
+    ...(data.labels ? { label: data.labels[n] } : {}),
+    logits: Array.from(r.logits),
+    prediction: r.prediction,
+    ...(float
+      ? {
+          floatPrediction: float.predictions[n]!,
+          maxLogitErrorVsFloat: maxAbsDiff(r.logits, float.logits.subarray(n * classes, (n + 1) * classes)),
         }
-        bar.done();
-        const size = circuit.inputLayout.length;
-        const classes = circuit.outputLayout.length;
-        const floatLogits = model ? predict(model, data.inputs) : null;
-        const floatPred = floatLogits ? argmax(floatLogits, classes) : null;
-        const rows = records.map((r, n) => ({
-          ...(data.indices ? { index: data.indices[n] } : {}),
-          ...(data.labels ? { label: data.labels[n] } : {}),
-          logits: Array.from(r.logits),
-          prediction: r.prediction,
-          ...(floatPred
-            ? {
-                floatPrediction: floatPred[n]!,
-                maxLogitErrorVsFloat: maxAbsDiff(r.logits, floatLogits!.subarray(n * classes, (n + 1) * classes)),
-              }
-            : {}),
-          ...(simRecords
-            ? { simPrediction: simRecords[n]!.prediction, maxLogitErrorVsSim: maxAbsDiff(r.logits, simRecords[n]!.logits) }
-            : {}),
-        }));
-        // activation inputs outside [-B, B] for these inputs (a polynomial outside its range silently explodes)
-        const ranges = model
-          ? countOutsideRange(
-              foldModel(model),
-              data.inputs,
-              data.count,
-              size,
-              circuit.report.activations.map((a) => a.B),
-            )
-          : null;
-        const stageNames = records[0]!.timings.map((t) => t.name);
-        const timing = stageNames.map((name, i) => ({ name, medianMs: median(records.map((r) => r.timings[i]!.ms)) }));
-        const totalMs = median(records.map((r) => r.timings.reduce((s, t) => s + t.ms, 0)));
-        const summary = {
-          backend: flags.backend,
-          count: data.count,
-          ...(data.labels ? { accuracy: rows.filter((r) => r.prediction === r.label).length / data.count } : {}),
-          ...(floatPred && data.labels
-            ? { floatAccuracy: Array.from(floatPred).filter((p, n) => p === data.labels![n]).length / data.count }
-            : {}),
-          ...(floatPred ? { agreementWithFloat: rows.filter((r) => r.prediction === r.floatPrediction).length / data.count } : {}),
-          ...(simRecords ? { agreementWithSim: rows.filter((r) => r.prediction === r.simPrediction).length / data.count } : {}),
-          ...(floatPred ? { maxLogitErrorVsFloat: Math.max(...rows.map((r) => r.maxLogitErrorVsFloat ?? 0)) } : {}),
-          ...(simRecords ? { maxLogitErrorVsSim: Math.max(...rows.map((r) => r.maxLogitErrorVsSim ?? 0)) } : {}),
-          outsideRange:
-            ranges?.map((r, i) => ({
-              layer: circuit.report.activations[i]!.layer,
-              B: r.B,
-              outside: r.outside,
-              total: r.total,
-              absMax: r.absMax,
-            })) ?? null,
-          setupMs: setup,
-          timingMedianMs: timing,
-          totalMedianMs: totalMs,
-        };
-        if (flags.json) {
-          printJson({ results: rows, summary });
-          return;
-        }
-        const lines: string[] = [];
-        lines.push(
-          `${circuit.name}: ${data.count} input(s) on the ${flags.backend} backend (N=${circuit.params.polyModulusDegree}, depth ${circuit.report.depth})`,
-        );
-        for (const s of setup) lines.push(`  setup ${s.name}: ${s.ms.toFixed(0)} ms`);
-        const show = rows.slice(0, 20);
-        lines.push('', ' input  label  pann  float  |Δlogit| vs float' + (simRecords ? '  sim  |Δlogit| vs sim' : ''));
-        show.forEach((r, n) => {
-          lines.push(
-            `${String(r.index ?? n).padStart(6)}  ${String(r.label ?? '-').padStart(5)}  ${String(r.prediction).padStart(4)}  ${String(r.floatPrediction ?? '-').padStart(5)}  ${(r.maxLogitErrorVsFloat ?? NaN).toExponential(2).padStart(17)}` +
-              (simRecords ? `  ${String(r.simPrediction).padStart(3)}  ${r.maxLogitErrorVsSim!.toExponential(2).padStart(15)}` : ''),
-          );
-        });
-        if (rows.length > show.length) lines.push(`  … ${rows.length - show.length} more (use --json for all)`);
-        lines.push('');
-        if (summary.accuracy !== undefined)
-          lines.push(
-            `accuracy: ${(100 * summary.accuracy).toFixed(2)}%` +
-              (summary.floatAccuracy !== undefined ? ` (float ${(100 * summary.floatAccuracy).toFixed(2)}%)` : ''),
-          );
-        if (summary.agreementWithFloat !== undefined)
-          lines.push(
-            `agreement with float predictions: ${(100 * summary.agreementWithFloat).toFixed(2)}%, max logit error ${summary.maxLogitErrorVsFloat!.toExponential(2)}`,
-          );
-        if (summary.agreementWithSim !== undefined)
-          lines.push(
-            `agreement with sim predictions: ${(100 * summary.agreementWithSim).toFixed(2)}%, max logit error vs sim ${summary.maxLogitErrorVsSim!.toExponential(2)}`,
-          );
-        if (ranges) {
-          for (const [i, r] of ranges.entries()) {
-            lines.push(
-              `activation layers[${circuit.report.activations[i]!.layer}]: ${r.outside}/${r.total} inputs outside [-B, B] (B=${r.B.toPrecision(4)}, max |x| ${r.absMax.toPrecision(4)})` +
-                (r.outside > 0 ? '  ← the polynomial is not accurate there' : ''),
-            );
-          }
-        } else lines.push('(no float model found: pass --model to compare and to count inputs outside [-B, B])');
-        lines.push(
-          '',
-          `timing per inference (median ms): ${timing.map((t) => `${t.name} ${t.medianMs.toFixed(1)}`).join(', ')}; total ${totalMs.toFixed(1)}`,
-        );
-        process.stdout.write(`${lines.join('\n')}\n`);
-      }),
+      : {}),
+    ...(simRecords ? { simPrediction: simRecords[n]!.prediction, maxLogitErrorVsSim: maxAbsDiff(r.logits, simRecords[n]!.logits) } : {}),
+  }));
+}
+
+type OutsideRange = ReturnType<typeof countOutsideRange>;
+
+/** Accuracy and agreement (where there are labels, a float model, sim records), ranges and median timings. */
+function runSummary(
+  backend: RunFlags['backend'],
+  circuit: Circuit,
+  data: RunInputs,
+  run: BackendRun,
+  rows: RunRow[],
+  floatPred: ArrayLike<number> | null,
+  ranges: OutsideRange | null,
+) {
+  const { records, simRecords } = run;
+  const stageNames = records[0]!.timings.map((t) => t.name);
+  const timing = stageNames.map((name, i) => ({ name, medianMs: median(records.map((r) => r.timings[i]!.ms)) }));
+  const totalMs = median(records.map((r) => r.timings.reduce((s, t) => s + t.ms, 0)));
+  return {
+    backend,
+    count: data.count,
+    ...(data.labels ? { accuracy: rows.filter((r) => r.prediction === r.label).length / data.count } : {}),
+    ...(floatPred && data.labels
+      ? { floatAccuracy: Array.from(floatPred).filter((p, n) => p === data.labels![n]).length / data.count }
+      : {}),
+    ...(floatPred ? { agreementWithFloat: rows.filter((r) => r.prediction === r.floatPrediction).length / data.count } : {}),
+    ...(simRecords ? { agreementWithSim: rows.filter((r) => r.prediction === r.simPrediction).length / data.count } : {}),
+    ...(floatPred ? { maxLogitErrorVsFloat: Math.max(...rows.map((r) => r.maxLogitErrorVsFloat ?? 0)) } : {}),
+    ...(simRecords ? { maxLogitErrorVsSim: Math.max(...rows.map((r) => r.maxLogitErrorVsSim ?? 0)) } : {}),
+    outsideRange:
+      ranges?.map((r, i) => ({
+        layer: circuit.report.activations[i]!.layer,
+        B: r.B,
+        outside: r.outside,
+        total: r.total,
+        absMax: r.absMax,
+      })) ?? null,
+    setupMs: run.setup,
+    timingMedianMs: timing,
+    totalMedianMs: totalMs,
+  };
+}
+
+type RunSummary = ReturnType<typeof runSummary>;
+
+/** The text report: setup, the first 20 results, accuracy and agreement, ranges, timing. */
+function runReport(
+  circuit: Circuit,
+  data: RunInputs,
+  backend: RunFlags['backend'],
+  run: BackendRun,
+  rows: RunRow[],
+  summary: RunSummary,
+  ranges: OutsideRange | null,
+): string[] {
+  const lines: string[] = [];
+  lines.push(
+    `${circuit.name}: ${data.count} input(s) on the ${backend} backend (N=${circuit.params.polyModulusDegree}, depth ${circuit.report.depth})`,
+  );
+  for (const s of run.setup) lines.push(`  setup ${s.name}: ${s.ms.toFixed(0)} ms`);
+  lines.push(...resultTable(rows, run.simRecords !== null), '');
+  lines.push(...agreementLines(summary));
+  if (ranges) {
+    for (const [i, r] of ranges.entries()) {
+      lines.push(
+        `activation layers[${circuit.report.activations[i]!.layer}]: ${r.outside}/${r.total} inputs outside [-B, B] (B=${r.B.toPrecision(4)}, max |x| ${r.absMax.toPrecision(4)})` +
+          (r.outside > 0 ? '  ← the polynomial is not accurate there' : ''),
+      );
+    }
+  } else lines.push('(no float model found: pass --model to compare and to count inputs outside [-B, B])');
+  lines.push(
+    '',
+    `timing per inference (median ms): ${summary.timingMedianMs.map((t) => `${t.name} ${t.medianMs.toFixed(1)}`).join(', ')}; total ${summary.totalMedianMs.toFixed(1)}`,
+  );
+  return lines;
+}
+
+/** The first 20 results as a table (after an empty line). */
+function resultTable(rows: RunRow[], withSim: boolean): string[] {
+  const show = rows.slice(0, 20);
+  const lines = ['', ' input  label  pann  float  |Δlogit| vs float' + (withSim ? '  sim  |Δlogit| vs sim' : '')];
+  show.forEach((r, n) => {
+    lines.push(
+      `${String(r.index ?? n).padStart(6)}  ${String(r.label ?? '-').padStart(5)}  ${String(r.prediction).padStart(4)}  ${String(r.floatPrediction ?? '-').padStart(5)}  ${(r.maxLogitErrorVsFloat ?? NaN).toExponential(2).padStart(17)}` +
+        (withSim ? `  ${String(r.simPrediction).padStart(3)}  ${r.maxLogitErrorVsSim!.toExponential(2).padStart(15)}` : ''),
     );
+  });
+  if (rows.length > show.length) lines.push(`  … ${rows.length - show.length} more (use --json for all)`);
+  return lines;
+}
+
+function agreementLines(summary: RunSummary): string[] {
+  const lines: string[] = [];
+  if (summary.accuracy !== undefined)
+    lines.push(
+      `accuracy: ${(100 * summary.accuracy).toFixed(2)}%` +
+        (summary.floatAccuracy !== undefined ? ` (float ${(100 * summary.floatAccuracy).toFixed(2)}%)` : ''),
+    );
+  if (summary.agreementWithFloat !== undefined)
+    lines.push(
+      `agreement with float predictions: ${(100 * summary.agreementWithFloat).toFixed(2)}%, max logit error ${summary.maxLogitErrorVsFloat!.toExponential(2)}`,
+    );
+  if (summary.agreementWithSim !== undefined)
+    lines.push(
+      `agreement with sim predictions: ${(100 * summary.agreementWithSim).toFixed(2)}%, max logit error vs sim ${summary.maxLogitErrorVsSim!.toExponential(2)}`,
+    );
+  return lines;
 }

@@ -108,54 +108,65 @@ Examples:
   $ pann serve mlp=circuits/mnist-mlp-relu-k6.json --port 9000 --workers 2 --key-memory 1000
   $ pann client infer --server http://127.0.0.1:8080 --model mnist-mlp-relu-k6 --index 0`,
     )
-    .action(
-      action('serve', async (files: string[], flags: ServeFlags) => {
-        const models = files.map(servedModelFrom);
-        const mb = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * MB));
-        const limits: Partial<ServerLimits> = {
-          workers: flags.workers,
-          maxSessions: flags.maxSessions,
-          maxKeyMemoryBytes: mb(flags.keyMemory),
-          sessionTtlMs: flags.sessionTtl === undefined ? undefined : flags.sessionTtl * 1000,
-          requestTimeoutMs: flags.timeout,
-          maxQueue: flags.maxQueue,
-          maxKeysBodyBytes: mb(flags.maxKeysBody),
-          maxInferBodyBytes: mb(flags.maxInferBody),
-          maxBufferedBodyBytes: mb(flags.maxBuffered),
-          bodyTimeoutMs: flags.bodyTimeout,
-        };
-        const note = (s: string) => process.stderr.write(`pann serve: ${s}\n`);
-        note(`starting ${limits.workers ?? d.workers} worker(s) for ${models.map((m) => m.id).join(', ')} …`);
-        const server = await PannServer.start({
-          models,
-          host: flags.host,
-          port: flags.port,
-          limits,
-          onNotice: note,
-          ...(flags.quiet ? {} : { onLog: (e) => process.stdout.write(`${formatLogLine(e)}\n`) }),
-        });
-        const l = server.limits;
-        note(
-          `listening on ${server.url}/v1 (models: ${models.map((m) => m.id).join(', ')}; ${l.workers} workers, ${l.maxSessions} sessions, key memory ${(l.maxKeyMemoryBytes / MB).toFixed(0)} MB)`,
-        );
-        await new Promise<void>((resolveStopped) => {
-          let stopping = false;
-          const stop = (signal: string) => {
-            if (stopping) {
-              note(`${signal} again: exiting now`);
-              process.exit(1);
-            }
-            stopping = true;
-            note(`${signal}: finishing in-flight requests, then stopping (send it again to exit now)`);
-            void server.close().then(() => {
-              const m = server.metrics();
-              note(`stopped after ${m.requests} requests (${m.errors} errors)`);
-              resolveStopped();
-            });
-          };
-          process.on('SIGINT', () => stop('SIGINT'));
-          process.on('SIGTERM', () => stop('SIGTERM'));
-        });
-      }),
-    );
+    .action(action('serve', serveCommand));
+}
+
+/** `pann serve`: start the server on the circuits, log requests, and stop gracefully on SIGINT/SIGTERM. */
+async function serveCommand(files: string[], flags: ServeFlags): Promise<void> {
+  const models = files.map(servedModelFrom);
+  const limits = limitsFrom(flags);
+  const note = (s: string) => process.stderr.write(`pann serve: ${s}\n`);
+  note(`starting ${limits.workers ?? DEFAULT_LIMITS.workers} worker(s) for ${models.map((m) => m.id).join(', ')} …`);
+  const server = await PannServer.start({
+    models,
+    host: flags.host,
+    port: flags.port,
+    limits,
+    onNotice: note,
+    ...(flags.quiet ? {} : { onLog: (e) => process.stdout.write(`${formatLogLine(e)}\n`) }),
+  });
+  const l = server.limits;
+  note(
+    `listening on ${server.url}/v1 (models: ${models.map((m) => m.id).join(', ')}; ${l.workers} workers, ${l.maxSessions} sessions, key memory ${(l.maxKeyMemoryBytes / MB).toFixed(0)} MB)`,
+  );
+  await stopOnSignal(server, note);
+}
+
+/** The limits the flags set (sizes in MB, the session TTL in seconds); the others stay undefined (their defaults). */
+function limitsFrom(flags: ServeFlags): Partial<ServerLimits> {
+  const mb = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * MB));
+  return {
+    workers: flags.workers,
+    maxSessions: flags.maxSessions,
+    maxKeyMemoryBytes: mb(flags.keyMemory),
+    sessionTtlMs: flags.sessionTtl === undefined ? undefined : flags.sessionTtl * 1000,
+    requestTimeoutMs: flags.timeout,
+    maxQueue: flags.maxQueue,
+    maxKeysBodyBytes: mb(flags.maxKeysBody),
+    maxInferBodyBytes: mb(flags.maxInferBody),
+    maxBufferedBodyBytes: mb(flags.maxBuffered),
+    bodyTimeoutMs: flags.bodyTimeout,
+  };
+}
+
+/** Resolves once the server has closed after SIGINT or SIGTERM (in-flight requests finish); a second signal exits at once. */
+function stopOnSignal(server: PannServer, note: (s: string) => void): Promise<void> {
+  return new Promise<void>((resolveStopped) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        note(`${signal} again: exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      note(`${signal}: finishing in-flight requests, then stopping (send it again to exit now)`);
+      void server.close().then(() => {
+        const m = server.metrics();
+        note(`stopped after ${m.requests} requests (${m.errors} errors)`);
+        resolveStopped();
+      });
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
 }

@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { InputError, errorMessage } from '../errors.js';
-import { GRID_FORMAT, GRID_VERSION, gridFromJSON } from '../study/grid.js';
+import { GRID_FORMAT, GRID_VERSION, type StudyGrid, gridFromJSON } from '../study/grid.js';
 import { studyRunFromJSON, writeStudyOutputs } from '../study/report.js';
-import { type StudyProgress, runStudy } from '../study/study.js';
-import { summarizeStudy } from '../study/summary.js';
+import { type StudyProgress, type StudyRun, runStudy } from '../study/study.js';
+import { type StudySummary, summarizeStudy } from '../study/summary.js';
 import { action, intOption, numberOption, printJson, ProgressBar } from './common.js';
 
 interface StudyFlags {
@@ -176,106 +176,120 @@ Examples:
   $ pann study --models models/mnist-cnn-relu.json -k 3..10 -m remez,chebyshev,composite --out /tmp/relu
   $ pann study --models models/mnist-cnn-ulu.json -k 4..8 --remedies none,finetune,asymmetric -m remez --seal-sample 5`,
     )
-    .action(
-      action('study', async (file: string | undefined, flags: StudyFlags) => {
-        if (flags.fromResults) {
-          if (file) throw new InputError('give either a grid or --from-results, not both');
-          let raw: unknown;
-          try {
-            raw = JSON.parse(readFileSync(flags.fromResults, 'utf8'));
-          } catch (err) {
-            throw new InputError(`cannot read results ${flags.fromResults}: ${errorMessage(err)}`, { cause: err });
-          }
-          const previous = studyRunFromJSON(raw, flags.fromResults);
-          const files = writeStudyOutputs(previous, flags.out, { budgetPoints: flags.budget });
-          process.stdout.write(`re-rendered ${previous.cells.length} cells from ${flags.fromResults}\nwrote ${files.join(', ')}\n`);
-          return;
-        }
-        const { raw, source, baseDir } = gridFor(file, flags);
-        const grid = gridFromJSON(raw, source);
-        const controller = new AbortController();
-        const onSigint = () => {
-          if (controller.signal.aborted) process.exit(130);
-          process.stderr.write('\nstudy: interrupted; finishing the running cells (Ctrl-C again to quit now)\n');
-          controller.abort();
-        };
-        process.on('SIGINT', onSigint);
-        const bars = new Map<string, ProgressBar>();
-        let run;
-        try {
-          run = await runStudy(grid, {
-            baseDir,
-            cacheDir: flags.cache === false ? null : resolve(flags.cache),
-            ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
-            signal: controller.signal,
-            onProgress: (p) => {
-              if (flags.quiet) return;
-              let bar = bars.get(p.phase);
-              if (!bar) bars.set(p.phase, (bar = new ProgressBar(`study ${p.phase}`)));
-              bar.update(p.done, p.total, `${p.cached} cached, ${p.failed} failed`);
-              if (!process.stderr.isTTY && p.cell) process.stderr.write(`${progressLine(p)} — ${p.cell.status} ${p.cell.id}\n`);
-              if (p.done === p.total) bar.done(`${p.cached} cached, ${p.failed} failed`);
-            },
-          });
-        } finally {
-          process.off('SIGINT', onSigint);
-        }
-        if (run.interrupted) {
-          process.stderr.write(
-            `study: interrupted after ${run.cells.length} of the grid's cells; they are cached — rerun the same command to resume\n`,
-          );
-          process.exitCode = 130;
-          return;
-        }
-        const command = ['pann', 'study', ...process.argv.slice(3)].join(' ');
-        const files = writeStudyOutputs(run, flags.out, { command, budgetPoints: flags.budget });
-        const summary = summarizeStudy(run.cells, flags.budget);
-        if (flags.json) {
-          printJson({
-            out: flags.out,
-            files,
-            timing: run.timing,
-            counts: summary.counts,
-            seal: summary.seal,
-            networks: summary.networks.map((n) => ({
-              network: n.label,
-              floatAccuracy: n.floatAccuracy,
-              smallestK: n.smallestK,
-              best: n.best
-                ? {
-                    id: n.best.id,
-                    k: n.best.cell.k,
-                    method: n.best.cell.method,
-                    lossPoints: n.best.pann!.lossPoints,
-                    predictedLatencyMs: n.best.cost!.predictedLatencyMs,
-                  }
-                : null,
-              savedMs: n.savedMs,
-              closest: n.closest ? { id: n.closest.id, lossPoints: n.closest.pann!.lossPoints } : null,
-            })),
-          });
-          return;
-        }
-        const lines = [
-          `${run.cells.length} cells (${summary.counts.ok} measured, ${summary.counts.costed} costed only, ${summary.counts.failed} failed) in ${(run.timing.wallMs / 1000).toFixed(1)} s, ${run.timing.cached} from the cache`,
-        ];
-        for (const n of summary.networks) {
-          if (n.best) {
-            lines.push(
-              `  ${n.label}: k=${n.best.cell.k} ${n.best.cell.method} keeps the loss at ${n.best.pann!.lossPoints.toFixed(1)} points ` +
-                `(${(100 * n.best.pann!.accuracy).toFixed(1)}%), predicted ${n.best.cost!.predictedLatencyMs.toFixed(0)} ms` +
-                (n.savedMs !== null ? `, ${n.savedMs.toFixed(0)} ms less than k=12` : ''),
-            );
-          } else {
-            lines.push(
-              `  ${n.label}: no cell within ${flags.budget} points${n.closest ? ` (closest: ${n.closest.cell.method} k=${n.closest.cell.k}, loss ${n.closest.pann!.lossPoints.toFixed(1)})` : ''}`,
-            );
-          }
-        }
-        if (summary.seal.sample)
-          lines.push(`SEAL spot checks: ${summary.seal.agreeWithSim}/${summary.seal.sample} digits agree with the simulator`);
-        lines.push(`wrote ${files.join(', ')}`);
-        process.stdout.write(`${lines.join('\n')}\n`);
-      }),
+    .action(action('study', studyCommand));
+}
+
+/** `pann study`: measure the grid (or re-render a results file), write the outputs and print the summary. */
+async function studyCommand(file: string | undefined, flags: StudyFlags): Promise<void> {
+  if (flags.fromResults) return rerenderResults(file, flags.fromResults, flags);
+  const { raw, source, baseDir } = gridFor(file, flags);
+  const grid = gridFromJSON(raw, source);
+  const run = await runInterruptibly(grid, baseDir, flags);
+  if (run.interrupted) {
+    process.stderr.write(
+      `study: interrupted after ${run.cells.length} of the grid's cells; they are cached — rerun the same command to resume\n`,
     );
+    process.exitCode = 130;
+    return;
+  }
+  const command = ['pann', 'study', ...process.argv.slice(3)].join(' ');
+  const files = writeStudyOutputs(run, flags.out, { command, budgetPoints: flags.budget });
+  const summary = summarizeStudy(run.cells, flags.budget);
+  if (flags.json) printJson(summaryJson(run, summary, files, flags.out));
+  else process.stdout.write(`${summaryLines(run, summary, files, flags.budget).join('\n')}\n`);
+}
+
+/** --from-results: write the report, CSV and plots again from a results.json, measuring nothing. */
+function rerenderResults(file: string | undefined, results: string, flags: StudyFlags): void {
+  if (file) throw new InputError('give either a grid or --from-results, not both');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(results, 'utf8'));
+  } catch (err) {
+    throw new InputError(`cannot read results ${results}: ${errorMessage(err)}`, { cause: err });
+  }
+  const previous = studyRunFromJSON(raw, results);
+  const files = writeStudyOutputs(previous, flags.out, { budgetPoints: flags.budget });
+  process.stdout.write(`re-rendered ${previous.cells.length} cells from ${results}\nwrote ${files.join(', ')}\n`);
+}
+
+/** Run the study with a progress bar per phase; the first Ctrl-C lets the running cells finish, the second exits. */
+async function runInterruptibly(grid: StudyGrid, baseDir: string, flags: StudyFlags): Promise<StudyRun> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstudy: interrupted; finishing the running cells (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const bars = new Map<string, ProgressBar>();
+  try {
+    return await runStudy(grid, {
+      baseDir,
+      cacheDir: flags.cache === false ? null : resolve(flags.cache),
+      ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (flags.quiet) return;
+        let bar = bars.get(p.phase);
+        if (!bar) bars.set(p.phase, (bar = new ProgressBar(`study ${p.phase}`)));
+        bar.update(p.done, p.total, `${p.cached} cached, ${p.failed} failed`);
+        if (!process.stderr.isTTY && p.cell) process.stderr.write(`${progressLine(p)} — ${p.cell.status} ${p.cell.id}\n`);
+        if (p.done === p.total) bar.done(`${p.cached} cached, ${p.failed} failed`);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** --json: the outputs, timing, counts and each network's answer. */
+function summaryJson(run: StudyRun, summary: StudySummary, files: string[], out: string): unknown {
+  return {
+    out,
+    files,
+    timing: run.timing,
+    counts: summary.counts,
+    seal: summary.seal,
+    networks: summary.networks.map((n) => ({
+      network: n.label,
+      floatAccuracy: n.floatAccuracy,
+      smallestK: n.smallestK,
+      best: n.best
+        ? {
+            id: n.best.id,
+            k: n.best.cell.k,
+            method: n.best.cell.method,
+            lossPoints: n.best.pann!.lossPoints,
+            predictedLatencyMs: n.best.cost!.predictedLatencyMs,
+          }
+        : null,
+      savedMs: n.savedMs,
+      closest: n.closest ? { id: n.closest.id, lossPoints: n.closest.pann!.lossPoints } : null,
+    })),
+  };
+}
+
+/** The text summary: counts and time, then each network's answer to the budget, the SEAL checks, the files. */
+function summaryLines(run: StudyRun, summary: StudySummary, files: string[], budget: number): string[] {
+  const lines = [
+    `${run.cells.length} cells (${summary.counts.ok} measured, ${summary.counts.costed} costed only, ${summary.counts.failed} failed) in ${(run.timing.wallMs / 1000).toFixed(1)} s, ${run.timing.cached} from the cache`,
+  ];
+  for (const n of summary.networks) {
+    if (n.best) {
+      lines.push(
+        `  ${n.label}: k=${n.best.cell.k} ${n.best.cell.method} keeps the loss at ${n.best.pann!.lossPoints.toFixed(1)} points ` +
+          `(${(100 * n.best.pann!.accuracy).toFixed(1)}%), predicted ${n.best.cost!.predictedLatencyMs.toFixed(0)} ms` +
+          (n.savedMs !== null ? `, ${n.savedMs.toFixed(0)} ms less than k=12` : ''),
+      );
+    } else {
+      lines.push(
+        `  ${n.label}: no cell within ${budget} points${n.closest ? ` (closest: ${n.closest.cell.method} k=${n.closest.cell.k}, loss ${n.closest.pann!.lossPoints.toFixed(1)})` : ''}`,
+      );
+    }
+  }
+  if (summary.seal.sample)
+    lines.push(`SEAL spot checks: ${summary.seal.agreeWithSim}/${summary.seal.sample} digits agree with the simulator`);
+  lines.push(`wrote ${files.join(', ')}`);
+  return lines;
 }

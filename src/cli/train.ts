@@ -209,81 +209,85 @@ Examples:
   $ pann train my-recipe.json --out models/mine.json
   $ pann train --finetune-poly models/mnist-cnn-relu.json --precision 8 --out /tmp/cnn-poly8.json`,
     )
-    .action(
-      action('train', async (recipeArg: string | undefined, flags: TrainFlags) => {
-        if (flags.finetunePoly !== undefined) {
-          if (recipeArg !== undefined) throw new InputError(`give either a recipe or --finetune-poly, not both`);
-          if (flags.precision === undefined) throw new InputError(`--finetune-poly needs --precision k`);
-          if (!flags.out) throw new InputError(`--finetune-poly needs --out <file>`);
-          for (const [flag, given] of [
-            ['--activation', flags.activation],
-            ['--arch', flags.arch],
-            ['--name', flags.name],
-          ] as const) {
-            if (given !== undefined)
-              throw new InputError(`${flag} does not apply to --finetune-poly (the model keeps its architecture and name)`);
-          }
-          const model = loadModelOrOnnx(flags.finetunePoly);
-          const progress = trainProgress('finetune', flags.quiet === true || flags.json === true);
-          const r = await finetuneWithPrecision(model, {
-            precision: flags.precision,
-            ...(flags.margin !== undefined ? { margin: flags.margin } : {}),
-            ...(flags.range !== undefined ? { range: flags.range } : {}),
-            ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
-            ...(flags.lr !== undefined ? { learningRate: flags.lr } : {}),
-            ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-            ...(flags.distill !== undefined ? { distill: { weight: flags.distill, temperature: flags.temperature } } : {}),
-            training: {
-              ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
-              ...(flags.optimizer !== undefined ? { optimizer: flags.optimizer } : {}),
-              ...(flags.weightDecay !== undefined ? { weightDecay: flags.weightDecay } : {}),
-              ...(flags.mixup !== undefined ? { mixupAlpha: flags.mixup } : {}),
-              ...(flags.patience !== undefined ? { patience: flags.patience } : {}),
-              ...(flags.shift !== undefined || flags.rotate !== undefined || flags.zoom !== undefined
-                ? { augment: { shift: flags.shift ?? 0, rotate: flags.rotate ?? 0, scale: flags.zoom ?? 0 } }
-                : {}),
-            },
-            onProgress: progress.onProgress,
-          });
-          progress.done();
-          r.model.metadata = { ...r.model.metadata, command: ['pann', 'train', ...process.argv.slice(3)].join(' ') };
-          saveModel(flags.out, r.model, { dtype: flags.dtype });
-          const summary = { out: flags.out, ...r.summary };
-          if (flags.json) printJson(summary);
-          else process.stdout.write(`${r.text}\nwrote ${flags.out}\n`);
-          return;
-        }
-        if (flags.distill !== undefined) throw new InputError('--distill applies to --finetune-poly only');
-        if (recipeArg === undefined) {
-          throw new InputError(
-            `missing recipe: one of ${Object.keys(RECIPES).join(', ')}, a recipe .json file, or --finetune-poly <model>`,
-          );
-        }
-        const recipe = applyOverrides(resolveRecipe(recipeArg), flags);
-        loadMnistSplit('train');
-        const out = flags.out ?? `models/${recipe.name}.json`;
-        const command = ['pann', 'train', ...process.argv.slice(3)].join(' ');
-        const progress = trainProgress(recipe.name, flags.quiet === true || flags.json === true);
-        const run = runRecipe(recipe, { onProgress: progress.onProgress, metadata: { command } });
-        progress.done();
-        saveModel(out, run.model, { dtype: flags.dtype });
-        const summary = {
-          model: recipe.name,
-          out,
-          testAccuracy: run.test.accuracy,
-          validationAccuracy: run.validation.accuracy,
-          seconds: run.train.seconds,
-          epochsRun: run.train.history.length,
-          bestEpoch: run.train.bestEpoch + 1,
-        };
-        if (flags.json) printJson(summary);
-        else {
-          process.stdout.write(
-            `${recipe.name}: test accuracy ${(100 * run.test.accuracy).toFixed(2)}%, validation ` +
-              `${(100 * run.validation.accuracy).toFixed(2)}% (best epoch ${summary.bestEpoch}/${summary.epochsRun}, ` +
-              `${run.train.seconds.toFixed(1)} s)\nwrote ${out}\n`,
-          );
-        }
-      }),
+    .action(action('train', trainCommand));
+}
+
+/** `pann train`: fine-tune a model with polynomials (--finetune-poly), or train one from a recipe. */
+async function trainCommand(recipeArg: string | undefined, flags: TrainFlags): Promise<void> {
+  if (flags.finetunePoly !== undefined) return finetuneCommand(recipeArg, flags.finetunePoly, flags);
+  if (flags.distill !== undefined) throw new InputError('--distill applies to --finetune-poly only');
+  if (recipeArg === undefined) {
+    throw new InputError(`missing recipe: one of ${Object.keys(RECIPES).join(', ')}, a recipe .json file, or --finetune-poly <model>`);
+  }
+  const recipe = applyOverrides(resolveRecipe(recipeArg), flags);
+  loadMnistSplit('train');
+  const out = flags.out ?? `models/${recipe.name}.json`;
+  const command = ['pann', 'train', ...process.argv.slice(3)].join(' ');
+  const progress = trainProgress(recipe.name, flags.quiet === true || flags.json === true);
+  const run = runRecipe(recipe, { onProgress: progress.onProgress, metadata: { command } });
+  progress.done();
+  saveModel(out, run.model, { dtype: flags.dtype });
+  const summary = {
+    model: recipe.name,
+    out,
+    testAccuracy: run.test.accuracy,
+    validationAccuracy: run.validation.accuracy,
+    seconds: run.train.seconds,
+    epochsRun: run.train.history.length,
+    bestEpoch: run.train.bestEpoch + 1,
+  };
+  if (flags.json) printJson(summary);
+  else {
+    process.stdout.write(
+      `${recipe.name}: test accuracy ${(100 * run.test.accuracy).toFixed(2)}%, validation ` +
+        `${(100 * run.validation.accuracy).toFixed(2)}% (best epoch ${summary.bestEpoch}/${summary.epochsRun}, ` +
+        `${run.train.seconds.toFixed(1)} s)\nwrote ${out}\n`,
     );
+  }
+}
+
+/** --finetune-poly: fine-tune a trained model with polynomial stand-ins at --precision, save it and print the fits. */
+async function finetuneCommand(recipeArg: string | undefined, file: string, flags: TrainFlags): Promise<void> {
+  if (recipeArg !== undefined) throw new InputError(`give either a recipe or --finetune-poly, not both`);
+  if (flags.precision === undefined) throw new InputError(`--finetune-poly needs --precision k`);
+  if (!flags.out) throw new InputError(`--finetune-poly needs --out <file>`);
+  for (const [flag, given] of [
+    ['--activation', flags.activation],
+    ['--arch', flags.arch],
+    ['--name', flags.name],
+  ] as const) {
+    if (given !== undefined) throw new InputError(`${flag} does not apply to --finetune-poly (the model keeps its architecture and name)`);
+  }
+  const model = loadModelOrOnnx(file);
+  const progress = trainProgress('finetune', flags.quiet === true || flags.json === true);
+  const r = await finetuneWithPrecision(model, { ...finetuneOptions(flags, flags.precision), onProgress: progress.onProgress });
+  progress.done();
+  r.model.metadata = { ...r.model.metadata, command: ['pann', 'train', ...process.argv.slice(3)].join(' ') };
+  saveModel(flags.out, r.model, { dtype: flags.dtype });
+  const summary = { out: flags.out, ...r.summary };
+  if (flags.json) printJson(summary);
+  else process.stdout.write(`${r.text}\nwrote ${flags.out}\n`);
+}
+
+/** The fine-tuning options the command line gives (only those given: the rest keep finetuneWithPrecision's defaults). */
+function finetuneOptions(flags: TrainFlags, precision: number): FinetuneCliOptions {
+  return {
+    precision,
+    ...(flags.margin !== undefined ? { margin: flags.margin } : {}),
+    ...(flags.range !== undefined ? { range: flags.range } : {}),
+    ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+    ...(flags.lr !== undefined ? { learningRate: flags.lr } : {}),
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    ...(flags.distill !== undefined ? { distill: { weight: flags.distill, temperature: flags.temperature } } : {}),
+    training: {
+      ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+      ...(flags.optimizer !== undefined ? { optimizer: flags.optimizer } : {}),
+      ...(flags.weightDecay !== undefined ? { weightDecay: flags.weightDecay } : {}),
+      ...(flags.mixup !== undefined ? { mixupAlpha: flags.mixup } : {}),
+      ...(flags.patience !== undefined ? { patience: flags.patience } : {}),
+      ...(flags.shift !== undefined || flags.rotate !== undefined || flags.zoom !== undefined
+        ? { augment: { shift: flags.shift ?? 0, rotate: flags.rotate ?? 0, scale: flags.zoom ?? 0 } }
+        : {}),
+    },
+  };
 }

@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { STUDY_METHODS, type StudyMethod } from '../study/grid.js';
-import { tuneModel } from '../study/tune.js';
+import { type TuneResult, type TuneTrial, tuneModel } from '../study/tune.js';
 import { loadModelOrOnnx } from './load-model.js';
 import { action, intOption, numberOption, printJson } from './common.js';
 
@@ -53,55 +53,64 @@ Examples:
   $ pann tune models/mnist-cnn-relu.json --max-loss 0.5
   $ pann tune models/mnist-cnn-ulu.json --max-loss 1 -m remez --json`,
     )
-    .action(
-      action('tune', (file: string, flags: TuneFlags) => {
-        if (flags.maxLoss === undefined) throw new InputError('--max-loss <points> is required (e.g. 0.5)');
-        const methods = flags.methods?.map((m) => {
-          if (!STUDY_METHODS.includes(m as StudyMethod))
-            throw new InputError(`--methods: unknown method '${m}'; valid: ${STUDY_METHODS.join(', ')}`);
-          return m as StudyMethod;
-        });
-        const model = loadModelOrOnnx(file);
-        const r = tuneModel(model, {
-          maxLossPoints: flags.maxLoss,
-          ...(methods ? { methods } : {}),
-          kMin: flags.kMin,
-          kMax: flags.kMax,
-          baselineK: flags.baselineK,
-          noiseSeed: flags.noiseSeed,
-          onProgress: ({ trial, trials }) => {
-            if (flags.quiet || flags.json) return;
-            const what =
-              trial.status === 'ok'
-                ? `validation loss ${trial.lossPoints!.toFixed(1)} points, predicted ${trial.predictedLatencyMs!.toFixed(0)} ms`
-                : trial.status === 'skipped'
-                  ? `skipped (predicted ${trial.predictedLatencyMs!.toFixed(0)} ms cannot beat the best)`
-                  : 'does not compile';
-            process.stderr.write(`tune #${trials}: ${trial.method} k=${trial.ks.join('/')}: ${what}\n`);
-          },
-        });
-        if (flags.json) {
-          printJson(r);
-          return;
-        }
-        const c = r.chosen;
-        const lines = [
-          `${r.model}: loss budget ${r.budgetPoints} points (validation split, sim backend with noise)`,
-          ...c.layers.map(
-            (l) => `  layers[${l.layer}] ${l.activation}: k=${l.k}, ${l.method} degree ${l.degrees.join('∘')}, B=${l.B.toPrecision(4)}`,
-          ),
-          `  validation ${(100 * c.validation.accuracy).toFixed(1)}% (float ${(100 * r.floatAccuracy.validation).toFixed(1)}%, loss ${c.validation.lossPoints.toFixed(1)} points)` +
-            (c.test && r.floatAccuracy.test !== null
-              ? `; test ${(100 * c.test.accuracy).toFixed(1)}% (float ${(100 * r.floatAccuracy.test).toFixed(1)}%, loss ${c.test.lossPoints.toFixed(1)})`
-              : ''),
-          `  circuit: N=${c.ringDimension}, depth ${c.depth}, predicted ${c.predictedLatencyMs.toFixed(0)} ms per encrypted digit`,
-          'error' in r.baseline
-            ? `  baseline k=${r.baseline.k} (${r.baseline.method}) does not compile: ${r.baseline.error}`
-            : `  baseline k=${r.baseline.k} (${r.baseline.method}): N=${r.baseline.ringDimension}, depth ${r.baseline.depth}, predicted ${r.baseline.predictedLatencyMs.toFixed(0)} ms → ` +
-              `${r.savedMs!.toFixed(0)} ms saved (${(100 * r.savedFraction!).toFixed(0)}%)`,
-          `  ${r.trials.length} candidates (${r.trials.filter((t) => t.status === 'ok').length} simulated)`,
-        ];
-        process.stdout.write(`${lines.join('\n')}\n`);
-      }),
-    );
+    .action(action('tune', tuneCommand));
+}
+
+/** `pann tune`: search the precisions, print each candidate as it is tried, then the chosen setting. */
+function tuneCommand(file: string, flags: TuneFlags): void {
+  if (flags.maxLoss === undefined) throw new InputError('--max-loss <points> is required (e.g. 0.5)');
+  const methods = flags.methods?.map(studyMethod);
+  const model = loadModelOrOnnx(file);
+  const r = tuneModel(model, {
+    maxLossPoints: flags.maxLoss,
+    ...(methods ? { methods } : {}),
+    kMin: flags.kMin,
+    kMax: flags.kMax,
+    baselineK: flags.baselineK,
+    noiseSeed: flags.noiseSeed,
+    onProgress: ({ trial, trials }) => {
+      if (flags.quiet || flags.json) return;
+      process.stderr.write(`tune #${trials}: ${trial.method} k=${trial.ks.join('/')}: ${trialOutcome(trial)}\n`);
+    },
+  });
+  if (flags.json) {
+    printJson(r);
+    return;
+  }
+  process.stdout.write(`${tuneReport(r).join('\n')}\n`);
+}
+
+function studyMethod(m: string): StudyMethod {
+  if (!STUDY_METHODS.includes(m as StudyMethod))
+    throw new InputError(`--methods: unknown method '${m}'; valid: ${STUDY_METHODS.join(', ')}`);
+  return m as StudyMethod;
+}
+
+function trialOutcome(trial: TuneTrial): string {
+  return trial.status === 'ok'
+    ? `validation loss ${trial.lossPoints!.toFixed(1)} points, predicted ${trial.predictedLatencyMs!.toFixed(0)} ms`
+    : trial.status === 'skipped'
+      ? `skipped (predicted ${trial.predictedLatencyMs!.toFixed(0)} ms cannot beat the best)`
+      : 'does not compile';
+}
+
+/** The chosen setting per layer, its accuracy and cost, and what it saves against the baseline. */
+function tuneReport(r: TuneResult): string[] {
+  const c = r.chosen;
+  return [
+    `${r.model}: loss budget ${r.budgetPoints} points (validation split, sim backend with noise)`,
+    ...c.layers.map(
+      (l) => `  layers[${l.layer}] ${l.activation}: k=${l.k}, ${l.method} degree ${l.degrees.join('∘')}, B=${l.B.toPrecision(4)}`,
+    ),
+    `  validation ${(100 * c.validation.accuracy).toFixed(1)}% (float ${(100 * r.floatAccuracy.validation).toFixed(1)}%, loss ${c.validation.lossPoints.toFixed(1)} points)` +
+      (c.test && r.floatAccuracy.test !== null
+        ? `; test ${(100 * c.test.accuracy).toFixed(1)}% (float ${(100 * r.floatAccuracy.test).toFixed(1)}%, loss ${c.test.lossPoints.toFixed(1)})`
+        : ''),
+    `  circuit: N=${c.ringDimension}, depth ${c.depth}, predicted ${c.predictedLatencyMs.toFixed(0)} ms per encrypted digit`,
+    'error' in r.baseline
+      ? `  baseline k=${r.baseline.k} (${r.baseline.method}) does not compile: ${r.baseline.error}`
+      : `  baseline k=${r.baseline.k} (${r.baseline.method}): N=${r.baseline.ringDimension}, depth ${r.baseline.depth}, predicted ${r.baseline.predictedLatencyMs.toFixed(0)} ms → ` +
+        `${r.savedMs!.toFixed(0)} ms saved (${(100 * r.savedFraction!).toFixed(0)}%)`,
+    `  ${r.trials.length} candidates (${r.trials.filter((t) => t.status === 'ok').length} simulated)`,
+  ];
 }

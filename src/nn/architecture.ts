@@ -125,76 +125,75 @@ export function buildModel(
   const { seed = 1, activation = 'relu', metadata = {} } = options;
   const specs = typeof architecture === 'string' ? parseArchitecture(architecture) : architecture;
   const rng = new Prng(seed);
-  const resolve = (spec: string | null): Activation => {
-    if (spec === null) return typeof activation === 'string' ? parseActivation(activation) : activation;
-    try {
-      return parseActivation(spec);
-    } catch (err) {
-      throw new ModelError(`architecture: act=${spec}: ${errorMessage(err)}`, { cause: err });
-    }
-  };
   let shape = inputShape;
   const layers: Layer[] = specs.map((s, i) => {
-    let layer: Layer;
-    switch (s.type) {
-      case 'dense': {
-        const inF = shape.length === 1 ? shape[0]! : NaN;
-        if (!Number.isInteger(inF))
-          throw new ModelError(`architecture: layer ${i} (dense) needs a flat input, got [${shape.join(', ')}]; add flatten`);
-        layer = {
-          type: 'dense',
-          inFeatures: inF,
-          outFeatures: s.out,
-          weight: heUniform(rng, inF * s.out, inF),
-          bias: new Float64Array(s.out),
-        };
-        break;
-      }
-      case 'conv2d': {
-        const inC = shape.length === 3 ? shape[0]! : NaN;
-        if (!Number.isInteger(inC))
-          throw new ModelError(`architecture: layer ${i} (conv2d) needs a [C, H, W] input, got [${shape.join(', ')}]`);
-        const fanIn = inC * s.kernel[0] * s.kernel[1];
-        layer = {
-          type: 'conv2d',
-          inChannels: inC,
-          outChannels: s.out,
-          kernel: [...s.kernel],
-          stride: [...s.stride],
-          padding: [...s.padding],
-          weight: heUniform(rng, s.out * fanIn, fanIn),
-          bias: new Float64Array(s.out),
-        };
-        break;
-      }
-      case 'avgpool2d':
-        layer = { type: 'avgpool2d', kernel: [...s.kernel], stride: [...s.stride], padding: [...s.padding] };
-        break;
-      case 'batchnorm': {
-        const c = shape[0]!;
-        layer = {
-          type: 'batchnorm',
-          gamma: new Float64Array(c).fill(1),
-          beta: new Float64Array(c),
-          mean: new Float64Array(c),
-          variance: new Float64Array(c).fill(1),
-          eps: 1e-5,
-        };
-        break;
-      }
-      case 'dropout':
-        layer = { type: 'dropout', rate: s.rate };
-        break;
-      case 'activation':
-        layer = { type: 'activation', activation: resolve(s.activation) };
-        break;
-      default:
-        layer = { type: s.type };
-    }
+    const layer = initialLayer(s, i, shape, rng, activation);
     shape = layerOutputShape(layer, shape, `architecture: layer ${i} (${layer.type})`);
     return layer;
   });
   const model: Model = { name, inputShape: [...inputShape], layers, metadata };
   checkModel(model);
   return model;
+}
+
+/** Layer i of the architecture on an input of the given shape: weights drawn from `rng`, biases zero. */
+function initialLayer(s: LayerSpec, i: number, shape: Shape, rng: Prng, defaultActivation: string | Activation): Layer {
+  switch (s.type) {
+    case 'dense':
+      return denseLayer(s.out, i, shape, rng);
+    case 'conv2d':
+      return conv2dLayer(s, i, shape, rng);
+    case 'avgpool2d':
+      return { type: 'avgpool2d', kernel: [...s.kernel], stride: [...s.stride], padding: [...s.padding] };
+    case 'batchnorm': {
+      const c = shape[0]!;
+      return {
+        type: 'batchnorm',
+        gamma: new Float64Array(c).fill(1),
+        beta: new Float64Array(c),
+        mean: new Float64Array(c),
+        variance: new Float64Array(c).fill(1),
+        eps: 1e-5,
+      };
+    }
+    case 'dropout':
+      return { type: 'dropout', rate: s.rate };
+    case 'activation':
+      return { type: 'activation', activation: activationFor(s.activation, defaultActivation) };
+    default:
+      return { type: s.type };
+  }
+}
+
+function denseLayer(out: number, i: number, shape: Shape, rng: Prng): Layer {
+  const inF = shape.length === 1 ? shape[0]! : NaN;
+  if (!Number.isInteger(inF))
+    throw new ModelError(`architecture: layer ${i} (dense) needs a flat input, got [${shape.join(', ')}]; add flatten`);
+  return { type: 'dense', inFeatures: inF, outFeatures: out, weight: heUniform(rng, inF * out, inF), bias: new Float64Array(out) };
+}
+
+function conv2dLayer(s: Extract<LayerSpec, { type: 'conv2d' }>, i: number, shape: Shape, rng: Prng): Layer {
+  const inC = shape.length === 3 ? shape[0]! : NaN;
+  if (!Number.isInteger(inC)) throw new ModelError(`architecture: layer ${i} (conv2d) needs a [C, H, W] input, got [${shape.join(', ')}]`);
+  const fanIn = inC * s.kernel[0] * s.kernel[1];
+  return {
+    type: 'conv2d',
+    inChannels: inC,
+    outChannels: s.out,
+    kernel: [...s.kernel],
+    stride: [...s.stride],
+    padding: [...s.padding],
+    weight: heUniform(rng, s.out * fanIn, fanIn),
+    bias: new Float64Array(s.out),
+  };
+}
+
+/** An `act` layer's activation: its own spec (a bad one named in the error), or the default. */
+function activationFor(spec: string | null, defaultActivation: string | Activation): Activation {
+  if (spec === null) return typeof defaultActivation === 'string' ? parseActivation(defaultActivation) : defaultActivation;
+  try {
+    return parseActivation(spec);
+  } catch (err) {
+    throw new ModelError(`architecture: act=${spec}: ${errorMessage(err)}`, { cause: err });
+  }
 }

@@ -6,11 +6,12 @@
 import { TrainError } from '../errors.js';
 import { augmentBatch, augmentationEnabled, type AugmentOptions } from './augment.js';
 import { checkDatasetFitsModel, type Dataset } from './dataset.js';
+import type { ParamGroup } from './layer-ops.js';
 import { oneHot, softmaxCrossEntropy } from './loss.js';
 import { mixupBatch } from './mixup.js';
 import { cloneModel, type Model } from './model.js';
 import { Network } from './network.js';
-import { createOptimizer, type OptimizerName } from './optimizer.js';
+import { createOptimizer, type Optimizer, type OptimizerName } from './optimizer.js';
 import { Prng } from './prng.js';
 import { learningRateAt, type ScheduleOptions } from './schedule.js';
 
@@ -145,6 +146,34 @@ function countCorrect(logits: Float64Array, labels: ArrayLike<number>, n: number
 
 /** Train a copy of `model` on `data`. */
 export function trainModel(model: Model, data: Dataset, options: TrainOptions = {}): TrainResult {
+  const s = trainSettings(options);
+  const start = Date.now();
+  const run = prepareRun(model, data, s);
+  const history: EpochRecord[] = [];
+  const tracker = new BestValidation();
+  let stoppedEarly = false;
+  for (let epoch = 0; epoch < s.epochs; epoch++) {
+    const t0 = Date.now();
+    const stats = trainEpoch(run, data, s, epoch);
+    const record = epochRecord(run, s, epoch, stats, tracker);
+    record.seconds = (Date.now() - t0) / 1000;
+    history.push(record);
+    s.onProgress?.(epochProgress(record, s, run.batches));
+    if (s.patience > 0 && tracker.sinceBest >= s.patience && epoch < s.epochs - 1) {
+      stoppedEarly = true;
+      break;
+    }
+  }
+  const bestEpoch = s.restoreBest && tracker.best ? restoreWeights(run, tracker.best) : history.length - 1;
+  return { model: run.trained, history, bestEpoch, stoppedEarly, seconds: (Date.now() - start) / 1000 };
+}
+
+/** TrainOptions with every default applied. */
+type TrainSettings = Required<Omit<TrainOptions, 'augment' | 'validation' | 'teacher' | 'onProgress'>> &
+  Pick<TrainOptions, 'augment' | 'validation' | 'teacher' | 'onProgress'>;
+
+/** The options with their defaults, each number checked. */
+function trainSettings(options: TrainOptions): TrainSettings {
   const {
     epochs = 10,
     batchSize = 64,
@@ -174,14 +203,43 @@ export function trainModel(model: Model, data: Dataset, options: TrainOptions = 
     checkNumber('teacher weight', teacher.weight, teacher.weight >= 0 && teacher.weight <= 1);
     checkNumber('teacher temperature', teacher.temperature, teacher.temperature > 0);
   }
+  const settings = { epochs, batchSize, learningRate, optimizer, momentum, weightDecay, maxGradNorm, schedule, mixupAlpha };
+  return { ...settings, augment, validation, patience, restoreBest, seed, rangePenalty, teacher, onProgress };
+}
 
-  const start = Date.now();
+/** What one training run works on: the network being trained, its optimiser, the PRNG and the batch buffers. */
+interface TrainingRun {
+  /** The copy of the model being trained (the network's weights are its arrays). */
+  trained: Model;
+  net: Network;
+  params: ParamGroup[];
+  opt: Optimizer;
+  rng: Prng;
+  /** The distillation teacher, or null. */
+  teacherNet: Network | null;
+  augmenting: boolean;
+  /** Batch size (at most the dataset) and batches per epoch. */
+  batchSize: number;
+  batches: number;
+  /** The sample order, shuffled every epoch. */
+  order: Int32Array;
+  /** The batch as gathered, as augmented, scratch for Mixup, its labels, targets and the loss gradient. */
+  xb: Float64Array;
+  xa: Float64Array;
+  scratch: Float64Array;
+  labels: Int32Array;
+  targets: Float64Array;
+  dLogits: Float64Array;
+}
+
+/** Copy the model, check that the data, augmentation and teacher fit it, and allocate the run's state. */
+function prepareRun(model: Model, data: Dataset, s: TrainSettings): TrainingRun {
   const trained = cloneModel(model);
   const net = new Network(trained);
   const classes = net.outputSize;
   checkDatasetFitsModel(data, trained, classes);
-  if (validation) checkDatasetFitsModel(validation, trained, classes);
-  const augmenting = augmentationEnabled(augment);
+  if (s.validation) checkDatasetFitsModel(s.validation, trained, classes);
+  const augmenting = augmentationEnabled(s.augment);
   if (augmenting && trained.inputShape.length !== 3) {
     throw new TrainError(
       `augmentation needs an image model input [C, H, W], model '${trained.name}' takes [${trained.inputShape.join(', ')}]`,
@@ -189,111 +247,164 @@ export function trainModel(model: Model, data: Dataset, options: TrainOptions = 
   }
   const params = net.params();
   if (params.length === 0) throw new TrainError(`model '${trained.name}' has no trainable parameters`);
-  const opt = createOptimizer(params, { name: optimizer, momentum, weightDecay, maxGradNorm });
-  const rng = new Prng(seed);
+  const opt = createOptimizer(params, { name: s.optimizer, momentum: s.momentum, weightDecay: s.weightDecay, maxGradNorm: s.maxGradNorm });
+  const rng = new Prng(s.seed);
   const size = net.inputSize;
-  const bs = Math.min(batchSize, data.count);
-  const batches = Math.ceil(data.count / bs);
-  const order = Int32Array.from({ length: data.count }, (_, i) => i);
-  const xb = new Float64Array(bs * size);
-  const xa = new Float64Array(bs * size);
-  const scratch = new Float64Array(bs * size);
-  const labels = new Int32Array(bs);
-  const targets = new Float64Array(bs * classes);
-  const teacherNet = teacher && teacher.weight > 0 ? new Network(teacher.model) : null;
+  const bs = Math.min(s.batchSize, data.count);
+  const teacherNet = s.teacher && s.teacher.weight > 0 ? new Network(s.teacher.model) : null;
   if (teacherNet && (teacherNet.inputSize !== net.inputSize || teacherNet.outputSize !== classes)) {
     throw new TrainError(
-      `teacher '${teacher!.model.name}' maps ${teacherNet.inputSize} → ${teacherNet.outputSize}, the model ${net.inputSize} → ${classes}`,
+      `teacher '${s.teacher!.model.name}' maps ${teacherNet.inputSize} → ${teacherNet.outputSize}, the model ${net.inputSize} → ${classes}`,
     );
   }
-  const dLogits = new Float64Array(bs * classes);
+  return {
+    trained,
+    net,
+    params,
+    opt,
+    rng,
+    teacherNet,
+    augmenting,
+    batchSize: bs,
+    batches: Math.ceil(data.count / bs),
+    order: Int32Array.from({ length: data.count }, (_, i) => i),
+    xb: new Float64Array(bs * size),
+    xa: new Float64Array(bs * size),
+    scratch: new Float64Array(bs * size),
+    labels: new Int32Array(bs),
+    targets: new Float64Array(bs * classes),
+    dLogits: new Float64Array(bs * classes),
+  };
+}
 
-  const history: EpochRecord[] = [];
-  let best: { epoch: number; accuracy: number; loss: number; values: Float64Array[] } | null = null;
-  let sinceBest = 0;
-  let stoppedEarly = false;
+/** Running statistics of an epoch's training batches. */
+interface EpochStats {
+  loss: number;
+  accuracy: number;
+  /** The learning rate of the last step. */
+  learningRate: number;
+}
 
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const t0 = Date.now();
-    rng.shuffle(order);
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let lr = learningRate;
-    for (let b = 0; b < batches; b++) {
-      const n = Math.min(bs, data.count - b * bs);
-      for (let j = 0; j < n; j++) {
-        const i = order[b * bs + j]!;
-        xb.set(data.inputs.subarray(i * size, (i + 1) * size), j * size);
-        labels[j] = data.labels[i]!;
-      }
-      let x = xb;
-      if (augmenting) {
-        augmentBatch(xb, n, trained.inputShape, augment!, rng, xa);
-        x = xa;
-      }
-      oneHot(labels, n, classes, targets);
-      if (mixupAlpha > 0) mixupBatch(x, targets, n, size, classes, mixupAlpha, rng, scratch);
-      if (teacherNet) blendTeacher(teacherNet, x, n, classes, teacher!, targets);
-      net.zeroGrad();
-      const logits = net.forward(x.subarray(0, n * size), n, { training: true, rng, rangePenalty });
-      const loss = softmaxCrossEntropy(logits, n, classes, targets, dLogits) + net.penalty();
-      if (!Number.isFinite(loss)) {
-        throw new TrainError(`training diverged (loss ${loss}) at epoch ${epoch + 1} batch ${b + 1}; lower the learning rate (now ${lr})`);
-      }
-      correct += countCorrect(logits, labels, n, classes);
-      net.backward(dLogits.subarray(0, n * classes), n);
-      lr = learningRateAt(learningRate, epoch + b / batches, epochs, schedule);
-      opt.step(lr);
-      net.sync();
-      lossSum += loss * n;
-      seen += n;
-      onProgress?.({
-        phase: 'batch',
-        epoch,
-        epochs,
-        batch: b + 1,
-        batches,
-        loss: lossSum / seen,
-        accuracy: correct / seen,
-        learningRate: lr,
-      });
-    }
-    const record: EpochRecord = { epoch, loss: lossSum / seen, accuracy: correct / seen, learningRate: lr, seconds: 0 };
-    if (validation) {
-      const v = networkScore(net, validation);
-      record.validationLoss = v.loss;
-      record.validationAccuracy = v.accuracy;
-      if (!best || v.accuracy > best.accuracy || (v.accuracy === best.accuracy && v.loss < best.loss - 1e-9 * Math.abs(best.loss))) {
-        best = { epoch, accuracy: v.accuracy, loss: v.loss, values: params.map((p) => p.value.slice()) };
-        sinceBest = 0;
-      } else {
-        sinceBest++;
-      }
-    }
-    record.seconds = (Date.now() - t0) / 1000;
-    history.push(record);
-    onProgress?.({
-      phase: 'epoch',
+/** One pass over the shuffled data, a step per batch, reporting progress after each. */
+function trainEpoch(run: TrainingRun, data: Dataset, s: TrainSettings, epoch: number): EpochStats {
+  run.rng.shuffle(run.order);
+  let lossSum = 0;
+  let correct = 0;
+  let seen = 0;
+  let lr = s.learningRate;
+  for (let b = 0; b < run.batches; b++) {
+    const n = Math.min(run.batchSize, data.count - b * run.batchSize);
+    const x = gatherBatch(run, data, b, n, s.augment);
+    const step = trainBatch(run, x, n, s, { epoch, batch: b, learningRate: lr });
+    correct += step.correct;
+    lr = step.learningRate;
+    lossSum += step.loss * n;
+    seen += n;
+    s.onProgress?.({
+      phase: 'batch',
       epoch,
-      epochs,
-      batch: batches,
-      batches,
-      loss: record.loss,
-      accuracy: record.accuracy,
+      epochs: s.epochs,
+      batch: b + 1,
+      batches: run.batches,
+      loss: lossSum / seen,
+      accuracy: correct / seen,
       learningRate: lr,
-      ...(validation ? { validationLoss: record.validationLoss!, validationAccuracy: record.validationAccuracy! } : {}),
     });
-    if (patience > 0 && sinceBest >= patience && epoch < epochs - 1) {
-      stoppedEarly = true;
-      break;
+  }
+  return { loss: lossSum / seen, accuracy: correct / seen, learningRate: lr };
+}
+
+/** Batch b (n samples) in the epoch's order into run.xb and run.labels, then augmented into run.xa if enabled. */
+function gatherBatch(run: TrainingRun, data: Dataset, b: number, n: number, augment: AugmentOptions | undefined): Float64Array {
+  const size = run.net.inputSize;
+  for (let j = 0; j < n; j++) {
+    const i = run.order[b * run.batchSize + j]!;
+    run.xb.set(data.inputs.subarray(i * size, (i + 1) * size), j * size);
+    run.labels[j] = data.labels[i]!;
+  }
+  if (!run.augmenting) return run.xb;
+  augmentBatch(run.xb, n, run.trained.inputShape, augment!, run.rng, run.xa);
+  return run.xa;
+}
+
+/**
+ * One optimiser step on a batch: targets (one-hot, Mixup, distillation), forward, loss, backward, step. `at.learningRate`
+ * is the rate in force before this step (named when the loss diverges).
+ */
+function trainBatch(
+  run: TrainingRun,
+  x: Float64Array,
+  n: number,
+  s: TrainSettings,
+  at: { epoch: number; batch: number; learningRate: number },
+): { loss: number; correct: number; learningRate: number } {
+  const { net, rng, labels, targets, dLogits } = run;
+  const size = net.inputSize;
+  const classes = net.outputSize;
+  oneHot(labels, n, classes, targets);
+  if (s.mixupAlpha > 0) mixupBatch(x, targets, n, size, classes, s.mixupAlpha, rng, run.scratch);
+  if (run.teacherNet) blendTeacher(run.teacherNet, x, n, classes, s.teacher!, targets);
+  net.zeroGrad();
+  const logits = net.forward(x.subarray(0, n * size), n, { training: true, rng, rangePenalty: s.rangePenalty });
+  const loss = softmaxCrossEntropy(logits, n, classes, targets, dLogits) + net.penalty();
+  if (!Number.isFinite(loss)) {
+    throw new TrainError(
+      `training diverged (loss ${loss}) at epoch ${at.epoch + 1} batch ${at.batch + 1}; lower the learning rate (now ${at.learningRate})`,
+    );
+  }
+  const correct = countCorrect(logits, labels, n, classes);
+  net.backward(dLogits.subarray(0, n * classes), n);
+  const learningRate = learningRateAt(s.learningRate, at.epoch + at.batch / run.batches, s.epochs, s.schedule);
+  run.opt.step(learningRate);
+  net.sync();
+  return { loss, correct, learningRate };
+}
+
+/** The best validation epoch so far (higher accuracy, then lower loss) with a copy of its weights, and the epochs since. */
+class BestValidation {
+  best: { epoch: number; accuracy: number; loss: number; values: Float64Array[] } | null = null;
+  sinceBest = 0;
+
+  observe(epoch: number, v: { loss: number; accuracy: number }, params: readonly ParamGroup[]): void {
+    const best = this.best;
+    if (!best || v.accuracy > best.accuracy || (v.accuracy === best.accuracy && v.loss < best.loss - 1e-9 * Math.abs(best.loss))) {
+      this.best = { epoch, accuracy: v.accuracy, loss: v.loss, values: params.map((p) => p.value.slice()) };
+      this.sinceBest = 0;
+    } else {
+      this.sinceBest++;
     }
   }
-  let bestEpoch = history.length - 1;
-  if (best && restoreBest) {
-    params.forEach((p, j) => p.value.set(best.values[j]!));
-    net.sync();
-    bestEpoch = best.epoch;
+}
+
+/** The epoch's record (seconds still 0), scored on the validation set if there is one. */
+function epochRecord(run: TrainingRun, s: TrainSettings, epoch: number, stats: EpochStats, tracker: BestValidation): EpochRecord {
+  const record: EpochRecord = { epoch, loss: stats.loss, accuracy: stats.accuracy, learningRate: stats.learningRate, seconds: 0 };
+  if (s.validation) {
+    const v = networkScore(run.net, s.validation);
+    record.validationLoss = v.loss;
+    record.validationAccuracy = v.accuracy;
+    tracker.observe(epoch, v, run.params);
   }
-  return { model: trained, history, bestEpoch, stoppedEarly, seconds: (Date.now() - start) / 1000 };
+  return record;
+}
+
+function epochProgress(record: EpochRecord, s: TrainSettings, batches: number): TrainProgress {
+  return {
+    phase: 'epoch',
+    epoch: record.epoch,
+    epochs: s.epochs,
+    batch: batches,
+    batches,
+    loss: record.loss,
+    accuracy: record.accuracy,
+    learningRate: record.learningRate,
+    ...(s.validation ? { validationLoss: record.validationLoss!, validationAccuracy: record.validationAccuracy! } : {}),
+  };
+}
+
+/** Put the best epoch's weights back into the trained model; returns that epoch. */
+function restoreWeights(run: TrainingRun, best: NonNullable<BestValidation['best']>): number {
+  run.params.forEach((p, j) => p.value.set(best.values[j]!));
+  run.net.sync();
+  return best.epoch;
 }

@@ -3,7 +3,7 @@
  * progress is real, the response is read up to a size limit (a hostile server cannot exhaust memory), and the
  * exact body bytes each way are counted. API errors ({ error: { code, message } }) become ServerErrors.
  */
-import { Agent, request } from 'node:http';
+import { Agent, type ClientRequest, type IncomingMessage, request } from 'node:http';
 import { ServerError, errorMessage } from '../errors.js';
 
 export interface HttpRequestOptions {
@@ -46,88 +46,126 @@ export async function httpRequest(url: string, options: HttpRequestOptions = {})
 class StaleSocket extends Error {}
 
 function sendOnce(url: string, options: HttpRequestOptions): Promise<HttpResponse> {
-  const body = options.body ?? null;
-  const maxResponse = options.maxResponseBytes ?? 64 * 1024 * 1024;
-  return new Promise<HttpResponse>((resolvePromise, rejectPromise) => {
-    let done = false;
-    let responded = false;
-    const finish = (fn: () => void) => {
-      if (done) return;
-      done = true;
-      fn();
-    };
-    const fail = (message: string, cause?: unknown) => finish(() => rejectPromise(new ServerError(0, 'network', message, { cause })));
-    let req: ReturnType<typeof request>;
+  return new Promise<HttpResponse>((resolvePromise, rejectPromise) => new Exchange(url, options, resolvePromise, rejectPromise).start());
+}
+
+/** One request and its answer: settles once, with the response or a network ServerError (or StaleSocket). */
+class Exchange {
+  readonly #url: string;
+  readonly #options: HttpRequestOptions;
+  readonly #body: Uint8Array | null;
+  readonly #resolve: (res: HttpResponse) => void;
+  readonly #reject: (err: Error) => void;
+  #done = false;
+  #responded = false;
+  /** Body bytes handed to the socket so far. */
+  #sent = 0;
+
+  constructor(url: string, options: HttpRequestOptions, resolve: (res: HttpResponse) => void, reject: (err: Error) => void) {
+    this.#url = url;
+    this.#options = options;
+    this.#body = options.body ?? null;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** `GET http://…`, for messages. */
+  get #what(): string {
+    return `${this.#options.method ?? 'GET'} ${this.#url}`;
+  }
+
+  /** Open the request, listen for its answer, and write the body. */
+  start(): void {
+    const o = this.#options;
+    const body = this.#body;
+    let req: ClientRequest;
     try {
-      req = request(url, {
-        method: options.method ?? 'GET',
-        headers: { ...(options.headers ?? {}), ...(body ? { 'Content-Length': String(body.length) } : {}) },
-        ...(options.agent ? { agent: options.agent } : {}),
-        timeout: options.timeoutMs ?? 600_000,
+      req = request(this.#url, {
+        method: o.method ?? 'GET',
+        headers: { ...(o.headers ?? {}), ...(body ? { 'Content-Length': String(body.length) } : {}) },
+        ...(o.agent ? { agent: o.agent } : {}),
+        timeout: o.timeoutMs ?? 600_000,
       });
     } catch (err) {
-      fail(`${options.method ?? 'GET'} ${url}: ${errorMessage(err)}`, err);
+      this.#fail(`${this.#what}: ${errorMessage(err)}`, err);
       return;
     }
     req.on('timeout', () => {
       req.destroy();
-      fail(`${options.method ?? 'GET'} ${url}: no answer within ${options.timeoutMs ?? 600_000} ms`);
+      this.#fail(`${this.#what}: no answer within ${o.timeoutMs ?? 600_000} ms`);
     });
-    req.on('error', (err) => {
-      if (req.reusedSocket && !responded && (err as { code?: string }).code === 'ECONNRESET') {
-        finish(() => rejectPromise(new StaleSocket()));
-        return;
-      }
-      // a server that refuses a body early answers and closes: the write fails but the answer may still arrive
-      if (!responded) setTimeout(() => !responded && fail(`${options.method ?? 'GET'} ${url}: ${errorMessage(err)}`, err), 200);
-    });
-    req.on('response', (res) => {
-      responded = true;
-      const chunks: Buffer[] = [];
-      let received = 0;
-      res.on('data', (c: Buffer) => {
-        received += c.length;
-        if (received > maxResponse) {
-          res.destroy();
-          fail(`${url}: response larger than ${maxResponse} bytes`);
-          return;
-        }
-        chunks.push(c);
-      });
-      res.on('end', () =>
-        finish(() =>
-          resolvePromise({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks),
-            bytesSent: sent,
-            bytesReceived: received,
-          }),
-        ),
-      );
-      res.on('error', (err) => fail(`${url}: ${errorMessage(err)}`, err));
-    });
-    let sent = 0;
+    req.on('error', (err) => this.#onError(req, err));
+    req.on('response', (res) => this.#read(res));
     if (!body || body.length === 0) {
       req.end();
       return;
     }
-    const total = body.length;
-    const writeMore = () => {
-      while (sent < total && !req.destroyed) {
-        const end = Math.min(total, sent + CHUNK);
-        const chunk = body.subarray(sent, end);
-        const more = req.write(chunk, () => options.onUploadProgress?.(end, total));
-        sent = end;
-        if (!more) {
-          req.once('drain', writeMore);
-          return;
-        }
+    this.#writeBody(req, body);
+  }
+
+  #finish(fn: () => void): void {
+    if (this.#done) return;
+    this.#done = true;
+    fn();
+  }
+
+  #fail(message: string, cause?: unknown): void {
+    this.#finish(() => this.#reject(new ServerError(0, 'network', message, { cause })));
+  }
+
+  #onError(req: ClientRequest, err: Error): void {
+    if (req.reusedSocket && !this.#responded && (err as { code?: string }).code === 'ECONNRESET') {
+      this.#finish(() => this.#reject(new StaleSocket()));
+      return;
+    }
+    // a server that refuses a body early answers and closes: the write fails but the answer may still arrive
+    if (!this.#responded) setTimeout(() => !this.#responded && this.#fail(`${this.#what}: ${errorMessage(err)}`, err), 200);
+  }
+
+  /** Collect the response body up to the size limit, then settle with it. */
+  #read(res: IncomingMessage): void {
+    this.#responded = true;
+    const maxResponse = this.#options.maxResponseBytes ?? 64 * 1024 * 1024;
+    const chunks: Buffer[] = [];
+    let received = 0;
+    res.on('data', (c: Buffer) => {
+      received += c.length;
+      if (received > maxResponse) {
+        res.destroy();
+        this.#fail(`${this.#url}: response larger than ${maxResponse} bytes`);
+        return;
       }
-      if (sent >= total) req.end();
-    };
-    writeMore();
-  });
+      chunks.push(c);
+    });
+    res.on('end', () =>
+      this.#finish(() =>
+        this.#resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          bytesSent: this.#sent,
+          bytesReceived: received,
+        }),
+      ),
+    );
+    res.on('error', (err) => this.#fail(`${this.#url}: ${errorMessage(err)}`, err));
+  }
+
+  /** Write the body in chunks, waiting for 'drain' when the socket's buffer is full (so progress is real). */
+  #writeBody(req: ClientRequest, body: Uint8Array): void {
+    const total = body.length;
+    while (this.#sent < total && !req.destroyed) {
+      const end = Math.min(total, this.#sent + CHUNK);
+      const chunk = body.subarray(this.#sent, end);
+      const more = req.write(chunk, () => this.#options.onUploadProgress?.(end, total));
+      this.#sent = end;
+      if (!more) {
+        req.once('drain', () => this.#writeBody(req, body));
+        return;
+      }
+    }
+    if (this.#sent >= total) req.end();
+  }
 }
 
 /** The JSON of a successful response, or a ServerError carrying the API error the server sent. */

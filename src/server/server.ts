@@ -16,6 +16,7 @@ import { serializeCircuit } from '../circuit/index.js';
 import { InputError, ServerError, errorMessage } from '../errors.js';
 import { EvaluationPool, type WorkerInfo } from './evaluation-pool.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
+import { declaredBodyLength, receiveBody } from './request-body.js';
 import type { RequestLogEntry, RequestLogger } from './logging.js';
 import { Metrics, type MetricsSnapshot } from './metrics.js';
 import { describeModel, type ModelDescription } from './model-description.js';
@@ -366,24 +367,11 @@ export class PannServer {
 
   /**
    * Read a binary body of at most `limit` bytes into one buffer that owns its memory (so it can be transferred
-   * to a worker). Checks the content type and the declared length before reading a byte.
+   * to a worker). Checks the content type and the declared length before reading a byte (request-body.ts); the
+   * bytes held are counted against the limit for all requests until the handler is done with them.
    */
   async #readBody(req: IncomingMessage, ctx: RequestContext, limit: number, what: string): Promise<Buffer> {
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/octet-stream') {
-      throw new ServerError(
-        415,
-        'unsupported_media_type',
-        `${what} must be sent as application/octet-stream, not ${type ? JSON.stringify(type) : 'without a content type'}`,
-      );
-    }
-    const declared = req.headers['content-length'];
-    const length = declared === undefined ? null : Number(declared);
-    if (length !== null && !(Number.isSafeInteger(length) && length >= 0))
-      throw new ServerError(400, 'bad_request', `bad Content-Length ${JSON.stringify(declared)}`);
-    if (length !== null && length > limit) {
-      throw new ServerError(413, 'body_too_large', `${what} of ${length} bytes is larger than this route's limit of ${limit} bytes`);
-    }
+    const length = declaredBodyLength(req, limit, what);
     const reserve = length ?? 0;
     if (this.#bufferedBytes + reserve > this.limits.maxBufferedBodyBytes) {
       throw new ServerError(
@@ -395,65 +383,20 @@ export class PannServer {
     this.#bufferedBytes += reserve;
     let counted = reserve;
     try {
-      const body = await new Promise<Buffer>((resolveBody, rejectBody) => {
-        // a known length is read straight into its final buffer; a chunked body is collected, then joined
-        const direct = length !== null ? Buffer.allocUnsafeSlow(length) : null;
-        const chunks: Buffer[] = [];
-        let received = 0;
-        const stop = (err: ServerError | null, value?: Buffer) => {
-          req.off('data', onData);
-          req.off('end', onEnd);
-          req.off('aborted', onAborted);
-          req.off('error', onError);
-          if (err) rejectBody(err);
-          else resolveBody(value!);
-        };
-        const onData = (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > limit || (direct && received > direct.length)) {
-            return stop(
-              new ServerError(
-                413,
-                'body_too_large',
-                `${what} is larger than ${direct && received > direct.length ? 'its Content-Length' : `this route's limit of ${limit} bytes`}`,
-              ),
-            );
-          }
-          if (direct) chunk.copy(direct, received - chunk.length);
-          else {
-            if (this.#bufferedBytes + chunk.length > this.limits.maxBufferedBodyBytes) {
-              return stop(
-                new ServerError(
-                  503,
-                  'overloaded',
-                  `the server is buffering too many request bodies (limit ${this.limits.maxBufferedBodyBytes} bytes); retry later`,
-                ),
-              );
-            }
-            this.#bufferedBytes += chunk.length;
-            counted += chunk.length;
-            chunks.push(chunk);
-          }
-        };
-        const onEnd = () => {
+      const body = await receiveBody(req, {
+        length,
+        limit,
+        what,
+        reserve: (bytes) => {
+          if (this.#bufferedBytes + bytes > this.limits.maxBufferedBodyBytes) return false;
+          this.#bufferedBytes += bytes;
+          counted += bytes;
+          return true;
+        },
+        maxBufferedBytes: this.limits.maxBufferedBodyBytes,
+        onEnd: () => {
           ctx.unread = false;
-          if (direct && received !== direct.length)
-            return stop(new ServerError(400, 'bad_request', `body ended after ${received} of ${direct.length} declared bytes`));
-          if (direct) return stop(null, direct);
-          const joined = Buffer.allocUnsafeSlow(received);
-          let at = 0;
-          for (const c of chunks) {
-            c.copy(joined, at);
-            at += c.length;
-          }
-          stop(null, joined);
-        };
-        const onAborted = () => stop(new ServerError(400, 'bad_request', `the client stopped sending after ${received} bytes`));
-        const onError = (err: Error) => stop(new ServerError(400, 'bad_request', `reading the body failed: ${errorMessage(err)}`));
-        req.on('data', onData);
-        req.on('end', onEnd);
-        req.on('aborted', onAborted);
-        req.on('error', onError);
+        },
       });
       ctx.bytesIn = body.length;
       return body;

@@ -12,7 +12,7 @@ import { CellCache, cellKey, codeVersion } from './cell-cache.js';
 import { type CellDeps, type CellTask, emptySealCheck, isCacheable, runCellTask, simulationLimit } from './cell.js';
 import type { CellResult } from './cell-result.js';
 import type { CellWorkerData } from './cell-worker.js';
-import { type StudyCell, type StudyGrid, expandGrid, gridToJSON } from './grid.js';
+import { type StudyCell, type StudyGrid, type StudySettings, expandGrid, gridToJSON } from './grid.js';
 import { StudyModels } from './models.js';
 import { paretoFront } from './pareto.js';
 import { type PoolTask, WorkerPool } from './worker-pool.js';
@@ -147,6 +147,38 @@ async function execute(
 /** Measure a grid (see the module comment). */
 export async function runStudy(grid: StudyGrid, options: StudyOptions = {}): Promise<StudyRun> {
   const t0 = performance.now();
+  const setup = studySetup(grid, options);
+  const results = cachedResults(setup);
+  const cached = results.size;
+  const pool = setup.workers > 0 ? cellPool(setup) : null;
+  const ctx: PhaseContext = { results, pool, deps: setup.deps, options };
+  let simulate: { wallMs: number; measured: number };
+  let sealWallMs = 0;
+  try {
+    simulate = await runPhase(ctx, 'simulate', simulationTasks(setup, results), cached, setup.cells.length);
+    if (!options.signal?.aborted) sealWallMs = await runSealChecks(ctx, setup.settings);
+  } finally {
+    await pool?.close();
+  }
+  return studyRun(grid, setup, results, { t0, simulateWallMs: simulate.wallMs, sealWallMs, measured: simulate.measured, cached });
+}
+
+/** The grid's cells with their cache keys, and what measuring them needs. */
+interface StudySetup {
+  baseDir: string;
+  cacheDir: string | null;
+  workers: number;
+  settings: StudySettings;
+  cells: StudyCell[];
+  /** Cache key of each cell, in grid order. */
+  keys: string[];
+  code: string;
+  cache: CellCache | null;
+  deps: CellDeps;
+}
+
+/** The options with their defaults, the cells the grid expands to, and their cache keys. */
+function studySetup(grid: StudyGrid, options: StudyOptions): StudySetup {
   const baseDir = options.baseDir ?? process.cwd();
   const cacheDir = options.cacheDir === undefined ? resolve('.pann-cache', 'study') : options.cacheDir;
   const workers = options.workers ?? availableParallelism();
@@ -158,93 +190,117 @@ export async function runStudy(grid: StudyGrid, options: StudyOptions = {}): Pro
   const cache = cacheDir ? new CellCache(cacheDir) : null;
   const deps: CellDeps = { models, settings, fitCache: createFitCache(), cache, code };
   const keys = cells.map((c) => cellKey(c, models.get(c.model.path).hash, settings, code));
+  return { baseDir, cacheDir, workers, settings, cells, keys, code, cache, deps };
+}
+
+/** Results already in the cache, by cell id. */
+function cachedResults(setup: StudySetup): Map<string, CellResult> {
   const results = new Map<string, CellResult>();
-  let cachedCount = 0;
-  let measured = 0;
-  cells.forEach((c, i) => {
-    const hit = cache?.read(keys[i]!);
+  setup.cells.forEach((c, i) => {
+    const hit = setup.cache?.read(setup.keys[i]!);
     // a cell only costed under other limits is measured now if these limits allow it
-    if (hit && !(hit.status === 'costed' && hit.cost && simulationLimit(hit.cost, settings) === null)) {
+    if (hit && !(hit.status === 'costed' && hit.cost && simulationLimit(hit.cost, setup.settings) === null)) {
       results.set(c.id, hit);
-      cachedCount++;
     }
   });
+  return results;
+}
 
-  const pool =
-    workers > 0
-      ? new WorkerPool<CellTask, CellResult>({
-          script: cellWorkerScript(),
-          size: Math.min(workers, Math.max(1, cells.length)),
-          workerData: { baseDir, cacheDir, settings, code } satisfies CellWorkerData,
-        })
-      : null;
-  const phase = async (name: 'simulate' | 'seal', tasks: PoolTask<CellTask>[], cachedInPhase: number, total: number) => {
-    const start = performance.now();
-    let done = cachedInPhase;
-    let measuredHere = 0;
-    let failed = [...results.values()].filter((r) => r.status === 'failed').length;
-    const report = (cell?: StudyProgress['cell']) => {
-      const elapsedMs = performance.now() - start;
-      const left = total - done;
-      options.onProgress?.({
-        phase: name,
-        done,
-        total,
-        cached: cachedInPhase,
-        failed,
-        elapsedMs,
-        etaMs: measuredHere > 0 ? (elapsedMs / measuredHere) * left : null,
-        ...(cell ? { cell } : {}),
-      });
-    };
-    report();
-    await execute(
-      tasks,
-      pool,
-      deps,
-      options.signal,
-      { cell: options.cellTimeoutMs ?? 60 * 60_000, seal: options.sealTimeoutMs ?? 15 * 60_000 },
-      (task, r) => {
-        results.set(r.id, r);
-        done++;
-        measuredHere++;
-        if (name === 'simulate') measured++;
-        if (r.status === 'failed') failed++;
-        report({ id: r.id, status: r.status, ms: task.payload.mode === 'sim' ? r.timing.totalMs : (r.seal?.setupMs ?? 0) });
-      },
-      (task, error) => {
-        const p = task.payload;
-        const r = p.mode === 'sim' ? crashResult(p.cell, p.key, error) : { ...p.result, seal: { ...emptySealCheck(p.sample), error } };
-        if (cache && isCacheable(r)) cache.write(r.key, r);
-        return r;
-      },
-    );
-    return performance.now() - start;
+function cellPool(setup: StudySetup): WorkerPool<CellTask, CellResult> {
+  const { baseDir, cacheDir, settings, code } = setup;
+  return new WorkerPool<CellTask, CellResult>({
+    script: cellWorkerScript(),
+    size: Math.min(setup.workers, Math.max(1, setup.cells.length)),
+    workerData: { baseDir, cacheDir, settings, code } satisfies CellWorkerData,
+  });
+}
+
+/** A simulation task for every cell without a result. */
+function simulationTasks(setup: StudySetup, results: Map<string, CellResult>): PoolTask<CellTask>[] {
+  return setup.cells.flatMap((c, i) =>
+    results.has(c.id) ? [] : [{ id: c.id, affinity: affinityOf(c), payload: { mode: 'sim' as const, cell: c, key: setup.keys[i]! } }],
+  );
+}
+
+/** SEAL-check the selected cells not yet checked with this sample; returns the phase's wall time (0 if none is wanted). */
+async function runSealChecks(ctx: PhaseContext, settings: StudySettings): Promise<number> {
+  const sample = settings.seal.sample;
+  if (!(sample > 0 && settings.seal.cells !== 'none')) return 0;
+  const chosen = sealSelection([...ctx.results.values()], settings.seal.cells);
+  const todo = chosen.filter((r) => !r.seal || r.seal.sample !== Math.min(sample, settings.count));
+  const tasks = todo.map((r) => ({ id: r.id, affinity: affinityOf(r.cell), payload: { mode: 'seal' as const, result: r, sample } }));
+  return (await runPhase(ctx, 'seal', tasks, chosen.length - todo.length, chosen.length)).wallMs;
+}
+
+/** What the phases share: the results so far (by cell id, updated as cells finish) and where tasks run. */
+interface PhaseContext {
+  results: Map<string, CellResult>;
+  pool: WorkerPool<CellTask, CellResult> | null;
+  deps: CellDeps;
+  options: StudyOptions;
+}
+
+/** Run one phase's tasks, reporting progress before the first and after each; returns its wall time and cells measured. */
+async function runPhase(
+  ctx: PhaseContext,
+  name: StudyProgress['phase'],
+  tasks: PoolTask<CellTask>[],
+  cachedInPhase: number,
+  total: number,
+): Promise<{ wallMs: number; measured: number }> {
+  const { results, options } = ctx;
+  const start = performance.now();
+  let done = cachedInPhase;
+  let measured = 0;
+  let failed = [...results.values()].filter((r) => r.status === 'failed').length;
+  const report = (cell?: StudyProgress['cell']) => {
+    const elapsedMs = performance.now() - start;
+    const left = total - done;
+    options.onProgress?.({
+      phase: name,
+      done,
+      total,
+      cached: cachedInPhase,
+      failed,
+      elapsedMs,
+      etaMs: measured > 0 ? (elapsedMs / measured) * left : null,
+      ...(cell ? { cell } : {}),
+    });
   };
+  report();
+  const timeouts = { cell: options.cellTimeoutMs ?? 60 * 60_000, seal: options.sealTimeoutMs ?? 15 * 60_000 };
+  const onResult = (task: PoolTask<CellTask>, r: CellResult) => {
+    results.set(r.id, r);
+    done++;
+    measured++;
+    if (r.status === 'failed') failed++;
+    report({ id: r.id, status: r.status, ms: task.payload.mode === 'sim' ? r.timing.totalMs : (r.seal?.setupMs ?? 0) });
+  };
+  const onCrash = (task: PoolTask<CellTask>, error: string) => crashedTaskResult(task.payload, error, ctx.deps.cache ?? null);
+  await execute(tasks, ctx.pool, ctx.deps, options.signal, timeouts, onResult, onCrash);
+  return { wallMs: performance.now() - start, measured };
+}
 
-  let simulateWallMs = 0;
-  let sealWallMs = 0;
-  try {
-    const simTasks = cells.flatMap((c, i) =>
-      results.has(c.id) ? [] : [{ id: c.id, affinity: affinityOf(c), payload: { mode: 'sim' as const, cell: c, key: keys[i]! } }],
-    );
-    simulateWallMs = await phase('simulate', simTasks, cachedCount, cells.length);
-    const sample = settings.seal.sample;
-    if (!options.signal?.aborted && sample > 0 && settings.seal.cells !== 'none') {
-      const chosen = sealSelection([...results.values()], settings.seal.cells);
-      const todo = chosen.filter((r) => !r.seal || r.seal.sample !== Math.min(sample, settings.count));
-      const tasks = todo.map((r) => ({ id: r.id, affinity: affinityOf(r.cell), payload: { mode: 'seal' as const, result: r, sample } }));
-      sealWallMs = await phase('seal', tasks, chosen.length - todo.length, chosen.length);
-    }
-  } finally {
-    await pool?.close();
-  }
-  const ordered = cells.flatMap((c) => results.get(c.id) ?? []);
+/** The result of a task whose worker crashed or timed out (cached when it may be). */
+function crashedTaskResult(p: CellTask, error: string, cache: CellCache | null): CellResult {
+  const r = p.mode === 'sim' ? crashResult(p.cell, p.key, error) : { ...p.result, seal: { ...emptySealCheck(p.sample), error } };
+  if (cache && isCacheable(r)) cache.write(r.key, r);
+  return r;
+}
+
+/** The run's record: results in grid order, the machine, and the timing. */
+function studyRun(
+  grid: StudyGrid,
+  setup: StudySetup,
+  results: Map<string, CellResult>,
+  t: { t0: number; simulateWallMs: number; sealWallMs: number; measured: number; cached: number },
+): StudyRun {
+  const ordered = setup.cells.flatMap((c) => results.get(c.id) ?? []);
   return {
     format: RESULTS_FORMAT,
     version: RESULTS_VERSION,
     grid: gridToJSON(grid),
-    codeVersion: code,
+    codeVersion: setup.code,
     machine: {
       cpus: availableParallelism(),
       cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -253,15 +309,15 @@ export async function runStudy(grid: StudyGrid, options: StudyOptions = {}): Pro
     },
     cells: ordered,
     timing: {
-      wallMs: performance.now() - t0,
-      simulateWallMs,
-      sealWallMs,
-      workers,
-      measured,
-      cached: cachedCount,
+      wallMs: performance.now() - t.t0,
+      simulateWallMs: t.simulateWallMs,
+      sealWallMs: t.sealWallMs,
+      workers: setup.workers,
+      measured: t.measured,
+      cached: t.cached,
       failed: ordered.filter((r) => r.status === 'failed').length,
     },
-    interrupted: ordered.length < cells.length,
+    interrupted: ordered.length < setup.cells.length,
   };
 }
 

@@ -132,6 +132,35 @@ function tickText(label: string, x: number, y: number, anchor: string): string {
 
 /** The chart's SVG elements (no <svg> wrapper), drawn in a width × height box at the origin. */
 function chartBody(o: LineChartOptions): string {
+  const f = chartFrame(o);
+  return [
+    `<rect x="0" y="0" width="${f.width}" height="${f.height}" fill="#fff"/>`,
+    ...(o.title
+      ? [
+          `<text x="${r2(f.width / 2)}" y="22" text-anchor="middle" font-size="15" font-weight="bold" fill="#111">${escapeXml(o.title)}</text>`,
+        ]
+      : []),
+    ...gridAndTicks(f),
+    `<rect x="${f.x0}" y="${f.y1}" width="${f.x1 - f.x0}" height="${f.y0 - f.y1}" fill="none" stroke="#333"/>`,
+    ...axisLabels(o, f),
+    ...seriesLines(o, f),
+    ...(o.legend !== false && o.series.length > 0 ? legend(o, f) : []),
+  ].join('\n');
+}
+
+/** Where a chart draws: its size, the plot area (x0 → x1 left to right, y0 → y1 bottom to top) and the axis scales. */
+interface ChartFrame {
+  width: number;
+  height: number;
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  xScale: Scale;
+  yScale: Scale;
+}
+
+function chartFrame(o: LineChartOptions): ChartFrame {
   const width = o.width ?? 720;
   const height = o.height ?? 420;
   const x0 = MARGIN.left;
@@ -148,96 +177,116 @@ function chartBody(o: LineChartOptions): string {
   }
   const xScale = axisScale(o.x ?? {}, xs, x0, x1, false);
   const yScale = axisScale(o.y ?? {}, ys, y0, y1, true);
+  return { width, height, x0, x1, y0, y1, xScale, yScale };
+}
+
+/** Grid lines, tick marks and tick labels of both axes (ticks outside the plot area are left out). */
+function gridAndTicks(f: ChartFrame): string[] {
+  const { x0, x1, y0, y1 } = f;
   const parts: string[] = [];
-  parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>`);
-  if (o.title) {
-    parts.push(
-      `<text x="${r2(width / 2)}" y="22" text-anchor="middle" font-size="15" font-weight="bold" fill="#111">${escapeXml(o.title)}</text>`,
-    );
-  }
-  // grid and ticks
-  for (const t of xScale.ticks()) {
-    const px = xScale.map(t.v);
+  for (const t of f.xScale.ticks()) {
+    const px = f.xScale.map(t.v);
     if (px < x0 - 0.5 || px > x1 + 0.5) continue;
     parts.push(`<line x1="${r2(px)}" y1="${y1}" x2="${r2(px)}" y2="${y0}" stroke="#e4e4e4"/>`);
     parts.push(`<line x1="${r2(px)}" y1="${y0}" x2="${r2(px)}" y2="${y0 + 5}" stroke="#333"/>`);
     parts.push(tickText(t.label, px, y0 + 18, 'middle'));
   }
-  for (const t of yScale.ticks()) {
-    const py = yScale.map(t.v);
+  for (const t of f.yScale.ticks()) {
+    const py = f.yScale.map(t.v);
     if (py > y0 + 0.5 || py < y1 - 0.5) continue;
     parts.push(`<line x1="${x0}" y1="${r2(py)}" x2="${x1}" y2="${r2(py)}" stroke="#e4e4e4"/>`);
     parts.push(`<line x1="${x0 - 5}" y1="${r2(py)}" x2="${x0}" y2="${r2(py)}" stroke="#333"/>`);
     parts.push(tickText(t.label, x0 - 8, py + 4, 'end'));
   }
-  parts.push(`<rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" fill="none" stroke="#333"/>`);
+  return parts;
+}
+
+/** The x axis label under the plot, the y axis label turned along the left edge. */
+function axisLabels(o: LineChartOptions, f: ChartFrame): string[] {
+  const parts: string[] = [];
   if (o.x?.label) {
     parts.push(
-      `<text x="${r2((x0 + x1) / 2)}" y="${height - 12}" text-anchor="middle" font-size="12" fill="#111">${escapeXml(o.x.label)}</text>`,
+      `<text x="${r2((f.x0 + f.x1) / 2)}" y="${f.height - 12}" text-anchor="middle" font-size="12" fill="#111">${escapeXml(o.x.label)}</text>`,
     );
   }
   if (o.y?.label) {
-    const cy = (y0 + y1) / 2;
+    const cy = (f.y0 + f.y1) / 2;
     parts.push(
       `<text x="16" y="${r2(cy)}" text-anchor="middle" font-size="12" fill="#111" transform="rotate(-90 16 ${r2(cy)})">${escapeXml(o.y.label)}</text>`,
     );
   }
-  // series, clipped to the plot area
-  const clip = `clip${Math.abs(hashString(`${o.title ?? ''}|${width}|${height}|${o.series.map((s) => s.label).join('|')}`))}`;
-  parts.push(`<clipPath id="${clip}"><rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}"/></clipPath>`);
+  return parts;
+}
+
+/** A series' colour: its own, or the palette's by series order. */
+function seriesColor(s: ChartSeries, index: number): string {
+  return s.color ?? PALETTE[index % PALETTE.length]!;
+}
+
+function dashAttribute(s: ChartSeries): string {
+  return s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : '';
+}
+
+/** Whether a point can be drawn: finite, and positive on a log2 axis. */
+function plottable(o: LineChartOptions, x: number, y: number): boolean {
+  return Number.isFinite(x) && Number.isFinite(y) && (!o.x?.log2 || x > 0) && (!o.y?.log2 || y > 0);
+}
+
+/** Each series' line (broken at points that cannot be drawn) and markers, clipped to the plot area. */
+function seriesLines(o: LineChartOptions, f: ChartFrame): string[] {
+  const clip = `clip${Math.abs(hashString(`${o.title ?? ''}|${f.width}|${f.height}|${o.series.map((s) => s.label).join('|')}`))}`;
+  const parts = [`<clipPath id="${clip}"><rect x="${f.x0}" y="${f.y1}" width="${f.x1 - f.x0}" height="${f.y0 - f.y1}"/></clipPath>`];
   o.series.forEach((s, si) => {
-    const color = s.color ?? PALETTE[si % PALETTE.length]!;
+    const color = seriesColor(s, si);
     let d = '';
     let pen = false;
     for (let i = 0; i < s.x.length; i++) {
       const x = s.x[i]!;
       const y = s.y[i]!;
-      const okX = Number.isFinite(x) && (!o.x?.log2 || x > 0);
-      const okY = Number.isFinite(y) && (!o.y?.log2 || y > 0);
-      if (!okX || !okY) {
+      if (!plottable(o, x, y)) {
         pen = false;
         continue;
       }
-      d += `${pen ? 'L' : 'M'}${r2(xScale.map(x))} ${r2(yScale.map(y))}`;
+      d += `${pen ? 'L' : 'M'}${r2(f.xScale.map(x))} ${r2(f.yScale.map(y))}`;
       pen = true;
     }
-    const dash = s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : '';
     if (s.line !== false) {
       parts.push(
-        `<path d="${d}" fill="none" stroke="${escapeXml(color)}" stroke-width="${s.width ?? 1.6}"${dash} clip-path="url(#${clip})"/>`,
+        `<path d="${d}" fill="none" stroke="${escapeXml(color)}" stroke-width="${s.width ?? 1.6}"${dashAttribute(s)} clip-path="url(#${clip})"/>`,
       );
     }
     if (s.marker) {
       for (let i = 0; i < s.x.length; i++) {
         const x = s.x[i]!;
         const y = s.y[i]!;
-        if (!(Number.isFinite(x) && Number.isFinite(y)) || (o.x?.log2 && x <= 0) || (o.y?.log2 && y <= 0)) continue;
-        parts.push(markerSvg(s.marker, xScale.map(x), yScale.map(y), color, clip));
+        if (plottable(o, x, y)) parts.push(markerSvg(s.marker, f.xScale.map(x), f.yScale.map(y), color, clip));
       }
     }
   });
-  if (o.legend !== false && o.series.length > 0) {
-    const lineH = 16;
-    const boxW = Math.min(x1 - x0 - 10, 26 + 7 * Math.max(...o.series.map((s) => s.label.length)));
-    const pos = o.legendPosition ?? 'top-right';
-    const boxH = o.series.length * lineH + 8;
-    const bx = pos.endsWith('right') ? x1 - boxW - 8 : x0 + 8;
-    const by = pos.startsWith('top') ? y1 + 8 : y0 - boxH - 8;
-    parts.push(`<rect x="${r2(bx)}" y="${by}" width="${r2(boxW)}" height="${boxH}" fill="#fff" fill-opacity="0.9" stroke="#999"/>`);
-    o.series.forEach((s, si) => {
-      const color = s.color ?? PALETTE[si % PALETTE.length]!;
-      const ly = by + 12 + si * lineH;
-      const dash = s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : '';
-      if (s.line !== false) {
-        parts.push(
-          `<line x1="${r2(bx + 6)}" y1="${ly}" x2="${r2(bx + 22)}" y2="${ly}" stroke="${escapeXml(color)}" stroke-width="2"${dash}/>`,
-        );
-      }
-      if (s.marker) parts.push(markerSvg(s.marker, bx + 14, ly, color));
-      parts.push(`<text x="${r2(bx + 26)}" y="${ly + 4}" font-size="11" fill="#111">${escapeXml(s.label)}</text>`);
-    });
-  }
-  return parts.join('\n');
+  return parts;
+}
+
+/** The legend box in the chosen corner: a line and/or marker sample and the label of each series. */
+function legend(o: LineChartOptions, f: ChartFrame): string[] {
+  const lineH = 16;
+  const boxW = Math.min(f.x1 - f.x0 - 10, 26 + 7 * Math.max(...o.series.map((s) => s.label.length)));
+  const pos = o.legendPosition ?? 'top-right';
+  const boxH = o.series.length * lineH + 8;
+  const bx = pos.endsWith('right') ? f.x1 - boxW - 8 : f.x0 + 8;
+  const by = pos.startsWith('top') ? f.y1 + 8 : f.y0 - boxH - 8;
+  const parts = [`<rect x="${r2(bx)}" y="${by}" width="${r2(boxW)}" height="${boxH}" fill="#fff" fill-opacity="0.9" stroke="#999"/>`];
+  o.series.forEach((s, si) => {
+    const color = seriesColor(s, si);
+    const ly = by + 12 + si * lineH;
+    if (s.line !== false) {
+      parts.push(
+        `<line x1="${r2(bx + 6)}" y1="${ly}" x2="${r2(bx + 22)}" y2="${ly}" stroke="${escapeXml(color)}" stroke-width="2"${dashAttribute(s)}/>`,
+      );
+    }
+    if (s.marker) parts.push(markerSvg(s.marker, bx + 14, ly, color));
+    parts.push(`<text x="${r2(bx + 26)}" y="${ly + 4}" font-size="11" fill="#111">${escapeXml(s.label)}</text>`);
+  });
+  return parts;
 }
 
 /** A point marker centred at (x, y). */

@@ -8,7 +8,7 @@
  * A candidate whose predicted latency cannot beat the best setting found so far is not simulated; identical
  * circuits are simulated once. The chosen setting is finally run on the test split as a holdout.
  */
-import { createFitCache, type FitCache } from '../approx/search.js';
+import type { FitCache } from '../approx/search.js';
 import type { Circuit } from '../circuit/index.js';
 import type { RangeRule } from '../compiler/calibrate.js';
 import { compileNetwork } from '../compiler/compile.js';
@@ -111,6 +111,25 @@ function defaultData(model: Model): NonNullable<TuneOptions['data']> {
 /** Tune per-layer precision (see the module comment). */
 export function tuneModel(model: Model, options: TuneOptions): TuneResult {
   const { maxLossPoints, kMin = 3, kMax = 14, baselineK = 12, baselineMethod = 'auto', range = {}, noiseSeed = 1, onProgress } = options;
+  const acts = checkTunable(model, maxLossPoints, kMin, kMax);
+  const data = options.data ?? defaultData(model);
+  const methods = options.methods ?? defaultMethods(acts);
+  if (methods.length === 0) throw new StudyError('no methods to try');
+  const search = new TuneSearch({ model, data, range, noiseSeed, maxLossPoints, fitCache: options.fitCache, onProgress });
+  const layers = acts.length;
+  for (const method of methods) {
+    const start = scanUniform(search, method, layers, kMin, kMax);
+    if (start) lowerLayerByLayer(search, start, kMin);
+  }
+  if (!search.best) throw noSettingError(search.trials, maxLossPoints, methods, kMin, kMax);
+  const chosen = search.best;
+  const holdout = data.test ? measureHoldout(search, model, chosen.circuit, data.test) : null;
+  const baseline = measureBaseline(search, layers, baselineK, baselineMethod);
+  return tuneResult(model, maxLossPoints, search, chosen, holdout, baseline);
+}
+
+/** The activation layers of a model that can be tuned, after checking the budget and the precision range. */
+function checkTunable(model: Model, maxLossPoints: number, kMin: number, kMax: number): string[] {
   if (!Number.isFinite(maxLossPoints) || maxLossPoints < 0)
     throw new StudyError(`max loss must be a number of accuracy points ≥ 0, got ${maxLossPoints}`);
   if (!Number.isInteger(kMin) || !Number.isInteger(kMax) || kMin < 1 || kMax > 40 || kMin > kMax) {
@@ -123,132 +142,211 @@ export function tuneModel(model: Model, options: TuneOptions): TuneResult {
       `model ${model.name} already has polynomial layers (their precision is fixed); tune the model with its original activations`,
     );
   }
-  const data = options.data ?? defaultData(model);
-  const methods =
-    options.methods ??
-    (['auto', 'chebyshev', 'remez', ...(compositeApplies({ activations: acts }) ? ['composite' as const] : [])] as StudyMethod[]);
-  if (methods.length === 0) throw new StudyError('no methods to try');
-  const fitCache: FitCache = options.fitCache ?? createFitCache();
-  const provider = fitterProvider({ cache: fitCache });
-  const cal = data.calibration;
-  const compile = (ks: number[], method: StudyMethod): Circuit =>
-    compileNetwork(model, {
+  return acts;
+}
+
+/** auto, chebyshev, remez, and composite where it applies (ReLU/|x| networks). */
+function defaultMethods(acts: string[]): StudyMethod[] {
+  return ['auto', 'chebyshev', 'remez', ...(compositeApplies({ activations: acts }) ? ['composite' as const] : [])];
+}
+
+/** A compiled (or not compilable) candidate: its trial, and its circuit when it compiled. */
+interface Candidate {
+  trial: TuneTrial;
+  circuit?: Circuit;
+}
+
+/** A candidate simulated within budget. */
+interface Measured {
+  trial: TuneTrial;
+  circuit: Circuit;
+}
+
+interface TuneSearchSetup {
+  model: Model;
+  data: NonNullable<TuneOptions['data']>;
+  range: RangeRule;
+  noiseSeed: number;
+  maxLossPoints: number;
+  /** Shared fit cache; a fresh one when undefined. */
+  fitCache: FitCache | undefined;
+  onProgress: TuneOptions['onProgress'];
+}
+
+/**
+ * The search's memory: compiles and simulates candidates (each setting compiled once, each circuit simulated once
+ * per split), records every trial, and keeps the fastest setting within budget found so far.
+ */
+class TuneSearch {
+  readonly trials: TuneTrial[] = [];
+  best: Measured | null = null;
+  readonly #setup: TuneSearchSetup;
+  readonly #provider: ReturnType<typeof fitterProvider>;
+  readonly #floatValidation: number;
+  readonly #tried = new Map<string, Candidate>();
+  readonly #simulated = new Map<string, number>();
+
+  constructor(setup: TuneSearchSetup) {
+    this.#setup = setup;
+    this.#provider = fitterProvider({ cache: setup.fitCache });
+    this.#floatValidation = floatReference(setup.model, setup.data.validation).accuracy;
+  }
+
+  /** Float accuracy on the validation split (what the loss is measured against). */
+  get floatValidation(): number {
+    return this.#floatValidation;
+  }
+
+  compile(ks: number[], method: StudyMethod): Circuit {
+    const cal = this.#setup.data.calibration;
+    return compileNetwork(this.#setup.model, {
       precisionBits: ks,
       method,
       calibration: { inputs: cal.inputs, count: cal.count, label: cal.name },
-      range,
-      provider,
+      range: this.#setup.range,
+      provider: this.#provider,
       noiseCheck: false, // accuracy is simulated with noise on the splits themselves
     });
-  const valRef = floatReference(model, data.validation);
-  const simulated = new Map<string, number>();
-  const accuracyOf = (c: Circuit, ds: Dataset): number => {
+  }
+
+  /** Accuracy of a circuit on a split, simulated with noise (once per circuit and split). */
+  accuracyOf(c: Circuit, ds: Dataset): number {
     const key = `${circuitFingerprint(c)}|${ds.name}|${ds.count}`;
-    const hit = simulated.get(key);
+    const hit = this.#simulated.get(key);
     if (hit !== undefined) return hit;
-    const recs = runSim(c, ds.inputs, ds.count, { noise: { seed: noiseSeed } });
+    const recs = runSim(c, ds.inputs, ds.count, { noise: { seed: this.#setup.noiseSeed } });
     let correct = 0;
     recs.forEach((r, i) => r.prediction === ds.labels[i] && correct++);
-    simulated.set(key, correct / ds.count);
+    this.#simulated.set(key, correct / ds.count);
     return correct / ds.count;
-  };
-  const trials: TuneTrial[] = [];
-  let best: { trial: TuneTrial; circuit: Circuit } | null = null;
-  const record = (t: TuneTrial) => {
-    trials.push(t);
-    onProgress?.({ trial: t, trials: trials.length });
-    return t;
-  };
-  /** Compile and (unless it cannot beat the best) evaluate; returns the trial and circuit. */
-  const tried = new Map<string, { trial: TuneTrial; circuit?: Circuit }>();
-  const evaluate = (ks: number[], method: StudyMethod): { trial: TuneTrial; circuit?: Circuit } => {
+  }
+
+  /** Compile and (unless it cannot beat the best) simulate a setting; a setting tried before is not tried again. */
+  evaluate(ks: number[], method: StudyMethod): Candidate {
     const key = `${method}|${ks.join(',')}`;
-    const previous = tried.get(key);
+    const previous = this.#tried.get(key);
     if (previous) return previous;
-    const r = evaluateNew(ks, method);
-    tried.set(key, r);
+    const r = this.#evaluateNew(ks, method);
+    this.#tried.set(key, r);
     return r;
-  };
-  const evaluateNew = (ks: number[], method: StudyMethod): { trial: TuneTrial; circuit?: Circuit } => {
+  }
+
+  /** Whether a trial was simulated and kept the loss within budget. */
+  within(t: TuneTrial): boolean {
+    return t.status === 'ok' && t.lossPoints! <= this.#setup.maxLossPoints + 1e-9;
+  }
+
+  /** Keep `m` if it is faster than the best so far. */
+  consider(m: Measured): void {
+    if (!this.best || m.trial.predictedLatencyMs! < this.best.trial.predictedLatencyMs!) this.best = m;
+  }
+
+  #evaluateNew(ks: number[], method: StudyMethod): Candidate {
     let circuit: Circuit;
     try {
-      circuit = compile(ks, method);
+      circuit = this.compile(ks, method);
     } catch (err) {
-      return { trial: record({ method, ks, status: 'compile-failed', error: errorMessage(err) }) };
+      return { trial: this.#record({ method, ks, status: 'compile-failed', error: errorMessage(err) }) };
     }
     const predictedLatencyMs = circuit.report.predicted.latencyMs;
-    if (best && predictedLatencyMs >= best.trial.predictedLatencyMs!) {
-      return { trial: record({ method, ks, status: 'skipped', predictedLatencyMs }), circuit };
+    if (this.best && predictedLatencyMs >= this.best.trial.predictedLatencyMs!) {
+      return { trial: this.#record({ method, ks, status: 'skipped', predictedLatencyMs }), circuit };
     }
-    const accuracy = accuracyOf(circuit, data.validation);
-    const trial = record({ method, ks, status: 'ok', accuracy, lossPoints: 100 * (valRef.accuracy - accuracy), predictedLatencyMs });
-    return { trial, circuit };
-  };
-  const within = (t: TuneTrial) => t.status === 'ok' && t.lossPoints! <= maxLossPoints + 1e-9;
-  const layers = acts.length;
-  for (const method of methods) {
-    // uniform scan upwards
-    let start: { trial: TuneTrial; circuit: Circuit } | null = null;
-    for (let k = kMin; k <= kMax; k++) {
-      const r = evaluate(new Array<number>(layers).fill(k), method);
-      if (r.trial.status === 'skipped') break; // higher k only costs more
-      if (within(r.trial)) {
-        start = { trial: r.trial, circuit: r.circuit! };
-        break;
-      }
-    }
-    if (!start) continue;
-    if (!best || start.trial.predictedLatencyMs! < best.trial.predictedLatencyMs!) best = start;
-    // coordinate descent: lower one layer at a time
-    let current = start;
-    for (let i = 0; i < layers; i++) {
-      while (current.trial.ks[i]! > kMin) {
-        const ks = [...current.trial.ks];
-        ks[i]!--;
-        const r = evaluate(ks, method);
-        if (!within(r.trial)) break;
-        current = { trial: r.trial, circuit: r.circuit! };
-        if (current.trial.predictedLatencyMs! < best.trial.predictedLatencyMs!) best = current;
-      }
+    const accuracy = this.accuracyOf(circuit, this.#setup.data.validation);
+    const lossPoints = 100 * (this.#floatValidation - accuracy);
+    return { trial: this.#record({ method, ks, status: 'ok', accuracy, lossPoints, predictedLatencyMs }), circuit };
+  }
+
+  #record(t: TuneTrial): TuneTrial {
+    this.trials.push(t);
+    this.#setup.onProgress?.({ trial: t, trials: this.trials.length });
+    return t;
+  }
+}
+
+/** The lowest uniform k of a method within budget (scanning upwards from kMin), or null; it becomes the best if faster. */
+function scanUniform(search: TuneSearch, method: StudyMethod, layers: number, kMin: number, kMax: number): Measured | null {
+  for (let k = kMin; k <= kMax; k++) {
+    const r = search.evaluate(new Array<number>(layers).fill(k), method);
+    if (r.trial.status === 'skipped') return null; // higher k only costs more
+    if (search.within(r.trial)) {
+      const start = { trial: r.trial, circuit: r.circuit! };
+      search.consider(start);
+      return start;
     }
   }
-  if (!best) {
-    const measured = trials.filter((t) => t.status === 'ok');
-    const closest = measured.length ? measured.reduce((a, b) => (b.lossPoints! < a.lossPoints! ? b : a)) : null;
-    throw new StudyError(
-      `no setting keeps the validation loss within ${maxLossPoints} points (methods ${methods.join(', ')}, k ${kMin}..${kMax}); ` +
-        (closest
-          ? `the closest is ${closest.method} k=${closest.ks.join('/')}: validation accuracy ${(100 * closest.accuracy!).toFixed(1)}%, loss ${closest.lossPoints!.toFixed(1)} points`
-          : 'no setting compiled'),
-    );
+  return null;
+}
+
+/** Coordinate descent from `start`: lower one layer's k at a time while the loss stays within budget. */
+function lowerLayerByLayer(search: TuneSearch, start: Measured, kMin: number): void {
+  let current = start;
+  for (let i = 0; i < current.trial.ks.length; i++) {
+    while (current.trial.ks[i]! > kMin) {
+      const ks = [...current.trial.ks];
+      ks[i]!--;
+      const r = search.evaluate(ks, current.trial.method);
+      if (!search.within(r.trial)) break;
+      current = { trial: r.trial, circuit: r.circuit! };
+      search.consider(current);
+    }
   }
-  const chosen = best;
-  const report = chosen.circuit.report;
-  let test: TuneResult['chosen']['test'] = null;
-  let testFloat: number | null = null;
-  if (data.test) {
-    testFloat = floatReference(model, data.test).accuracy;
-    const acc = accuracyOf(chosen.circuit, data.test);
-    test = { accuracy: acc, lossPoints: 100 * (testFloat - acc) };
-  }
-  let baseline: TuneResult['baseline'];
+}
+
+/** The error when no setting met the budget, naming the closest simulated one. */
+function noSettingError(
+  trials: TuneTrial[],
+  maxLossPoints: number,
+  methods: readonly StudyMethod[],
+  kMin: number,
+  kMax: number,
+): StudyError {
+  const measured = trials.filter((t) => t.status === 'ok');
+  const closest = measured.length ? measured.reduce((a, b) => (b.lossPoints! < a.lossPoints! ? b : a)) : null;
+  return new StudyError(
+    `no setting keeps the validation loss within ${maxLossPoints} points (methods ${methods.join(', ')}, k ${kMin}..${kMax}); ` +
+      (closest
+        ? `the closest is ${closest.method} k=${closest.ks.join('/')}: validation accuracy ${(100 * closest.accuracy!).toFixed(1)}%, loss ${closest.lossPoints!.toFixed(1)} points`
+        : 'no setting compiled'),
+  );
+}
+
+interface Holdout {
+  floatAccuracy: number;
+  result: NonNullable<TuneResult['chosen']['test']>;
+}
+
+/** The chosen circuit on the test split, against the float model there. */
+function measureHoldout(search: TuneSearch, model: Model, circuit: Circuit, test: Dataset): Holdout {
+  const floatAccuracy = floatReference(model, test).accuracy;
+  const accuracy = search.accuracyOf(circuit, test);
+  return { floatAccuracy, result: { accuracy, lossPoints: 100 * (floatAccuracy - accuracy) } };
+}
+
+/** The uniform baseline's cost, or why it does not compile. */
+function measureBaseline(search: TuneSearch, layers: number, k: number, method: StudyMethod): TuneResult['baseline'] {
   try {
-    const b = compile(new Array<number>(layers).fill(baselineK), baselineMethod).report;
-    baseline = {
-      k: baselineK,
-      method: baselineMethod,
-      predictedLatencyMs: b.predicted.latencyMs,
-      ringDimension: b.ringDimension,
-      depth: b.depth,
-    };
+    const b = search.compile(new Array<number>(layers).fill(k), method).report;
+    return { k, method, predictedLatencyMs: b.predicted.latencyMs, ringDimension: b.ringDimension, depth: b.depth };
   } catch (err) {
-    baseline = { k: baselineK, method: baselineMethod, error: errorMessage(err) };
+    return { k, method, error: errorMessage(err) };
   }
+}
+
+function tuneResult(
+  model: Model,
+  maxLossPoints: number,
+  search: TuneSearch,
+  chosen: Measured,
+  holdout: Holdout | null,
+  baseline: TuneResult['baseline'],
+): TuneResult {
+  const report = chosen.circuit.report;
   const savedMs = 'predictedLatencyMs' in baseline ? baseline.predictedLatencyMs - report.predicted.latencyMs : null;
   return {
     model: model.name,
     budgetPoints: maxLossPoints,
-    floatAccuracy: { validation: valRef.accuracy, test: testFloat },
+    floatAccuracy: { validation: search.floatValidation, test: holdout?.floatAccuracy ?? null },
     chosen: {
       method: chosen.trial.method,
       layers: report.activations.map((a, i) => ({
@@ -260,7 +358,7 @@ export function tuneModel(model: Model, options: TuneOptions): TuneResult {
         B: a.B,
       })),
       validation: { accuracy: chosen.trial.accuracy!, lossPoints: chosen.trial.lossPoints! },
-      test,
+      test: holdout?.result ?? null,
       ringDimension: report.ringDimension,
       depth: report.depth,
       predictedLatencyMs: report.predicted.latencyMs,
@@ -268,6 +366,6 @@ export function tuneModel(model: Model, options: TuneOptions): TuneResult {
     baseline,
     savedMs,
     savedFraction: savedMs !== null && 'predictedLatencyMs' in baseline ? savedMs / baseline.predictedLatencyMs : null,
-    trials,
+    trials: search.trials,
   };
 }

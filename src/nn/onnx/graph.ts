@@ -29,20 +29,6 @@ export interface SymTensor {
   values: SymInt[];
 }
 
-/** Ops pann evaluates when they compute a shape from constants and Shape(x) (never on the data path). */
-export const SHAPE_OPS: ReadonlySet<string> = new Set([
-  'Shape',
-  'Gather',
-  'Unsqueeze',
-  'Squeeze',
-  'Concat',
-  'Slice',
-  'Cast',
-  'Mul',
-  'Div',
-  'Sub',
-]);
-
 export class OnnxGraph {
   readonly nodes: NodeProto[];
   /** Tensor name → index of the node that produces it. */
@@ -181,88 +167,137 @@ export class OnnxGraph {
       return this.symbolic(name, where);
     };
     const optionalInts = (i: number): number[] | undefined => (inputs[i] ? numbers(where, arg(i).values) : undefined);
-    switch (op) {
-      case 'Shape': {
-        const shape = this.chainShapes.get(inputs[0] ?? '');
-        if (!shape)
-          throw new OnnxError(`${where}: reads the shape of ${JSON.stringify(inputs[0])}, which is not on the chain from the graph input`);
-        const full: SymInt[] = [BATCH, ...shape];
-        const start = sliceIndex(attrInt(where, node, 'start', 0), full.length);
-        const end = sliceIndex(attrInt(where, node, 'end', full.length), full.length);
-        const values = full.slice(start, Math.max(start, end));
-        return { dims: [values.length], values };
-      }
-      case 'Cast':
-        return arg(0);
-      case 'Gather': {
-        const data = arg(0);
-        const idx = numbers(where, arg(1).values);
-        const axis = attrInt(where, node, 'axis', 0);
-        if (data.dims.length !== 1 || (axis !== 0 && axis !== -1)) {
-          throw new OnnxError(`${where}: pann evaluates Gather on a 1-D shape along axis 0 only`);
-        }
-        const values = idx.map((i) => {
-          const j = i < 0 ? i + data.values.length : i;
-          if (!(j >= 0 && j < data.values.length))
-            throw new OnnxError(`${where}: index ${i} is out of range for ${data.values.length} values`);
-          return data.values[j]!;
-        });
-        return { dims: arg(1).dims, values };
-      }
-      case 'Unsqueeze':
-      case 'Squeeze': {
-        const data = arg(0);
-        const axes = (this.opset >= 13 ? optionalInts(1) : attrInts(where, node, 'axes')) ?? [];
-        if (op === 'Unsqueeze') {
-          const rank = data.dims.length + axes.length;
-          const dims = [...data.dims];
-          for (const a of axes.map((x) => (x < 0 ? x + rank : x)).sort((x, y) => x - y)) dims.splice(a, 0, 1);
-          return { dims, values: data.values };
-        }
-        const drop = new Set(axes.map((x) => (x < 0 ? x + data.dims.length : x)));
-        return { dims: data.dims.filter((d, i) => (drop.size ? !drop.has(i) : d !== 1)), values: data.values };
-      }
-      case 'Concat': {
-        const parts = inputs.map((_, i) => arg(i));
-        if (parts.some((t) => t.dims.length !== 1)) throw new OnnxError(`${where}: pann evaluates Concat of 1-D shapes only`);
-        const values = parts.flatMap((t) => t.values);
-        return { dims: [values.length], values };
-      }
-      case 'Slice': {
-        const data = arg(0);
-        if (data.dims.length !== 1) throw new OnnxError(`${where}: pann evaluates Slice of a 1-D shape only`);
-        const starts = this.opset >= 10 ? optionalInts(1) : attrInts(where, node, 'starts');
-        const ends = this.opset >= 10 ? optionalInts(2) : attrInts(where, node, 'ends');
-        const axes = (this.opset >= 10 ? optionalInts(3) : attrInts(where, node, 'axes')) ?? [0];
-        const steps = (this.opset >= 10 ? optionalInts(4) : undefined) ?? [1];
-        if (!starts || !ends || starts.length !== 1 || axes.length !== 1 || (axes[0] !== 0 && axes[0] !== -1) || steps[0] !== 1) {
-          throw new OnnxError(`${where}: pann evaluates a Slice along axis 0 with step 1 only`);
-        }
-        const n = data.values.length;
-        const values = data.values.slice(sliceIndex(starts[0]!, n), Math.max(sliceIndex(starts[0]!, n), sliceIndex(ends[0]!, n)));
-        return { dims: [values.length], values };
-      }
-      case 'Mul':
-      case 'Div':
-      case 'Sub': {
-        const a = arg(0);
-        const b = arg(1);
-        const x = numbers(where, a.values, 'arithmetic on the batch dimension');
-        const y = numbers(where, b.values, 'arithmetic on the batch dimension');
-        if (x.length !== y.length && x.length !== 1 && y.length !== 1) throw new OnnxError(`${where}: operands do not broadcast`);
-        const n = Math.max(x.length, y.length);
-        const values = Array.from({ length: n }, (_, i) => {
-          const u = x[x.length === 1 ? 0 : i]!;
-          const v = y[y.length === 1 ? 0 : i]!;
-          return op === 'Mul' ? u * v : op === 'Sub' ? u - v : Math.trunc(u / v);
-        });
-        return { dims: a.dims.length >= b.dims.length ? a.dims : b.dims, values };
-      }
-      default:
-        throw new OnnxError(`${where}: pann cannot evaluate ${op} as a constant`);
-    }
+    const evaluate = SHAPE_EVALUATORS.get(op);
+    if (!evaluate) throw new OnnxError(`${where}: pann cannot evaluate ${op} as a constant`);
+    return evaluate({ node, where, op, inputs, opset: this.opset, chainShapes: this.chainShapes, arg, optionalInts });
   }
 }
+
+/** A shape-computation node being evaluated, its operands read on demand. */
+interface ShapeNode {
+  node: NodeProto;
+  /** The node's label, for messages. */
+  where: string;
+  op: string;
+  inputs: string[];
+  opset: number;
+  chainShapes: ReadonlyMap<string, number[]>;
+  /** Operand i: a constant or a shape computation (it must be one). */
+  arg(i: number): SymTensor;
+  /** Operand i as numbers, or undefined when the input is absent. */
+  optionalInts(i: number): number[] | undefined;
+}
+
+/** Shape(x) of a tensor on the chain: the batch symbol, then its dimensions, sliced by start and end. */
+function evaluateShape(n: ShapeNode): SymTensor {
+  const { where, node, inputs } = n;
+  const shape = n.chainShapes.get(inputs[0] ?? '');
+  if (!shape)
+    throw new OnnxError(`${where}: reads the shape of ${JSON.stringify(inputs[0])}, which is not on the chain from the graph input`);
+  const full: SymInt[] = [BATCH, ...shape];
+  const start = sliceIndex(attrInt(where, node, 'start', 0), full.length);
+  const end = sliceIndex(attrInt(where, node, 'end', full.length), full.length);
+  const values = full.slice(start, Math.max(start, end));
+  return { dims: [values.length], values };
+}
+
+/** Gather of a 1-D shape along axis 0. */
+function evaluateGather(n: ShapeNode): SymTensor {
+  const { where } = n;
+  const data = n.arg(0);
+  const idx = numbers(where, n.arg(1).values);
+  const axis = attrInt(where, n.node, 'axis', 0);
+  if (data.dims.length !== 1 || (axis !== 0 && axis !== -1)) {
+    throw new OnnxError(`${where}: pann evaluates Gather on a 1-D shape along axis 0 only`);
+  }
+  const values = idx.map((i) => {
+    const j = i < 0 ? i + data.values.length : i;
+    if (!(j >= 0 && j < data.values.length)) throw new OnnxError(`${where}: index ${i} is out of range for ${data.values.length} values`);
+    return data.values[j]!;
+  });
+  return { dims: n.arg(1).dims, values };
+}
+
+/** The axes of Squeeze / Unsqueeze: an input from opset 13, an attribute before. */
+function squeezeAxes(n: ShapeNode): number[] {
+  return (n.opset >= 13 ? n.optionalInts(1) : attrInts(n.where, n.node, 'axes')) ?? [];
+}
+
+function evaluateUnsqueeze(n: ShapeNode): SymTensor {
+  const data = n.arg(0);
+  const axes = squeezeAxes(n);
+  const rank = data.dims.length + axes.length;
+  const dims = [...data.dims];
+  for (const a of axes.map((x) => (x < 0 ? x + rank : x)).sort((x, y) => x - y)) dims.splice(a, 0, 1);
+  return { dims, values: data.values };
+}
+
+/** Squeeze the given axes, or every dimension of size 1 when none is given. */
+function evaluateSqueeze(n: ShapeNode): SymTensor {
+  const data = n.arg(0);
+  const axes = squeezeAxes(n);
+  const drop = new Set(axes.map((x) => (x < 0 ? x + data.dims.length : x)));
+  return { dims: data.dims.filter((d, i) => (drop.size ? !drop.has(i) : d !== 1)), values: data.values };
+}
+
+/** Concat of 1-D shapes. */
+function evaluateConcat(n: ShapeNode): SymTensor {
+  const parts = n.inputs.map((_, i) => n.arg(i));
+  if (parts.some((t) => t.dims.length !== 1)) throw new OnnxError(`${n.where}: pann evaluates Concat of 1-D shapes only`);
+  const values = parts.flatMap((t) => t.values);
+  return { dims: [values.length], values };
+}
+
+/** Slice of a 1-D shape along axis 0 with step 1 (starts, ends, axes, steps as inputs from opset 10, attributes before). */
+function evaluateSlice(n: ShapeNode): SymTensor {
+  const { where, node } = n;
+  const data = n.arg(0);
+  if (data.dims.length !== 1) throw new OnnxError(`${where}: pann evaluates Slice of a 1-D shape only`);
+  const starts = n.opset >= 10 ? n.optionalInts(1) : attrInts(where, node, 'starts');
+  const ends = n.opset >= 10 ? n.optionalInts(2) : attrInts(where, node, 'ends');
+  const axes = (n.opset >= 10 ? n.optionalInts(3) : attrInts(where, node, 'axes')) ?? [0];
+  const steps = (n.opset >= 10 ? n.optionalInts(4) : undefined) ?? [1];
+  if (!starts || !ends || starts.length !== 1 || axes.length !== 1 || (axes[0] !== 0 && axes[0] !== -1) || steps[0] !== 1) {
+    throw new OnnxError(`${where}: pann evaluates a Slice along axis 0 with step 1 only`);
+  }
+  const len = data.values.length;
+  const values = data.values.slice(sliceIndex(starts[0]!, len), Math.max(sliceIndex(starts[0]!, len), sliceIndex(ends[0]!, len)));
+  return { dims: [values.length], values };
+}
+
+/** Mul, Div (truncating, as on int64) or Sub of numbers, with scalar broadcasting. */
+function evaluateArithmetic(n: ShapeNode): SymTensor {
+  const { where, op } = n;
+  const a = n.arg(0);
+  const b = n.arg(1);
+  const x = numbers(where, a.values, 'arithmetic on the batch dimension');
+  const y = numbers(where, b.values, 'arithmetic on the batch dimension');
+  if (x.length !== y.length && x.length !== 1 && y.length !== 1) throw new OnnxError(`${where}: operands do not broadcast`);
+  const len = Math.max(x.length, y.length);
+  const values = Array.from({ length: len }, (_, i) => {
+    const u = x[x.length === 1 ? 0 : i]!;
+    const v = y[y.length === 1 ? 0 : i]!;
+    return op === 'Mul' ? u * v : op === 'Sub' ? u - v : Math.trunc(u / v);
+  });
+  return { dims: a.dims.length >= b.dims.length ? a.dims : b.dims, values };
+}
+
+/** How each shape op is evaluated. */
+const SHAPE_EVALUATORS: ReadonlyMap<string, (n: ShapeNode) => SymTensor> = new Map([
+  ['Shape', evaluateShape],
+  ['Gather', evaluateGather],
+  ['Unsqueeze', evaluateUnsqueeze],
+  ['Squeeze', evaluateSqueeze],
+  ['Concat', evaluateConcat],
+  ['Slice', evaluateSlice],
+  ['Cast', (n: ShapeNode) => n.arg(0)],
+  ['Mul', evaluateArithmetic],
+  ['Div', evaluateArithmetic],
+  ['Sub', evaluateArithmetic],
+]);
+
+/** Ops pann evaluates when they compute a shape from constants and Shape(x) (never on the data path). */
+export const SHAPE_OPS: ReadonlySet<string> = new Set(SHAPE_EVALUATORS.keys());
 
 function numbers(where: string, values: SymInt[], what = 'the batch dimension where a number is needed'): number[] {
   if (values.includes(BATCH)) throw new OnnxError(`${where}: ${what} is not supported`);

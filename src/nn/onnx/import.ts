@@ -150,69 +150,96 @@ function walkChain(g: OnnxGraph, input: GraphInput, output: string, stripSoftmax
   const nodes: OnnxNodeImport[] = [];
   let current = input.name;
   g.chainShapes.set(current, [...state.onnxShape]);
-  const from = (tensor: string): string => {
-    const p = g.producer.get(tensor);
-    return p === undefined ? 'the graph input' : g.label(p);
-  };
   for (;;) {
-    const readers = (g.consumers.get(current) ?? []).filter((i) => g.nodes[i]!.opType !== 'Shape');
-    if (current === output) {
-      if (readers.length) {
-        throw new OnnxError(
-          `the graph output ${JSON.stringify(output)} is also read by ${g.label(readers[0]!)}; pann imports a chain that ends at the output`,
-        );
-      }
-      break;
-    }
-    if (readers.length === 0) {
-      throw new OnnxError(
-        `tensor ${JSON.stringify(current)} from ${from(current)} is read by no node and is not the graph output ${JSON.stringify(output)}`,
-      );
-    }
-    if (readers.length > 1) {
-      const who = readers.map((i) => g.label(i)).join(', ');
-      throw new OnnxError(
-        `tensor ${JSON.stringify(current)} from ${from(current)} feeds ${readers.length} inputs (${who}); pann imports a chain in which each tensor feeds one node (no branches or skip connections)`,
-      );
-    }
-    const index = readers[0]!;
-    const node = g.nodes[index]!;
-    const label = g.label(index);
-    const op = node.opType ?? '';
-    const inputs = node.input ?? [];
-    const dataSlot = inputs.indexOf(current);
-    if (!(op in OP_HANDLERS)) {
-      throw new OnnxError(
-        `${label}: ${op} on the data path is not supported (pann evaluates ${op} only in shape computations, e.g. the shape input of Reshape)`,
-      );
-    }
-    inputs.forEach((name, slot) => {
-      if (slot !== dataSlot && name && !g.isStatic(name)) {
-        throw new OnnxError(
-          `${label}: input ${slot} ${JSON.stringify(name)} comes from ${from(name)} and is not a constant; pann imports a chain with one data path`,
-        );
-      }
-    });
-    const outputs = node.output ?? [];
-    outputs.slice(1).forEach((name, k) => {
-      if (name && ((g.consumers.get(name)?.length ?? 0) > 0 || name === output)) {
-        throw new OnnxError(
-          `${label}: its output ${k + 1} ${JSON.stringify(name)} is used; pann uses only the first output (inference form)`,
-        );
-      }
-    });
-    if (state.pendingPad && op !== 'Conv' && op !== 'AveragePool' && op !== 'Identity' && op !== 'Pad') {
-      throw new OnnxError(`${state.pendingPad.label}: a zero Pad is supported only right before Conv or AveragePool, not before ${label}`);
-    }
-    if (op !== 'Add' && op !== 'Identity') state.biasTarget = null;
-    const ctx: NodeContext = { graph: g, node, index, label, opset: g.opset, dataSlot, last: outputs[0] === output, stripSoftmax };
-    const result = OP_HANDLERS[op]!(ctx, state);
-    g.visited.add(index);
-    nodes.push({ node: label, op, ...result });
-    current = outputs[0] ?? '';
-    if (!current) throw new OnnxError(`${label}: has no output`);
+    const index = nextOnChain(g, current, output);
+    if (index === null) break;
+    const { entry, next } = importChainNode(g, index, current, output, stripSoftmax, state);
+    nodes.push(entry);
+    current = next;
+    if (!current) throw new OnnxError(`${entry.node}: has no output`);
     g.chainShapes.set(current, [...state.onnxShape]);
   }
+  checkChainEnd(g, state, input.name, output);
+  return { state, nodes };
+}
+
+/** Where a tensor comes from, for messages. */
+function producerLabel(g: OnnxGraph, tensor: string): string {
+  const p = g.producer.get(tensor);
+  return p === undefined ? 'the graph input' : g.label(p);
+}
+
+/** The one node that reads `current` on the data path (Shape nodes aside), or null at the graph output. */
+function nextOnChain(g: OnnxGraph, current: string, output: string): number | null {
+  const readers = (g.consumers.get(current) ?? []).filter((i) => g.nodes[i]!.opType !== 'Shape');
+  if (current === output) {
+    if (readers.length) {
+      throw new OnnxError(
+        `the graph output ${JSON.stringify(output)} is also read by ${g.label(readers[0]!)}; pann imports a chain that ends at the output`,
+      );
+    }
+    return null;
+  }
+  if (readers.length === 0) {
+    throw new OnnxError(
+      `tensor ${JSON.stringify(current)} from ${producerLabel(g, current)} is read by no node and is not the graph output ${JSON.stringify(output)}`,
+    );
+  }
+  if (readers.length > 1) {
+    const who = readers.map((i) => g.label(i)).join(', ');
+    throw new OnnxError(
+      `tensor ${JSON.stringify(current)} from ${producerLabel(g, current)} feeds ${readers.length} inputs (${who}); pann imports a chain in which each tensor feeds one node (no branches or skip connections)`,
+    );
+  }
+  return readers[0]!;
+}
+
+/** Check that a data-path node fits a chain, then map it onto layers with its op's handler; returns its entry and output. */
+function importChainNode(
+  g: OnnxGraph,
+  index: number,
+  current: string,
+  output: string,
+  stripSoftmax: boolean,
+  state: ChainState,
+): { entry: OnnxNodeImport; next: string } {
+  const node = g.nodes[index]!;
+  const label = g.label(index);
+  const op = node.opType ?? '';
+  const inputs = node.input ?? [];
+  const dataSlot = inputs.indexOf(current);
+  if (!(op in OP_HANDLERS)) {
+    throw new OnnxError(
+      `${label}: ${op} on the data path is not supported (pann evaluates ${op} only in shape computations, e.g. the shape input of Reshape)`,
+    );
+  }
+  inputs.forEach((name, slot) => {
+    if (slot !== dataSlot && name && !g.isStatic(name)) {
+      throw new OnnxError(
+        `${label}: input ${slot} ${JSON.stringify(name)} comes from ${producerLabel(g, name)} and is not a constant; pann imports a chain with one data path`,
+      );
+    }
+  });
+  const outputs = node.output ?? [];
+  outputs.slice(1).forEach((name, k) => {
+    if (name && ((g.consumers.get(name)?.length ?? 0) > 0 || name === output)) {
+      throw new OnnxError(
+        `${label}: its output ${k + 1} ${JSON.stringify(name)} is used; pann uses only the first output (inference form)`,
+      );
+    }
+  });
+  if (state.pendingPad && op !== 'Conv' && op !== 'AveragePool' && op !== 'Identity' && op !== 'Pad') {
+    throw new OnnxError(`${state.pendingPad.label}: a zero Pad is supported only right before Conv or AveragePool, not before ${label}`);
+  }
+  if (op !== 'Add' && op !== 'Identity') state.biasTarget = null;
+  const ctx: NodeContext = { graph: g, node, index, label, opset: g.opset, dataSlot, last: outputs[0] === output, stripSoftmax };
+  const result = OP_HANDLERS[op]!(ctx, state);
+  g.visited.add(index);
+  return { entry: { node: label, op, ...result }, next: outputs[0] ?? '' };
+}
+
+/** After the output: no Pad left waiting for its Conv, and no node off the chain. */
+function checkChainEnd(g: OnnxGraph, state: ChainState, inputName: string, output: string): void {
   if (state.pendingPad) {
     throw new OnnxError(
       `${state.pendingPad.label}: a zero Pad is supported only right before Conv or AveragePool, not at the end of the graph`,
@@ -221,11 +248,10 @@ function walkChain(g: OnnxGraph, input: GraphInput, output: string, stripSoftmax
   g.nodes.forEach((node, i) => {
     if (!g.visited.has(i) && node.opType !== 'Constant') {
       throw new OnnxError(
-        `${g.label(i)}: not on the path from the graph input ${JSON.stringify(input.name)} to the output ${JSON.stringify(output)}; pann imports a chain`,
+        `${g.label(i)}: not on the path from the graph input ${JSON.stringify(inputName)} to the output ${JSON.stringify(output)}; pann imports a chain`,
       );
     }
   });
-  return { state, nodes };
 }
 
 /**
