@@ -79,6 +79,7 @@ export interface SearchProgress {
   readonly target: number;
 }
 
+/** Options of {@link fitForPrecision}: the interval, the target 2^-k, the methods to try, the shared cache. */
 export interface PrecisionOptions {
   /** Input range [a, b]. */
   interval: readonly [number, number];

@@ -84,6 +84,14 @@ export async function loadSeal(): Promise<SealLibrary> {
   return (await pending).seal;
 }
 
+/**
+ * The loaded library, for synchronous code that runs after `await loadSeal()` (a CkksContext exists).
+ * @public (test/ckks/wasm-oom.test.ts fills the heap with it in a child process, where no import shows it)
+ */
+export function sealLibrary(): SealLibrary {
+  return loadedRuntime('node-seal').seal;
+}
+
 function loadedRuntime(what: string): SealRuntime {
   if (!runtime) throw new CkksError(`${what}: node-seal is not loaded yet (await loadSeal() or CkksContext.create first)`);
   return runtime;

@@ -33,7 +33,7 @@ function inputsFor(flags: InferFlags, size: number): Inputs {
   if (given !== 1) throw new InputError('give exactly one of --index, --image or --input');
   if (flags.input) {
     const values = readInputsFile(flags.input, size);
-    return { values, count: values.length / size, labels: Array(values.length / size).fill(null), source: flags.input };
+    return { values, count: values.length / size, labels: new Array<number | null>(values.length / size).fill(null), source: flags.input };
   }
   if (size !== 784) throw new InputError(`model ${flags.model} takes ${size} inputs, not an MNIST digit: use --input inputs.json`);
   if (flags.image) {

@@ -87,8 +87,7 @@ function gridFor(file: string | undefined, f: StudyFlags): { raw: Record<string,
   set('maxSimulatedRing', f.maxSimRing);
   set('maxSimulatedLatencyMs', f.maxSimLatency);
   set('maxSimulatedDegree', f.maxSimDegree);
-  if (f.finetuneEpochs !== undefined)
-    settings.finetune = { ...((settings.finetune as object | undefined) ?? {}), epochs: f.finetuneEpochs };
+  if (f.finetuneEpochs !== undefined) settings.finetune = { ...(settings.finetune ?? {}), epochs: f.finetuneEpochs };
   if (f.sealSample !== undefined || f.sealCells !== undefined) {
     const prev = (settings.seal as Record<string, unknown> | undefined) ?? {};
     settings.seal = {

@@ -33,10 +33,10 @@ export interface FinetuneCliOptions {
   onProgress?: (p: TrainProgress) => void;
 }
 
-export async function finetuneWithPrecision(
+export function finetuneWithPrecision(
   model: Model,
   o: FinetuneCliOptions,
-): Promise<{ model: Model; result: FinetuneResult; summary: Record<string, unknown>; text: string }> {
+): { model: Model; result: FinetuneResult; summary: Record<string, unknown>; text: string } {
   const train = loadMnistSplit('train');
   const validation = loadMnistSplit('validation');
   const test = loadMnistSplit('test');
@@ -213,7 +213,7 @@ Examples:
 }
 
 /** `pann train`: fine-tune a model with polynomials (--finetune-poly), or train one from a recipe. */
-async function trainCommand(recipeArg: string | undefined, flags: TrainFlags): Promise<void> {
+function trainCommand(recipeArg: string | undefined, flags: TrainFlags): void {
   if (flags.finetunePoly !== undefined) return finetuneCommand(recipeArg, flags.finetunePoly, flags);
   if (flags.distill !== undefined) throw new InputError('--distill applies to --finetune-poly only');
   if (recipeArg === undefined) {
@@ -247,7 +247,7 @@ async function trainCommand(recipeArg: string | undefined, flags: TrainFlags): P
 }
 
 /** --finetune-poly: fine-tune a trained model with polynomial stand-ins at --precision, save it and print the fits. */
-async function finetuneCommand(recipeArg: string | undefined, file: string, flags: TrainFlags): Promise<void> {
+function finetuneCommand(recipeArg: string | undefined, file: string, flags: TrainFlags): void {
   if (recipeArg !== undefined) throw new InputError(`give either a recipe or --finetune-poly, not both`);
   if (flags.precision === undefined) throw new InputError(`--finetune-poly needs --precision k`);
   if (!flags.out) throw new InputError(`--finetune-poly needs --out <file>`);
@@ -260,7 +260,7 @@ async function finetuneCommand(recipeArg: string | undefined, file: string, flag
   }
   const model = loadModelOrOnnx(file);
   const progress = trainProgress('finetune', flags.quiet === true || flags.json === true);
-  const r = await finetuneWithPrecision(model, { ...finetuneOptions(flags, flags.precision), onProgress: progress.onProgress });
+  const r = finetuneWithPrecision(model, { ...finetuneOptions(flags, flags.precision), onProgress: progress.onProgress });
   progress.done();
   r.model.metadata = { ...r.model.metadata, command: ['pann', 'train', ...process.argv.slice(3)].join(' ') };
   saveModel(flags.out, r.model, { dtype: flags.dtype });

@@ -120,4 +120,3 @@ export function applyAffine(map: AffineMap, x: ArrayLike<number>): Float64Array 
   }
   return y;
 }
-

@@ -151,4 +151,3 @@ export function evalCircuitActivation(act: CircuitActivation, t: number): number
   if (act.finish === 'abs') return t * v;
   return v;
 }
-

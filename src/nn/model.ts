@@ -406,7 +406,8 @@ function checkApproximation(at: string, a: PolynomialApproximation): void {
   if (a.finish !== 'none' && a.finish !== 'relu' && a.finish !== 'abs') {
     throw new ModelError(`${at}.finish: expected none, relu or abs, got ${JSON.stringify(a.finish)}`);
   }
-  if (!Array.isArray(a.stages) || a.stages.length === 0) throw new ModelError(`${at}.stages: expected at least one stage`);
+  const stages: unknown = a.stages;
+  if (!Array.isArray(stages) || a.stages.length === 0) throw new ModelError(`${at}.stages: expected at least one stage`);
   a.stages.forEach((s, j) => {
     checkInterval(`${at}.stages[${j}].interval`, s.interval);
     const c = s.coefficients;
@@ -414,7 +415,7 @@ function checkApproximation(at: string, a: PolynomialApproximation): void {
       throw new ModelError(`${at}.stages[${j}].coefficients: expected at least one coefficient`);
     }
     for (let i = 0; i < c.length; i++) {
-      if (typeof c[i] !== 'number' || !Number.isFinite(c[i]!)) {
+      if (typeof c[i] !== 'number' || !Number.isFinite(c[i])) {
         throw new ModelError(`${at}.stages[${j}].coefficients[${i}]: ${String(c[i])} is not a finite number`);
       }
     }

@@ -213,7 +213,7 @@ export class EvaluationPool {
     if (!p) return;
     slot.running = p;
     p.startedAt = performance.now();
-    slot.worker.postMessage({ ...p.body, id: p.id } as WorkerTask, p.transfer);
+    slot.worker.postMessage({ ...p.body, id: p.id }, p.transfer);
   }
 
   #spawn(slot: Slot): Promise<void> {

@@ -30,6 +30,7 @@ export interface ServedModel {
   circuit: Circuit;
 }
 
+/** What {@link PannServer.start} serves and how: the circuits, the address, the limits. */
 export interface PannServerOptions {
   models: readonly ServedModel[];
   /** Interface to bind. @default '127.0.0.1' (local only; put a TLS-terminating proxy in front to expose it) */
@@ -82,7 +83,7 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-type Handler = (req: IncomingMessage, ctx: RequestContext, params: string[]) => Promise<Reply>;
+type Handler = (req: IncomingMessage, ctx: RequestContext, params: string[]) => Reply | Promise<Reply>;
 
 interface Route {
   method: string;
@@ -91,6 +92,7 @@ interface Route {
   handler: Handler;
 }
 
+/** The encrypted inference server: serves compiled circuits over HTTP; it holds evaluation keys, never a secret key (docs/server.md). */
 export class PannServer {
   readonly limits: Readonly<ServerLimits>;
   readonly host: string;
@@ -121,7 +123,7 @@ export class PannServer {
     this.port = addr.port;
     this.#routes = [
       { method: 'GET', pattern: ['health'], name: 'GET /v1/health', handler: () => this.#health() },
-      { method: 'GET', pattern: ['metrics'], name: 'GET /v1/metrics', handler: async () => ({ status: 200, json: this.metrics() }) },
+      { method: 'GET', pattern: ['metrics'], name: 'GET /v1/metrics', handler: () => ({ status: 200, json: this.metrics() }) },
       { method: 'GET', pattern: ['models'], name: 'GET /v1/models', handler: () => this.#listModels() },
       { method: 'GET', pattern: ['models', ':id'], name: 'GET /v1/models/:id', handler: (_r, ctx, [id]) => this.#getModel(ctx, id!) },
       { method: 'POST', pattern: ['sessions'], name: 'POST /v1/sessions', handler: (req, ctx) => this.#openSession(req, ctx) },
@@ -146,7 +148,8 @@ export class PannServer {
   /** Validate the models, start the workers (each loads every model), then listen. */
   static async start(options: PannServerOptions): Promise<PannServer> {
     const limits = resolveLimits(options.limits);
-    if (!Array.isArray(options.models) || options.models.length === 0) throw new InputError('serve: give at least one circuit to serve');
+    const given: unknown = options.models;
+    if (!Array.isArray(given) || options.models.length === 0) throw new InputError('serve: give at least one circuit to serve');
     if (limits.maxKeyMemoryBytes > limits.workers * WORKER_KEY_MEMORY_MAX) {
       throw new InputError(
         `key memory ${(limits.maxKeyMemoryBytes / 1e6).toFixed(0)} MB is more than ${limits.workers} worker(s) can hold (${(WORKER_KEY_MEMORY_MAX / 1e6).toFixed(0)} MB each: SEAL's WASM heap is capped just under 4 GiB); lower it or add workers`,
@@ -437,7 +440,7 @@ export class PannServer {
 
   // ---- handlers --------------------------------------------------------------------------------------------
 
-  async #health(): Promise<Reply> {
+  #health(): Reply {
     const workers = this.#pool.workers();
     return {
       status: 200,
@@ -452,7 +455,7 @@ export class PannServer {
     };
   }
 
-  async #listModels(): Promise<Reply> {
+  #listModels(): Reply {
     return {
       status: 200,
       json: {
@@ -472,7 +475,7 @@ export class PannServer {
     };
   }
 
-  async #getModel(ctx: RequestContext, id: string): Promise<Reply> {
+  #getModel(ctx: RequestContext, id: string): Reply {
     const m = this.#model(id);
     ctx.model = m.id;
     return { status: 200, json: m.description };

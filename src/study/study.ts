@@ -34,6 +34,7 @@ export interface StudyProgress {
   cell?: { id: string; status: CellResult['status']; ms: number };
 }
 
+/** Options of {@link runStudy}: where models and the cache are, workers, progress, cancellation. */
 export interface StudyOptions {
   /** Where relative model paths in the grid start. @default process.cwd() */
   baseDir?: string;
@@ -50,6 +51,7 @@ export interface StudyOptions {
   onProgress?: (p: StudyProgress) => void;
 }
 
+/** A finished study: every cell's result with the grid and the settings it ran with (the results file). */
 export interface StudyRun {
   format: typeof RESULTS_FORMAT;
   version: typeof RESULTS_VERSION;

@@ -23,6 +23,7 @@ import { circuitFingerprint } from './cell-cache.js';
 import { compositeApplies, type StudyMethod } from './grid.js';
 import { activationNames, floatReference } from './models.js';
 
+/** Options of {@link tuneModel}: the accuracy budget, the precisions and methods to try, the data. */
 export interface TuneOptions {
   /** Largest accuracy loss allowed on the validation split, in points (0.5 = half a percentage point). */
   maxLossPoints: number;
@@ -73,6 +74,7 @@ export interface TunedLayer {
   B: number;
 }
 
+/** The cheapest setting within the budget (or the closest one), every trial made, and what it saves against the baseline. */
 export interface TuneResult {
   model: string;
   budgetPoints: number;

@@ -41,8 +41,8 @@ describe('evaluation pool', () => {
       // internal tasks (session closes) are not counted
       const internal = pool.run(0, { type: 'close', session: 'x' }, [], { counted: false });
       const outcomes = await Promise.all([running, q1, q2, internal]);
-      expect(outcomes[0]!.result).toEqual({ echo: null });
-      expect(outcomes[1]!.queueMs).toBeGreaterThan(outcomes[0]!.queueMs);
+      expect(outcomes[0].result).toEqual({ echo: null });
+      expect(outcomes[1].queueMs).toBeGreaterThan(outcomes[0].queueMs);
       await expect(
         pool.run(0, { type: 'open', session: 's', model: 'm', relin: new Uint8Array(1), galois: new Uint8Array(0) }),
       ).rejects.toMatchObject({

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { OnnxError, PannError, errorMessage } from '../../errors.js';
-import { checkModel, type Model, type Shape } from '../model.js';
+import { checkModel, type Model } from '../model.js';
 import type { TensorDtype } from '../tensor-codec.js';
 import { OnnxGraph, SHAPE_OPS } from './graph.js';
 import { OP_HANDLERS, UNSUPPORTED_HINTS, type ChainState, type NodeContext } from './ops.js';
@@ -16,6 +16,7 @@ import { decodeModel, int64, onnx, type GraphProto, type ModelProto } from './pr
 export const ONNX_MIN_OPSET = 7;
 export const ONNX_MAX_OPSET = 22;
 
+/** Options of {@link importOnnx} and {@link loadOnnx}. */
 export interface ImportOnnxOptions {
   /** Model name. @default the graph's name, or 'onnx-model' (loadOnnx: the file name without .onnx) */
   name?: string;
@@ -37,6 +38,7 @@ export interface OnnxNodeImport {
   note: string;
 }
 
+/** An imported ONNX graph: the pann model, and what became of every node (for `pann import`'s report). */
 export interface OnnxImport {
   model: Model;
   /** The data-path nodes in chain order. */
@@ -272,7 +274,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
   const irVersion = int64(proto.irVersion);
   const model: Model = {
     name: options.name ?? (graph.name || 'onnx-model'),
-    inputShape: input.shape as Shape,
+    inputShape: input.shape,
     layers: state.layers,
     metadata: {
       importedFrom: {

@@ -326,7 +326,7 @@ const reshape: OpHandler = (ctx, state) => {
   const [first, ...rest] = target;
   const keepsBatch = first === BATCH || (first === 0 && !allowZero) || (state.batch !== null && first === state.batch);
   if (first === -1) {
-    if (!rest.every((d): d is number => typeof d === 'number' && d > 0) || shapeSize(rest as number[]) !== size) {
+    if (!rest.every((d): d is number => typeof d === 'number' && d > 0) || shapeSize(rest) !== size) {
       fail(ctx, `shape ${shown} must give every per-sample dimension when the batch is -1`);
     }
   } else if (!keepsBatch) {
@@ -379,7 +379,7 @@ const batchNormalization: OpHandler = (ctx, state) => {
 };
 
 const dropout: OpHandler = (ctx, state) => {
-  let rate = 0.5;
+  let rate: number;
   if (ctx.opset >= 12) {
     rate = scalar(ctx, 1, 'ratio') ?? 0.5;
     const training = scalar(ctx, 2, 'training_mode');
@@ -418,7 +418,7 @@ const pad: OpHandler = (ctx, state) => {
   const mode = attrString(ctx.label, ctx.node, 'mode', 'constant');
   if (mode !== 'constant') fail(ctx, `mode=${mode}: pann pads with zeros only`);
   let pads: SymInt[];
-  let value = 0;
+  let value: number;
   if (ctx.opset >= 11) {
     pads = ctx.graph.ints(ctx.node.input?.[1] || fail(ctx, `the pads input is missing`), ctx.label);
     value = scalar(ctx, 2, 'constant_value') ?? 0;
