@@ -3,6 +3,7 @@
  * and a progress bar on stderr. Only src/cli/ prints.
  */
 import { InvalidArgumentError } from 'commander';
+import { PRECISION_BITS_RANGE } from '../approx/precision.js';
 import { PannError, errorMessage } from '../errors.js';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad input (usage, malformed file, out-of-range value). */
@@ -34,6 +35,14 @@ export function intOption(name: string, min: number, max: number): (v: string) =
     return n;
   };
 }
+
+/** Parse a precision k (an integer in PRECISION_BITS_RANGE, the one rule for which k are valid). */
+export function precisionOption(name: string): (v: string) => number {
+  return intOption(name, PRECISION_BITS_RANGE.min, PRECISION_BITS_RANGE.max);
+}
+
+/** The valid precisions, for help texts and messages ("1..40"). */
+export const PRECISION_RANGE_TEXT = `${PRECISION_BITS_RANGE.min}..${PRECISION_BITS_RANGE.max}`;
 
 /** Parse a finite number option within [min, max]. */
 export function numberOption(name: string, min = -Infinity, max = Infinity): (v: string) => number {

@@ -16,7 +16,7 @@ import { loadMnistSplit } from '../nn/mnist.js';
 import type { Model } from '../nn/model.js';
 import { shapeSize } from '../nn/model.js';
 import { loadModelOrOnnx } from './load-model.js';
-import { action, intOption, numberOption, printJson } from './common.js';
+import { action, intOption, numberOption, PRECISION_RANGE_TEXT, precisionOption, printJson } from './common.js';
 import { readInputsFile } from './predict.js';
 
 export interface CompileFlags {
@@ -141,7 +141,7 @@ export function addCompileOptions(cmd: Command): Command {
     .option(
       '-k, --precision <k...>',
       "precision k: each activation's max error ≤ B·2^-k on its calibrated range [-B, B] (one value, or one per activation layer)",
-      (v: string, prev: number[] | undefined) => [...(prev ?? []), intOption('--precision', 1, 40)(v)],
+      (v: string, prev: number[] | undefined) => [...(prev ?? []), precisionOption('--precision')(v)],
     )
     .addOption(
       new Option('-m, --activation-method <method>', 'how activations are approximated (auto = cheapest by depth, then multiplications)')
@@ -208,7 +208,7 @@ Examples:
     )
     .action(
       action('compile', (file: string, flags: CompileFlags) => {
-        if (!flags.precision) throw new InputError('--precision <k> is required (an integer 1..40)');
+        if (!flags.precision) throw new InputError(`--precision <k> is required (an integer ${PRECISION_RANGE_TEXT})`);
         const model = loadModelOrOnnx(file);
         const circuit = compileWithFlags(model, flags, (s) => process.stderr.isTTY && process.stderr.write(`\rcompile: ${s}\x1b[K`));
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');

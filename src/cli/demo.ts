@@ -14,7 +14,7 @@ import type { Model } from '../nn/model.js';
 import { runSim } from '../runtime/inference.js';
 import { runSeal } from '../runtime/seal-inference.js';
 import { type CompileFlags, compileWithFlags, formatReport } from './compile.js';
-import { action, intOption, printJson, ProgressBar } from './common.js';
+import { action, intOption, precisionOption, printJson, ProgressBar } from './common.js';
 import { loadModelOrOnnx } from './load-model.js';
 
 /**
@@ -44,7 +44,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('the whole path on the shipped MNIST CNN: fit → compile → encrypted inference → accuracy and latency')
     .option('--model <file>', 'model to run (pann JSON or ONNX)', DEMO_MODEL)
-    .option('-k, --precision <k>', 'activation precision: max error ≤ B·2^-k on [-B, B]', intOption('--precision', 1, 40), DEMO_PRECISION)
+    .option('-k, --precision <k>', 'activation precision: max error ≤ B·2^-k on [-B, B]', precisionOption('--precision'), DEMO_PRECISION)
     .option('--count <n>', 'test digits classified under real encryption', intOption('--count', 1, 1000), 5)
     .option('--sim-count <n>', 'test digits classified by the simulator (with CKKS noise)', intOption('--sim-count', 0, 1000), 1000)
     .option('--json', 'print the results as JSON')

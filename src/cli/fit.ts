@@ -13,7 +13,8 @@ import { fitApproximation, FIT_METHODS, type AsymmetricWeight, type FitMethod, t
 import { evalApproximation } from '../approx/polynomial.js';
 import { fitForPrecision, type PrecisionFit } from '../approx/search.js';
 import { chartPanelsSvg } from '../study/svg.js';
-import { action, printJson, ProgressBar } from './common.js';
+import { PRECISION_BITS_RANGE } from '../approx/precision.js';
+import { action, PRECISION_RANGE_TEXT, printJson, ProgressBar } from './common.js';
 
 interface FitFlags {
   precision?: string;
@@ -162,7 +163,7 @@ function runFit(act: Activation, flags: FitFlags): FittedApproximation {
   const given = [flags.precision, flags.degree, flags.degrees].filter((v) => v !== undefined).length;
   if (given !== 1) throw inputError(`give exactly one of --precision k, --degree d or --degrees d1,d2,... (composite)`);
   if (flags.precision !== undefined) {
-    const k = parseInteger('--precision', flags.precision, 1, 40);
+    const k = parseInteger('--precision', flags.precision, PRECISION_BITS_RANGE.min, PRECISION_BITS_RANGE.max);
     const methods: FitMethod[] = method ? [method] : weight ? ['remez'] : [...FIT_METHODS];
     return fitForPrecision(act, { interval, k, methods, ...(weight ? { weight } : {}) });
   }
@@ -196,7 +197,7 @@ export function registerFit(program: Command): void {
     .command('fit')
     .description('fit a polynomial stand-in for an activation; print degree, measured max error, precision, depth')
     .argument('[activation]', 'activation spec, e.g. relu, gelu, ulu:a1=0.5,a2=2 (see below)')
-    .option('--precision <k>', 'target: measured max error ≤ 2^-k (k in 1..40); finds the smallest degree')
+    .option('--precision <k>', `target: measured max error ≤ 2^-k (k in ${PRECISION_RANGE_TEXT}); finds the smallest degree`)
     .option('--degree <d>', 'fit at this degree (1..1024)')
     .option('--degrees <list>', 'composite stage degrees (odd), e.g. 15,15,27')
     .option('--range <a,b>', 'input range, e.g. --range -8,8 (or --range=-8,8)')

@@ -17,7 +17,7 @@ import { loadModelOrOnnx } from './load-model.js';
 import type { Model } from '../nn/model.js';
 import { RECIPES, resolveRecipe, runRecipe, type Recipe } from '../nn/recipes.js';
 import type { TrainOptions, TrainProgress } from '../nn/train.js';
-import { action, intOption, numberOption, printJson, ProgressBar } from './common.js';
+import { action, intOption, numberOption, precisionOption, printJson, ProgressBar } from './common.js';
 
 export interface FinetuneCliOptions {
   precision: number;
@@ -186,7 +186,7 @@ export function registerTrain(program: Command): void {
     .option(
       '--precision <k>',
       'with --finetune-poly: fit each activation to max error B·2^-k on [-B, B] (as pann compile)',
-      intOption('--precision', 1, 40),
+      precisionOption('--precision'),
     )
     .option('--margin <x>', 'with --finetune-poly: B = margin × max |input| on the train split', numberOption('--margin', 0.01, 100))
     .addOption(

@@ -8,7 +8,7 @@ import { InputError } from '../errors.js';
 import { STUDY_METHODS, type StudyMethod } from '../study/grid.js';
 import { type TuneResult, type TuneTrial, tuneModel } from '../study/tune.js';
 import { loadModelOrOnnx } from './load-model.js';
-import { action, intOption, numberOption, printJson } from './common.js';
+import { action, intOption, numberOption, precisionOption, printJson } from './common.js';
 
 interface TuneFlags {
   maxLoss?: number;
@@ -36,9 +36,9 @@ export function registerTune(program: Command): void {
       'methods to try (default: auto, chebyshev, remez, and composite for ReLU)',
       (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').filter(Boolean)],
     )
-    .option('--k-min <k>', 'lowest precision tried', intOption('--k-min', 1, 40), 3)
-    .option('--k-max <k>', 'highest precision tried', intOption('--k-max', 1, 40), 14)
-    .option('--baseline-k <k>', 'uniform precision the latency saving is measured against', intOption('--baseline-k', 1, 40), 12)
+    .option('--k-min <k>', 'lowest precision tried', precisionOption('--k-min'), 3)
+    .option('--k-max <k>', 'highest precision tried', precisionOption('--k-max'), 14)
+    .option('--baseline-k <k>', 'uniform precision the latency saving is measured against', precisionOption('--baseline-k'), 12)
     .option('--noise-seed <n>', "seed of the sim backend's noise", intOption('--noise-seed', 0, 2 ** 31 - 1), 1)
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'no progress output')

@@ -66,7 +66,10 @@ const CSV_COLUMNS = [
   'error',
 ] as const;
 
-function csvField(v: unknown): string {
+/** A CSV cell: a scalar (numbers rounded to 6 decimals), empty for missing or non-finite values. */
+type CsvValue = string | number | boolean | null | undefined;
+
+function csvField(v: CsvValue): string {
   if (v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v))) return '';
   const s = typeof v === 'number' ? String(Math.round(v * 1e6) / 1e6) : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -74,7 +77,7 @@ function csvField(v: unknown): string {
 
 function csvRow(r: CellResult): string {
   const a = r.cost?.activations ?? [];
-  const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+  const row: Record<(typeof CSV_COLUMNS)[number], CsvValue> = {
     id: r.id,
     model: r.cell.model.path,
     technique: r.cell.model.technique,

@@ -8,6 +8,7 @@
  * A candidate whose predicted latency cannot beat the best setting found so far is not simulated; identical
  * circuits are simulated once. The chosen setting is finally run on the test split as a holdout.
  */
+import { PRECISION_BITS_RANGE, isPrecisionBits } from '../approx/precision.js';
 import type { FitCache } from '../approx/search.js';
 import type { Circuit } from '../circuit/index.js';
 import type { RangeRule } from '../compiler/calibrate.js';
@@ -134,8 +135,9 @@ export function tuneModel(model: Model, options: TuneOptions): TuneResult {
 function checkTunable(model: Model, maxLossPoints: number, kMin: number, kMax: number): string[] {
   if (!Number.isFinite(maxLossPoints) || maxLossPoints < 0)
     throw new StudyError(`max loss must be a number of accuracy points ≥ 0, got ${maxLossPoints}`);
-  if (!Number.isInteger(kMin) || !Number.isInteger(kMax) || kMin < 1 || kMax > 40 || kMin > kMax) {
-    throw new StudyError(`precision range ${kMin}..${kMax} must be integers with 1 ≤ kMin ≤ kMax ≤ 40`);
+  if (!isPrecisionBits(kMin) || !isPrecisionBits(kMax) || kMin > kMax) {
+    const { min, max } = PRECISION_BITS_RANGE;
+    throw new StudyError(`precision range ${kMin}..${kMax} must be integers with ${min} ≤ kMin ≤ kMax ≤ ${max}`);
   }
   const acts = activationNames(model);
   if (acts.length === 0) throw new StudyError(`model ${model.name} has no activation layers: there is no precision to tune`);
