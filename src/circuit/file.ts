@@ -104,18 +104,21 @@ function fail(path: string, text: string): never {
   throw fieldError(CHECK, path, text);
 }
 
+/** Where a value sits, spelled out only for a message (a throughput circuit has hundreds of thousands of ops). */
+type Path = () => string;
+
 /** An index the schema checked as an integer ≥ min, within its bound known only now. */
-function within(v: number, path: string, min: number, max: number): number {
-  if (v > max) fail(path, outsideText(v, min, max));
+function within(v: number, min: number, max: number, path: Path): number {
+  if (v > max) fail(path(), outsideText(v, min, max));
   return v;
 }
 
-function decode(text: string, path: string, type: 'int32', length?: number): Int32Array;
-function decode(text: string, path: string, type: 'float64', length?: number): Float64Array;
-function decode(text: string, path: string, type: 'int32' | 'float64', length?: number): Int32Array | Float64Array {
+function decode(text: string, type: 'int32', path: Path, length?: number): Int32Array;
+function decode(text: string, type: 'float64', path: Path, length?: number): Float64Array;
+function decode(text: string, type: 'int32' | 'float64', path: Path, length?: number): Int32Array | Float64Array {
   const { byteLength, values } = decodeBase64Values(text, type);
-  if (!values) fail(path, `byte length ${byteLength} is not a multiple of ${ELEMENT_BYTES[type]}`);
-  if (length !== undefined && values.length !== length) fail(path, `expected ${length} values, got ${values.length}`);
+  if (!values) fail(path(), `byte length ${byteLength} is not a multiple of ${ELEMENT_BYTES[type]}`);
+  if (length !== undefined && values.length !== length) fail(path(), `expected ${length} values, got ${values.length}`);
   return values;
 }
 
@@ -125,7 +128,7 @@ function layoutFromJSON(l: CircuitJson['inputLayout'], path: string, limit: numb
   const seen = new Set<number>();
   l.slots.forEach((copies, i) =>
     copies.forEach((slot, k) => {
-      within(slot, `${path}.slots[${i}][${k}]`, 0, limit - 1);
+      within(slot, 0, limit - 1, () => `${path}.slots[${i}][${k}]`);
       if (seen.has(slot)) fail(`${path}.slots[${i}][${k}]`, `slot ${slot} holds two values`);
       seen.add(slot);
     }),
@@ -133,15 +136,15 @@ function layoutFromJSON(l: CircuitJson['inputLayout'], path: string, limit: numb
   return { length: l.length, slots: l.slots };
 }
 
-function opFromJSON(a: CircuitOpJson, path: string, registers: number, plaintexts: number): CircuitOp {
-  const reg = (i: 1 | 2 | 3) => within(a[i] as number, `${path}[${i}]`, 0, registers - 1);
+function opFromJSON(a: CircuitOpJson, n: number, registers: number, plaintexts: number): CircuitOp {
+  const reg = (i: 1 | 2 | 3) => within(a[i] as number, 0, registers - 1, () => `ops[${n}][${i}]`);
   const dst = reg(1);
   switch (a[0]) {
     case 'rotate':
       return { op: 'rotate', dst, src: reg(2), steps: a[3] };
     case 'mulPlain':
     case 'addPlain':
-      return { op: a[0], dst, src: reg(2), pt: within(a[3], `${path}[3]`, 0, plaintexts - 1) };
+      return { op: a[0], dst, src: reg(2), pt: within(a[3], 0, plaintexts - 1, () => `ops[${n}][3]`) };
     case 'mul':
     case 'add':
     case 'sub':
@@ -176,14 +179,14 @@ export function circuitFromJSON(raw: unknown): Circuit {
   const mode = o.mode ?? 'latency';
   const layoutLimit = mode === 'throughput' ? registerCount : slots;
   const plaintexts: CircuitPlaintext[] = o.plaintexts.map((q, i) => {
-    const level = within(q.level, `plaintexts[${i}].level`, 0, bits.length - 2);
+    const level = within(q.level, 0, bits.length - 2, () => `plaintexts[${i}].level`);
     if (q.constant !== undefined) return { level, scale: q.scale, constant: q.constant };
-    const indices = decode(q.indices, `plaintexts[${i}].indices`, 'int32');
-    const values = decode(q.values, `plaintexts[${i}].values`, 'float64', indices.length);
-    for (const x of values) if (!Number.isFinite(x)) fail(`plaintexts[${i}].values`, 'non-finite value');
+    const indices = decode(q.indices, 'int32', () => `plaintexts[${i}].indices`);
+    const values = decode(q.values, 'float64', () => `plaintexts[${i}].values`, indices.length);
+    for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k]!)) fail(`plaintexts[${i}].values`, 'non-finite value');
     return { level, scale: q.scale, indices, values };
   });
-  const ops = o.ops.map((v, i) => opFromJSON(v, `ops[${i}]`, registerCount, plaintexts.length));
+  const ops = o.ops.map((v, i) => opFromJSON(v, i, registerCount, plaintexts.length));
   const circuit: Circuit = {
     name: o.name,
     mode,
@@ -192,18 +195,18 @@ export function circuitFromJSON(raw: unknown): Circuit {
     inputLayout: layoutFromJSON(o.inputLayout, 'inputLayout', layoutLimit),
     inputMultiplier: o.inputMultiplier,
     inputRange: o.inputRange,
-    outputRegister: within(o.outputRegister, 'outputRegister', 0, registerCount - 1),
+    outputRegister: within(o.outputRegister, 0, registerCount - 1, () => 'outputRegister'),
     outputLayout: layoutFromJSON(o.outputLayout, 'outputLayout', layoutLimit),
     outputRegisters: (o.outputRegisters ?? [o.outputRegister]).map((x, i) =>
-      within(x, o.outputRegisters ? `outputRegisters[${i}]` : 'outputRegister', 0, registerCount - 1),
+      within(x, 0, registerCount - 1, () => (o.outputRegisters ? `outputRegisters[${i}]` : 'outputRegister')),
     ),
     outputMultiplier: o.outputMultiplier,
     registerCount,
-    registerLevel: decode(o.registerLevel, 'registerLevel', 'int32', registerCount),
-    registerScale: decode(o.registerScale, 'registerScale', 'float64', registerCount),
+    registerLevel: decode(o.registerLevel, 'int32', () => 'registerLevel', registerCount),
+    registerScale: decode(o.registerScale, 'float64', () => 'registerScale', registerCount),
     plaintexts,
     ops,
-    rotationSteps: o.rotationSteps.map((x, i) => within(x, `rotationSteps[${i}]`, 1, slots - 1)),
+    rotationSteps: o.rotationSteps.map((x, i) => within(x, 1, slots - 1, () => `rotationSteps[${i}]`)),
     stages: o.stages as Circuit['stages'],
     report: o.report as unknown as CompileReport,
   };
