@@ -113,5 +113,4 @@ export const ModelFileSchema = Type.Object(
 
 export type ModelFileJson = Static<typeof ModelFileSchema>;
 export type LayerJson = Static<typeof Layer>;
-export type TensorJson = Static<typeof TensorSchema>;
 export type PolynomialApproximationJson = Static<typeof PolynomialApproximationSchema>;

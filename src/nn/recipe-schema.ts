@@ -3,7 +3,7 @@
  * reads, each with the bounds training needs. Defaults are filled in by recipes.ts. Messages read
  * `r.json: epochs: bad value -1`.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { FiniteNumber, Integer, NonEmptyString, OneOf, shown, withNotes, type NumberBounds } from '../schema/index.js';
 import { OPTIMIZER_NAMES } from './optimizer.js';
 import { SCHEDULE_NAMES } from './schedule.js';
@@ -52,5 +52,3 @@ export const RecipeSchema = withNotes(
   ),
   { invalid: () => 'expected a JSON object' },
 );
-
-export type RecipeJson = Static<typeof RecipeSchema>;

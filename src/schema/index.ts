@@ -1,9 +1,9 @@
 /**
  * The schema layer every pann file format is checked with: TypeBox nodes (JSON Schema) with notes that word their
  * messages, one checker that throws the format's own error naming the file and the field, base64 decoding, and
- * the published form of a schema. Imports only TypeBox (and nothing of pann but errors).
+ * the published form of a schema. Imports only TypeBox.
  */
-export { decodeBase64Values, ELEMENT_BYTES, type DecodedValues, type ElementType } from './base64.js';
+export { decodeBase64Values, ELEMENT_BYTES } from './base64.js';
 export {
   checkSchema,
   compiledSchema,
@@ -28,7 +28,6 @@ export {
   Pair,
   Tagged,
   type NumberBounds,
-  type TaggedOptions,
 } from './nodes.js';
-export { NOTES, notesOf, withNotes, type SchemaNotes } from './notes.js';
-export { JSON_SCHEMA_DRAFT, publishedSchemaText } from './published.js';
+export { withNotes, type SchemaNotes } from './notes.js';
+export { publishedSchemaText } from './published.js';

@@ -5,7 +5,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 
-export const JSON_SCHEMA_DRAFT = 'http://json-schema.org/draft-07/schema#';
+const JSON_SCHEMA_DRAFT = 'http://json-schema.org/draft-07/schema#';
 
 /** The text of the published file (2-space JSON and a final newline). */
 export function publishedSchemaText(schema: TSchema): string {

@@ -59,5 +59,4 @@ export const ErrorBodySchema = Type.Object(
 /** The answer to POST /v1/sessions. */
 export const SessionOpenedSchema = Type.Object({ session: Type.String() });
 
-export type KeyEnvelopeHeader = Static<typeof KeyEnvelopeHeaderSchema>;
 export type ErrorBody = Static<typeof ErrorBodySchema>;

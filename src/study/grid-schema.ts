@@ -176,6 +176,5 @@ export const GridSchema = withNotes(
   { invalid: () => 'expected a JSON object', unknownField: () => `unknown field (known: ${TOP_FIELDS.join(', ')})` },
 );
 
-export type GridJson = Static<typeof GridSchema>;
 export type AxesJson = Static<typeof Block>;
 export type SettingsJson = Static<typeof Settings>;
