@@ -13,6 +13,7 @@ const BENCHES: readonly { readonly name: string; readonly load: () => Promise<Be
   { name: 'e2e', load: () => import('./e2e.js') },
   { name: 'study', load: () => import('./study.js') },
   { name: 'server', load: () => import('./server.js') },
+  { name: 'circuit-load', load: () => import('./circuit-load.js') },
 ];
 
 const wanted = process.argv.slice(2);

@@ -97,6 +97,8 @@ function reachable(start: string): Set<string> {
 function layer(file: string): number {
   const ranks: [RegExp, number][] = [
     [/^(errors|worker-script)\.ts$/, 0],
+    // the schema layer every file format is checked with (TypeBox and nothing of pann but errors)
+    [/^schema\//, 0],
     // SEAL-free parts of src/ckks: the parameter model, and SEAL's wire format and Galois elements in JavaScript
     [/^(approx\/|ckks\/params\/|ckks\/wire-format\.ts$|ckks\/galois\.ts$)/, 1],
     [/^(nn|circuit|ckks)\//, 2],
@@ -130,6 +132,21 @@ describe('the shape of src/', () => {
     for (const start of ['ckks/params/index.ts', 'circuit/index.ts', 'compiler/compile.ts']) {
       const seal = [...reachable(start)].filter((f) => f.startsWith('ckks/') && layer(f) > 1);
       expect(seal, start).toEqual([]);
+    }
+  });
+
+  it('keeps the schema layer on TypeBox alone', () => {
+    const schema = [...graph].filter(([f]) => f.startsWith('schema/'));
+    expect(schema.length).toBeGreaterThan(0);
+    for (const [f, g] of schema) {
+      expect(
+        g.files.filter((to) => !to.startsWith('schema/') && to !== 'errors.ts'),
+        f,
+      ).toEqual([]);
+      expect(
+        g.packages.filter((p) => !p.startsWith('@sinclair/typebox')),
+        f,
+      ).toEqual([]);
     }
   });
 

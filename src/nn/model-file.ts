@@ -12,17 +12,26 @@
  *     … ],
  *   "metadata": { "recipe": "…", "accuracy": { "test": 0.98, "validation": 0.98 }, … } }
  * ```
- * Loading validates every field and names the bad one (`layers[2].weight: expected 3920 float32 values, got 3919`).
+ * Loading checks every field against ModelFileSchema (model-schema.ts), then the tensors against their layers and
+ * the model with checkModel, and names the bad field (`layers[2].weight: expected 3920 float32 values, got 3919`).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { activationFromJSON } from '../approx/activations.js';
 import type { ChebyshevPolynomial, PolynomialApproximation } from '../approx/polynomial.js';
 import { ModelError, errorMessage } from '../errors.js';
-import { LAYER_TYPES, checkModel, type Layer, type Model } from './model.js';
+import { checkSchema, fieldError, type CheckOptions } from '../schema/index.js';
+import { checkModel, type Layer, type Model } from './model.js';
+import {
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  ModelFileSchema,
+  PolynomialApproximationSchema,
+  type LayerJson,
+  type PolynomialApproximationJson,
+} from './model-schema.js';
 import { decodeTensor, encodeTensor, type EncodedTensor, type TensorDtype } from './tensor-codec.js';
 
-export const MODEL_FORMAT = 'pann-model';
-export const MODEL_VERSION = 1;
+export { MODEL_FORMAT, MODEL_VERSION } from './model-schema.js';
 
 export interface SaveModelOptions {
   /** Storage type of the tensors. float64 round-trips bit-exactly. @default 'float32' */
@@ -119,156 +128,84 @@ export function saveModel(path: string, model: Model, options: SaveModelOptions 
   writeFileSync(path, serializeModel(model, options));
 }
 
-function field(obj: Json, key: string, at: string): unknown {
-  if (!(key in obj)) throw new ModelError(`${at}${at ? '.' : ''}${key}: missing`);
-  return obj[key];
-}
+const CHECK: CheckOptions = { error: (message) => new ModelError(message), root: 'model file' };
 
-function intField(obj: Json, key: string, at: string): number {
-  const v = field(obj, key, at);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new ModelError(`${at}.${key}: expected a non-negative integer, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function pairField(obj: Json, key: string, at: string): [number, number] {
-  const v = field(obj, key, at);
-  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= 0)) {
-    throw new ModelError(`${at}.${key}: expected [height, width] of non-negative integers, got ${JSON.stringify(v)}`);
-  }
-  return [v[0] as number, v[1] as number];
-}
-
-function numberField(obj: Json, key: string, at: string): number {
-  const v = field(obj, key, at);
-  if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new ModelError(`${at}.${key}: expected a finite number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function objectAt(v: unknown, at: string): Json {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ModelError(`${at}: expected an object`);
-  return v as Json;
-}
-
-function layerFromJSON(raw: unknown, at: string): Layer {
-  const obj = objectAt(raw, at);
-  const type = field(obj, 'type', at);
-  switch (type) {
-    case 'dense': {
-      const inFeatures = intField(obj, 'inFeatures', at);
-      const outFeatures = intField(obj, 'outFeatures', at);
+function layerFromJSON(l: LayerJson, at: string): Layer {
+  switch (l.type) {
+    case 'dense':
       return {
-        type,
-        inFeatures,
-        outFeatures,
-        weight: decodeTensor(field(obj, 'weight', at), [outFeatures, inFeatures], `${at}.weight`),
-        bias: decodeTensor(field(obj, 'bias', at), [outFeatures], `${at}.bias`),
+        type: l.type,
+        inFeatures: l.inFeatures,
+        outFeatures: l.outFeatures,
+        weight: decodeTensor(l.weight, [l.outFeatures, l.inFeatures], `${at}.weight`),
+        bias: decodeTensor(l.bias, [l.outFeatures], `${at}.bias`),
       };
-    }
-    case 'conv2d': {
-      const inChannels = intField(obj, 'inChannels', at);
-      const outChannels = intField(obj, 'outChannels', at);
-      const kernel = pairField(obj, 'kernel', at);
+    case 'conv2d':
       return {
-        type,
-        inChannels,
-        outChannels,
-        kernel,
-        stride: pairField(obj, 'stride', at),
-        padding: pairField(obj, 'padding', at),
-        weight: decodeTensor(field(obj, 'weight', at), [outChannels, inChannels, ...kernel], `${at}.weight`),
-        bias: decodeTensor(field(obj, 'bias', at), [outChannels], `${at}.bias`),
+        type: l.type,
+        inChannels: l.inChannels,
+        outChannels: l.outChannels,
+        kernel: l.kernel,
+        stride: l.stride,
+        padding: l.padding,
+        weight: decodeTensor(l.weight, [l.outChannels, l.inChannels, ...l.kernel], `${at}.weight`),
+        bias: decodeTensor(l.bias, [l.outChannels], `${at}.bias`),
       };
-    }
     case 'avgpool2d':
-      return { type, kernel: pairField(obj, 'kernel', at), stride: pairField(obj, 'stride', at), padding: pairField(obj, 'padding', at) };
+      return { type: l.type, kernel: l.kernel, stride: l.stride, padding: l.padding };
     case 'globalavgpool':
     case 'flatten':
-      return { type };
+      return { type: l.type };
     case 'batchnorm': {
-      const g = objectAt(field(obj, 'gamma', at), `${at}.gamma`);
-      const n = Array.isArray(g.shape) && g.shape.length === 1 ? (g.shape[0] as number) : NaN;
-      if (!Number.isInteger(n) || n < 1) throw new ModelError(`${at}.gamma.shape: expected [channels], got ${JSON.stringify(g.shape)}`);
+      const shape = l.gamma.shape;
+      const n = shape.length === 1 ? shape[0]! : NaN;
+      if (!(n >= 1)) throw fieldError(CHECK, `${at}.gamma.shape`, `expected [channels], got ${JSON.stringify(shape)}`);
       return {
-        type,
-        eps: numberField(obj, 'eps', at),
-        gamma: decodeTensor(g, [n], `${at}.gamma`),
-        beta: decodeTensor(field(obj, 'beta', at), [n], `${at}.beta`),
-        mean: decodeTensor(field(obj, 'mean', at), [n], `${at}.mean`),
-        variance: decodeTensor(field(obj, 'variance', at), [n], `${at}.variance`),
+        type: l.type,
+        eps: l.eps,
+        gamma: decodeTensor(l.gamma, [n], `${at}.gamma`),
+        beta: decodeTensor(l.beta, [n], `${at}.beta`),
+        mean: decodeTensor(l.mean, [n], `${at}.mean`),
+        variance: decodeTensor(l.variance, [n], `${at}.variance`),
       };
     }
     case 'dropout':
-      return { type, rate: numberField(obj, 'rate', at) };
+      return { type: l.type, rate: l.rate };
     case 'activation':
       try {
-        return { type, activation: activationFromJSON(field(obj, 'activation', at)) };
+        return { type: l.type, activation: activationFromJSON(l.activation) };
       } catch (err) {
-        if (err instanceof ModelError) throw err;
         throw new ModelError(`${at}.activation: ${errorMessage(err)}`, { cause: err });
       }
-    case 'polynomial': {
-      const clamp = field(obj, 'clamp', at);
-      if (typeof clamp !== 'boolean') throw new ModelError(`${at}.clamp: expected true or false, got ${JSON.stringify(clamp)}`);
-      return { type, clamp, approximation: approximationFromJSON(field(obj, 'approximation', at), `${at}.approximation`) };
-    }
-    default:
-      throw new ModelError(`${at}.type: unknown layer type ${JSON.stringify(type)}; known: ${LAYER_TYPES.join(', ')}`);
+    case 'polynomial':
+      return { type: l.type, clamp: l.clamp, approximation: approximationFromSchema(l.approximation) };
   }
 }
 
-function numberArray(v: unknown, at: string): number[] {
-  if (!Array.isArray(v)) throw new ModelError(`${at}: expected an array of numbers`);
-  v.forEach((x, i) => {
-    if (typeof x !== 'number' || !Number.isFinite(x)) throw new ModelError(`${at}[${i}]: ${JSON.stringify(x)} is not a finite number`);
-  });
-  return v as number[];
-}
-
-/** Read a PolynomialApproximation from its plain-JSON form (the shape checks are done by checkModel). */
-export function approximationFromJSON(raw: unknown, at = 'approximation'): PolynomialApproximation {
-  const obj = objectAt(raw, at);
-  const stagesRaw = field(obj, 'stages', at);
-  if (!Array.isArray(stagesRaw)) throw new ModelError(`${at}.stages: expected an array`);
-  const stages: ChebyshevPolynomial[] = stagesRaw.map((s, j) => {
-    const so = objectAt(s, `${at}.stages[${j}]`);
-    return {
-      interval: numberArray(field(so, 'interval', `${at}.stages[${j}]`), `${at}.stages[${j}].interval`) as unknown as [number, number],
-      coefficients: numberArray(field(so, 'coefficients', `${at}.stages[${j}]`), `${at}.stages[${j}].coefficients`),
-    };
-  });
+function approximationFromSchema(a: PolynomialApproximationJson): PolynomialApproximation {
   return {
-    activation: field(obj, 'activation', at) as string,
-    method: field(obj, 'method', at) as PolynomialApproximation['method'],
-    interval: numberArray(field(obj, 'interval', at), `${at}.interval`) as unknown as [number, number],
-    stages,
-    finish: field(obj, 'finish', at) as PolynomialApproximation['finish'],
+    activation: a.activation,
+    method: a.method,
+    interval: a.interval,
+    stages: a.stages.map((s): ChebyshevPolynomial => ({ interval: s.interval, coefficients: s.coefficients })),
+    finish: a.finish,
   };
 }
 
-/** Build a model from the parsed JSON of a model file, validating every field. */
+/** Read a PolynomialApproximation from its plain-JSON form (PolynomialApproximationSchema; a < b is checked by checkModel). */
+export function approximationFromJSON(raw: unknown, at = 'approximation'): PolynomialApproximation {
+  checkSchema(PolynomialApproximationSchema, raw, { ...CHECK, root: at });
+  return approximationFromSchema(raw);
+}
+
+/** Build a model from the parsed JSON of a model file: the schema (ModelFileSchema), then checkModel. */
 export function modelFromJSON(raw: unknown): Model {
-  const obj = objectAt(raw, 'model file');
-  if (obj.format !== MODEL_FORMAT) {
-    throw new ModelError(`format: expected "${MODEL_FORMAT}", got ${JSON.stringify(obj.format)}`);
-  }
-  if (obj.version !== MODEL_VERSION) {
-    throw new ModelError(`version: this pann reads version ${MODEL_VERSION}, got ${JSON.stringify(obj.version)}`);
-  }
-  const name = field(obj, 'name', '');
-  if (typeof name !== 'string') throw new ModelError(`name: expected a string`);
-  const inputShape = field(obj, 'inputShape', '');
-  if (!Array.isArray(inputShape)) throw new ModelError(`inputShape: expected an array of integers`);
-  const layersRaw = field(obj, 'layers', '');
-  if (!Array.isArray(layersRaw)) throw new ModelError(`layers: expected an array`);
-  const metadata = obj.metadata === undefined ? {} : objectAt(obj.metadata, 'metadata');
+  checkSchema(ModelFileSchema, raw, CHECK);
   const model: Model = {
-    name,
-    inputShape: inputShape as number[],
-    layers: layersRaw.map((l, i) => layerFromJSON(l, `layers[${i}]`)),
-    metadata,
+    name: raw.name,
+    inputShape: raw.inputShape,
+    layers: raw.layers.map((l, i) => layerFromJSON(l, `layers[${i}]`)),
+    metadata: raw.metadata ?? {},
   };
   checkModel(model);
   return model;

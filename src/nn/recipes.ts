@@ -1,18 +1,21 @@
 /**
  * Training recipes: everything `pann train <recipe>` needs to rebuild a shipped model from scratch (architecture,
  * activation, data, optimiser settings, seed). The shipped models in models/ are trained from these; docs/models.md
- * lists the commands. A recipe can also come from a JSON file (format "pann-recipe", version 1, same fields).
+ * lists the commands. A recipe can also come from a JSON file (format "pann-recipe", version 1, same fields,
+ * checked against RecipeSchema in recipe-schema.ts).
  */
 import { readFileSync } from 'node:fs';
 import { InputError, errorMessage } from '../errors.js';
+import { FIELD_STYLE_GOT_UNDEFINED, checkSchema } from '../schema/index.js';
 import { buildModel } from './architecture.js';
 import type { AugmentOptions } from './augment.js';
 import { activationInputRanges } from './calibration.js';
 import { evaluateModel, type Evaluation } from './evaluate.js';
 import { MNIST_INPUT_SHAPE, MNIST_SPLIT_SEED, MNIST_SPLIT_SIZES, loadMnistSplit } from './mnist.js';
 import type { Model } from './model.js';
-import { OPTIMIZER_NAMES, type OptimizerName } from './optimizer.js';
-import { SCHEDULE_NAMES, type ScheduleOptions } from './schedule.js';
+import type { OptimizerName } from './optimizer.js';
+import { RecipeSchema } from './recipe-schema.js';
+import type { ScheduleOptions } from './schedule.js';
 import { trainModel, type TrainProgress, type TrainResult } from './train.js';
 
 export interface Recipe {
@@ -115,60 +118,30 @@ export const RECIPES: Readonly<Record<string, Recipe>> = {
   },
 };
 
-export const RECIPE_FORMAT = 'pann-recipe';
+export { RECIPE_FORMAT } from './recipe-schema.js';
 
-function fail(source: string, field: string, msg: string): never {
-  throw new InputError(`${source}: ${field}: ${msg}`);
-}
-
-/** Validate a recipe object (from JSON); errors name the field. */
+/** Validate a recipe object (from JSON): the schema (RecipeSchema), then the defaults; errors name the field. */
 export function recipeFromJSON(raw: unknown, source = 'recipe'): Recipe {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(source, 'recipe', 'expected a JSON object');
-  const o = raw as Record<string, unknown>;
-  if (o.format !== RECIPE_FORMAT) fail(source, 'format', `expected "${RECIPE_FORMAT}", got ${JSON.stringify(o.format)}`);
-  if (o.version !== 1) fail(source, 'version', `this pann reads version 1, got ${JSON.stringify(o.version)}`);
-  const str = (k: string): string =>
-    typeof o[k] === 'string' && o[k] !== '' ? (o[k] as string) : fail(source, k, 'expected a non-empty string');
-  const num = (k: string, ok: (v: number) => boolean, def?: number): number => {
-    const v = o[k] ?? def;
-    return typeof v === 'number' && Number.isFinite(v) && ok(v) ? v : fail(source, k, `bad value ${JSON.stringify(o[k])}`);
-  };
-  const obj = (k: string): Record<string, unknown> => {
-    const v = o[k] ?? {};
-    return typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : fail(source, k, 'expected an object');
-  };
-  if (o.dataset !== undefined && o.dataset !== 'mnist')
-    fail(source, 'dataset', `only "mnist" is supported, got ${JSON.stringify(o.dataset)}`);
-  const optimizer = (o.optimizer ?? 'adam') as OptimizerName;
-  if (!OPTIMIZER_NAMES.includes(optimizer)) fail(source, 'optimizer', `expected one of ${OPTIMIZER_NAMES.join(', ')}`);
-  const schedule = obj('schedule') as ScheduleOptions;
-  if (schedule.name !== undefined && !SCHEDULE_NAMES.includes(schedule.name))
-    fail(source, 'schedule.name', `expected one of ${SCHEDULE_NAMES.join(', ')}`);
-  const augment = obj('augment') as AugmentOptions;
-  for (const k of ['shift', 'rotate', 'scale'] as const) {
-    const v = augment[k];
-    if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v))) fail(source, `augment.${k}`, 'expected a number ≥ 0');
-  }
+  checkSchema(RecipeSchema, raw, { error: (message) => new InputError(message), source, root: 'recipe', style: FIELD_STYLE_GOT_UNDEFINED });
+  const o = raw;
   return {
-    name: str('name'),
-    description: typeof o.description === 'string' ? o.description : '',
+    name: o.name,
+    description: o.description ?? '',
     dataset: 'mnist',
-    architecture: str('architecture'),
-    activation: typeof o.activation === 'string' ? o.activation : 'relu',
-    epochs: num('epochs', (v) => Number.isInteger(v) && v >= 1),
-    batchSize: num('batchSize', (v) => Number.isInteger(v) && v >= 1, 64),
-    optimizer,
-    learningRate: num('learningRate', (v) => v > 0, 1e-3),
-    momentum: num('momentum', (v) => v >= 0 && v < 1, 0.9),
-    weightDecay: num('weightDecay', (v) => v >= 0, 0),
-    schedule,
-    mixupAlpha: num('mixupAlpha', (v) => v >= 0, 0),
-    augment,
-    patience: num('patience', (v) => Number.isInteger(v) && v >= 0, 0),
-    seed: num('seed', (v) => Number.isInteger(v), 1),
-    ...(typeof o.notes === 'string' ? { notes: o.notes } : {}),
+    architecture: o.architecture,
+    activation: o.activation ?? 'relu',
+    epochs: o.epochs,
+    batchSize: o.batchSize ?? 64,
+    optimizer: o.optimizer ?? 'adam',
+    learningRate: o.learningRate ?? 1e-3,
+    momentum: o.momentum ?? 0.9,
+    weightDecay: o.weightDecay ?? 0,
+    schedule: o.schedule ?? {},
+    mixupAlpha: o.mixupAlpha ?? 0,
+    augment: o.augment ?? {},
+    patience: o.patience ?? 0,
+    seed: o.seed ?? 1,
+    ...(o.notes !== undefined ? { notes: o.notes } : {}),
   };
 }
 

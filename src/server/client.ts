@@ -8,9 +8,11 @@
 import { Agent } from 'node:http';
 import { CkksContext, CkksEncryptor, generateKeys, loadCiphertext, type ClientKeys } from '../ckks/index.js';
 import { InputError, ServerError } from '../errors.js';
+import { checkSchema } from '../schema/index.js';
 import { apiResult, apiError, httpRequest, type HttpResponse } from './http-request.js';
 import { parseModelDescription, inputSlots, outputValues, type ModelDescription } from './model-description.js';
 import { API_PREFIX, encodeKeyUpload, joinSealObjects, splitSealObjects } from './protocol.js';
+import { SessionOpenedSchema } from './protocol-schema.js';
 
 /** Where the server is, and the HTTP client's limits. */
 export interface PannClientOptions {
@@ -154,8 +156,10 @@ export class PannClient {
         body: envelope,
         ...(options.onProgress ? { onUploadProgress: options.onProgress } : {}),
       });
-      const opened = apiResult<{ session: string }>(res, `open a session of ${modelId}`);
-      if (typeof opened?.session !== 'string') throw new ServerError(502, 'bad_response', 'open session: the answer has no session id');
+      const opened = apiResult<unknown>(res, `open a session of ${modelId}`);
+      checkSchema(SessionOpenedSchema, opened, {
+        error: () => new ServerError(502, 'bad_response', 'open session: the answer has no session id'),
+      });
       const openMs = performance.now() - t1;
       options.onStage?.('upload + server key load', openMs);
       const setup: SessionSetup = {

@@ -5,6 +5,8 @@
  */
 import { Agent, type ClientRequest, type IncomingMessage, request } from 'node:http';
 import { ServerError, errorMessage } from '../errors.js';
+import { compiledSchema } from '../schema/index.js';
+import { ErrorBodySchema } from './protocol-schema.js';
 
 export interface HttpRequestOptions {
   method?: string;
@@ -186,9 +188,8 @@ export function apiError(res: HttpResponse, what: string): ServerError {
   let code = 'http_error';
   let message = `HTTP ${res.status}`;
   try {
-    const e = (JSON.parse(res.body.toString('utf8')) as { error?: { code?: unknown; message?: unknown } }).error;
-    if (typeof e?.code === 'string') code = e.code;
-    if (typeof e?.message === 'string') message = e.message;
+    const body: unknown = JSON.parse(res.body.toString('utf8'));
+    if (compiledSchema(ErrorBodySchema).Check(body)) ({ code, message } = body.error);
   } catch {
     /* not an API error body: keep the status */
   }

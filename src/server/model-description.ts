@@ -6,6 +6,14 @@
  */
 import type { Circuit, SlotLayout } from '../circuit/index.js';
 import { InputError, ServerError } from '../errors.js';
+import { checkSchema, fieldError, type CheckOptions } from '../schema/index.js';
+import {
+  DESCRIPTION_STYLE,
+  ModelDescriptionSchema,
+  integerText,
+  tooLongText,
+  type ModelDescriptionJson,
+} from './model-description-schema.js';
 
 export interface DescribedLayout {
   /** Logical length (input features, output classes). */
@@ -112,131 +120,78 @@ export function describeModel(id: string, c: Circuit): ModelDescription {
 
 // ---- client-side validation ------------------------------------------------------------------------------
 
+const CHECK: CheckOptions = {
+  error: (message) => new ServerError(502, 'bad_description', message),
+  source: 'model description',
+  root: 'description',
+  style: DESCRIPTION_STYLE,
+};
+
 function invalid(path: string, msg: string): never {
-  throw new ServerError(502, 'bad_description', `model description: ${path}: ${msg}`);
+  throw fieldError(CHECK, path, msg);
 }
 
-function field(o: Record<string, unknown>, key: string, path: string): unknown {
-  if (!(key in o)) invalid(`${path}.${key}`, 'missing');
-  return o[key];
-}
-
-function object(v: unknown, path: string): Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) invalid(path, 'expected an object');
-  return v as Record<string, unknown>;
-}
-
-function integer(v: unknown, path: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-    invalid(path, `expected an integer in ${min}…${max}, got ${JSON.stringify(v)}`);
+/** An integer the schema checked against its fixed bounds, within `max` known only from N. */
+function atMost(v: number, path: string, min: number, max: number): number {
+  if (v > max) invalid(path, `expected ${integerText(min, max)}, got ${v}`);
   return v;
 }
 
-function finite(v: unknown, path: string, positive = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || (positive && !(v > 0)))
-    invalid(path, `expected a ${positive ? 'positive' : 'finite'} number, got ${JSON.stringify(v)}`);
+function fewer<T>(v: T[], path: string, max: number): T[] {
+  if (v.length > max) invalid(path, tooLongText(v.length, max));
   return v;
 }
 
-function list(v: unknown, path: string, max: number): unknown[] {
-  if (!Array.isArray(v)) invalid(path, 'expected an array');
-  if (v.length > max) invalid(path, `${v.length} entries, at most ${max} make sense`);
-  return v;
-}
-
-function slotLayout(v: unknown, path: string, slotCount: number, maxLevel: number, input: boolean): DescribedLayout {
-  const o = object(v, path);
-  const length = integer(field(o, 'length', path), `${path}.length`, 1, slotCount);
-  const slots = list(field(o, 'slots', path), `${path}.slots`, slotCount).map((s, i) =>
-    list(s, `${path}.slots[${i}]`, slotCount).map((x, j) => integer(x, `${path}.slots[${i}][${j}]`, 0, slotCount - 1)),
+function slotLayout(l: ModelDescriptionJson['output'], path: string, slotCount: number, maxLevel: number, input: boolean): DescribedLayout {
+  const length = atMost(l.length, `${path}.length`, 1, slotCount);
+  const slots = fewer(l.slots, `${path}.slots`, slotCount).map((s, i) =>
+    fewer(s, `${path}.slots[${i}]`, slotCount).map((x, j) => atMost(x, `${path}.slots[${i}][${j}]`, 0, slotCount - 1)),
   );
   if (slots.length !== length) invalid(`${path}.slots`, `${slots.length} entries for length ${length}`);
-  slots.forEach((s, i) => {
-    if (s.length === 0) invalid(`${path}.slots[${i}]`, 'no slot');
-  });
-  const level = integer(field(o, 'level', path), `${path}.level`, 0, maxLevel);
+  const level = atMost(l.level, `${path}.level`, 0, maxLevel);
   if (input && level !== maxLevel) invalid(`${path}.level`, `a fresh encryption is at level ${maxLevel}, not ${level}`);
-  return {
-    length,
-    slots,
-    multiplier: finite(field(o, 'multiplier', path), `${path}.multiplier`),
-    level,
-    scale: finite(field(o, 'scale', path), `${path}.scale`, true),
-    ciphertexts: integer(field(o, 'ciphertexts', path), `${path}.ciphertexts`, 1, 1),
-  };
+  return { length, slots, multiplier: l.multiplier, level, scale: l.scale, ciphertexts: l.ciphertexts };
 }
 
-/** Validate a description received from a server; throws a ServerError naming the bad field. */
+/**
+ * Validate a description received from a server: the schema (ModelDescriptionSchema), then the bounds that depend
+ * on N; throws a ServerError naming the bad field.
+ */
 export function parseModelDescription(raw: unknown): ModelDescription {
-  const o = object(raw, 'description');
-  const str = (key: string): string => {
-    const v = field(o, key, 'description');
-    if (typeof v !== 'string' || v.length === 0 || v.length > 256) invalid(key, 'expected a non-empty string');
-    return v;
-  };
-  const p = object(field(o, 'params', 'description'), 'params');
-  const n = integer(field(p, 'polyModulusDegree', 'params'), 'params.polyModulusDegree', 1024, 32768);
+  checkSchema(ModelDescriptionSchema, raw, CHECK);
+  const { params: p, input: i } = raw;
+  const n = p.polyModulusDegree;
   if ((n & (n - 1)) !== 0) invalid('params.polyModulusDegree', `${n} is not a power of two`);
-  const bits = list(field(p, 'coeffModulusBits', 'params'), 'params.coeffModulusBits', 64).map((b, i) =>
-    integer(b, `params.coeffModulusBits[${i}]`, 1, 60),
-  );
-  if (bits.length < 2) invalid('params.coeffModulusBits', 'at least two primes (one data prime and the special prime)');
-  const primes = list(field(p, 'primes', 'params'), 'params.primes', 64).map((q, i) => {
-    if (typeof q !== 'string' || !/^[1-9][0-9]{0,18}$/.test(q)) invalid(`params.primes[${i}]`, 'expected a decimal integer string');
-    return q;
-  });
-  if (primes.length !== bits.length) invalid('params.primes', `${primes.length} primes for ${bits.length} bit sizes`);
-  const security = field(p, 'security', 'params');
-  if (security !== 'tc128') invalid('params.security', `expected "tc128", got ${JSON.stringify(security)}`);
+  if (p.primes.length !== p.coeffModulusBits.length) {
+    invalid('params.primes', `${p.primes.length} primes for ${p.coeffModulusBits.length} bit sizes`);
+  }
   const slotCount = n / 2;
-  const maxLevel = bits.length - 2;
-  const input = slotLayout(field(o, 'input', 'description'), 'input', slotCount, maxLevel, true);
-  const inputObj = object(o.input, 'input');
-  const range = list(field(inputObj, 'range', 'input'), 'input.range', 2).map((x, i) => finite(x, `input.range[${i}]`));
-  if (range.length !== 2) invalid('input.range', 'expected [low, high]');
-  const pred = object(field(o, 'predicted', 'description'), 'predicted');
-  const num = (key: string) => finite(field(pred, key, 'predicted'), `predicted.${key}`);
-  const acts = list(field(o, 'activations', 'description'), 'activations', 1000).map((a, i) => {
-    const x = object(a, `activations[${i}]`);
-    const activation = field(x, 'activation', `activations[${i}]`);
-    if (typeof activation !== 'string') invalid(`activations[${i}].activation`, 'expected a string');
-    return {
-      layer: integer(field(x, 'layer', `activations[${i}]`), `activations[${i}].layer`, 0, 1e6),
-      activation,
-      B: finite(field(x, 'B', `activations[${i}]`), `activations[${i}].B`, true),
-      precisionBits: finite(field(x, 'precisionBits', `activations[${i}]`), `activations[${i}].precisionBits`),
-      degree: list(field(x, 'degree', `activations[${i}]`), `activations[${i}].degree`, 64).map((d, j) =>
-        integer(d, `activations[${i}].degree[${j}]`, 0, 1e6),
-      ),
-    };
-  });
-  const steps = list(field(o, 'rotationSteps', 'description'), 'rotationSteps', slotCount).map((s, i) =>
-    integer(s, `rotationSteps[${i}]`, 1, slotCount - 1),
-  );
-  if (new Set(steps).size !== steps.length) invalid('rotationSteps', 'repeated step');
+  const maxLevel = p.coeffModulusBits.length - 2;
+  const input = slotLayout(i, 'input', slotCount, maxLevel, true);
+  const steps = fewer(raw.rotationSteps, 'rotationSteps', slotCount).map((s, k) => atMost(s, `rotationSteps[${k}]`, 1, slotCount - 1));
   return {
-    id: str('id'),
-    name: str('name'),
-    model: str('model'),
-    params: {
-      polyModulusDegree: n,
-      coeffModulusBits: bits,
-      primes,
-      scaleBits: integer(field(p, 'scaleBits', 'params'), 'params.scaleBits', 1, 60),
-      security: 'tc128',
-    },
-    input: { ...input, range: [range[0]!, range[1]!] },
-    output: slotLayout(field(o, 'output', 'description'), 'output', slotCount, maxLevel, false),
+    id: raw.id,
+    name: raw.name,
+    model: raw.model,
+    params: { polyModulusDegree: n, coeffModulusBits: p.coeffModulusBits, primes: p.primes, scaleBits: p.scaleBits, security: 'tc128' },
+    input: { ...input, range: i.range },
+    output: slotLayout(raw.output, 'output', slotCount, maxLevel, false),
     rotationSteps: steps,
-    activations: acts,
+    activations: raw.activations.map((a) => ({
+      layer: a.layer,
+      activation: a.activation,
+      B: a.B,
+      precisionBits: a.precisionBits,
+      degree: a.degree,
+    })),
     predicted: {
-      depth: num('depth'),
-      latencyMs: num('latencyMs'),
-      seededCiphertextBytes: num('seededCiphertextBytes'),
-      outputCiphertextBytes: num('outputCiphertextBytes'),
-      relinKeyBytes: num('relinKeyBytes'),
-      galoisKeyBytes: num('galoisKeyBytes'),
-      evaluationKeyUploadBytes: num('evaluationKeyUploadBytes'),
+      depth: raw.predicted.depth,
+      latencyMs: raw.predicted.latencyMs,
+      seededCiphertextBytes: raw.predicted.seededCiphertextBytes,
+      outputCiphertextBytes: raw.predicted.outputCiphertextBytes,
+      relinKeyBytes: raw.predicted.relinKeyBytes,
+      galoisKeyBytes: raw.predicted.galoisKeyBytes,
+      evaluationKeyUploadBytes: raw.predicted.evaluationKeyUploadBytes,
     },
   };
 }

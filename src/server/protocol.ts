@@ -15,6 +15,10 @@
  * - Errors: JSON { "error": { "code", "message" } } with a 4xx/5xx status.
  */
 import { ServerError } from '../errors.js';
+import { checkSchema } from '../schema/index.js';
+import { ENVELOPE_STYLE, KeyEnvelopeHeaderSchema, type ErrorBody } from './protocol-schema.js';
+
+export type { ErrorBody } from './protocol-schema.js';
 
 export const API_PREFIX = '/v1';
 export const KEYS_MAGIC = 'PANNKEYS';
@@ -23,11 +27,6 @@ export const KEYS_PREFIX_BYTES = 16;
 export const KEYS_MAX_HEADER_BYTES = 4096;
 const SEAL_MAGIC = 0xa15e;
 const SEAL_HEADER_BYTES = 16;
-
-/** The body of every error response. */
-export interface ErrorBody {
-  error: { code: string; message: string };
-}
 
 /** What the client uploads to open a session. */
 export interface KeyUpload {
@@ -56,8 +55,6 @@ export function encodeKeyUpload(upload: KeyUpload): Uint8Array {
   out.set(upload.galois, KEYS_PREFIX_BYTES + header.length + upload.relin.length);
   return out;
 }
-
-const HEADER_FIELDS = ['model', 'relinBytes', 'galoisBytes'] as const;
 
 /**
  * Parse a PANNKEYS envelope (views into `bytes`, no copies). Throws a ServerError (400 bad_request) naming the
@@ -89,24 +86,8 @@ export function parseKeyUpload(bytes: Uint8Array): KeyUpload {
   } catch {
     throw bad('key envelope: header is not UTF-8 JSON');
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad('key envelope: header must be a JSON object');
-  const h = header as Record<string, unknown>;
-  for (const key of Object.keys(h)) {
-    if (!(HEADER_FIELDS as readonly string[]).includes(key)) {
-      throw bad(
-        `key envelope: unknown header field ${JSON.stringify(key)} (allowed: ${HEADER_FIELDS.join(', ')}; only evaluation keys are accepted)`,
-      );
-    }
-  }
-  if (typeof h.model !== 'string' || h.model.length === 0) throw bad('key envelope: header field "model" must be a non-empty string');
-  const length = (field: 'relinBytes' | 'galoisBytes'): number => {
-    const v = h[field];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
-      throw bad(`key envelope: header field "${field}" must be an integer ≥ 0, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const relinBytes = length('relinBytes');
-  const galoisBytes = length('galoisBytes');
+  checkSchema(KeyEnvelopeHeaderSchema, header, { error: bad, source: 'key envelope', style: ENVELOPE_STYLE });
+  const { model, relinBytes, galoisBytes } = header;
   if (relinBytes === 0) throw bad('key envelope: "relinBytes" is 0 (relinearisation keys are required)');
   const start = KEYS_PREFIX_BYTES + headerLength;
   const expected = start + relinBytes + galoisBytes;
@@ -116,7 +97,7 @@ export function parseKeyUpload(bytes: Uint8Array): KeyUpload {
     );
   }
   return {
-    model: h.model,
+    model,
     relin: bytes.subarray(start, start + relinBytes),
     galois: bytes.subarray(start + relinBytes, expected),
   };

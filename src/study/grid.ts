@@ -7,18 +7,27 @@
  * The cells are the cartesian product of the axes, with pruning: `composite` only for networks whose activations
  * are all ReLU/|x| (the only composite fits), `asymmetric` only with `remez` (the weighted minimax fit). A grid may
  * list `blocks`: each block overrides some axes of the top level and contributes its own product; the grid's cells
- * are the union (duplicates once).
+ * are the union (duplicates once). A grid file is checked against GridSchema (grid-schema.ts).
  */
 import { StudyError } from '../errors.js';
+import { FIELD_STYLE_GOT_UNDEFINED, checkSchema, fieldError, type CheckOptions } from '../schema/index.js';
+import {
+  GRID_FORMAT,
+  GRID_VERSION,
+  GridSchema,
+  REMEDIES,
+  STUDY_METHODS,
+  precisionText,
+  rangeObjectText,
+  type AxesJson,
+  type SettingsJson,
+} from './grid-schema.js';
 
-export const GRID_FORMAT = 'pann-study-grid';
-export const GRID_VERSION = 1;
+export { GRID_FORMAT, GRID_VERSION, REMEDIES, STUDY_METHODS } from './grid-schema.js';
 
-export const STUDY_METHODS = ['chebyshev', 'remez', 'composite', 'auto'] as const;
 export type StudyMethod = (typeof STUDY_METHODS)[number];
 
 /** Per-cell operations on a trained model (training techniques that need a model file are model entries). */
-export const REMEDIES = ['none', 'finetune', 'asymmetric'] as const;
 export type Remedy = (typeof REMEDIES)[number];
 
 /** A trained network of the study, with the training technique it was trained with. */
@@ -121,105 +130,60 @@ const DEFAULT_RANGE: StudyRange = { rule: 'max', margin: 1.1, percentile: 99.9 }
 
 type Json = Record<string, unknown>;
 
-function fail(source: string, field: string, msg: string): never {
-  throw new StudyError(`${source}: ${field}: ${msg}`);
+function checkOptions(source: string): CheckOptions {
+  return { error: (message) => new StudyError(message), source, root: 'grid', style: FIELD_STYLE_GOT_UNDEFINED };
 }
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+type Fail = (field: string, text: string) => never;
+
+function models(v: NonNullable<AxesJson['models']>): StudyModel[] {
+  return v.map((m) =>
+    typeof m === 'string' ? { path: m, technique: 'baseline' } : { path: m.path, technique: m.technique ?? 'baseline' },
+  );
 }
 
-function nonEmptyArray(source: string, field: string, v: unknown): unknown[] {
-  if (!Array.isArray(v)) fail(source, field, `expected an array, got ${JSON.stringify(v)}`);
-  if (v.length === 0) fail(source, field, 'is empty: a grid needs at least one value on every axis');
-  return v;
-}
-
-function parseModels(source: string, field: string, v: unknown): StudyModel[] {
-  return nonEmptyArray(source, field, v).map((m, i) => {
-    const f = `${field}[${i}]`;
-    if (typeof m === 'string' && m !== '') return { path: m, technique: 'baseline' };
-    if (!isObject(m)) fail(source, f, 'expected a model path or { "path": ..., "technique": ... }');
-    if (typeof m.path !== 'string' || m.path === '') fail(source, `${f}.path`, 'expected a non-empty string');
-    const technique = m.technique ?? 'baseline';
-    if (typeof technique !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/.test(technique)) {
-      fail(source, `${f}.technique`, `expected a label of letters, digits and _.+- , got ${JSON.stringify(m.technique)}`);
-    }
-    return { path: m.path, technique };
-  });
-}
-
-function parsePrecisions(source: string, field: string, v: unknown): number[] {
-  let list: unknown[];
-  if (isObject(v)) {
+function precisions(v: NonNullable<AxesJson['precisions']>, field: string, fail: Fail): number[] {
+  let list = v as number[];
+  if (!Array.isArray(v)) {
     const { from, to, step = 1 } = v;
-    const ok = (x: unknown) => typeof x === 'number' && Number.isInteger(x);
-    if (!ok(from) || !ok(to) || !ok(step) || (step as number) < 1 || (to as number) < (from as number)) {
-      fail(source, field, `expected { "from": a, "to": b, "step": s } with integers a ≤ b and s ≥ 1, got ${JSON.stringify(v)}`);
-    }
+    if (to < from) fail(field, rangeObjectText(v));
     list = [];
-    for (let k = from as number; k <= (to as number); k += step as number) list.push(k);
-  } else list = nonEmptyArray(source, field, v);
-  const out = list.map((k, i) => {
-    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 40)
-      fail(source, `${field}[${i}]`, `precision must be an integer in 1..40, got ${JSON.stringify(k)}`);
-    return k;
-  });
-  return [...new Set(out)].sort((a, b) => a - b);
+    for (let k = from; k <= to; k += step) list.push(k);
+    list.forEach((k, i) => {
+      if (k < 1 || k > 40) fail(`${field}[${i}]`, precisionText(k));
+    });
+  }
+  return [...new Set(list)].sort((a, b) => a - b);
 }
 
-function parseEnum<T extends string>(source: string, field: string, v: unknown, allowed: readonly T[]): T[] {
-  return [
-    ...new Set(
-      nonEmptyArray(source, field, v).map((x, i) => {
-        if (typeof x !== 'string' || !allowed.includes(x as T))
-          fail(source, `${field}[${i}]`, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(x)}`);
-        return x as T;
-      }),
-    ),
-  ];
+function ranges(v: NonNullable<AxesJson['ranges']>): StudyRange[] {
+  return v.map((r) => ({
+    rule: r.rule ?? DEFAULT_RANGE.rule,
+    margin: r.margin ?? DEFAULT_RANGE.margin,
+    percentile: r.percentile ?? DEFAULT_RANGE.percentile,
+  }));
 }
 
-function parseRanges(source: string, field: string, v: unknown): StudyRange[] {
-  return nonEmptyArray(source, field, v).map((r, i) => {
-    const f = `${field}[${i}]`;
-    if (!isObject(r)) fail(source, f, 'expected { "rule": "max" | "percentile", "margin": m, "percentile": p }');
-    const rule = r.rule ?? 'max';
-    if (rule !== 'max' && rule !== 'percentile') fail(source, `${f}.rule`, `expected "max" or "percentile", got ${JSON.stringify(r.rule)}`);
-    const margin = r.margin ?? DEFAULT_RANGE.margin;
-    if (typeof margin !== 'number' || !Number.isFinite(margin) || margin < 1 || margin > 100) {
-      fail(source, `${f}.margin`, `expected a number in [1, 100], got ${JSON.stringify(r.margin)}`);
-    }
-    const percentile = r.percentile ?? DEFAULT_RANGE.percentile;
-    if (typeof percentile !== 'number' || !(percentile > 0 && percentile <= 100)) {
-      fail(source, `${f}.percentile`, `expected a number in (0, 100], got ${JSON.stringify(r.percentile)}`);
-    }
-    return { rule, margin, percentile };
-  });
-}
-
-function parseScaleBits(source: string, field: string, v: unknown): ('auto' | number)[] {
-  return [
-    ...new Set(
-      nonEmptyArray(source, field, v).map((s, i) => {
-        if (s === 'auto') return 'auto' as const;
-        if (typeof s !== 'number' || !Number.isInteger(s) || s < 14 || s > 60) {
-          fail(source, `${field}[${i}]`, `expected "auto" or an integer in 14..60, got ${JSON.stringify(s)}`);
-        }
-        return s;
-      }),
-    ),
-  ];
-}
-
-const AXIS_PARSERS: { [K in keyof GridAxes]: (source: string, field: string, v: unknown) => GridAxes[K] } = {
-  models: parseModels,
-  precisions: parsePrecisions,
-  methods: (s, f, v) => parseEnum(s, f, v, STUDY_METHODS),
-  remedies: (s, f, v) => parseEnum(s, f, v, REMEDIES),
-  ranges: parseRanges,
-  scaleBits: parseScaleBits,
+/** Each axis from its (schema-checked) JSON: defaults of the entries filled in, repeats dropped. */
+const AXIS_READERS: { [K in keyof GridAxes]: (v: NonNullable<AxesJson[K]>, field: string, fail: Fail) => GridAxes[K] } = {
+  models: (v) => models(v),
+  precisions,
+  methods: (v) => [...new Set(v)],
+  remedies: (v) => [...new Set(v)],
+  ranges: (v) => ranges(v),
+  scaleBits: (v) => [...new Set(v)],
 };
+
+/** The axes a grid (or a block) gives, in the order it gives them; defaults not filled in. */
+function axesFrom(a: AxesJson, at: string, fail: Fail): Partial<GridAxes> {
+  const out: Partial<Record<keyof GridAxes, unknown>> = {};
+  for (const key of Object.keys(a)) {
+    if (!(key in AXIS_READERS) || a[key as keyof GridAxes] === undefined) continue;
+    const read = AXIS_READERS[key as keyof GridAxes] as (v: unknown, field: string, fail: Fail) => unknown;
+    out[key as keyof GridAxes] = read(a[key as keyof GridAxes], at === '' ? key : `${at}.${key}`, fail);
+  }
+  return out as Partial<GridAxes>;
+}
 
 const AXIS_DEFAULTS: Omit<GridAxes, 'models' | 'precisions'> = {
   methods: ['remez'],
@@ -228,116 +192,56 @@ const AXIS_DEFAULTS: Omit<GridAxes, 'models' | 'precisions'> = {
   scaleBits: ['auto'],
 };
 
-function intSetting(source: string, field: string, v: unknown, def: number, min: number, max: number): number {
-  const x = v ?? def;
-  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max)
-    fail(source, field, `expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
-  return x;
-}
-
-function ringSetting(source: string, v: unknown, def: number): number {
-  const x = v ?? def;
-  if (typeof x !== 'number' || ![1024, 2048, 4096, 8192, 16384, 32768].includes(x)) {
-    fail(source, 'settings.maxSimulatedRing', `expected a ring dimension 1024..32768 (a power of two), got ${JSON.stringify(v)}`);
-  }
-  return x;
-}
-
-function positiveOrNull(source: string, field: string, v: unknown, what: string, integer = false): number | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    fail(source, field, `expected ${what} or null, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function parseSettings(source: string, v: unknown): StudySettings {
-  if (v === undefined) return structuredClone(DEFAULT_SETTINGS);
-  if (!isObject(v)) fail(source, 'settings', 'expected an object');
+function settingsFrom(v: SettingsJson | undefined): StudySettings {
   const d = DEFAULT_SETTINGS;
-  const split = v.split ?? d.split;
-  if (split !== 'test' && split !== 'validation')
-    fail(source, 'settings.split', `expected "test" or "validation" (train is the calibration split), got ${JSON.stringify(v.split)}`);
-  const weight = v.asymmetricWeight ?? d.asymmetricWeight;
-  if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight))
-    fail(source, 'settings.asymmetricWeight', `expected a number > 0, got ${JSON.stringify(v.asymmetricWeight)}`);
-  const ft = v.finetune ?? {};
-  if (!isObject(ft)) fail(source, 'settings.finetune', 'expected an object');
-  const lr = ft.learningRate ?? d.finetune.learningRate;
-  if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr))
-    fail(source, 'settings.finetune.learningRate', `expected a number > 0, got ${JSON.stringify(ft.learningRate)}`);
-  const ftRange = ft.range ?? d.finetune.range;
-  if (ftRange !== 'clamp' && ftRange !== 'penalty')
-    fail(source, 'settings.finetune.range', `expected "clamp" or "penalty", got ${JSON.stringify(ft.range)}`);
-  const seal = v.seal ?? {};
-  if (!isObject(seal)) fail(source, 'settings.seal', 'expected an object');
-  const cells = seal.cells ?? d.seal.cells;
-  if (cells !== 'none' && cells !== 'all' && cells !== 'front')
-    fail(source, 'settings.seal.cells', `expected "none", "all" or "front", got ${JSON.stringify(seal.cells)}`);
+  if (v === undefined) return structuredClone(d);
   return {
-    split,
-    count: intSetting(source, 'settings.count', v.count, d.count, 1, 1000),
-    calibration: intSetting(source, 'settings.calibration', v.calibration, d.calibration, 1, 8000),
-    noiseSeed: intSetting(source, 'settings.noiseSeed', v.noiseSeed, d.noiseSeed, 0, 2 ** 31 - 1),
-    asymmetricWeight: weight,
+    split: v.split ?? d.split,
+    count: v.count ?? d.count,
+    calibration: v.calibration ?? d.calibration,
+    noiseSeed: v.noiseSeed ?? d.noiseSeed,
+    asymmetricWeight: v.asymmetricWeight ?? d.asymmetricWeight,
     finetune: {
-      epochs: intSetting(source, 'settings.finetune.epochs', ft.epochs, d.finetune.epochs, 1, 100),
-      learningRate: lr,
-      seed: intSetting(source, 'settings.finetune.seed', ft.seed, d.finetune.seed, 0, 2 ** 31 - 1),
-      range: ftRange,
+      epochs: v.finetune?.epochs ?? d.finetune.epochs,
+      learningRate: v.finetune?.learningRate ?? d.finetune.learningRate,
+      seed: v.finetune?.seed ?? d.finetune.seed,
+      range: v.finetune?.range ?? d.finetune.range,
     },
-    maxSimulatedRing: ringSetting(source, v.maxSimulatedRing, d.maxSimulatedRing),
-    maxSimulatedLatencyMs: positiveOrNull(source, 'settings.maxSimulatedLatencyMs', v.maxSimulatedLatencyMs, 'a number of ms > 0'),
-    maxSimulatedDegree: positiveOrNull(source, 'settings.maxSimulatedDegree', v.maxSimulatedDegree, 'an integer ≥ 1', true),
-    seal: { sample: intSetting(source, 'settings.seal.sample', seal.sample, d.seal.sample, 0, 1000), cells },
+    maxSimulatedRing: v.maxSimulatedRing ?? d.maxSimulatedRing,
+    maxSimulatedLatencyMs: v.maxSimulatedLatencyMs ?? null,
+    maxSimulatedDegree: v.maxSimulatedDegree ?? null,
+    seal: { sample: v.seal?.sample ?? d.seal.sample, cells: v.seal?.cells ?? d.seal.cells },
   };
 }
 
-const TOP_FIELDS = new Set(['format', 'version', 'name', 'blocks', 'settings', ...Object.keys(AXIS_PARSERS)]);
-
-/** Validate a grid object (parsed JSON); errors name the field. */
+/** Validate a grid object (parsed JSON): the schema (GridSchema), then the checks across fields; errors name the field. */
 export function gridFromJSON(raw: unknown, source = 'grid'): StudyGrid {
-  if (!isObject(raw)) fail(source, 'grid', 'expected a JSON object');
-  if (raw.format !== GRID_FORMAT) fail(source, 'format', `expected "${GRID_FORMAT}", got ${JSON.stringify(raw.format)}`);
-  if (raw.version !== GRID_VERSION) fail(source, 'version', `this pann reads version ${GRID_VERSION}, got ${JSON.stringify(raw.version)}`);
-  for (const key of Object.keys(raw)) if (!TOP_FIELDS.has(key)) fail(source, key, `unknown field (known: ${[...TOP_FIELDS].join(', ')})`);
-  const name = raw.name ?? 'study';
-  if (typeof name !== 'string' || name === '') fail(source, 'name', 'expected a non-empty string');
-  const blocksRaw = raw.blocks ?? [];
-  if (!Array.isArray(blocksRaw)) fail(source, 'blocks', 'expected an array of partial grids');
-  const blocks = blocksRaw.map((b, i) => {
-    if (!isObject(b)) fail(source, `blocks[${i}]`, 'expected an object of axes');
-    const out: Partial<GridAxes> = {};
-    for (const [key, value] of Object.entries(b)) {
-      const parse = AXIS_PARSERS[key as keyof GridAxes];
-      if (!parse) fail(source, `blocks[${i}].${key}`, `unknown axis (axes: ${Object.keys(AXIS_PARSERS).join(', ')})`);
-      (out as Record<string, unknown>)[key] = parse(source, `blocks[${i}].${key}`, value);
-    }
-    return out;
-  });
-  const axis = <K extends keyof GridAxes>(key: K): GridAxes[K] | undefined =>
-    raw[key] === undefined ? undefined : AXIS_PARSERS[key](source, key, raw[key]);
-  const models = axis('models');
-  const precisions = axis('precisions');
+  const options = checkOptions(source);
+  checkSchema(GridSchema, raw, options);
+  const fail: Fail = (field, text) => {
+    throw fieldError(options, field, text);
+  };
+  const blocks = (raw.blocks ?? []).map((b, i) => axesFrom(b, `blocks[${i}]`, fail));
+  const top = axesFrom(raw, '', fail);
   // the top level may leave models/precisions to the blocks, but every block must then have them
   blocks.forEach((b, i) => {
-    if (!models && !b.models) fail(source, `blocks[${i}].models`, 'missing (and no top-level models)');
-    if (!precisions && !b.precisions) fail(source, `blocks[${i}].precisions`, 'missing (and no top-level precisions)');
+    if (!top.models && !b.models) fail(`blocks[${i}].models`, 'missing (and no top-level models)');
+    if (!top.precisions && !b.precisions) fail(`blocks[${i}].precisions`, 'missing (and no top-level precisions)');
   });
   if (blocks.length === 0) {
-    if (!models) fail(source, 'models', 'missing: list the model files to study');
-    if (!precisions) fail(source, 'precisions', 'missing: list the precisions k (e.g. { "from": 3, "to": 14 })');
+    if (!top.models) fail('models', 'missing: list the model files to study');
+    if (!top.precisions) fail('precisions', 'missing: list the precisions k (e.g. { "from": 3, "to": 14 })');
   }
   return {
-    name,
-    models: models ?? [],
-    precisions: precisions ?? [],
-    methods: axis('methods') ?? AXIS_DEFAULTS.methods,
-    remedies: axis('remedies') ?? AXIS_DEFAULTS.remedies,
-    ranges: axis('ranges') ?? AXIS_DEFAULTS.ranges,
-    scaleBits: axis('scaleBits') ?? AXIS_DEFAULTS.scaleBits,
+    name: raw.name ?? 'study',
+    models: top.models ?? [],
+    precisions: top.precisions ?? [],
+    methods: top.methods ?? AXIS_DEFAULTS.methods,
+    remedies: top.remedies ?? AXIS_DEFAULTS.remedies,
+    ranges: top.ranges ?? AXIS_DEFAULTS.ranges,
+    scaleBits: top.scaleBits ?? AXIS_DEFAULTS.scaleBits,
     blocks,
-    settings: parseSettings(source, raw.settings),
+    settings: settingsFrom(raw.settings),
   };
 }
 
