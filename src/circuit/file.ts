@@ -88,10 +88,12 @@ export function circuitToJSON(c: Circuit): Json {
   };
 }
 
+/** A circuit as its file text (pann-circuit JSON, typed arrays as base64); the same circuit gives the same bytes. */
 export function serializeCircuit(c: Circuit): string {
   return `${JSON.stringify(circuitToJSON(c))}\n`;
 }
 
+/** Write a circuit file. */
 export function saveCircuit(path: string, c: Circuit): void {
   writeFileSync(path, serializeCircuit(c));
 }
@@ -214,6 +216,7 @@ export function circuitFromJSON(raw: unknown): Circuit {
   return circuit;
 }
 
+/** Parse and fully check a circuit file's text (schema, then the replay check); `source` names it in errors. */
 export function parseCircuit(text: string, source = 'circuit'): Circuit {
   let raw: unknown;
   try {
@@ -229,6 +232,7 @@ export function parseCircuit(text: string, source = 'circuit'): Circuit {
   }
 }
 
+/** Read, parse and fully check a circuit file; a CircuitError names the file and the bad field or op. */
 export function loadCircuit(path: string): Circuit {
   let text: string;
   try {

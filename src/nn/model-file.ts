@@ -117,13 +117,14 @@ export function serializeModel(model: Model, options: SaveModelOptions = {}): st
   const json = modelToJSON(model, options);
   const layers = (json.layers as Json[]).map((l) => `    ${JSON.stringify(l)}`).join(',\n');
   return (
-    `{\n  "format": ${JSON.stringify(json.format)}, "version": ${json.version}, "name": ${JSON.stringify(json.name)},\n` +
+    `{\n  "format": ${JSON.stringify(json.format)}, "version": ${JSON.stringify(json.version)}, "name": ${JSON.stringify(json.name)},\n` +
     `  "inputShape": ${JSON.stringify(json.inputShape)},\n` +
     `  "layers": [\n${layers}\n  ],\n` +
     `  "metadata": ${JSON.stringify(json.metadata, null, 2).replace(/\n/g, '\n  ')}\n}\n`
   );
 }
 
+/** Write a model file (pann-model JSON; float32 tensors unless `options.dtype` says float64). */
 export function saveModel(path: string, model: Model, options: SaveModelOptions = {}): void {
   writeFileSync(path, serializeModel(model, options));
 }

@@ -5,7 +5,10 @@
  * are made in code by grid.ts after it.
  */
 import { Type, type Static, type TOptional, type TSchema } from '@sinclair/typebox';
+import { PRECISION_BITS_RANGE } from '../approx/precision.js';
 import { Described, FiniteNumber, Integer, List, NonEmptyString, OneOf, shown, withNotes } from '../schema/index.js';
+
+const K = PRECISION_BITS_RANGE;
 
 export const GRID_FORMAT = 'pann-study-grid';
 export const GRID_VERSION = 1;
@@ -15,9 +18,9 @@ export const REMEDIES = ['none', 'finetune', 'asymmetric'] as const;
 
 const TECHNIQUE = '^[A-Za-z0-9][A-Za-z0-9_.+-]*$';
 
-/** The message for a precision outside 1..40 (also for the values of a `{from, to}` range). */
+/** The message for a precision outside PRECISION_BITS_RANGE (also for the values of a `{from, to}` range). */
 export function precisionText(k: unknown): string {
-  return `precision must be an integer in 1..40, got ${shown(k)}`;
+  return `precision must be an integer in ${K.min}..${K.max}, got ${shown(k)}`;
 }
 
 export function rangeObjectText(v: unknown): string {
@@ -62,7 +65,7 @@ const AXES = {
   precisions: Described(
     withNotes(
       Type.Union([
-        axis(Integer({ min: 1, max: 40 }, { invalid: precisionText }), 'the precisions k'),
+        axis(Integer({ min: K.min, max: K.max }, { invalid: precisionText }), 'the precisions k'),
         withNotes(
           Type.Object(
             { from: Type.Integer(), to: Type.Integer(), step: Type.Optional(Type.Integer({ minimum: 1 })) },
@@ -73,7 +76,7 @@ const AXES = {
       ]),
       { invalid: (v) => `expected an array, got ${shown(v)}` },
     ),
-    'precisions k in bits (1..40): a list or { from, to, step }',
+    `precisions k in bits (${K.min}..${K.max}): a list or { from, to, step }`,
   ),
   methods: oneOfList(STUDY_METHODS, 'approximation methods. @default ["remez"]'),
   remedies: oneOfList(REMEDIES, 'per-cell remedies. @default ["none"]'),

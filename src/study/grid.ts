@@ -9,6 +9,7 @@
  * list `blocks`: each block overrides some axes of the top level and contributes its own product; the grid's cells
  * are the union (duplicates once). A grid file is checked against GridSchema (grid-schema.ts).
  */
+import { isPrecisionBits } from '../approx/precision.js';
 import { StudyError } from '../errors.js';
 import { FIELD_STYLE_GOT_UNDEFINED, checkSchema, fieldError, type CheckOptions } from '../schema/index.js';
 import {
@@ -95,6 +96,7 @@ export interface StudySettings {
   seal: { sample: number; cells: 'none' | 'all' | 'front' };
 }
 
+/** A precision study's grid (pann-study-grid): the models and axes to sweep, in blocks, and the settings. */
 export interface StudyGrid extends GridAxes {
   name: string;
   blocks: Partial<GridAxes>[];
@@ -150,7 +152,7 @@ function precisions(v: NonNullable<AxesJson['precisions']>, field: string, fail:
     list = [];
     for (let k = from; k <= to; k += step) list.push(k);
     list.forEach((k, i) => {
-      if (k < 1 || k > 40) fail(`${field}[${i}]`, precisionText(k));
+      if (!isPrecisionBits(k)) fail(`${field}[${i}]`, precisionText(k));
     });
   }
   return [...new Set(list)].sort((a, b) => a - b);
