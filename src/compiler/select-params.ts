@@ -135,8 +135,17 @@ export interface ChooseParametersOptions {
 
 /**
  * The parameters for a normalised network: its depth, a scale of at least minimumScaleBits of the most precise
- * layer (every level shares one scale, so the most demanding layer decides it), room in the first prime for
- * the outputs, and enough slots for the widest packed layout. Returns them with the report's note on the scale.
+ * layer, room in the first prime for the outputs, and enough slots for the widest packed layout. Returns them with
+ * the report's note on the scale.
+ *
+ * Why the most precise layer, with per-layer k: rescale noise added at a level travels on into every later layer,
+ * so a level needs the scale of the most precise layer at or after it (a suffix maximum), and only levels after
+ * the last precise layer could use smaller primes. The chain here has one scale for every level (the canonical
+ * ladder S_ℓ = √(S_{ℓ−1}·q_ℓ) would need a larger prime at each step where the requirement changes), so the
+ * suffix maximum at the top — the maximum — decides. Smaller primes for trailing coarse levels would not change a
+ * ring for pann's networks: at N=8192 the 20-bit floor already limits a chain to 8 levels, and a two-activation
+ * network whose first layer needs more than 20 bits (k ≥ 11) is deeper than that; above N=8192 the largest scale
+ * the ring holds is taken anyway.
  */
 export function chooseParameters(network: NormalisedNetwork, options: ChooseParametersOptions): { params: ScaledParameters; note: string } {
   const { depth, blocks } = network;
