@@ -491,16 +491,20 @@ function recordProbe(bounds: RemezBounds, degree: number, r: MinimaxResult): voi
 }
 
 /**
- * An error already established for candidate i: a passing fit's; unweighted also lower bounds and solver errors
- * from earlier probes, and Chebyshev probes, which bound the minimax error (Lebesgue constant below, the
- * interpolant above).
+ * An error already established for candidate i, unweighted: a passing fit's, lower bounds and solver errors from
+ * earlier probes, and Chebyshev probes, which bound the minimax error (Lebesgue constant below, the interpolant
+ * above). Weighted: nothing. The plain error of a weighted minimax fit is not monotone in the degree (ReLU 4:1,
+ * 2^-11: degree 759 meets it, 740 misses it at 2^-9.8), so a passing fit left in the cache by another target's search
+ * would steer the bracket to a different answer: the study found degree 663 or 759 for the same cell depending on
+ * which cells a worker had fitted before. Weighted searches take the same probes whatever the cache holds (the
+ * cached fits still make them free).
  */
 function remezKnownError(rs: RemezSearch, i: number): number | undefined {
   const { ctx } = rs;
+  if (ctx.weight) return undefined;
   const d = rs.candidates[i]!;
   const own = passingRemezFit(rs, d);
   if (own) return own.maxError;
-  if (ctx.weight) return undefined;
   const established = establishedRemez(rs, d);
   if (established) return established.error;
   const c = chebyshevError(ctx, d);

@@ -105,6 +105,19 @@ describe('precision search', () => {
     expect(fit.sideErrors!.negative).toBeLessThan(fit.sideErrors!.positive / 3.9);
   });
 
+  it('weighted search: the answer does not depend on what the cache holds', () => {
+    // ReLU 64:1 is not monotone in the degree (plain error of the weighted minimax fit); before, a cache warmed by
+    // the 2^-9 search steered the 2^-8 search to degree 137 where a cold search finds 87
+    const relu = parseActivation('relu');
+    const options = { interval: [-1, 1] as const, methods: ['remez' as const], weight: { negative: 64, positive: 1 } };
+    const cold = fitForPrecision(relu, { ...options, k: 8 });
+    const cache = createFitCache();
+    fitForPrecision(relu, { ...options, k: 9, cache });
+    const warm = fitForPrecision(relu, { ...options, k: 8, cache });
+    expect(warm.degree).toBe(cold.degree);
+    expect(warm.maxError).toBe(cold.maxError);
+  });
+
   it('reports unreachable targets and bad arguments with the value', () => {
     const relu = parseActivation('relu');
     expect(() => fitForPrecision(relu, { interval: [-1, 1], k: 20, methods: ['remez'], maxDegree: 64 })).toThrow(
