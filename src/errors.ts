@@ -3,7 +3,20 @@
  * so callers (the CLI, the server) can map them to messages and exit codes without string matching.
  */
 export type PannErrorCode =
-  'activation' | 'fit' | 'model' | 'data' | 'train' | 'onnx' | 'compile' | 'circuit' | 'ckks' | 'runtime' | 'study' | 'server' | 'input';
+  | 'activation'
+  | 'fit'
+  | 'model'
+  | 'data'
+  | 'train'
+  | 'onnx'
+  | 'compile'
+  | 'circuit'
+  | 'ckks'
+  | 'runtime'
+  | 'study'
+  | 'server'
+  | 'input'
+  | 'output';
 
 /** The base class of every error pann throws; `code` names the kind (fit, model, compile, ckks, …). */
 export class PannError extends Error {
@@ -68,6 +81,14 @@ export class InputError extends PannError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('input', message, options);
     this.name = 'InputError';
+  }
+}
+
+/** An output path that cannot be written (missing or unwritable folder, wrong extension, a folder in its place). */
+export class OutputError extends PannError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('output', message, options);
+    this.name = 'OutputError';
   }
 }
 

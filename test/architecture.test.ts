@@ -96,7 +96,7 @@ function reachable(start: string): Set<string> {
 /** The layer of a src file: a folder may import its own layer and the layers below, never one above. */
 function layer(file: string): number {
   const ranks: [RegExp, number][] = [
-    [/^(errors|worker-script)\.ts$/, 0],
+    [/^(errors|files|worker-script)\.ts$/, 0],
     // the schema layer every file format is checked with (TypeBox and nothing of pann but errors)
     [/^schema\//, 0],
     // SEAL-free parts of src/ckks: the parameter model, and SEAL's wire format and Galois elements in JavaScript

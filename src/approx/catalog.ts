@@ -9,7 +9,7 @@
  * independent, so {@link buildCatalogInParallel} fits them on worker threads (catalog-worker.ts, compiled JS) and
  * produces the same bytes as {@link buildCatalog}.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -18,6 +18,7 @@ import { compiledWorkerScript } from '../worker-script.js';
 import { parseActivation } from './activations.js';
 import { approximationFileText } from './approximation-file.js';
 import { createFitCache, fitForPrecision, type FitCache } from './search.js';
+import { writeFileAtomic } from '../files.js';
 
 export const CATALOG_INDEX_FORMAT = 'pann-approximation-index';
 export const CATALOG_INDEX_VERSION = 1;
@@ -233,6 +234,6 @@ export async function buildCatalogInParallel(options: ParallelCatalogOptions = {
 /** Write a catalog's files and index.json into `dir` (created if missing). */
 export function writeCatalog(dir: string, catalog: Catalog): void {
   mkdirSync(dir, { recursive: true });
-  for (const [name, text] of catalog.files) writeFileSync(join(dir, name), text);
-  writeFileSync(join(dir, 'index.json'), catalog.indexText);
+  for (const [name, text] of catalog.files) writeFileAtomic(join(dir, name), text);
+  writeFileAtomic(join(dir, 'index.json'), catalog.indexText);
 }

@@ -4,7 +4,7 @@
  * on other fields, and then re-verifies the whole program: it replays every op through the same level/scale checks
  * the compiler applied, so a malformed, tampered or other-version file is rejected before any SEAL call.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { CkksParameters, MAX_COEFF_MODULUS_BITS_128, coeffModulusPrimes } from '../ckks/params/index.js';
 import { CircuitError, errorMessage } from '../errors.js';
 import {
@@ -18,6 +18,7 @@ import {
 import { CIRCUIT_FORMAT, CIRCUIT_VERSION, CircuitSchema, outsideText, type CircuitJson, type CircuitOpJson } from './schema.js';
 import type { Circuit, CircuitOp, CircuitPlaintext, CompileReport, SlotLayout } from './types.js';
 import { verifyCircuit } from './verify.js';
+import { writeFileAtomic } from '../files.js';
 
 export { CIRCUIT_FORMAT, CIRCUIT_VERSION } from './schema.js';
 
@@ -95,7 +96,7 @@ export function serializeCircuit(c: Circuit): string {
 
 /** Write a circuit file. */
 export function saveCircuit(path: string, c: Circuit): void {
-  writeFileSync(path, serializeCircuit(c));
+  writeFileAtomic(path, serializeCircuit(c));
 }
 
 // ---- loading ---------------------------------------------------------------------------------------------

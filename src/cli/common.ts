@@ -10,7 +10,7 @@ import { PannError, errorMessage } from '../errors.js';
 export const EXIT_FAILURE = 1;
 export const EXIT_BAD_INPUT = 2;
 
-const BAD_INPUT_CODES = new Set(['activation', 'input', 'model', 'data', 'onnx', 'circuit', 'fit', 'compile', 'study']);
+const BAD_INPUT_CODES = new Set(['activation', 'input', 'model', 'data', 'onnx', 'circuit', 'fit', 'compile', 'study', 'output']);
 
 /** Wrap a command action: print a one-line error naming the problem and set the exit code; never a stack trace. */
 export function action<A extends unknown[]>(name: string, fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {

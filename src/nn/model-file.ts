@@ -15,7 +15,7 @@
  * Loading checks every field against ModelFileSchema (model-schema.ts), then the tensors against their layers and
  * the model with checkModel, and names the bad field (`layers[2].weight: expected 3920 float32 values, got 3919`).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { activationFromJSON } from '../approx/activations.js';
 import type { ChebyshevPolynomial, PolynomialApproximation } from '../approx/polynomial.js';
 import { ModelError, errorMessage } from '../errors.js';
@@ -30,6 +30,7 @@ import {
   type PolynomialApproximationJson,
 } from './model-schema.js';
 import { decodeTensor, encodeTensor, type EncodedTensor, type TensorDtype } from './tensor-codec.js';
+import { writeFileAtomic } from '../files.js';
 
 export { MODEL_FORMAT, MODEL_VERSION } from './model-schema.js';
 
@@ -126,7 +127,7 @@ export function serializeModel(model: Model, options: SaveModelOptions = {}): st
 
 /** Write a model file (pann-model JSON; float32 tensors unless `options.dtype` says float64). */
 export function saveModel(path: string, model: Model, options: SaveModelOptions = {}): void {
-  writeFileSync(path, serializeModel(model, options));
+  writeFileAtomic(path, serializeModel(model, options));
 }
 
 const CHECK: CheckOptions = { error: (message) => new ModelError(message), root: 'model file' };

@@ -5,13 +5,13 @@
  * no half file; an unreadable or foreign file is ignored (the cell is measured again).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { threadId } from 'node:worker_threads';
 import type { Circuit } from '../circuit/index.js';
 import type { StudyCell, StudySettings } from './grid.js';
 import type { CellResult } from './cell-result.js';
+import { writeFileAtomic } from '../files.js';
 
 export const CELL_FORMAT = 'pann-study-cell';
 export const CELL_VERSION = 1;
@@ -23,7 +23,6 @@ export const STUDY_CODE_REVISION = 1;
 const MEASURING_STUDY_MODULES = ['cell', 'grid', 'models'];
 
 let codeVersionMemo: string | null = null;
-let tmpCounter = 0;
 
 /**
  * Hash of the source of every layer a cell's result depends on (approx, nn, compiler, runtime, and the study's
@@ -135,10 +134,7 @@ export class CellCache {
   /** Write any text next to the results (e.g. a fine-tuned model), atomically. */
   writeText(key: string, suffix: string, text: string): void {
     mkdirSync(this.dir, { recursive: true });
-    const final = this.path(key, suffix);
-    const tmp = `${final}.${process.pid}.${threadId}.${tmpCounter++}.tmp`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, final);
+    writeFileAtomic(this.path(key, suffix), text);
   }
 
   readText(key: string, suffix: string): string | null {

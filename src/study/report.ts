@@ -3,7 +3,7 @@
  * report.md (the command that made it, the answers, per-network tables of loss and cost, SEAL spot checks,
  * failed cells, timing) and the SVG plots of plots.ts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CellResult } from './cell-result.js';
 import { rangeLabel } from './grid.js';
@@ -11,6 +11,7 @@ import { studyPlots } from './plots.js';
 import { StudyError } from '../errors.js';
 import { RESULTS_FORMAT, RESULTS_VERSION, type StudyRun } from './study.js';
 import { type NetworkAnswer, type StudySummary, familyKey, familyTitle, networkLabel, seriesLabel, summarizeStudy } from './summary.js';
+import { writeFileAtomic } from '../files.js';
 
 export interface ReportOptions {
   /** The command that produced the study, shown at the top of the report. */
@@ -440,6 +441,6 @@ export function writeStudyOutputs(run: StudyRun, outDir: string, options: Report
     ['report.md', studyMarkdown(run, summary, { ...options, ...(command ? { command } : {}) })],
     ...studyPlots(summary).map((p): [string, string] => [p.file, p.svg]),
   ];
-  for (const [name, text] of files) writeFileSync(join(outDir, name), text);
+  for (const [name, text] of files) writeFileAtomic(join(outDir, name), text);
   return files.map(([name]) => join(outDir, name));
 }
