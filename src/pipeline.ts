@@ -30,6 +30,6 @@ export function compile(model: Model, options: CompileModelOptions): Circuit {
   return compileNetwork(model, {
     ...rest,
     provider,
-    noiseCheck: noiseCheck ? { inputs: noiseCheck.inputs, estimate: (c, x, n) => estimateNoise(c, x, n) } : false,
+    noiseCheck: noiseCheck ? { inputs: noiseCheck.inputs, estimate: (c, x, n, p) => estimateNoise(c, x, n, 1, p) } : false,
   });
 }

@@ -86,6 +86,7 @@ export function circuitToJSON(c: Circuit): Json {
     ops: c.ops.map(encodeOp),
     stages: c.stages,
     report: c.report,
+    ...(c.source ? { source: c.source } : {}),
   };
 }
 
@@ -212,6 +213,7 @@ export function circuitFromJSON(raw: unknown): Circuit {
     rotationSteps: o.rotationSteps.map((x, i) => within(x, 1, slots - 1, () => `rotationSteps[${i}]`)),
     stages: o.stages as Circuit['stages'],
     report: o.report as unknown as CompileReport,
+    ...(o.source ? { source: o.source } : {}),
   };
   verifyCircuit(circuit);
   return circuit;

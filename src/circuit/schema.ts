@@ -53,6 +53,17 @@ const layout = Type.Object({
   ),
 });
 
+const sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, 64 lower-case hex digits' });
+const text = Type.String({ maxLength: 4096 });
+const Source = Type.Object({
+  model: Type.Object({
+    name: text,
+    sha256: Described(sha256, 'of the layers, shapes and weights at float64 (not the name or metadata)'),
+    path: Type.Optional(Described(text, "the model file, relative to the circuit file's folder")),
+  }),
+  calibration: Type.Object({ label: text, count: int(1), sha256: Described(sha256, 'of the calibration inputs, float64 little-endian') }),
+});
+
 const op = <const N extends string, T extends TSchema[]>(name: N, shape: string, ...args: [...T]) =>
   withNotes(Type.Tuple([Type.Literal(name), ...args]), { expected: `["${name}", ${shape}]` } satisfies SchemaNotes);
 
@@ -147,6 +158,7 @@ export const CircuitSchema = Type.Object(
     ops: Described(Type.Array(Op), 'the program: each op writes its dst register once'),
     stages: Described(Type.Array(Type.Unknown()), 'per-layer op ranges (informational)'),
     report: Type.Object({}, { description: "the compiler's report (informational)" }),
+    source: Type.Optional(Described(Source, 'the model and calibration data the circuit was compiled from')),
   },
   {
     $id: 'urn:pann:schema:pann-circuit:1',

@@ -87,6 +87,26 @@ export interface Circuit {
   stages: CircuitStage[];
   /** Everything the compiler decided and measured, for `pann compile`'s report. */
   report: CompileReport;
+  /** The model and calibration data the circuit was compiled from (absent in circuit files before it existed). */
+  source?: CircuitSource;
+}
+
+/** What a circuit was compiled from: enough to find and check the same float model and calibration data later. */
+export interface CircuitSource {
+  model: {
+    name: string;
+    /** modelSha256 (src/nn/fingerprint.ts): layers, shapes and weights at float64; not the name or metadata. */
+    sha256: string;
+    /** Where the model file was, relative to the circuit file's folder (set when the compile saved both). */
+    path?: string;
+  };
+  calibration: {
+    /** e.g. "mnist train[0:1000]" or the user's dataset. */
+    label: string;
+    count: number;
+    /** SHA-256 of the calibration inputs as float64 little-endian. */
+    sha256: string;
+  };
 }
 
 export interface OpCounts {
@@ -130,7 +150,12 @@ export interface NoiseEstimate {
 }
 
 /** Simulates `count` inputs (back to back) through a circuit exactly and with CKKS noise (src/runtime/noise.ts). */
-export type NoiseEstimator = (circuit: Circuit, inputs: Float64Array, count: number) => NoiseEstimate;
+export type NoiseEstimator = (
+  circuit: Circuit,
+  inputs: Float64Array,
+  count: number,
+  onProgress?: (done: number, total: number) => void,
+) => NoiseEstimate;
 
 /** What the compiler decided and predicts for a circuit (shown by `pann compile`, stored in the circuit file). */
 export interface CompileReport {

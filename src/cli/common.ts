@@ -1,6 +1,6 @@
 /**
  * Shared CLI plumbing: error reporting with exit codes, option parsers that name the bad value,
- * and a progress bar on stderr. Only src/cli/ prints.
+ * and the progress reporter (progress.ts). Only src/cli/ prints.
  */
 import { InvalidArgumentError } from 'commander';
 import { PRECISION_BITS_RANGE } from '../approx/precision.js';
@@ -59,34 +59,4 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, process.stdout.isTTY ? 2 : undefined)}\n`);
 }
 
-/** A single-line progress bar on stderr; silent when stderr is not a terminal unless `force`. */
-export class ProgressBar {
-  #last = 0;
-  readonly #start = Date.now();
-  readonly #enabled: boolean;
-  constructor(
-    readonly label: string,
-    opts: { force?: boolean; quiet?: boolean } = {},
-  ) {
-    this.#enabled = !opts.quiet && (opts.force || process.stderr.isTTY === true);
-  }
-  update(done: number, total: number, extra = ''): void {
-    if (!this.#enabled) return;
-    const now = Date.now();
-    if (now - this.#last < 100 && done < total) return;
-    this.#last = now;
-    const frac = total > 0 ? Math.min(1, done / total) : 0;
-    const width = 24;
-    const filled = Math.round(frac * width);
-    const elapsed = (now - this.#start) / 1000;
-    const eta = frac > 0 ? (elapsed * (1 - frac)) / frac : NaN;
-    const etaStr = Number.isFinite(eta) && done < total ? ` eta ${eta.toFixed(0)}s` : '';
-    process.stderr.write(
-      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${elapsed.toFixed(1)}s${etaStr} ${extra}\x1b[K`,
-    );
-  }
-  done(extra = ''): void {
-    if (!this.#enabled) return;
-    process.stderr.write(`\r${this.label} done in ${((Date.now() - this.#start) / 1000).toFixed(1)}s ${extra}\x1b[K\n`);
-  }
-}
+export { ProgressBar, stepReporter } from './progress.js';

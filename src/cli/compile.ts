@@ -2,21 +2,21 @@
  * `pann compile <model> --precision k --out circuits/x.json`: a trained network (pann JSON or ONNX) becomes a CKKS
  * circuit; prints the plan (depth per layer, N, modulus chain, op counts, rotation keys, sizes, latency).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Circuit } from '../circuit/index.js';
 import { saveCircuit } from '../circuit/index.js';
 import type { ApproximationMethod } from '../compiler/compile.js';
 import { fitterProvider } from '../compiler/polynomialise.js';
-import { compile } from '../pipeline.js';
+import { compile, DEFAULT_NOISE_CHECK_INPUTS } from '../pipeline.js';
 import { InputError } from '../errors.js';
 import { headDataset } from '../nn/dataset.js';
 import { loadMnistSplit } from '../nn/mnist.js';
 import type { Model } from '../nn/model.js';
 import { shapeSize } from '../nn/model.js';
 import { loadModelOrOnnx } from './load-model.js';
-import { action, intOption, numberOption, PRECISION_RANGE_TEXT, precisionOption, printJson } from './common.js';
+import { checkOutputPath } from '../files.js';
+import { action, intOption, numberOption, PRECISION_RANGE_TEXT, precisionOption, printJson, ProgressBar, stepReporter } from './common.js';
 import { readInputsFile } from './predict.js';
 
 export interface CompileFlags {
@@ -32,8 +32,11 @@ export interface CompileFlags {
   ring?: number[];
   mode?: 'latency' | 'throughput';
   rotationKeys?: 'exact' | 'powers-of-two';
+  /** Calibration inputs the noise check simulates; 0 skips it (--noise-check off). */
+  noiseCheck: number;
   out?: string;
   json?: boolean;
+  quiet?: boolean;
 }
 
 /** Calibration inputs: a user's file, or the first N digits of the MNIST training split. */
@@ -60,9 +63,14 @@ export function calibrationFor(
 }
 
 /** Compile with the CLI's flags (shared by compile, run and the demo). */
-export function compileWithFlags(model: Model, flags: CompileFlags, onProgress?: (s: string) => void): Circuit {
+export function compileWithFlags(
+  model: Model,
+  flags: CompileFlags,
+  onProgress?: (s: string, done?: number, total?: number) => void,
+): Circuit {
   const provider = fitterProvider(flags.weightNegative ? { weight: { negative: flags.weightNegative, positive: 1 } } : {});
   return compile(model, {
+    noiseCheck: flags.noiseCheck > 0 ? { inputs: flags.noiseCheck } : false,
     precisionBits: flags.precision.length === 1 ? flags.precision[0]! : flags.precision,
     method: flags.activationMethod,
     calibration: calibrationFor(model, flags),
@@ -135,6 +143,10 @@ export function formatReport(c: Circuit): string {
   return lines.join('\n');
 }
 
+function noiseCheckOption(v: string): number {
+  return v === 'off' ? 0 : intOption('--noise-check', 1, 8000)(v);
+}
+
 /** Options shared by compile, run and the demo. */
 export function addCompileOptions(cmd: Command): Command {
   return cmd
@@ -179,6 +191,12 @@ export function addCompileOptions(cmd: Command): Command {
         .choices(['exact', 'powers-of-two'])
         .default('exact'),
     )
+    .option(
+      '--noise-check <n>',
+      `simulate n calibration inputs with and without CKKS noise and report how the logits move (default ${DEFAULT_NOISE_CHECK_INPUTS}; off skips it)`,
+      noiseCheckOption,
+      DEFAULT_NOISE_CHECK_INPUTS,
+    )
     .option('--ring <N...>', 'ring dimensions to consider (default 4096 8192 16384 32768)', (v: string, prev: number[] | undefined) => [
       ...(prev ?? []),
       intOption('--ring', 1024, 32768)(v),
@@ -206,21 +224,47 @@ Examples:
   $ pann compile net.onnx -k 7 --calibration-input calib.json --out circuits/net.json
   $ pann compile models/mnist-cnn1-relu-poly6.json -k 6 --mode throughput --out circuits/cnn1-batch.json`,
     )
-    .action(
-      action('compile', (file: string, flags: CompileFlags) => {
-        if (!flags.precision) throw new InputError(`--precision <k> is required (an integer ${PRECISION_RANGE_TEXT})`);
-        const model = loadModelOrOnnx(file);
-        const circuit = compileWithFlags(model, flags, (s) => process.stderr.isTTY && process.stderr.write(`\rcompile: ${s}\x1b[K`));
-        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-        if (flags.out) {
-          mkdirSync(dirname(flags.out), { recursive: true });
-          saveCircuit(flags.out, circuit);
-        }
-        if (flags.json) printJson({ ...circuit.report, out: flags.out ?? null });
-        else {
-          process.stdout.write(`${formatReport(circuit)}\n`);
-          if (flags.out) process.stdout.write(`wrote ${flags.out}\n`);
-        }
-      }),
-    );
+    .option('-q, --quiet', 'no progress output')
+    .action(action('compile', (file: string, flags: CompileFlags) => runCompile(file, flags)));
+}
+
+/** `pann compile`: check the output path, compile with progress, record where the model is, save, report. */
+function runCompile(file: string, flags: CompileFlags): void {
+  if (!flags.precision) throw new InputError(`--precision <k> is required (an integer ${PRECISION_RANGE_TEXT})`);
+  const out = flags.out ? checkOutputPath(flags.out, { label: '--out', extensions: ['.json'] }) : null;
+  const model = loadModelOrOnnx(file);
+  const circuit = compileWithProgress(model, flags);
+  if (out) saveCompiled(circuit, out, file);
+  if (flags.json) printJson({ ...circuit.report, out: flags.out ?? null });
+  else {
+    process.stdout.write(`${formatReport(circuit)}\n`);
+    if (flags.out) process.stdout.write(`wrote ${flags.out}\n`);
+  }
+}
+
+/** Save a circuit, recording where its model file is relative to the circuit's folder (pann run finds it there). */
+export function saveCompiled(circuit: Circuit, out: string, modelFile: string): void {
+  if (circuit.source)
+    circuit.source.model.path = relative(dirname(resolve(out)), resolve(modelFile))
+      .split(sep)
+      .join('/');
+  saveCircuit(out, circuit);
+}
+
+/** compileWithFlags with its passes on stderr (a bar for the noise check), nothing with --json or --quiet. */
+export function compileWithProgress(model: Model, flags: CompileFlags): Circuit {
+  const quiet = flags.quiet === true || flags.json === true;
+  const steps = stepReporter('compile', quiet);
+  const noise = { bar: null as ProgressBar | null };
+  try {
+    return compileWithFlags(model, flags, (stage, done, total) => {
+      if (stage !== 'noise') return steps.step(stage);
+      if (done === undefined || total === undefined) return steps.end(); // the bar takes over
+      noise.bar ??= new ProgressBar('compile: noise check (sim, exact then noisy)', { quiet });
+      noise.bar.update(done, total);
+    });
+  } finally {
+    noise.bar?.done();
+    steps.end();
+  }
 }

@@ -16,6 +16,7 @@ import { runSeal } from '../runtime/seal-inference.js';
 import { type CompileFlags, compileWithFlags, formatReport } from './compile.js';
 import { action, intOption, precisionOption, printJson, ProgressBar } from './common.js';
 import { loadModelOrOnnx } from './load-model.js';
+import { DEFAULT_NOISE_CHECK_INPUTS } from '../pipeline.js';
 
 /**
  * The demo's defaults: the shipped one-activation CNN whose ReLU was replaced by its precision-6 minimax stand-in
@@ -114,6 +115,7 @@ function compileStep(model: Model, precision: number, say: Say): Circuit {
     rangeRule: 'max',
     margin: 1.1,
     percentile: 99.9,
+    noiseCheck: DEFAULT_NOISE_CHECK_INPUTS,
   };
   const tc = performance.now();
   const circuit: Circuit = compileWithFlags(model, compileFlags);

@@ -2,7 +2,6 @@
  * `pann run <circuit> --backend seal|sim`: encrypt, evaluate, decrypt; compare with the float model and (for
  * seal) with the sim backend; print predictions, max logit error and timing per stage.
  */
-import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Circuit } from '../circuit/index.js';
 import { loadCircuit } from '../circuit/index.js';
@@ -11,14 +10,13 @@ import { foldModel } from '../compiler/fold.js';
 import { InputError } from '../errors.js';
 import { argmax, predict } from '../nn/inference.js';
 import { loadMnistSplit, type MnistSplit } from '../nn/mnist.js';
-import { loadModel } from '../nn/model-file.js';
-import type { Model } from '../nn/model.js';
-import { shapeSize } from '../nn/model.js';
 import { type InferenceRecord, runSim } from '../runtime/inference.js';
 import { runSeal } from '../runtime/seal-inference.js';
+import type { StageDone } from '../runtime/executor.js';
 import { runSealParallel } from '../runtime/seal-parallel.js';
 import { action, intOption, printJson, ProgressBar } from './common.js';
-import { readInputsFile } from './predict.js';
+import { readImageFiles, readInputsFile } from './predict.js';
+import { resolveFloatModel } from './float-model.js';
 
 export interface RunFlags {
   backend: 'seal' | 'sim';
@@ -26,6 +24,8 @@ export interface RunFlags {
   count?: number;
   input?: string;
   model?: string;
+  forceModel?: boolean;
+  image?: string[];
   noise?: boolean;
   seed: number;
   json?: boolean;
@@ -43,12 +43,12 @@ export interface RunInputs {
 }
 
 /** Inputs chosen by --index / --count / --input. */
-export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'count' | 'input' | 'split'>): RunInputs {
-  const given = [flags.index !== undefined, flags.count !== undefined, flags.input !== undefined].filter(Boolean).length;
-  if (given > 1) throw new InputError('give one of --index, --count or --input');
+export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'count' | 'input' | 'image' | 'split'>): RunInputs {
+  const given = [flags.index !== undefined, flags.count !== undefined, flags.input !== undefined, flags.image !== undefined];
+  if (given.filter(Boolean).length > 1) throw new InputError('give one of --index, --count, --input or --image');
   const size = circuit.inputLayout.length;
-  if (flags.input) {
-    const inputs = readInputsFile(flags.input, size);
+  if (flags.input || flags.image) {
+    const inputs = flags.input ? readInputsFile(flags.input, size) : readImageFiles(flags.image!, size);
     return { inputs, count: inputs.length / size, labels: null, indices: null };
   }
   if (size !== 784) throw new InputError(`circuit ${circuit.name} takes ${size} inputs, not an MNIST digit: use --input inputs.json`);
@@ -66,20 +66,6 @@ export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'cou
   const inputs = new Float64Array(indices.length * size);
   indices.forEach((i, n) => inputs.set(test.inputs.subarray(i * size, (i + 1) * size), n * size));
   return { inputs, count: indices.length, labels: Int32Array.from(indices, (i) => test.labels[i]!), indices };
-}
-
-/** The float model behind a circuit: --model, or models/<model name>.json. */
-export function floatModelFor(circuit: Circuit, path?: string): Model | null {
-  const p = path ?? `models/${circuit.report.model}.json`;
-  if (!existsSync(p)) {
-    if (path) throw new InputError(`model file ${path} does not exist`);
-    return null;
-  }
-  const m = loadModel(p);
-  if (shapeSize(m.inputShape) !== circuit.inputLayout.length) {
-    throw new InputError(`model ${p} takes ${shapeSize(m.inputShape)} inputs, the circuit ${circuit.inputLayout.length}`);
-  }
-  return m;
 }
 
 function median(v: number[]): number {
@@ -107,7 +93,15 @@ export function registerRun(program: Command): void {
     .option('--count <n>', 'the first n MNIST digits of the split', intOption('--count', 1, 100000))
     .addOption(new Option('--split <name>', 'MNIST split for --index / --count').choices(['test', 'train', 'validation']).default('test'))
     .option('-i, --input <file>', 'a JSON array of flat input vectors (as for `pann predict`)')
-    .option('--model <file>', 'the float model to compare with (default: models/<model name>.json)')
+    .option(
+      '--image <file.png...>',
+      'PNG digits (preprocessed as `pann client infer --image` does: grey, inverted if light, MNIST-normalised 28×28)',
+    )
+    .option(
+      '--model <file>',
+      'the float model to compare with (default: the model the circuit was compiled from, found by the path and weights hash it records)',
+    )
+    .option('--force-model', 'compare with --model even if its weights are not those the circuit was compiled from')
     .option('--noise', 'sim backend: add CKKS-like noise at every op (seeded)')
     .option('--seed <n>', 'seed of the sim noise', intOption('--seed', 0, 2 ** 31 - 1), 1)
     .option(
@@ -134,7 +128,10 @@ async function runCommand(file: string, flags: RunFlags): Promise<void> {
   if (flags.workers !== undefined && flags.backend !== 'seal') throw new InputError('--workers applies to the seal backend only');
   const circuit = loadCircuit(file);
   const data = inputsFor(circuit, flags);
-  const model = floatModelFor(circuit, flags.model);
+  const found = resolveFloatModel(circuit, file, { ...(flags.model ? { given: flags.model } : {}), force: flags.forceModel === true });
+  const model = found.model;
+  const warning = underfilledWarning(circuit, data.count);
+  if (warning && !flags.quiet) process.stderr.write(`warning: ${warning}\n`);
   const run = await runOnBackend(circuit, data, flags);
   const classes = circuit.outputLayout.length;
   const floatLogits = model ? predict(model, data.inputs) : null;
@@ -150,7 +147,12 @@ async function runCommand(file: string, flags: RunFlags): Promise<void> {
         circuit.report.activations.map((a) => a.B),
       )
     : null;
-  const summary = runSummary(flags.backend, circuit, data, run, rows, float?.predictions ?? null, ranges);
+  const summary = {
+    ...runSummary(flags.backend, circuit, data, run, rows, float?.predictions ?? null, ranges),
+    floatModel: found.model ? { path: found.path, sha256: found.sha256, matchesCircuit: found.matchesCircuit } : null,
+    floatModelNote: found.note,
+    warnings: warning ? [warning] : [],
+  };
   if (flags.json) {
     printJson({ results: rows, summary });
     return;
@@ -167,24 +169,67 @@ interface BackendRun {
 
 /** Run the inputs through the sim backend, or through SEAL (in this thread or on workers) and then sim to compare. */
 async function runOnBackend(circuit: Circuit, data: RunInputs, flags: RunFlags): Promise<BackendRun> {
-  const bar = new ProgressBar(`run (${flags.backend})`, { quiet: !!flags.quiet || !!flags.json });
+  const quiet = !!flags.quiet || !!flags.json;
+  const batch = circuit.mode === 'throughput' ? circuit.params.slotCount : 1;
+  const unit = batch > 1 ? ` inputs (batches of ${batch} slots)` : ' inputs';
+  const bar = new ProgressBar(`run (${flags.backend})`, { quiet });
+  const onProgress = (d: number, t: number) => bar.update(d, t, unit);
+  // a throughput batch or a large ring takes long inside one evaluation: say which stage finished
+  const onStage = (st: StageDone) => bar.note(`${st.name} done (stage ${st.index + 1}/${st.count}, ${(st.ms / 1000).toFixed(1)}s)`);
   let run: BackendRun;
   if (flags.backend === 'sim') {
-    const records = runSim(circuit, data.inputs, data.count, {
-      ...(flags.noise ? { noise: { seed: flags.seed } } : {}),
-      onProgress: (d, t) => bar.update(d, t),
-    });
+    const records = runSim(circuit, data.inputs, data.count, { ...(flags.noise ? { noise: { seed: flags.seed } } : {}), onProgress });
     run = { records, setup: [], simRecords: null };
   } else {
-    const onProgress = (d: number, t: number) => bar.update(d, t);
+    bar.update(0, data.count, unit);
+    const onSetup = (name: string, ms?: number) => bar.note(ms === undefined ? `${name}…` : `${name}: ${(ms / 1000).toFixed(1)}s`);
+    const options = { onProgress, onSetup, onStage };
     const res =
       (flags.workers ?? 1) > 1
-        ? await runSealParallel(circuit, data.inputs, data.count, { workers: flags.workers!, onProgress })
-        : await runSeal(circuit, data.inputs, data.count, { onProgress });
+        ? await runSealParallel(circuit, data.inputs, data.count, { workers: flags.workers!, ...options })
+        : await runSeal(circuit, data.inputs, data.count, options);
+    bar.note('the same inputs in sim, to compare');
     run = { records: res.records, setup: res.setup, simRecords: runSim(circuit, data.inputs, data.count) };
   }
   bar.done();
   return run;
+}
+
+/** A throughput circuit given fewer inputs than a batch holds: every batch costs as much as a full one. */
+export function underfilledWarning(circuit: Circuit, count: number): string | null {
+  if (circuit.mode !== 'throughput') return null;
+  const slots = circuit.params.slotCount;
+  const batches = Math.ceil(count / slots);
+  if (count >= batches * slots) return null;
+  const predicted = circuit.report.predicted.latencyMs;
+  return (
+    `throughput circuit: ${count} input(s) fill ${count} of the ${batches * slots} slots of ${batches} batch(es); ` +
+    `each batch costs as much as a full one (${(predicted / 1000).toFixed(1)} s predicted on one thread). ` +
+    `For a few inputs compile in latency mode; for throughput give multiples of ${slots} inputs.`
+  );
+}
+
+/** Throughput runs: the time per batch (what the run costs), per filled slot, and per slot of a full batch (what compile predicts). */
+function throughputTiming(circuit: Circuit, records: InferenceRecord[]) {
+  if (circuit.mode !== 'throughput') return null;
+  const slots = circuit.params.slotCount;
+  const batchMs: number[] = [];
+  for (let start = 0; start < records.length; start += slots) {
+    const n = Math.min(slots, records.length - start);
+    // records carry their batch's stage times divided by the inputs in it
+    batchMs.push(records[start]!.timings.reduce((a, t) => a + t.ms, 0) * n);
+  }
+  const perBatch = median(batchMs);
+  return {
+    slots,
+    batches: batchMs.length,
+    filled: records.length,
+    perBatchMs: perBatch,
+    perFilledSlotMs: batchMs.reduce((a, b) => a + b, 0) / records.length,
+    perSlotOfFullBatchMs: perBatch / slots,
+    predictedPerBatchMs: circuit.report.predicted.latencyMs,
+    predictedPerSlotMs: circuit.report.predicted.latencyMs / slots,
+  };
 }
 
 /** One result per input: logits and prediction, with the float model's and the simulator's when there are. */
@@ -259,6 +304,7 @@ function runSummary(
     setupMs: run.setup,
     timingMedianMs: timing,
     totalMedianMs: totalMs,
+    throughput: throughputTiming(circuit, records),
   };
 }
 
@@ -271,7 +317,7 @@ function runReport(
   backend: RunFlags['backend'],
   run: BackendRun,
   rows: RunRow[],
-  summary: RunSummary,
+  summary: RunSummary & { floatModelNote: string },
   ranges: OutsideRange | null,
 ): string[] {
   const lines: string[] = [];
@@ -288,12 +334,22 @@ function runReport(
           (r.outside > 0 ? '  ← the polynomial is not accurate there' : ''),
       );
     }
-  } else lines.push('(no float model found: pass --model to compare and to count inputs outside [-B, B])');
-  lines.push(
-    '',
-    `timing per inference (median ms): ${summary.timingMedianMs.map((t) => `${t.name} ${t.medianMs.toFixed(1)}`).join(', ')}; total ${summary.totalMedianMs.toFixed(1)}`,
-  );
+  }
+  lines.push(`${summary.floatModelNote}${ranges ? '' : ' (and to count inputs outside [-B, B])'}`);
+  lines.push('', ...timingLines(summary));
   return lines;
+}
+
+function timingLines(summary: RunSummary): string[] {
+  const t = summary.throughput;
+  if (!t) {
+    const stages = summary.timingMedianMs.map((x) => `${x.name} ${x.medianMs.toFixed(1)}`).join(', ');
+    return [`timing per inference (median ms): ${stages}; total ${summary.totalMedianMs.toFixed(1)}`];
+  }
+  return [
+    `timing per batch of ${t.slots} slots (median of ${t.batches}): ${(t.perBatchMs / 1000).toFixed(2)} s (predicted ${(t.predictedPerBatchMs / 1000).toFixed(2)} s)`,
+    `  per filled slot (${t.filled} input(s)): ${t.perFilledSlotMs.toFixed(1)} ms; per slot of a full batch: ${t.perSlotOfFullBatchMs.toFixed(2)} ms (predicted ${t.predictedPerSlotMs.toFixed(2)} ms)`,
+  ];
 }
 
 /** The first 20 results as a table (after an empty line). */

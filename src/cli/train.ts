@@ -18,6 +18,7 @@ import type { Model } from '../nn/model.js';
 import { RECIPES, resolveRecipe, runRecipe, type Recipe } from '../nn/recipes.js';
 import type { TrainOptions, TrainProgress } from '../nn/train.js';
 import { action, intOption, numberOption, precisionOption, printJson, ProgressBar } from './common.js';
+import { checkOutputPath } from '../files.js';
 
 export interface FinetuneCliOptions {
   precision: number;
@@ -220,8 +221,10 @@ function trainCommand(recipeArg: string | undefined, flags: TrainFlags): void {
     throw new InputError(`missing recipe: one of ${Object.keys(RECIPES).join(', ')}, a recipe .json file, or --finetune-poly <model>`);
   }
   const recipe = applyOverrides(resolveRecipe(recipeArg), flags);
-  loadMnistSplit('train');
+  // the output is checked before training, so a bad path cannot lose the trained weights
   const out = flags.out ?? `models/${recipe.name}.json`;
+  checkOutputPath(out, { label: '--out', extensions: ['.json'] });
+  loadMnistSplit('train');
   const command = ['pann', 'train', ...process.argv.slice(3)].join(' ');
   const progress = trainProgress(recipe.name, flags.quiet === true || flags.json === true);
   const run = runRecipe(recipe, { onProgress: progress.onProgress, metadata: { command } });
@@ -251,6 +254,7 @@ function finetuneCommand(recipeArg: string | undefined, file: string, flags: Tra
   if (recipeArg !== undefined) throw new InputError(`give either a recipe or --finetune-poly, not both`);
   if (flags.precision === undefined) throw new InputError(`--finetune-poly needs --precision k`);
   if (!flags.out) throw new InputError(`--finetune-poly needs --out <file>`);
+  checkOutputPath(flags.out, { label: '--out', extensions: ['.json'] });
   for (const [flag, given] of [
     ['--activation', flags.activation],
     ['--arch', flags.arch],

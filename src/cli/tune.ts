@@ -4,11 +4,15 @@
  * k = 12 baseline.
  */
 import { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError, StudyError } from '../errors.js';
+import { checkOutputPath } from '../files.js';
+import type { Model } from '../nn/model.js';
+import { DEFAULT_NOISE_CHECK_INPUTS } from '../pipeline.js';
+import { type CompileFlags, compileWithProgress, saveCompiled } from './compile.js';
 import { STUDY_METHODS, type StudyMethod } from '../study/grid.js';
 import { type TuneResult, type TuneTrial, tuneModel } from '../study/tune.js';
 import { loadModelOrOnnx } from './load-model.js';
-import { action, intOption, numberOption, precisionOption, printJson } from './common.js';
+import { action, intOption, numberOption, precisionOption, printJson, ProgressBar } from './common.js';
 
 interface TuneFlags {
   maxLoss?: number;
@@ -17,6 +21,7 @@ interface TuneFlags {
   kMax: number;
   baselineK: number;
   noiseSeed: number;
+  out?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -40,6 +45,10 @@ export function registerTune(program: Command): void {
     .option('--k-max <k>', 'highest precision tried', precisionOption('--k-max'), 14)
     .option('--baseline-k <k>', 'uniform precision the latency saving is measured against', precisionOption('--baseline-k'), 12)
     .option('--noise-seed <n>', "seed of the sim backend's noise", intOption('--noise-seed', 0, 2 ** 31 - 1), 1)
+    .option(
+      '-o, --out <circuit.json>',
+      'compile the chosen setting and write its circuit here (the printed `pann compile` command does the same)',
+    )
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
@@ -50,17 +59,20 @@ the chosen setting is then run on the test split as a holdout. Candidates that c
 found so far are not simulated.
 
 Examples:
-  $ pann tune models/mnist-cnn-relu.json --max-loss 0.5
+  $ pann tune models/mnist-cnn-relu.json --max-loss 0.5 --out circuits/cnn-relu-tuned.json
   $ pann tune models/mnist-cnn-ulu.json --max-loss 1 -m remez --json`,
     )
     .action(action('tune', tuneCommand));
 }
 
-/** `pann tune`: search the precisions, print each candidate as it is tried, then the chosen setting. */
+/** `pann tune`: search the precisions, print each candidate as it is tried, then the chosen setting (and its circuit). */
 function tuneCommand(file: string, flags: TuneFlags): void {
   if (flags.maxLoss === undefined) throw new InputError('--max-loss <points> is required (e.g. 0.5)');
+  const out = flags.out ? checkOutputPath(flags.out, { label: '--out', extensions: ['.json'] }) : null;
   const methods = flags.methods?.map(studyMethod);
   const model = loadModelOrOnnx(file);
+  const quiet = !!flags.quiet || !!flags.json;
+  const bar = new ProgressBar('tune', { quiet });
   const r = tuneModel(model, {
     maxLossPoints: flags.maxLoss,
     ...(methods ? { methods } : {}),
@@ -68,16 +80,54 @@ function tuneCommand(file: string, flags: TuneFlags): void {
     kMax: flags.kMax,
     baselineK: flags.baselineK,
     noiseSeed: flags.noiseSeed,
-    onProgress: ({ trial, trials }) => {
-      if (flags.quiet || flags.json) return;
-      process.stderr.write(`tune #${trials}: ${trial.method} k=${trial.ks.join('/')}: ${trialOutcome(trial)}\n`);
+    onProgress: ({ trial, trials: n }) => {
+      if (!quiet) process.stderr.write(`tune #${n}: ${trial.method} k=${trial.ks.join('/')}: ${trialOutcome(trial)}\n`);
     },
+    onStep: (step, done, total) => (done !== undefined && total !== undefined ? bar.update(done, total, step) : bar.note(step)),
   });
+  bar.done();
+  const command = compileCommand(file, r, flags.out ?? 'circuit.json');
+  if (out) writeTunedCircuit(model, r, file, out, quiet);
   if (flags.json) {
-    printJson(r);
+    printJson({ ...r, compileCommand: command, out: flags.out ?? null });
     return;
   }
-  process.stdout.write(`${tuneReport(r).join('\n')}\n`);
+  process.stdout.write(`${tuneReport(r).join('\n')}\n  reproduce: ${command}\n${flags.out ? `wrote ${flags.out}\n` : ''}`);
+}
+
+/** The `pann compile` flags of the chosen setting (tune calibrates and picks B as compile does by default). */
+function chosenFlags(r: TuneResult): CompileFlags {
+  return {
+    precision: r.chosen.layers.map((l) => l.k),
+    activationMethod: r.chosen.method,
+    calibration: 1000,
+    rangeRule: 'max',
+    margin: 1.1,
+    percentile: 99.9,
+    noiseCheck: DEFAULT_NOISE_CHECK_INPUTS,
+  };
+}
+
+/** The `pann compile` command that makes the chosen circuit. */
+export function compileCommand(modelFile: string, r: TuneResult, out: string): string {
+  const f = chosenFlags(r);
+  return `pann compile ${shellWord(modelFile)} -k ${f.precision.join(' ')} -m ${f.activationMethod} --out ${shellWord(out)}`;
+}
+
+function shellWord(s: string): string {
+  return /^[\w./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** Compile the chosen setting as `pann compile` would, check it is the circuit tune measured, and save it. */
+function writeTunedCircuit(model: Model, r: TuneResult, modelFile: string, out: string, quiet: boolean): void {
+  const circuit = compileWithProgress(model, { ...chosenFlags(r), quiet });
+  const c = r.chosen;
+  if (circuit.report.ringDimension !== c.ringDimension || circuit.report.depth !== c.depth) {
+    throw new StudyError(
+      `the compiled circuit (N=${circuit.report.ringDimension}, depth ${circuit.report.depth}) is not the one tune measured (N=${c.ringDimension}, depth ${c.depth})`,
+    );
+  }
+  saveCompiled(circuit, out, modelFile);
 }
 
 function studyMethod(m: string): StudyMethod {

@@ -19,6 +19,7 @@
  */
 import type { Model } from '../nn/model.js';
 import { shapeSize } from '../nn/model.js';
+import { modelSha256, valuesSha256 } from '../nn/fingerprint.js';
 import { LayerPrecision } from '../approx/precision.js';
 import { type OpCostFn, measuredOpCost } from '../ckks/params/index.js';
 import {
@@ -83,7 +84,8 @@ export interface CompileOptions {
    * @default false (src/pipeline.ts's compile passes the runtime's estimator on 200 inputs)
    */
   noiseCheck?: NoiseCheck | false;
-  onProgress?: (stage: string) => void;
+  /** Each pass as it starts; the noise check also with inputs simulated so far (done of total). */
+  onProgress?: (stage: string, done?: number, total?: number) => void;
 }
 
 /** How the compile measures its circuit's CKKS noise. */
@@ -154,6 +156,14 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     rotationSteps,
     stages: packed.stages,
     report,
+    source: {
+      model: { name: model.name, sha256: modelSha256(model) },
+      calibration: {
+        label: calibration.label,
+        count: calibration.count,
+        sha256: valuesSha256(calibration.inputs.subarray(0, calibration.count * inputSize)),
+      },
+    },
   };
 
   onProgress?.('verify');
@@ -161,7 +171,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
 
   if (options.noiseCheck) {
     onProgress?.('noise');
-    addNoiseEstimate(circuit, calibration, options.noiseCheck);
+    addNoiseEstimate(circuit, calibration, options.noiseCheck, onProgress && ((d, t) => onProgress('noise', d, t)));
   }
   return circuit;
 }
@@ -170,14 +180,19 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
  * Simulate the circuit on its first calibration inputs with and without noise (through the injected estimator)
  * and store the estimate in the report, with a note when predictions may change more than NOISE_FLIP_NOTE.
  */
-function addNoiseEstimate(circuit: Circuit, calibration: CompileOptions['calibration'], check: NoiseCheck): void {
+function addNoiseEstimate(
+  circuit: Circuit,
+  calibration: CompileOptions['calibration'],
+  check: NoiseCheck,
+  onProgress?: (done: number, total: number) => void,
+): void {
   if (!Number.isInteger(check.inputs) || check.inputs < 1) {
     throw new CompileError(`noiseCheck.inputs must be an integer ≥ 1, got ${check.inputs}`);
   }
   const inputSize = calibration.inputs.length / calibration.count;
   const n = Math.min(check.inputs, calibration.count, circuit.mode === 'throughput' ? circuit.params.slotCount : Infinity);
   if (n < 1) return;
-  const noise = check.estimate(circuit, calibration.inputs.subarray(0, n * inputSize), n);
+  const noise = check.estimate(circuit, calibration.inputs.subarray(0, n * inputSize), n, onProgress);
   circuit.report.noise = noise;
   if (noise.flips > 0 || noise.expectedFlipRate > NOISE_FLIP_NOTE) {
     circuit.report.notes.push(

@@ -28,6 +28,8 @@ export class PreparedCircuit {
   readonly #lastUse: Int32Array;
   readonly #inputCount: number;
   #disposed = false;
+  /** Called as each circuit stage of an evaluation finishes (progress of long throughput evaluations). */
+  onStageDone: ((stage: StageDone) => void) | undefined;
 
   constructor(circuit: Circuit, backend: Backend) {
     if (backend.slotCount !== circuit.params.polyModulusDegree / 2) {
@@ -104,7 +106,7 @@ export class PreparedCircuit {
     this.#checkInputs(inputs);
     const c = this.circuit;
     const regs = new RegisterFile(this.backend, c, inputs, this.#lastUse);
-    const clock = new StageClock(c.stages);
+    const clock = new StageClock(c.stages, this.onStageDone);
     try {
       for (let i = 0; i < c.ops.length; i++) {
         clock.reach(i);
@@ -270,15 +272,25 @@ class RegisterFile {
   }
 }
 
+/** A circuit stage an evaluation has just finished: its name, and index of count. */
+export interface StageDone {
+  name: string;
+  index: number;
+  count: number;
+  ms: number;
+}
+
 /** Wall-clock time per circuit stage, as the ops run. */
 class StageClock {
   readonly timings: StageTiming[] = [];
   readonly #stages: Circuit['stages'];
+  readonly #onDone: ((stage: StageDone) => void) | undefined;
   #stage = 0;
   #start = performance.now();
 
-  constructor(stages: Circuit['stages']) {
+  constructor(stages: Circuit['stages'], onDone?: (stage: StageDone) => void) {
     this.#stages = stages;
+    this.#onDone = onDone;
   }
 
   /** Op i is about to run: close every stage that ends before it. */
@@ -291,7 +303,9 @@ class StageClock {
   }
 
   #close(): void {
-    this.timings.push({ name: this.#stages[this.#stage]!.name, ms: performance.now() - this.#start });
+    const timing = { name: this.#stages[this.#stage]!.name, ms: performance.now() - this.#start };
+    this.timings.push(timing);
+    this.#onDone?.({ ...timing, index: this.#stage, count: this.#stages.length });
     this.#start = performance.now();
     this.#stage++;
   }

@@ -7,9 +7,19 @@ import type { Circuit, NoiseEstimate } from '../circuit/index.js';
 import { runSim } from './inference.js';
 
 /** Simulate `count` inputs (back to back) exactly and with noise (seeded); compare their logits. */
-export function estimateNoise(circuit: Circuit, inputs: Float64Array, count: number, seed = 1): NoiseEstimate {
-  const exact = runSim(circuit, inputs, count);
-  const noisy = runSim(circuit, inputs, count, { noise: { seed } });
+export function estimateNoise(
+  circuit: Circuit,
+  inputs: Float64Array,
+  count: number,
+  seed = 1,
+  onProgress?: (done: number, total: number) => void,
+): NoiseEstimate {
+  // two passes over the inputs: exact, then with noise
+  const exact = runSim(circuit, inputs, count, onProgress ? { onProgress: (d) => onProgress(d, 2 * count) } : {});
+  const noisy = runSim(circuit, inputs, count, {
+    noise: { seed },
+    ...(onProgress ? { onProgress: (d: number) => onProgress(count + d, 2 * count) } : {}),
+  });
   let sq = 0;
   let n = 0;
   let max = 0;

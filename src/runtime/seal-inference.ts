@@ -5,15 +5,17 @@
  * same pieces across HTTP.
  */
 import type { Circuit } from '../circuit/index.js';
-import { PreparedCircuit } from './executor.js';
+import { PreparedCircuit, type StageDone } from './executor.js';
 import { type InferenceRecord, runInferences } from './inference.js';
 import { SealBackend } from './seal-backend.js';
 
 /** Options of {@link runSeal}. */
 export interface SealRunOptions {
   onProgress?: (done: number, total: number) => void;
-  /** Called with each setup stage as it finishes. */
-  onSetup?: (stage: string, ms: number) => void;
+  /** Called as each setup stage starts (ms undefined) and as it finishes (ms set). */
+  onSetup?: (stage: string, ms?: number) => void;
+  /** Called as each circuit stage of an evaluation finishes (a throughput batch takes minutes). */
+  onStage?: (stage: StageDone) => void;
   /** Rebuild the keys from this saved secret key instead of generating fresh ones. */
   secretKey?: Uint8Array;
 }
@@ -31,20 +33,27 @@ export async function runSeal(
   options: SealRunOptions = {},
 ): Promise<{ records: InferenceRecord[]; setup: { name: string; ms: number }[] }> {
   const setup: { name: string; ms: number }[] = [];
-  const mark = (name: string, t0: number) => {
-    const ms = performance.now() - t0;
+  let t = 0;
+  const start = (name: string) => {
+    options.onSetup?.(name);
+    t = performance.now();
+    return name;
+  };
+  const mark = (name: string) => {
+    const ms = performance.now() - t;
     setup.push({ name, ms });
     options.onSetup?.(name, ms);
   };
-  let t = performance.now();
+  const keys = start(`context + keys (N=${circuit.params.polyModulusDegree}, ${circuit.rotationSteps.length} Galois keys)`);
   const backend = await sealBackendFor(circuit, options.secretKey);
-  mark('context + keys', t);
+  mark(keys);
   let prepared: PreparedCircuit | null = null;
   try {
-    t = performance.now();
+    const encode = start(`encode ${circuit.plaintexts.length} plaintexts`);
     prepared = new PreparedCircuit(circuit, backend);
     prepared.encodeAll();
-    mark(`encode ${circuit.plaintexts.length} plaintexts`, t);
+    mark(encode);
+    prepared.onStageDone = options.onStage;
     const records = runInferences(prepared, inputs, count, options.onProgress);
     return { records, setup };
   } finally {

@@ -60,10 +60,11 @@ export async function runSealParallel(
   const shares = splitShares(count, batch, requested);
 
   const setup: { name: string; ms: number }[] = [];
-  const mark = (name: string, ms: number) => {
-    setup.push({ name, ms });
+  const mark = (name: string, ms?: number) => {
+    if (ms !== undefined) setup.push({ name, ms });
     options.onSetup?.(name, ms);
   };
+  mark('secret key');
   const t = performance.now();
   const secretKey = await clientSecretKey(circuit);
   mark('secret key', performance.now() - t);
@@ -90,6 +91,7 @@ export async function runSealParallel(
           };
           worker.on('message', (m: SealWorkerMessage) => {
             if (m.type === 'setup') mark(`worker ${w}: ${m.name}`, m.ms);
+            else if (m.type === 'stage') options.onStage?.({ ...m.stage, name: `worker ${w}: ${m.stage.name}` });
             else if (m.type === 'progress') {
               done[w] = m.done;
               options.onProgress?.(

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Circuit } from '../circuit/index.js';
 import { PannError, errorMessage } from '../errors.js';
+import type { StageDone } from './executor.js';
 import { runSeal } from './seal-inference.js';
 
 /** What each worker is started with. */
@@ -19,7 +20,8 @@ export interface SealWorkerData {
 
 /** Worker → main thread. */
 export type SealWorkerMessage =
-  | { type: 'setup'; name: string; ms: number }
+  | { type: 'setup'; name: string; ms?: number }
+  | { type: 'stage'; stage: StageDone }
   | { type: 'progress'; done: number }
   | { type: 'done'; logits: Float64Array[]; timings: { name: string; ms: number }[][] }
   | { type: 'error'; name: string; message: string };
@@ -30,7 +32,8 @@ if (port) {
   const data = workerData as SealWorkerData;
   runSeal(data.circuit, data.inputs, data.count, {
     secretKey: data.secretKey,
-    onSetup: (name, ms) => post({ type: 'setup', name, ms }),
+    onSetup: (name, ms) => post(ms === undefined ? { type: 'setup', name } : { type: 'setup', name, ms }),
+    onStage: (stage) => post({ type: 'stage', stage }),
     onProgress: (done) => post({ type: 'progress', done }),
   }).then(
     ({ records }) => post({ type: 'done', logits: records.map((r) => r.logits), timings: records.map((r) => r.timings) }),

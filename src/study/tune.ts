@@ -47,6 +47,8 @@ export interface TuneOptions {
   /** Shared fit cache. @default a fresh one */
   fitCache?: FitCache;
   onProgress?: (p: TuneProgress) => void;
+  /** Finer steps inside a trial (a compile, a simulation's inputs done of total): a trial can take half a minute. */
+  onStep?: (step: string, done?: number, total?: number) => void;
 }
 
 export interface TuneProgress {
@@ -118,7 +120,16 @@ export function tuneModel(model: Model, options: TuneOptions): TuneResult {
   const data = options.data ?? defaultData(model);
   const methods = options.methods ?? defaultMethods(acts);
   if (methods.length === 0) throw new StudyError('no methods to try');
-  const search = new TuneSearch({ model, data, range, noiseSeed, maxLossPoints, fitCache: options.fitCache, onProgress });
+  const search = new TuneSearch({
+    model,
+    data,
+    range,
+    noiseSeed,
+    maxLossPoints,
+    fitCache: options.fitCache,
+    onProgress,
+    onStep: options.onStep,
+  });
   const layers = acts.length;
   for (const method of methods) {
     const start = scanUniform(search, method, layers, kMin, kMax);
@@ -175,6 +186,7 @@ interface TuneSearchSetup {
   /** Shared fit cache; a fresh one when undefined. */
   fitCache: FitCache | undefined;
   onProgress: TuneOptions['onProgress'];
+  onStep: TuneOptions['onStep'];
 }
 
 /**
@@ -203,6 +215,7 @@ class TuneSearch {
 
   compile(ks: number[], method: StudyMethod): Circuit {
     const cal = this.#setup.data.calibration;
+    this.#setup.onStep?.(`compile ${method} k=${ks.join('/')}`);
     return compileNetwork(this.#setup.model, {
       precisionBits: ks,
       method,
@@ -218,7 +231,12 @@ class TuneSearch {
     const key = `${circuitFingerprint(c)}|${ds.name}|${ds.count}`;
     const hit = this.#simulated.get(key);
     if (hit !== undefined) return hit;
-    const recs = runSim(c, ds.inputs, ds.count, { noise: { seed: this.#setup.noiseSeed } });
+    const onStep = this.#setup.onStep;
+    const step = `simulate ${ds.name}`;
+    const recs = runSim(c, ds.inputs, ds.count, {
+      noise: { seed: this.#setup.noiseSeed },
+      ...(onStep ? { onProgress: (d: number, t: number) => onStep(step, d, t) } : {}),
+    });
     let correct = 0;
     recs.forEach((r, i) => r.prediction === ds.labels[i] && correct++);
     this.#simulated.set(key, correct / ds.count);
