@@ -43,7 +43,8 @@ export { studyCsv, studyMarkdown, studyRunFromJSON, writeStudyOutputs } from './
 export type { ReportOptions } from './report.js';
 export { studyPlots } from './plots.js';
 export type { StudyPlot } from './plots.js';
-export { chartPanelsSvg, lineChartSvg, niceTicks } from './svg.js';
-export type { ChartAxis, ChartSeries, LineChartOptions } from './svg.js';
+export { categoricalStyle, chartPanelsSvg, lineChartSvg, niceTicks } from './svg.js';
+export type { ChartAxis, ChartSeries, LineChartOptions, MarkerKind } from './svg.js';
+export { fitPlotSvg } from './fit-plot.js';
 export { tuneModel } from './tune.js';
 export type { TuneOptions, TuneProgress, TuneResult, TuneTrial, TunedLayer } from './tune.js';

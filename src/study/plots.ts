@@ -1,12 +1,15 @@
 /**
  * The study's pictures (SVG, via svg.ts), one panel per network family (same architecture and activation):
- * - accuracy loss against the activation error bound 2^−k (log2 axis), one line per method, technique, remedy;
- * - PANN accuracy against predicted encrypted latency (log2 axis) for every measured cell, the Pareto front, and
- *   the SEAL-measured latency of the spot-checked cells.
+ * - accuracy loss against the activation precision k (error bound 2^−k; low precision on the left), one line per
+ *   method, technique, remedy;
+ * - PANN accuracy against predicted encrypted latency (log2 axis) for every measured cell, the Pareto front with
+ *   each of its points labelled (k, method), and the SEAL-measured latency of the spot-checked cells. The y axis
+ *   starts near the float accuracy; cells below it are counted in the legend, and the front is that of the cells
+ *   shown, so it stays inside the axes.
  */
 import { paretoFront } from './pareto.js';
 import { type StudySummary, familyKey, familyTitle, networkLabel } from './summary.js';
-import { type ChartSeries, type LineChartOptions, chartPanelsSvg } from './svg.js';
+import { type ChartSeries, type LineChartOptions, categoricalStyle, chartPanelsSvg } from './svg.js';
 
 export interface StudyPlot {
   /** File name, e.g. loss-vs-k.svg. */
@@ -18,7 +21,6 @@ export interface StudyPlot {
 const LOSS_CLIP = 10;
 /** Widen a log2 axis by a fraction of a binade on each side, so edge points are not cut. */
 const pad2 = (lo: number, hi: number) => ({ min: lo / 2 ** 0.3, max: hi * 2 ** 0.3 });
-const DASHES = [undefined, '6 3', '2 3', '8 3 2 3'];
 
 function families(summary: StudySummary): { title: string; series: StudySummary['series'] }[] {
   const m = new Map<string, { title: string; series: StudySummary['series'] }>();
@@ -41,10 +43,9 @@ function lossSeries(list: StudySummary['series'], label: (s: StudySummary['serie
     const pts = s.cells.filter((c) => c.status === 'ok' && c.pann);
     return {
       label: label(s),
-      x: pts.map((c) => 2 ** -c.cell.k),
+      x: pts.map((c) => c.cell.k),
       y: pts.map((c) => Math.min(LOSS_CLIP, c.pann!.lossPoints)),
-      marker: 'circle' as const,
-      ...(DASHES[Math.floor(i / 8) % DASHES.length] ? { dash: DASHES[Math.floor(i / 8) % DASHES.length]! } : {}),
+      ...categoricalStyle(i),
     };
   });
 }
@@ -58,7 +59,7 @@ function kRange(list: StudySummary['series']): [number, number] {
 function budgetLine(summary: StudySummary, kMin: number, kMax: number): ChartSeries {
   return {
     label: `budget ${summary.budgetPoints} points`,
-    x: [2 ** -kMax, 2 ** -kMin],
+    x: [kMin, kMax],
     y: [summary.budgetPoints, summary.budgetPoints],
     color: '#555',
     dash: '4 4',
@@ -66,13 +67,20 @@ function budgetLine(summary: StudySummary, kMin: number, kMax: number): ChartSer
   };
 }
 
-/** Loss vs 2^−k, per family: methods on the baseline network, then techniques and remedies. */
+/** The lowest loss drawn: −1 point, or lower when a cell did better than that against the float network. */
+function lossFloor(list: StudySummary['series']): number {
+  const losses = list.flatMap((s) => s.cells.filter((c) => c.status === 'ok' && c.pann).map((c) => c.pann!.lossPoints));
+  return Math.min(-1, Math.floor(Math.min(...losses.filter(Number.isFinite))));
+}
+
+/** Loss vs k (low precision on the left), per family: methods on the baseline network, then techniques and remedies. */
 function lossPlot(summary: StudySummary): StudyPlot {
   const panels: LineChartOptions[] = [];
-  const y = { label: `accuracy loss, points (clipped at ${LOSS_CLIP})`, min: -1, max: LOSS_CLIP };
   for (const fam of families(summary)) {
     const [kMin, kMax] = kRange(fam.series);
-    const x = { label: 'activation error bound 2^-k (relative to B), log2 axis', log2: true, ...pad2(2 ** -kMax, 2 ** -kMin) };
+    const y = { label: `accuracy loss, points (clipped at ${LOSS_CLIP})`, min: lossFloor(fam.series), max: LOSS_CLIP };
+    const ticks = Array.from({ length: kMax - kMin + 1 }, (_, i) => kMin + i);
+    const x = { label: 'activation precision k: error bound 2^-k (relative to B)', min: kMin - 0.5, max: kMax + 0.5, ticks };
     const reference = fam.series.filter(isReference);
     const others = fam.series.filter((s) => !isReference(s));
     if (reference.length) {
@@ -80,7 +88,6 @@ function lossPlot(summary: StudySummary): StudyPlot {
         title: `${fam.title}: approximation methods (${networkLabel(reference[0]!.cells[0]!.cell)})`,
         x,
         y,
-        legendPosition: 'top-left',
         series: [...lossSeries(reference, (s) => s.method), budgetLine(summary, kMin, kMax)],
       });
     }
@@ -90,7 +97,6 @@ function lossPlot(summary: StudySummary): StudyPlot {
         title: `${fam.title}: training techniques and remedies`,
         x,
         y,
-        legendPosition: 'top-left',
         series: [...lossSeries([...anchor, ...others], (s) => s.label), budgetLine(summary, kMin, kMax)],
       });
     }
@@ -98,7 +104,70 @@ function lossPlot(summary: StudySummary): StudyPlot {
   return {
     file: 'loss-vs-k.svg',
     title: 'Accuracy loss against the activation precision',
-    svg: chartPanelsSvg(panels, { title: `Accuracy loss vs precision 2^-k (budget ${summary.budgetPoints} points)`, width: 860 }),
+    svg: chartPanelsSvg(panels, { title: `Accuracy loss vs precision k (budget ${summary.budgetPoints} points)`, width: 720 }),
+  };
+}
+
+type Cell = StudySummary['series'][number]['cells'][number];
+
+/** A Pareto point's label: k and method, and the network's technique or remedy when not the baseline's. */
+function frontLabel(c: Cell): string {
+  const variant = [c.cell.model.technique, c.cell.remedy].filter((v) => v !== 'baseline' && v !== 'none');
+  return `k=${c.cell.k} ${c.cell.method}${variant.length ? ` (${variant.join(', ')})` : ''}`;
+}
+
+/** One family's accuracy/latency panel: the cells above the axis floor, their Pareto front (labelled), spot checks. */
+function tradeoffPanel(title: string, cells: Cell[]): LineChartOptions {
+  const accuracy = (c: Cell) => 100 * c.pann!.accuracy;
+  const floatAcc = Math.max(...cells.map((c) => 100 * c.float!.accuracy));
+  const yMin = Math.max(0, Math.floor(Math.max(Math.min(...cells.map(accuracy)), floatAcc - 10) - 0.5));
+  const yMax = Math.min(100, Math.max(floatAcc, ...cells.map(accuracy)) + 1);
+  const shown = cells.filter((c) => accuracy(c) >= yMin);
+  const below = cells.length - shown.length;
+  const front = paretoFront(shown.map((c) => ({ latency: c.cost!.predictedLatencyMs, accuracy: accuracy(c) }))).map((i) => shown[i]!);
+  const checked = shown.filter((c) => c.seal && !c.seal.error && Number.isFinite(c.seal.latencyMs.median));
+  const xs = [...shown.map((c) => c.cost!.predictedLatencyMs), ...checked.map((c) => c.seal!.latencyMs.median)];
+  const series: ChartSeries[] = [
+    {
+      label: `cells (predicted latency)${below ? `; ${below} below ${yMin}% not shown` : ''}`,
+      x: shown.map((c) => c.cost!.predictedLatencyMs),
+      y: shown.map(accuracy),
+      marker: 'circle',
+      line: false,
+      color: categoricalStyle(0).color,
+    },
+    {
+      label: 'Pareto front (k, method)',
+      x: front.map((c) => c.cost!.predictedLatencyMs),
+      y: front.map(accuracy),
+      pointLabels: front.map(frontLabel),
+      color: categoricalStyle(2).color,
+      width: 2,
+    },
+  ];
+  if (checked.length) {
+    series.push({
+      label: 'SEAL-measured latency (spot checks)',
+      x: checked.map((c) => c.seal!.latencyMs.median),
+      y: checked.map(accuracy),
+      marker: 'cross',
+      line: false,
+      color: categoricalStyle(4).color,
+    });
+  }
+  series.push({
+    label: `float network ${floatAcc.toFixed(1)}%`,
+    x: [Math.min(...xs), Math.max(...xs)],
+    y: [floatAcc, floatAcc],
+    color: '#555',
+    dash: '4 4',
+    width: 1,
+  });
+  return {
+    title,
+    x: { label: 'encrypted latency per digit, ms (log2 axis)', log2: true, ...pad2(Math.min(...xs), Math.max(...xs)) },
+    y: { label: `PANN accuracy, % (from ${yMin.toFixed(0)}%)`, min: yMin, max: yMax },
+    series,
   };
 }
 
@@ -107,43 +176,7 @@ function tradeoffPlot(summary: StudySummary): StudyPlot {
   const panels: LineChartOptions[] = [];
   for (const fam of families(summary)) {
     const cells = fam.series.flatMap((s) => s.cells).filter((c) => c.status === 'ok' && c.pann && c.cost);
-    if (!cells.length) continue;
-    const pts = cells.map((c) => ({ latency: c.cost!.predictedLatencyMs, accuracy: 100 * c.pann!.accuracy }));
-    const front = paretoFront(pts).map((i) => pts[i]!);
-    const checked = cells.filter((c) => c.seal && !c.seal.error && Number.isFinite(c.seal.latencyMs.median));
-    const floatAcc = Math.max(...cells.map((c) => 100 * c.float!.accuracy));
-    const accs = pts.map((p) => p.accuracy);
-    const series: ChartSeries[] = [
-      { label: 'cells (predicted latency)', x: pts.map((p) => p.latency), y: accs, marker: 'circle', line: false, color: '#1f77b4' },
-      { label: 'Pareto front', x: front.map((p) => p.latency), y: front.map((p) => p.accuracy), color: '#d62728', width: 2 },
-    ];
-    if (checked.length) {
-      series.push({
-        label: 'SEAL-measured latency (spot checks)',
-        x: checked.map((c) => c.seal!.latencyMs.median),
-        y: checked.map((c) => 100 * c.pann!.accuracy),
-        marker: 'cross',
-        line: false,
-        color: '#2ca02c',
-      });
-    }
-    const yMin = Math.max(0, Math.floor(Math.max(Math.min(...accs), floatAcc - 10) - 0.5));
-    const xs = [...pts.map((p) => p.latency), ...checked.map((c) => c.seal!.latencyMs.median)];
-    series.push({
-      label: `float network ${floatAcc.toFixed(1)}%`,
-      x: [Math.min(...xs), Math.max(...xs)],
-      y: [floatAcc, floatAcc],
-      color: '#555',
-      dash: '4 4',
-      width: 1,
-    });
-    panels.push({
-      title: fam.title,
-      x: { label: 'encrypted latency per digit, ms (log2 axis)', log2: true, ...pad2(Math.min(...xs), Math.max(...xs)) },
-      legendPosition: 'bottom-right',
-      y: { label: `PANN accuracy, % (from ${yMin.toFixed(0)}%)`, min: yMin, max: Math.min(100, floatAcc + 1) },
-      series,
-    });
+    if (cells.length) panels.push(tradeoffPanel(fam.title, cells));
   }
   return {
     file: 'accuracy-vs-latency.svg',

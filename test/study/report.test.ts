@@ -85,9 +85,8 @@ describe('svg scatter series', () => {
   it('draws markers without a line, clipped, and shows them in the legend', () => {
     const svg = lineChartSvg({
       series: [{ label: 'pts', x: [1, 2, NaN], y: [1, 4, 2], marker: 'cross', line: false }],
-      legendPosition: 'bottom-left',
     });
-    expect(svg).not.toMatch(/<path d="[^"]*" fill="none"/); // no series line
+    expect(svg).not.toMatch(/<path class="data-mark"[^>]* fill="none"/); // no series line
     expect(svg.match(/<path d="M[^"]*L[^"]*M[^"]*L[^"]*" stroke/g)).toHaveLength(3); // two points + the legend
   });
 });

@@ -26,7 +26,7 @@ describe('SVG line charts', () => {
     expect(svg).toContain('>chebyshev</text>');
     expect(svg).toContain('2<tspan dy="-5" font-size="9">-4</tspan>'); // log2 tick 2^-4
     // the zero on the log axis breaks the second line into two pieces
-    const paths = [...svg.matchAll(/<path d="([^"]*)"/g)].map((m) => m[1]!);
+    const paths = [...svg.matchAll(/<path class="data-mark"[^>]* d="([^"]*)"/g)].map((m) => m[1]!);
     expect(paths.length).toBe(2);
     expect(paths[1]!.match(/M/g)!.length).toBe(2);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
