@@ -5,12 +5,15 @@
  */
 import { Command } from 'commander';
 import { InputError } from '../errors.js';
+import { trainingData } from '../nn/data-source.js';
+import { headDataset } from '../nn/dataset.js';
 import { STUDY_METHODS, type StudyMethod } from '../study/grid.js';
 import { type TuneResult, type TuneTrial, tuneModel } from '../study/tune.js';
 import { loadModelOrOnnx } from './load-model.js';
 import { action, intOption, numberOption, precisionOption, printJson } from './common.js';
+import { addDataOptions, DATA_HELP, type DataFlags, dataSpecFromFlags } from './data-options.js';
 
-interface TuneFlags {
+interface TuneFlags extends DataFlags {
   maxLoss?: number;
   methods?: string[];
   kMin: number;
@@ -22,8 +25,7 @@ interface TuneFlags {
 }
 
 export function registerTune(program: Command): void {
-  program
-    .command('tune')
+  addDataOptions(program.command('tune'))
     .description('find the lowest precision per activation layer that keeps the accuracy loss within a budget')
     .argument('<model>', 'trained model (pann-model JSON)')
     .option(
@@ -47,7 +49,8 @@ export function registerTune(program: Command): void {
       `
 Every candidate is compiled and run on the 1000-digit validation split through the sim backend (CKKS noise on);
 the chosen setting is then run on the test split as a holdout. Candidates that cannot beat the best latency
-found so far are not simulated.
+found so far are not simulated. Calibration takes the first 1000 samples of the train part.
+${DATA_HELP}
 
 Examples:
   $ pann tune models/mnist-cnn-relu.json --max-loss 0.5
@@ -61,7 +64,12 @@ function tuneCommand(file: string, flags: TuneFlags): void {
   if (flags.maxLoss === undefined) throw new InputError('--max-loss <points> is required (e.g. 0.5)');
   const methods = flags.methods?.map(studyMethod);
   const model = loadModelOrOnnx(file);
+  const spec = dataSpecFromFlags(flags);
+  const own = spec.source.kind === 'mnist' ? null : trainingData(spec, model.inputShape);
   const r = tuneModel(model, {
+    ...(own
+      ? { data: { calibration: headDataset(own.train, 1000), validation: own.validation, ...(own.test ? { test: own.test } : {}) } }
+      : {}),
     maxLossPoints: flags.maxLoss,
     ...(methods ? { methods } : {}),
     kMin: flags.kMin,
