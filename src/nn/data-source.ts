@@ -3,6 +3,7 @@
  * labelled PNG images), split the same seeded, stratified way MNIST is (docs/data.md). A {@link DataSpec} is plain
  * JSON, so it crosses to worker threads and into cache keys; {@link loadDataPart} turns it into a Dataset.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -107,6 +108,19 @@ export function loadDataPart(spec: DataSpec, part: DataPart, inputShape?: Shape)
     );
   }
   return ds;
+}
+
+/**
+ * Fingerprint of your own data as a spec reads it (every sample's values and label, and the split options), for
+ * cache keys: the same data under another path has the same fingerprint. 24 hex digits of sha256.
+ */
+export function dataFingerprint(spec: DataSpec): string {
+  const ds = loadDataPart(spec, 'all');
+  const h = createHash('sha256');
+  h.update(JSON.stringify([ds.inputShape, ds.classes, isMnist(spec) ? 'mnist' : splitOptions(spec.split)]));
+  h.update(new Uint8Array(ds.inputs.buffer, ds.inputs.byteOffset, ds.inputs.byteLength));
+  h.update(new Uint8Array(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
+  return h.digest('hex').slice(0, 24);
 }
 
 /** What training needs: train data, validation data (model selection), optional test data, and their description. */
