@@ -11,15 +11,15 @@ import { fitterProvider } from '../compiler/polynomialise.js';
 import { compile, DEFAULT_NOISE_CHECK_INPUTS } from '../pipeline.js';
 import { InputError } from '../errors.js';
 import { headDataset } from '../nn/dataset.js';
-import { loadMnistSplit } from '../nn/mnist.js';
 import type { Model } from '../nn/model.js';
 import { shapeSize } from '../nn/model.js';
 import { loadModelOrOnnx } from './load-model.js';
 import { checkOutputPath } from '../files.js';
 import { action, intOption, numberOption, PRECISION_RANGE_TEXT, precisionOption, printJson, ProgressBar, stepReporter } from './common.js';
 import { readInputsFile } from './predict.js';
+import { addDataOptions, DATA_HELP, type DataFlags, dataPartFromFlags, dataSpecFromFlags } from './data-options.js';
 
-export interface CompileFlags {
+export interface CompileFlags extends DataFlags {
   precision: number[];
   activationMethod: ApproximationMethod;
   calibration: number;
@@ -39,27 +39,29 @@ export interface CompileFlags {
   quiet?: boolean;
 }
 
-/** Calibration inputs: a user's file, or the first N digits of the MNIST training split. */
+/** Calibration inputs: a user's file, or the first N samples of the train part of the data (default: MNIST's). */
 export function calibrationFor(
   model: Model,
-  flags: Pick<CompileFlags, 'calibration' | 'calibrationInput'>,
+  flags: Pick<CompileFlags, 'calibration' | 'calibrationInput'> & DataFlags,
 ): {
   inputs: Float64Array;
   count: number;
   label: string;
 } {
   const size = shapeSize(model.inputShape);
+  const spec = dataSpecFromFlags(flags);
   if (flags.calibrationInput) {
+    if (spec.source.kind !== 'mnist') throw new InputError('give either --calibration-input or a dataset (--data, --idx, --csv), not both');
     const inputs = readInputsFile(flags.calibrationInput, size);
     return { inputs, count: inputs.length / size, label: flags.calibrationInput };
   }
-  if (size !== 784) {
+  if (spec.source.kind === 'mnist' && size !== 784) {
     throw new InputError(
-      `model ${model.name} takes ${size} inputs, not an MNIST digit: give --calibration-input inputs.json (a JSON array of input vectors)`,
+      `model ${model.name} takes ${size} inputs, not an MNIST digit: give --calibration-input inputs.json (a JSON array of input vectors) or a dataset`,
     );
   }
-  const ds = headDataset(loadMnistSplit('train'), flags.calibration);
-  return { inputs: ds.inputs, count: ds.count, label: `mnist train[0:${ds.count}]` };
+  const ds = headDataset(dataPartFromFlags(flags, 'train', model.inputShape), flags.calibration);
+  return { inputs: ds.inputs, count: ds.count, label: spec.source.kind === 'mnist' ? `mnist train[0:${ds.count}]` : ds.name };
 }
 
 /** Compile with the CLI's flags (shared by compile, run and the demo). */
@@ -208,7 +210,7 @@ export function registerCompile(program: Command): void {
     .command('compile')
     .description('compile a trained network (pann JSON or ONNX) into a CKKS circuit and print the plan')
     .argument('<model>', 'model file: pann-model JSON, or an ONNX file (imported on the way)');
-  addCompileOptions(cmd)
+  addDataOptions(addCompileOptions(cmd))
     .option('-o, --out <file>', 'write the circuit (pann-circuit JSON) here')
     .option('--json', 'print the compile report as JSON on stdout')
     .addHelpText(
@@ -217,11 +219,14 @@ export function registerCompile(program: Command): void {
 Precision k is relative to each activation's range: the polynomial's max error on [-B, B] is at most B·2^-k.
 B comes from calibration (max |x| × margin). The compiler picks the smallest ring dimension N and modulus chain
 that hold the circuit's depth at 128-bit security, and exactly the rotation keys the packed layers need.
+Calibration takes the first --calibration samples of the train part of the data (or --calibration-input).
+${DATA_HELP}
 
 Examples:
   $ pann compile models/mnist-cnn-relu.json --precision 6 --out circuits/mnist-cnn-relu-k6.json
   $ pann compile models/mnist-cnn-ulu.json -k 5 -m remez --weight-negative 4 --json
   $ pann compile net.onnx -k 7 --calibration-input calib.json --out circuits/net.json
+  $ pann compile /tmp/mine.json -k 6 --data my-digits/ --calibration 500
   $ pann compile models/mnist-cnn1-relu-poly6.json -k 6 --mode throughput --out circuits/cnn1-batch.json`,
     )
     .option('-q, --quiet', 'no progress output')

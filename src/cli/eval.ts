@@ -1,48 +1,18 @@
 /**
  * `pann eval <model>`: accuracy, confusion matrix and per-class accuracy of a model on the MNIST split
- * (or on IDX / CSV files), with reference float64 inference.
+ * (or your own data: an image folder, IDX or CSV files), with reference float64 inference.
  */
-import { Command, Option } from 'commander';
-import { InputError } from '../errors.js';
-import { loadCsvDataset } from '../nn/csv.js';
-import type { Dataset } from '../nn/dataset.js';
+import { Command } from 'commander';
+import type { DataPart } from '../nn/data-source.js';
 import { evaluateModel, type Evaluation } from '../nn/evaluate.js';
-import { loadIdxDataset } from '../nn/idx.js';
-import { loadMnistSplit, MNIST_SPLITS, type MnistSplit } from '../nn/mnist.js';
 import { loadModelOrOnnx } from './load-model.js';
 import { action, printJson, ProgressBar } from './common.js';
+import { addDataOptions, DATA_HELP, type DataFlags, dataPartFromFlags, dataSpecFromFlags } from './data-options.js';
 
-interface EvalFlags {
-  split: MnistSplit;
-  idx?: string[];
-  csv?: string;
-  csvScale?: string;
+interface EvalFlags extends DataFlags {
+  split: DataPart;
   json?: boolean;
   quiet?: boolean;
-}
-
-/** The dataset chosen by --split / --idx / --csv (shared by eval and info). */
-export function datasetFromFlags(flags: { split: MnistSplit; idx?: string[]; csv?: string; csvScale?: string }): Dataset {
-  if (flags.idx && flags.csv) throw new InputError(`give either --idx or --csv, not both`);
-  if (flags.idx) {
-    if (flags.idx.length !== 2) throw new InputError(`--idx needs two files: <images> <labels>`);
-    return loadIdxDataset(flags.idx[0]!, flags.idx[1]!);
-  }
-  if (flags.csv) {
-    const scale = flags.csvScale === undefined ? 1 : Number(flags.csvScale);
-    if (!Number.isFinite(scale)) throw new InputError(`--csv-scale must be a finite number, got '${flags.csvScale}'`);
-    return loadCsvDataset(flags.csv, { scale });
-  }
-  return loadMnistSplit(flags.split);
-}
-
-/** Options shared by commands that read a dataset. */
-export function addDatasetOptions(cmd: Command, defaultSplit: MnistSplit): Command {
-  return cmd
-    .addOption(new Option('--split <split>', 'MNIST split').choices([...MNIST_SPLITS]).default(defaultSplit))
-    .option('--idx <files...>', 'IDX images and labels files instead of the MNIST split (gzip ok)')
-    .option('--csv <file>', 'CSV file instead of the MNIST split (label first, then the input values)')
-    .option('--csv-scale <x>', 'multiply CSV input values by this (e.g. 0.00392156862745098 = 1/255)');
 }
 
 function pct(x: number): string {
@@ -78,21 +48,23 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('accuracy, confusion matrix and per-class accuracy of a model (reference float64 inference)')
     .argument('<model>', 'model file (pann-model JSON, or ONNX)');
-  addDatasetOptions(cmd, 'test')
+  addDataOptions(cmd, { default: 'test', use: 'the accuracy is measured on' })
     .option('--json', 'print the evaluation as JSON on stdout')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
       'after',
-      `
+      `${DATA_HELP}
+
 Examples:
   $ pann eval models/mnist-cnn-relu.json
   $ pann eval models/mnist-cnn-relu.json --split validation --json
-  $ pann eval models/mnist-cnn-relu.json --idx t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz`,
+  $ pann eval models/mnist-cnn-relu.json --split all --idx t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
+  $ pann eval /tmp/mine.json --data my-digits/          # the test part of the split pann train --data made`,
     )
     .action(
       action('eval', (file: string, flags: EvalFlags) => {
         const model = loadModelOrOnnx(file);
-        const ds = datasetFromFlags(flags);
+        const ds = dataPartFromFlags(flags, flags.split, model.inputShape);
         const bar = new ProgressBar('eval', { quiet: flags.quiet === true || flags.json === true });
         const e = evaluateModel(model, ds, { onProgress: (d, t) => bar.update(d, t) });
         bar.done();
@@ -100,6 +72,12 @@ Examples:
           printJson({ model: model.name, file, ...e });
         } else {
           process.stdout.write(`${formatEvaluation(model.name, e)}\n`);
+          const own = dataSpecFromFlags(flags).source.kind !== 'mnist';
+          if (own && flags.split !== 'all') {
+            process.stdout.write(
+              `(the ${flags.split} part of your data's seeded split, as pann train --data made it; --split all scores every sample)\n`,
+            );
+          }
         }
       }),
     );

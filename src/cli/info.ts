@@ -4,17 +4,14 @@
  */
 import { Command } from 'commander';
 import { activationInputRanges } from '../nn/calibration.js';
-import type { MnistSplit } from '../nn/mnist.js';
+import type { DataPart } from '../nn/data-source.js';
 import { loadModelOrOnnx } from './load-model.js';
 import { describeLayer, formatShape, layerParameterCount, modelShapes, parameterCount } from '../nn/model.js';
 import { action, printJson } from './common.js';
-import { addDatasetOptions, datasetFromFlags } from './eval.js';
+import { addDataOptions, DATA_HELP, type DataFlags, dataPartFromFlags } from './data-options.js';
 
-interface InfoFlags {
-  split: MnistSplit;
-  idx?: string[];
-  csv?: string;
-  csvScale?: string;
+interface InfoFlags extends DataFlags {
+  split: DataPart;
   ranges: boolean;
   json?: boolean;
 }
@@ -26,7 +23,7 @@ export function registerInfo(program: Command): void {
     .command('info')
     .description('layers, shapes, parameter count and activation input ranges of a model')
     .argument('<model>', 'model file (pann-model JSON, or ONNX)');
-  addDatasetOptions(cmd, 'train')
+  addDataOptions(cmd, { default: 'train', use: 'the activation input ranges are measured on' })
     .option('--no-ranges', 'skip the activation input ranges (no data needed)')
     .option('--json', 'print as JSON on stdout')
     .addHelpText(
@@ -34,6 +31,7 @@ export function registerInfo(program: Command): void {
       `
 The activation input ranges are measured on the calibration split (default: the MNIST train split), the data
 the compiler calibrates the polynomial range [-B, B] on.
+${DATA_HELP}
 
 Examples:
   $ pann info models/mnist-cnn-relu.json
@@ -51,7 +49,9 @@ Examples:
           outputShape: [...shapes[i]!],
           parameters: layerParameterCount(l),
         }));
-        const ranges = flags.ranges ? activationInputRanges(model, datasetFromFlags(flags), { percentiles: PERCENTILES }) : [];
+        const ranges = flags.ranges
+          ? activationInputRanges(model, dataPartFromFlags(flags, flags.split, model.inputShape), { percentiles: PERCENTILES })
+          : [];
         const accuracy = model.metadata.accuracy;
         if (flags.json) {
           printJson({

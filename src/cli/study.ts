@@ -13,8 +13,9 @@ import { studyRunFromJSON, writeStudyOutputs } from '../study/report.js';
 import { type StudyProgress, type StudyRun, runStudy } from '../study/study.js';
 import { type StudySummary, summarizeStudy } from '../study/summary.js';
 import { action, intOption, numberOption, printJson, ProgressBar } from './common.js';
+import { addDataOptions, DATA_HELP, type DataFlags, dataSpecFromFlags } from './data-options.js';
 
-interface StudyFlags {
+interface StudyFlags extends DataFlags {
   models?: string[];
   precision?: string;
   methods?: string[];
@@ -106,8 +107,7 @@ function progressLine(p: StudyProgress): string {
 }
 
 export function registerStudy(program: Command): void {
-  program
-    .command('study')
+  addDataOptions(program.command('study'))
     .description('sweep a precision grid: accuracy loss, agreement, out-of-range inputs and cost per cell, plus SEAL spot checks')
     .argument('[grid]', 'grid file (JSON, format "pann-study-grid"); command-line axes replace its axes')
     .option('--models <files...>', 'model files (comma or space separated); technique "baseline"', collect)
@@ -168,6 +168,9 @@ export function registerStudy(program: Command): void {
 A cell is one (model, precision k, method, remedy, range rule, scale bits). Each is compiled, run on the whole
 test split through the sim backend with the CKKS noise model, and compared with the float network. Results are
 cached per cell (key: model file hash, settings, code version): rerun the same command to resume.
+With your own data, --split and --count pick the first n samples of that part of its split, --calibration the
+first n of its train part, and the finetune remedy trains on its train part.
+${DATA_HELP}
 
 Examples:
   $ pann study docs/study/grid.json --out docs/study
@@ -226,6 +229,7 @@ async function runInterruptibly(grid: StudyGrid, baseDir: string, flags: StudyFl
     return await runStudy(grid, {
       baseDir,
       cacheDir: flags.cache === false ? null : resolve(flags.cache),
+      data: dataSpecFromFlags(flags),
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
       signal: controller.signal,
       onProgress: (p) => {

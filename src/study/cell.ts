@@ -124,7 +124,7 @@ function prepare(cell: StudyCell, key: string, deps: CellDeps, onStage: (s: Cell
   const circuit = compileNetwork(model, {
     precisionBits: cell.k,
     method: cell.method,
-    calibration: { inputs: cal.inputs, count: cal.count, label: `mnist train[0:${cal.count}]` },
+    calibration: { inputs: cal.inputs, count: cal.count, label: deps.settings.data ? cal.name : `mnist train[0:${cal.count}]` },
     range: { rule: cell.range.rule, margin: cell.range.margin, percentile: cell.range.percentile },
     ...(cell.scaleBits !== 'auto' ? { scaleBits: cell.scaleBits } : {}),
     // the cell simulates its whole test split with noise itself

@@ -12,6 +12,7 @@
 import { isPrecisionBits } from '../approx/precision.js';
 import { StudyError } from '../errors.js';
 import { FIELD_STYLE_GOT_UNDEFINED, checkSchema, fieldError, type CheckOptions } from '../schema/index.js';
+import type { DataSpec } from '../nn/data-source.js';
 import {
   GRID_FORMAT,
   GRID_VERSION,
@@ -94,6 +95,11 @@ export interface StudySettings {
   maxSimulatedDegree: number | null;
   /** SEAL spot check: digits per checked cell and which cells ('front' = the accuracy/latency Pareto front of each model). @default { sample: 0, cells: 'none' } */
   seal: { sample: number; cells: 'none' | 'all' | 'front' };
+  /**
+   * Your own data instead of the MNIST split (set by runStudy from its `data` option, not read from grid files):
+   * the spec and its content fingerprint (part of every cell's cache key). @default the MNIST split
+   */
+  data?: { spec: DataSpec; fingerprint: string };
 }
 
 /** A precision study's grid (pann-study-grid): the models and axes to sweep, in blocks, and the settings. */

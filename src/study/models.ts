@@ -7,11 +7,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { StudyError, errorMessage } from '../errors.js';
+import { type DataSpec, loadDataPart } from '../nn/data-source.js';
 import { type Dataset, headDataset } from '../nn/dataset.js';
 import { argmax, predict } from '../nn/inference.js';
 import { loadMnistSplit } from '../nn/mnist.js';
 import { parseModel } from '../nn/model-file.js';
-import { type Model, shapeSize } from '../nn/model.js';
+import { formatShape, type Model, shapeSize } from '../nn/model.js';
 import type { ModelFacts } from './grid.js';
 
 export interface StudyModelData {
@@ -48,12 +49,14 @@ export function floatReference(model: Model, ds: Dataset): FloatReference {
 /** Per-thread cache of models, data splits and float references. */
 export class StudyModels {
   readonly #baseDir: string;
+  readonly #data: DataSpec | undefined;
   readonly #models = new Map<string, StudyModelData>();
   readonly #references = new Map<string, FloatReference>();
 
-  /** `baseDir`: where relative model paths start (the grid file's directory). */
-  constructor(baseDir: string) {
+  /** `baseDir`: where relative model paths start (the grid file's directory); `data`: your own data (default MNIST). */
+  constructor(baseDir: string, data?: DataSpec) {
     this.#baseDir = baseDir;
+    this.#data = data;
   }
 
   resolvePath(path: string): string {
@@ -81,7 +84,15 @@ export class StudyModels {
     if (activations.length === 0) {
       throw new StudyError(`model ${path} (${model.name}) has no activation layers: there is no precision to study`);
     }
-    if (shapeSize(model.inputShape) !== 784) {
+    if (this.#data) {
+      const own = loadDataPart(this.#data, 'all');
+      if (shapeSize(own.inputShape) !== shapeSize(model.inputShape)) {
+        throw new StudyError(
+          `model ${path} takes ${formatShape(model.inputShape)} inputs (${shapeSize(model.inputShape)} values), ` +
+            `the data ${own.name} has ${formatShape(own.inputShape)} (${shapeSize(own.inputShape)} values)`,
+        );
+      }
+    } else if (shapeSize(model.inputShape) !== 784) {
       throw new StudyError(
         `model ${path} takes ${shapeSize(model.inputShape)} inputs: the study's calibration and test splits are MNIST digits (784 inputs); ` +
           'there is no calibration split for this model',
@@ -92,9 +103,9 @@ export class StudyModels {
     return data;
   }
 
-  /** The first `count` digits of an MNIST split. */
+  /** The first `count` samples of a part of the split (MNIST's, or your own data's). */
   split(name: 'train' | 'validation' | 'test', count: number): Dataset {
-    return headDataset(loadMnistSplit(name), count);
+    return headDataset(this.#data ? loadDataPart(this.#data, name) : loadMnistSplit(name), count);
   }
 
   /** Float predictions of a model on the first `count` digits of a split (cached per model and split). */

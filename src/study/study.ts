@@ -16,6 +16,7 @@ import { type StudyCell, type StudyGrid, type StudySettings, expandGrid, gridToJ
 import { StudyModels } from './models.js';
 import { paretoFront } from './pareto.js';
 import { type PoolTask, WorkerPool } from './worker-pool.js';
+import { type DataSpec, dataFingerprint, isMnist } from '../nn/data-source.js';
 
 export const RESULTS_FORMAT = 'pann-study-results';
 export const RESULTS_VERSION = 1;
@@ -49,6 +50,8 @@ export interface StudyOptions {
   /** Worker threads: a SEAL spot check running longer fails as timed out. @default 15 minutes */
   sealTimeoutMs?: number;
   onProgress?: (p: StudyProgress) => void;
+  /** Your own data (split, calibration and fine-tuning parts as for MNIST). @default the MNIST split */
+  data?: DataSpec;
 }
 
 /** A finished study: every cell's result with the grid and the settings it ran with (the results file). */
@@ -185,8 +188,9 @@ function studySetup(grid: StudyGrid, options: StudyOptions): StudySetup {
   const cacheDir = options.cacheDir === undefined ? resolve('.pann-cache', 'study') : options.cacheDir;
   const workers = options.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 0) throw new StudyError(`workers must be an integer ≥ 0, got ${workers}`);
-  const settings = grid.settings;
-  const models = new StudyModels(baseDir);
+  const own = options.data && !isMnist(options.data) ? options.data : null;
+  const settings = own ? { ...grid.settings, data: { spec: own, fingerprint: dataFingerprint(own) } } : grid.settings;
+  const models = new StudyModels(baseDir, settings.data?.spec);
   const cells = expandGrid(grid, (path) => models.get(path).facts);
   const code = codeVersion();
   const cache = cacheDir ? new CellCache(cacheDir) : null;

@@ -1,0 +1,126 @@
+/**
+ * The dataset options every command that reads data takes (train, train --finetune-poly, eval, info, tune, study,
+ * compile): MNIST by default, or your own data from an image folder (--data), IDX files (--idx) or a CSV file
+ * (--csv), split into train / validation / test parts the same seeded, stratified way MNIST is.
+ */
+import { Command, Option } from 'commander';
+import { InputError } from '../errors.js';
+import { type DataPart, DATA_PARTS, type DataSource, type DataSpec, DEFAULT_SPLIT_OPTIONS, loadDataPart } from '../nn/data-source.js';
+import type { Dataset } from '../nn/dataset.js';
+import type { Shape } from '../nn/model.js';
+import { intOption, numberOption } from './common.js';
+
+/** The flags {@link addDataOptions} adds. */
+export interface DataFlags {
+  data?: string;
+  idx?: string[];
+  csv?: string;
+  csvScale?: number;
+  validationFraction?: number;
+  testFraction?: number;
+  splitSeed?: number;
+}
+
+/** How a command picks one part with --split (commands that use several parts at once have no --split). */
+export interface SplitFlagSpec {
+  /** The part used when --split is not given. */
+  default: DataPart;
+  /** What the part is used for, e.g. 'the accuracy is measured on'. */
+  use: string;
+  /** The parts the command accepts. @default all four */
+  choices?: readonly DataPart[];
+}
+
+const D = DEFAULT_SPLIT_OPTIONS;
+
+/** Add the dataset options (and --split when the command picks one part). */
+export function addDataOptions(cmd: Command, split?: SplitFlagSpec): Command {
+  if (split) {
+    cmd.addOption(
+      new Option('--split <part>', `part of the data ${split.use}`).choices([...(split.choices ?? DATA_PARTS)]).default(split.default),
+    );
+  }
+  return cmd
+    .option('--data <dir>', 'your own data: a folder of PNG images <dir>/<label>/*.png (label = class index 0, 1, …)')
+    .option('--idx <files...>', 'your own data: IDX images and labels files (gzip ok)')
+    .option('--csv <file>', 'your own data: a CSV file (label first, then the input values; header line optional)')
+    .option('--csv-scale <x>', 'multiply CSV input values by this (e.g. 0.00392156862745098 = 1/255)', numberOption('--csv-scale'))
+    .option(
+      '--validation-fraction <f>',
+      `your own data: fraction held out for validation (default ${D.validationFraction})`,
+      numberOption('--validation-fraction', 1e-9, 0.99),
+    )
+    .option(
+      '--test-fraction <f>',
+      `your own data: fraction held out for testing, 0 = none (default ${D.testFraction})`,
+      numberOption('--test-fraction', 0, 0.99),
+    )
+    .option('--split-seed <n>', `your own data: seed of the split (default ${D.seed})`, intOption('--split-seed', 0, 2 ** 31 - 1));
+}
+
+/** Only the data options of a command's flags (to hand them to another command). */
+export function dataFlagsOf(flags: DataFlags): DataFlags {
+  const keys = ['data', 'idx', 'csv', 'csvScale', 'validationFraction', 'testFraction', 'splitSeed'] as const;
+  return Object.fromEntries(keys.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]])) as DataFlags;
+}
+
+/** The command-line words that give these data options. */
+export function dataFlagsArgs(flags: DataFlags): string[] {
+  return [
+    ...(flags.data !== undefined ? ['--data', flags.data] : []),
+    ...(flags.idx !== undefined ? ['--idx', ...flags.idx] : []),
+    ...(flags.csv !== undefined ? ['--csv', flags.csv] : []),
+    ...(flags.csvScale !== undefined ? ['--csv-scale', String(flags.csvScale)] : []),
+    ...(flags.validationFraction !== undefined ? ['--validation-fraction', String(flags.validationFraction)] : []),
+    ...(flags.testFraction !== undefined ? ['--test-fraction', String(flags.testFraction)] : []),
+    ...(flags.splitSeed !== undefined ? ['--split-seed', String(flags.splitSeed)] : []),
+  ];
+}
+
+/** The help paragraph on the data options, for `addHelpText('after', …)`. */
+export const DATA_HELP = `
+Data: the MNIST split by default (train 8000, validation 1000, test 1000 digits; docs/data.md), or your own
+data with one of --data <dir> (PNG images in <dir>/<label>/, label = class index 0, 1, …; grey or colour,
+converted to grey; each image must already be the model's size, e.g. 28×28), --idx <images> <labels> or
+--csv <file>. Your own data is split like MNIST: seeded (--split-seed), stratified by class, with
+--validation-fraction (default ${D.validationFraction}) and --test-fraction (default ${D.testFraction}) of the samples;
+--split all takes every sample (e.g. a separate test set: --split all --data test-digits/).`;
+
+/** The data source and split options the flags name (MNIST when no dataset option is given). */
+export function dataSpecFromFlags(flags: DataFlags): DataSpec {
+  const given = [flags.data !== undefined && '--data', flags.idx !== undefined && '--idx', flags.csv !== undefined && '--csv'].filter(
+    (x): x is string => x !== false,
+  );
+  if (given.length > 1) throw new InputError(`give one of --data, --idx, --csv, not ${given.join(' and ')}`);
+  const split = {
+    ...(flags.validationFraction !== undefined ? { validationFraction: flags.validationFraction } : {}),
+    ...(flags.testFraction !== undefined ? { testFraction: flags.testFraction } : {}),
+    ...(flags.splitSeed !== undefined ? { seed: flags.splitSeed } : {}),
+  };
+  const source = sourceFromFlags(flags);
+  if (source.kind === 'mnist') {
+    if (Object.keys(split).length) {
+      throw new InputError(
+        '--validation-fraction, --test-fraction and --split-seed apply to your own data (--data, --idx, --csv): the MNIST split is fixed',
+      );
+    }
+    return { source };
+  }
+  return Object.keys(split).length ? { source, split } : { source };
+}
+
+function sourceFromFlags(flags: DataFlags): DataSource {
+  if (flags.idx) {
+    if (flags.idx.length !== 2) throw new InputError(`--idx needs two files: <images> <labels>`);
+    return { kind: 'idx', images: flags.idx[0]!, labels: flags.idx[1]! };
+  }
+  if (flags.csvScale !== undefined && flags.csv === undefined) throw new InputError('--csv-scale applies to --csv only');
+  if (flags.csv !== undefined) return { kind: 'csv', file: flags.csv, ...(flags.csvScale !== undefined ? { scale: flags.csvScale } : {}) };
+  if (flags.data !== undefined) return { kind: 'images', dir: flags.data };
+  return { kind: 'mnist' };
+}
+
+/** One part of the data the flags name, checked against (and shaped like) the model's input. */
+export function dataPartFromFlags(flags: DataFlags, part: DataPart, inputShape?: Shape): Dataset {
+  return loadDataPart(dataSpecFromFlags(flags), part, inputShape);
+}
