@@ -61,7 +61,7 @@ export function addDataOptions(cmd: Command, split?: SplitFlagSpec): Command {
 /** Only the data options of a command's flags (to hand them to another command). */
 export function dataFlagsOf(flags: DataFlags): DataFlags {
   const keys = ['data', 'idx', 'csv', 'csvScale', 'validationFraction', 'testFraction', 'splitSeed'] as const;
-  return Object.fromEntries(keys.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]])) as DataFlags;
+  return Object.fromEntries(keys.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
 }
 
 /** The command-line words that give these data options. */
