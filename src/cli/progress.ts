@@ -63,14 +63,17 @@ export class ProgressBar {
     process.stderr.write(`${this.#label}: ${done}/${total}${pct} ${seconds(now - this.#start)}${extra ? ` ${extra}` : ''}\n`);
   }
 
-  /** Free text without moving the count (a setup step, a stage inside one long evaluation). */
-  note(text: string): void {
+  /**
+   * Free text without moving the count (a setup step, a stage inside one long evaluation). Off a terminal notes
+   * are throttled like updates, unless `always` (rare events worth a line each, such as key generation starting).
+   */
+  note(text: string, always = false): void {
     if (this.#quiet) return;
     if (this.#bar) this.#bar.update({ extra: text });
     else if (this.#tty) process.stderr.write(`\r${this.#label}: ${text}\x1b[K`);
     else {
       const now = Date.now();
-      if (now - this.#lastLine < plainInterval()) return;
+      if (!always && now - this.#lastLine < plainInterval()) return;
       this.#lastLine = now;
       process.stderr.write(`${this.#label}: ${text} ${seconds(now - this.#start)}\n`);
     }

@@ -182,7 +182,7 @@ async function runOnBackend(circuit: Circuit, data: RunInputs, flags: RunFlags):
     run = { records, setup: [], simRecords: null };
   } else {
     bar.update(0, data.count, unit);
-    const onSetup = (name: string, ms?: number) => bar.note(ms === undefined ? `${name}…` : `${name}: ${(ms / 1000).toFixed(1)}s`);
+    const onSetup = (name: string, ms?: number) => bar.note(ms === undefined ? `${name}…` : `${name}: ${(ms / 1000).toFixed(1)}s`, true);
     const options = { onProgress, onSetup, onStage };
     const res =
       (flags.workers ?? 1) > 1

@@ -153,7 +153,7 @@ describe('pann train end to end (small recipe)', () => {
         learningRate: 0.003,
       }),
     );
-    const out = join(dir, 'small.json.model');
+    const out = join(dir, 'small-model.json'); // a model file must end in .json (checked before training)
     let r = pann('train', recipe, '--out', out, '--json');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as { testAccuracy: number; validationAccuracy: number };
