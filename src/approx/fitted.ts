@@ -5,7 +5,7 @@
  */
 import { FitError } from '../errors.js';
 import type { Activation } from './activations.js';
-import { chebyshevInterpolant, checkFitArguments, type ChebyshevKind } from './chebyshev.js';
+import { chebyshevInterpolant, checkFitArguments, parityApplies, type ChebyshevKind } from './chebyshev.js';
 import { bestEpsilon, fitCompositeSign, type CompositeSign, type SignFinish } from './composite.js';
 import { approximationCost, polynomialCost, type ApproximationCost } from './cost.js';
 import { measureMaxError } from './max-error.js';
@@ -296,4 +296,31 @@ export function scaleApproximation(fit: FittedApproximation, lambda: number): Fi
     ...(maxErrorAt !== undefined ? { maxErrorAt: maxErrorAt * lambda } : {}),
     ...(sideErrors ? { sideErrors: { negative: sideErrors.negative * factor, positive: sideErrors.positive * factor } } : {}),
   };
+}
+
+/** A polynomial part as text, e.g. [0, 0.5] → "0.5·x", [0.5] → "0.5". */
+function polynomialText(poly: readonly number[]): string {
+  const terms = poly.flatMap((c, i) => (c === 0 ? [] : [i === 0 ? `${c}` : `${c}·x${i > 1 ? `^${i}` : ''}`]));
+  return terms.length ? terms.join(' + ') : '0';
+}
+
+/**
+ * Why a single-polynomial fit asked for degree `asked` came out with a lower degree (its top coefficients are
+ * zero and are trimmed), or undefined when it did not. By symmetry when the activation's parity hint applies
+ * (f minus its polynomial part is even or odd on a symmetric range: the coefficients of the other parity vanish).
+ */
+export function degreeShortfall(fit: FittedApproximation, asked: number): string | undefined {
+  if (fit.method === 'composite' || fit.degree >= asked) return undefined;
+  const hint = fit.activation.parity;
+  const name = fit.activation.toString();
+  const [a, b] = fit.interval;
+  if (hint && parityApplies(hint, fit.interval, asked)) {
+    const part = hint.poly.some((c) => c !== 0) ? `${name}(x) − (${polynomialText(hint.poly)})` : `${name}(x)`;
+    const other = hint.symmetry === 'even' ? 'odd' : 'even';
+    return (
+      `asked for degree ${asked}, got ${fit.degree}: ${part} is ${hint.symmetry} on the symmetric range [${a}, ${b}], ` +
+      `so its ${other} coefficients are zero and degree ${asked} adds nothing over ${fit.degree}`
+    );
+  }
+  return `asked for degree ${asked}, got ${fit.degree}: the coefficients above degree ${fit.degree} came out zero`;
 }

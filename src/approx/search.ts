@@ -279,16 +279,27 @@ function alternativesOf(slots: readonly Slot[]): Alternative[] {
   return slots.map((slot) => ('now' in slot ? slot.now : slot.later()));
 }
 
+/**
+ * Why no method reached the target: each method's reason (its note if it did not apply, else the best error it
+ * measured); "no method applies" only when every method tried had a reason not to apply.
+ */
 function unreachable(ctx: SearchContext, slots: readonly Slot[]): FitError {
-  const reached = alternativesOf(slots)
-    .filter((x) => x.fit)
-    .map((x) => `${x.method} ${x.fit!.maxError.toExponential(2)}`)
-    .join(', ');
+  const alternatives = alternativesOf(slots);
   const [a, b] = ctx.interval;
+  const reasons = alternatives.map((x) => `${x.method}: ${x.note ?? reachedText(ctx, x.fit)}`).join('; ');
+  if (alternatives.every((x) => x.note !== undefined)) {
+    return new FitError(`precision: no method applies to ${ctx.spec} on [${a}, ${b}] (${reasons})`);
+  }
   return new FitError(
-    `precision: no ${ctx.methods.join('/')} fit of ${ctx.spec} reaches 2^-${ctx.k} = ${ctx.target} on [${a}, ${b}] with degree ≤ ${ctx.maxDegree}` +
-      (reached ? '' : ' (no method applies)'),
+    `precision: no ${ctx.methods.join('/')} fit of ${ctx.spec} reaches 2^-${ctx.k} = ${ctx.target} on [${a}, ${b}] with degree ≤ ${ctx.maxDegree} (${reasons})`,
   );
+}
+
+/** What a method that applied reached: its closest fit's measured error, if it kept one. */
+function reachedText(ctx: SearchContext, fit: FittedApproximation | null): string {
+  return fit
+    ? `degree ${fit.degree} measured ${fit.maxError.toExponential(2)}, above the target`
+    : `no degree ≤ ${ctx.maxDegree} reaches the target`;
 }
 
 /** The chosen fit with k and the target; `alternatives` is a non-enumerable getter computed on first read. */
