@@ -26,7 +26,9 @@ export interface RangeFit extends FittedApproximation {
 export function fitForRange(act: Activation, options: RangeOptions): RangeFit {
   const { meaning, ...rest } = options;
   const precision = rangeTarget(options.k, options.interval, { homogeneity: act.homogeneity, ...(meaning ? { meaning } : {}) });
-  const fit = fitForPrecision(act, { ...rest, interval: precision.fitInterval, k: precision.bits });
+  // a gap is carried with the range: on [-1, 1] it is gap/B
+  const gap = rest.gap !== undefined && precision.carried ? { gap: rest.gap / precision.B } : {};
+  const fit = fitForPrecision(act, { ...rest, ...gap, interval: precision.fitInterval, k: precision.bits });
   const carry = (f: FittedApproximation) => (precision.carried ? scaleApproximation(f, precision.B) : f);
   const { k: _k, target: _target, ...chosen } = carry(fit) as FittedApproximation & { k?: number; target?: number };
   const result = { ...chosen, precision } as RangeFit;

@@ -27,6 +27,7 @@ import { action, PRECISION_RANGE_TEXT, printJson, ProgressBar } from './common.j
 interface FitFlags {
   precision?: string;
   absolute?: boolean;
+  gap?: string;
   degree?: string;
   degrees?: string;
   range?: string;
@@ -67,7 +68,8 @@ function fmt(x: number): string {
 function describe(fit: FittedApproximation): string {
   const lines: string[] = [];
   const [a, b] = fit.interval;
-  lines.push(`${fit.activation.toString()} on [${a}, ${b}]: ${fit.method}, degree ${fit.degree}`);
+  const on = fit.gap !== undefined ? `[${a}, ${-fit.gap}] ∪ [${fit.gap}, ${b}]` : `[${a}, ${b}]`;
+  lines.push(`${fit.activation.toString()} on ${on}: ${fit.method}, degree ${fit.degree}`);
   const at = fit.maxErrorAt !== undefined ? ` at x = ${fmt(fit.maxErrorAt)}` : '';
   lines.push(
     `  max error      ${fmt(fit.maxError)} (measured${at}) = 2^${fit.log2Error.toFixed(2)}, precision ${(-fit.log2Error).toFixed(2)} bits`,
@@ -175,19 +177,48 @@ function methodFrom(flags: FitFlags): FitMethod | undefined {
   return flags.method as FitMethod;
 }
 
+/** --gap ε: sign and step only, 0 < ε < min(−a, b) (a piece of the range on each side of the jump). */
+function gapFrom(act: Activation, flags: FitFlags, [a, b]: readonly [number, number]): number | undefined {
+  if (flags.gap === undefined) return undefined;
+  if (act.name !== 'sign' && act.name !== 'step') throw inputError(`--gap applies to sign and step (the jump at 0), not ${act.name}`);
+  const gap = Number(flags.gap);
+  const half = Math.min(-a, b);
+  if (flags.gap.trim() === '' || !Number.isFinite(gap) || !(gap > 0) || !(gap < half)) {
+    throw inputError(
+      half > 0
+        ? `--gap must be a number with 0 < ε < ${half} (a piece of [${a}, ${b}] on each side of 0), got '${flags.gap}'`
+        : `--gap needs a range around 0 (a < 0 < b), got [${a}, ${b}]`,
+    );
+  }
+  if (flags.degrees !== undefined || flags.method === 'composite' || flags.weightNegative !== undefined) {
+    throw inputError(`--gap applies to unweighted remez and chebyshev fits (not composite, not --weight-negative)`);
+  }
+  return gap;
+}
+
 function runFit(act: Activation, flags: FitFlags): FitOutcome {
   const interval = parseRange(flags.range);
   const method = methodFrom(flags);
   const weight = weightFrom(flags);
+  const gap = gapFrom(act, flags, interval);
+  const gapped = gap !== undefined ? { gap } : {};
   if (weight && method && method !== 'remez') throw inputError(`--weight-negative applies to --method remez only`);
   const given = [flags.precision, flags.degree, flags.degrees].filter((v) => v !== undefined).length;
   if (given !== 1) throw inputError(`give exactly one of --precision k, --degree d or --degrees d1,d2,... (composite)`);
   if (flags.absolute && flags.precision === undefined) throw inputError(`--absolute applies to --precision k only`);
   if (flags.precision !== undefined) {
     const k = parseInteger('--precision', flags.precision, PRECISION_BITS_RANGE.min, PRECISION_BITS_RANGE.max);
-    const methods: FitMethod[] = method ? [method] : weight ? ['remez'] : [...FIT_METHODS];
+    const methods: FitMethod[] = method ? [method] : weight || gap ? ['remez'] : [...FIT_METHODS];
     const meaning = flags.absolute ? 'absolute' : 'relative';
-    const fit: RangeFit = fitForRange(act, { interval, k, meaning, methods, ...(weight ? { weight } : {}) });
+    let fit: RangeFit;
+    try {
+      fit = fitForRange(act, { interval, k, meaning, methods, ...gapped, ...(weight ? { weight } : {}) });
+    } catch (err) {
+      if (err instanceof PannError && gap === undefined && (act.name === 'sign' || act.name === 'step')) {
+        throw new PannError(err.code, `${err.message}; no polynomial is near a jump at the jump: give --gap ε`, { cause: err });
+      }
+      throw err;
+    }
     return { fit, precision: fit.precision };
   }
   if (flags.degrees !== undefined) {
@@ -197,7 +228,7 @@ function runFit(act: Activation, flags: FitFlags): FitOutcome {
   }
   const degree = parseInteger('--degree', flags.degree!, 1, 1024);
   if (method === 'composite') throw inputError(`--method composite takes --degrees d1,d2,... or --precision k, not --degree`);
-  const fit = fitApproximation(act, { interval, method: method ?? 'remez', degree, ...(weight ? { weight } : {}) });
+  const fit = fitApproximation(act, { interval, method: method ?? 'remez', degree, ...gapped, ...(weight ? { weight } : {}) });
   const shortfall = degreeShortfall(fit, degree);
   return { fit, ...(shortfall ? { shortfall } : {}) };
 }
@@ -205,7 +236,7 @@ function runFit(act: Activation, flags: FitFlags): FitOutcome {
 /** The target line: "precision 8 relative to B = 4: max error ≤ 4·2^-8 = 0.01562" (and the search's whole bits). */
 function targetText(t: RangeTarget): string {
   const searched =
-    t.carried || t.bits !== t.k
+    (t.carried && t.B !== 1) || t.bits !== t.k
       ? ` (searched: 2^-${t.bits} on ${t.carried ? `[-1, 1], carried to the range` : 'the range, whole bits'})`
       : '';
   return t.meaning === 'absolute'
@@ -269,6 +300,7 @@ export function registerFit(program: Command): void {
     .option('--degrees <list>', 'composite stage degrees (odd), e.g. 15,15,27')
     .option('--range <a,b>', 'input range, e.g. --range -8,8 (or --range=-8,8)')
     .option('--method <name>', `remez | chebyshev | composite (default: remez for --degree; the cheapest for --precision)`)
+    .option('--gap <ε>', 'sign, step: leave out (-ε, ε) around the jump; fit and measure on [a, -ε] ∪ [ε, b] (0 < ε < min(-a, b))')
     .option('--weight-negative <w>', 'asymmetric Remez fit: errors on x < 0 count w times (w > 0)')
     .option('--json', 'print one JSON object (the approximation file with numeric coefficients)')
     .option('--plot <file.svg>', 'write an SVG: function and polynomial, and the error curve')
@@ -293,6 +325,7 @@ Examples:
   $ pann fit gelu --precision 8 --range=-8,8 --absolute              # max error ≤ 2^-8
   $ pann fit relu --precision 9 --range=-1,1 --method remez --weight-negative 4
   $ pann fit relu --degrees 7,15 --range=-1,1
+  $ pann fit sign --precision 6 --range=-1,1 --gap 0.05
   $ pann fit --catalog --out approximations
 
 Activations (name:param=default, * = learnable):
