@@ -7,7 +7,8 @@
  *   log2Error, depth, ctMultiplications, scalarMultiplications, additions, finish ("none" | "relu" | "abs");
  *   composite fits: coefficients [] and `stages`, a list of polynomial objects {interval, basis, parity, degree,
  *   coefficients, depth, ctMultiplications, scalarMultiplications, additions, epsilon, error} applied in order;
- *   weighted Remez fits: weight {negative, positive}.
+ *   weighted Remez fits: weight {negative, positive}; fits with a gap (sign, step): gap ε, the error measured on
+ *   [a, −ε] ∪ [ε, b].
  *
  * The loader checks every field against ApproximationFileSchema (approximation-schema.ts) with a message naming
  * it, re-derives the cost from the coefficients and rejects a file whose stored depth or multiplication counts
@@ -79,6 +80,7 @@ export function approximationToJSON(fit: FittedApproximation, coefficients: 'str
     finish: fit.approximation.finish,
     ...(composite ? { stages: fit.stages.map((s) => polynomialJson(s, asStrings)) } : {}),
     ...(fit.weight ? { weight: { negative: fit.weight.negative, positive: fit.weight.positive } } : {}),
+    ...(fit.gap !== undefined ? { gap: fit.gap } : {}),
   };
 }
 
@@ -179,6 +181,7 @@ export function approximationFromJSON(json: unknown, source = 'approximation'): 
     if (!(negative > 0) || !(positive > 0)) fail('weight', `must be positive, got ${negative}, ${positive}`);
     weight = { negative, positive };
   }
+  if (o.gap !== undefined && !(o.gap > 0 && o.gap < -a && o.gap < b)) fail('gap', `must be in (0, ${Math.min(-a, b)}), got ${o.gap}`);
   return {
     activation,
     method,
@@ -191,6 +194,7 @@ export function approximationFromJSON(json: unknown, source = 'approximation'): 
     log2Error: o.log2Error,
     cost,
     ...(weight ? { weight } : {}),
+    ...(o.gap !== undefined ? { gap: o.gap } : {}),
   };
 }
 

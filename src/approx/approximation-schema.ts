@@ -125,6 +125,7 @@ export const ApproximationFileSchema = withNotes(
           'weighted Remez fits: the error weights on negative and positive inputs (both > 0)',
         ),
       ),
+      gap: Type.Optional(Described(finite, 'fits with a gap (sign, step): the fit and its maxError are on [a, -gap] ∪ [gap, b]')),
     },
     {
       $id: 'urn:pann:schema:pann-approximation:1',

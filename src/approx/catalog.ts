@@ -2,7 +2,9 @@
  * The committed catalog of fits (`pann fit --catalog`, approximations/): ReLU on [−1, 1] (positively homogeneous,
  * so the compiler scales it to any [−B, B]), and ULU, GELU, SiLU on standard ranges, each at k = 4..14, by the
  * cheapest-method rule of search.ts. One file per entry plus index.json; targets no degree ≤ 1024 reaches are
- * listed as unreachable. Generation is deterministic (fixed order, no randomness), so regenerating gives the same
+ * listed as unreachable. An entry's k is absolute (max error ≤ 2^-k on its interval, `pann fit --absolute`), as
+ * the catalog has always been generated; for ReLU on [-1, 1] (B = 1) that is also pann's relative precision k
+ * (≤ B·2^-k), the fits the compiler carries to [-B, B]. Generation is deterministic (fixed order, no randomness), so regenerating gives the same
  * bytes.
  *
  * The entries of one (activation, interval) group are fitted in order of k with one shared fit cache; groups are

@@ -5,7 +5,7 @@
  */
 import { FitError } from '../errors.js';
 import type { Activation } from './activations.js';
-import { chebyshevInterpolant, checkFitArguments, type ChebyshevKind } from './chebyshev.js';
+import { chebyshevInterpolant, checkFitArguments, parityApplies, type ChebyshevKind } from './chebyshev.js';
 import { bestEpsilon, fitCompositeSign, type CompositeSign, type SignFinish } from './composite.js';
 import { approximationCost, polynomialCost, type ApproximationCost } from './cost.js';
 import { measureMaxError } from './max-error.js';
@@ -73,6 +73,8 @@ export interface FittedApproximation {
     /** The alternating reference of the returned iterate (a warm start for nearby degrees). */
     readonly reference: readonly number[];
   };
+  /** Fitted and measured on [a, −gap] ∪ [gap, b] (a sign or step: the jump at 0 left out). */
+  readonly gap?: number;
   /** Composite fits: the input gap ε and the sign error bound on |x| ≥ ε. */
   readonly composite?: { readonly epsilon: number; readonly signError: number; readonly degrees: readonly number[] };
 }
@@ -90,6 +92,11 @@ export interface FitRequest {
   epsilon?: number;
   /** Remez only: asymmetric weight. @default undefined (unweighted) */
   weight?: AsymmetricWeight;
+  /**
+   * Chebyshev, Remez: leave out (−gap, gap): fit (Remez) and measure on [a, −gap] ∪ [gap, b], as a sign or step
+   * needs (no polynomial is close to a jump at the jump); 0 < gap < min(−a, b). @default none
+   */
+  gap?: number;
   /** Chebyshev only: points of the 1st or 2nd kind. @default 2 */
   kind?: ChebyshevKind;
   /** Remez iteration cap. @default 60 */
@@ -132,7 +139,7 @@ export function finishFit(
   interval: readonly [number, number],
   stages: readonly FittedStage[],
   finish: PolynomialApproximation['finish'],
-  extra: Pick<FittedApproximation, 'weight' | 'solver' | 'composite'> = {},
+  extra: Pick<FittedApproximation, 'weight' | 'solver' | 'composite' | 'gap'> = {},
 ): FittedApproximation {
   const approximation: PolynomialApproximation = {
     activation: act.toString(),
@@ -142,12 +149,12 @@ export function finishFit(
     finish,
   };
   const f = (x: number) => act.f(x);
-  const measured = measureMaxError(f, approximation);
+  const measured = measureMaxError(f, approximation, extra.gap ? { intervals: gapDomain(interval, extra.gap) } : {});
   let degree = stages.reduce((d, s) => d * s.degree, 1);
   if (finish !== 'none') degree += 1;
   const parity = finish === 'none' ? (stages.length === 1 ? stages[0]!.parity : 'odd') : finish === 'abs' ? 'even' : 'none';
   let sideErrors: FittedApproximation['sideErrors'];
-  if (extra.weight && interval[0] < 0 && interval[1] > 0) {
+  if (extra.weight && !extra.gap && interval[0] < 0 && interval[1] > 0) {
     sideErrors = {
       negative: measureMaxError(f, approximation, { intervals: [[interval[0], 0]] }).maxError,
       positive: measureMaxError(f, approximation, { intervals: [[0, interval[1]]] }).maxError,
@@ -168,6 +175,21 @@ export function finishFit(
     ...extra,
     ...(sideErrors ? { sideErrors } : {}),
   };
+}
+
+/**
+ * The two pieces [a, −gap] ∪ [gap, b] of a fit with a gap; throws FitError unless 0 < gap < min(−a, b) (the gap
+ * must leave a piece on each side of 0).
+ */
+export function gapDomain(interval: readonly [number, number], gap: number): [readonly [number, number], readonly [number, number]] {
+  const [a, b] = interval;
+  if (!(Number.isFinite(gap) && gap > 0 && gap < -a && gap < b)) {
+    throw new FitError(`gap ε must satisfy 0 < ε < ${Math.min(-a, b)} (leave a piece of [${a}, ${b}] on each side of 0), got ${gap}`);
+  }
+  return [
+    [a, -gap],
+    [gap, b],
+  ];
 }
 
 function checkWeight(w: AsymmetricWeight | undefined, method: FitMethod): void {
@@ -193,8 +215,12 @@ export function compositeFromSign(act: Activation, interval: readonly [number, n
 
 /** One fit of `act` by the requested method at the requested degree(s), with measured error and cost. */
 export function fitApproximation(act: Activation, request: FitRequest): FittedApproximation {
-  const { interval, method = 'remez', weight, kind, maxIterations, decideAgainst, initialReference, samples, onProgress } = request;
+  const { interval, method = 'remez', weight, gap, kind, maxIterations, decideAgainst, initialReference, samples, onProgress } = request;
   checkWeight(weight, method);
+  if (gap !== undefined && (method === 'composite' || weight)) {
+    throw new FitError(`${weight ? 'a weighted fit' : 'composite'}: a gap applies to unweighted chebyshev and remez fits only`);
+  }
+  const domain = gap === undefined ? [interval] : gapDomain(interval, gap);
   if (method === 'composite') {
     const finish = compositeFinish(act);
     const [a, b] = interval;
@@ -222,11 +248,11 @@ export function fitApproximation(act: Activation, request: FitRequest): FittedAp
     const p = chebyshevInterpolant(f, interval, degree, { kind, parity: act.parity });
     const trimmed = Array.from(p.coefficients);
     while (trimmed.length > 1 && trimmed[trimmed.length - 1] === 0) trimmed.pop();
-    return finishFit(act, method, interval, [stageOf({ interval: p.interval, coefficients: trimmed })], 'none');
+    return finishFit(act, method, interval, [stageOf({ interval: p.interval, coefficients: trimmed })], 'none', gap ? { gap } : {});
   }
   if (method !== 'remez') throw new FitError(`unknown method '${String(method)}'; valid: ${FIT_METHODS.join(', ')}`);
   const r = fitMinimax(f, {
-    intervals: [interval],
+    intervals: domain,
     degree,
     parity: act.parity,
     weight: weight ? asymmetricWeight(weight.negative, weight.positive) : undefined,
@@ -236,7 +262,7 @@ export function fitApproximation(act: Activation, request: FitRequest): FittedAp
     samples,
     onProgress,
   });
-  return minimaxFit(act, interval, r, weight);
+  return minimaxFit(act, interval, r, weight, gap);
 }
 
 /** The fitted approximation (measured error, cost) of a Remez result on `interval`. */
@@ -245,9 +271,11 @@ export function minimaxFit(
   interval: readonly [number, number],
   r: MinimaxResult,
   weight?: AsymmetricWeight,
+  gap?: number,
 ): FittedApproximation {
   return finishFit(act, 'remez', interval, [stageOf(r.polynomial)], 'none', {
     ...(weight ? { weight: { negative: weight.negative, positive: weight.positive } } : {}),
+    ...(gap ? { gap } : {}),
     solver: {
       converged: r.converged,
       iterations: r.iterations,
@@ -294,6 +322,34 @@ export function scaleApproximation(fit: FittedApproximation, lambda: number): Fi
     maxError,
     log2Error: log2Error(maxError),
     ...(maxErrorAt !== undefined ? { maxErrorAt: maxErrorAt * lambda } : {}),
+    ...(fit.gap !== undefined ? { gap: fit.gap * lambda } : {}),
     ...(sideErrors ? { sideErrors: { negative: sideErrors.negative * factor, positive: sideErrors.positive * factor } } : {}),
   };
+}
+
+/** A polynomial part as text, e.g. [0, 0.5] → "0.5·x", [0.5] → "0.5". */
+function polynomialText(poly: readonly number[]): string {
+  const terms = poly.flatMap((c, i) => (c === 0 ? [] : [i === 0 ? `${c}` : `${c}·x${i > 1 ? `^${i}` : ''}`]));
+  return terms.length ? terms.join(' + ') : '0';
+}
+
+/**
+ * Why a single-polynomial fit asked for degree `asked` came out with a lower degree (its top coefficients are
+ * zero and are trimmed), or undefined when it did not. By symmetry when the activation's parity hint applies
+ * (f minus its polynomial part is even or odd on a symmetric range: the coefficients of the other parity vanish).
+ */
+export function degreeShortfall(fit: FittedApproximation, asked: number): string | undefined {
+  if (fit.method === 'composite' || fit.degree >= asked) return undefined;
+  const hint = fit.activation.parity;
+  const name = fit.activation.toString();
+  const [a, b] = fit.interval;
+  if (hint && parityApplies(hint, fit.interval, asked)) {
+    const part = hint.poly.some((c) => c !== 0) ? `${name}(x) − (${polynomialText(hint.poly)})` : `${name}(x)`;
+    const other = hint.symmetry === 'even' ? 'odd' : 'even';
+    return (
+      `asked for degree ${asked}, got ${fit.degree}: ${part} is ${hint.symmetry} on the symmetric range [${a}, ${b}], ` +
+      `so its ${other} coefficients are zero and degree ${asked} adds nothing over ${fit.degree}`
+    );
+  }
+  return `asked for degree ${asked}, got ${fit.degree}: the coefficients above degree ${fit.degree} came out zero`;
 }

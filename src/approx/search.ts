@@ -33,6 +33,7 @@ import {
   compositeFinish,
   compositeFromSign,
   fitApproximation,
+  gapDomain,
   FIT_METHODS,
   minimaxFit,
   type AsymmetricWeight,
@@ -89,6 +90,8 @@ export interface PrecisionOptions {
   methods?: readonly FitMethod[];
   /** Remez only: asymmetric weight (the target then applies to the unweighted error). @default undefined */
   weight?: AsymmetricWeight;
+  /** Remez only: fit and measure on [a, −gap] ∪ [gap, b] (a sign or step; see FitRequest.gap). @default none */
+  gap?: number;
   /** Largest degree tried. @default 1024 */
   maxDegree?: number;
   /** Reuse fits and probe records across calls (e.g. a catalog sweep over k): see {@link createFitCache}. @default a fresh cache */
@@ -148,6 +151,7 @@ const ANY_PARITY_WITHIN = 0.05;
 /** The cheapest fit of `act` on `interval` whose measured max error is ≤ 2^-k (see the module comment). */
 export function fitForPrecision(act: Activation, options: PrecisionOptions): PrecisionFit {
   const ctx = searchContext(act, options);
+  if (options.gap !== undefined) return searchGapped(ctx, options.gap);
   const slots: Slot[] = [];
   /** The minimax fit meeting the target, if any. */
   let remez: FittedApproximation | null = null;
@@ -162,6 +166,39 @@ export function fitForPrecision(act: Activation, options: PrecisionOptions): Pre
   const best = chooseCheapest(settled, ctx.target);
   if (!best) throw unreachable(ctx, settled);
   return precisionFit(best, ctx, settled);
+}
+
+/**
+ * A search on [a, −gap] ∪ [gap, b]: Remez only (a Chebyshev interpolant on [a, b] runs through the jump, and the
+ * composites are for relu and |x|), each probe a full fit measured on the two pieces (the fit cache and the
+ * Chebyshev bracket hold for a whole interval, so neither is used).
+ */
+function searchGapped(ctx: SearchContext, gap: number): PrecisionFit {
+  const [a, b] = ctx.interval;
+  const where = `[${a}, ${-gap}] ∪ [${gap}, ${b}]`;
+  if (!ctx.methods.includes('remez') || ctx.weight) {
+    throw new FitError(`precision: a fit on ${where} (with a gap) is an unweighted remez fit; got ${ctx.methods.join('/')}`);
+  }
+  gapDomain(ctx.interval, gap);
+  const fits = new Map<number, FittedApproximation>();
+  const fitAt = (d: number): FittedApproximation => {
+    let fit = fits.get(d);
+    if (!fit) fits.set(d, (fit = fitApproximation(ctx.act, { interval: ctx.interval, method: 'remez', degree: d, gap })));
+    ctx.onProgress?.({ method: 'remez', degree: d, maxError: fit.maxError, target: ctx.target });
+    return fit;
+  };
+  const probe = (i: number): Probe => {
+    const e = fitAt(ctx.plain[i]!).maxError;
+    return { pass: e <= ctx.target, error: e };
+  };
+  const hi = searchDegree(probe, ctx.plain, ctx.target, () => undefined);
+  if (hi === null) {
+    throw new FitError(
+      `precision: no remez fit of ${ctx.spec} reaches 2^-${ctx.k} = ${ctx.target} on ${where} with degree ≤ ${ctx.maxDegree} (a larger gap needs a lower degree)`,
+    );
+  }
+  const best = fitAt(ctx.plain[hi]!);
+  return precisionFit(best, ctx, [{ now: { method: 'remez', fit: best } }]);
 }
 
 /** One precision search: the request, checked, and the cache it reads and fills. */
@@ -279,16 +316,27 @@ function alternativesOf(slots: readonly Slot[]): Alternative[] {
   return slots.map((slot) => ('now' in slot ? slot.now : slot.later()));
 }
 
+/**
+ * Why no method reached the target: each method's reason (its note if it did not apply, else the best error it
+ * measured); "no method applies" only when every method tried had a reason not to apply.
+ */
 function unreachable(ctx: SearchContext, slots: readonly Slot[]): FitError {
-  const reached = alternativesOf(slots)
-    .filter((x) => x.fit)
-    .map((x) => `${x.method} ${x.fit!.maxError.toExponential(2)}`)
-    .join(', ');
+  const alternatives = alternativesOf(slots);
   const [a, b] = ctx.interval;
+  const reasons = alternatives.map((x) => `${x.method}: ${x.note ?? reachedText(ctx, x.fit)}`).join('; ');
+  if (alternatives.every((x) => x.note !== undefined)) {
+    return new FitError(`precision: no method applies to ${ctx.spec} on [${a}, ${b}] (${reasons})`);
+  }
   return new FitError(
-    `precision: no ${ctx.methods.join('/')} fit of ${ctx.spec} reaches 2^-${ctx.k} = ${ctx.target} on [${a}, ${b}] with degree ≤ ${ctx.maxDegree}` +
-      (reached ? '' : ' (no method applies)'),
+    `precision: no ${ctx.methods.join('/')} fit of ${ctx.spec} reaches 2^-${ctx.k} = ${ctx.target} on [${a}, ${b}] with degree ≤ ${ctx.maxDegree} (${reasons})`,
   );
+}
+
+/** What a method that applied reached: its closest fit's measured error, if it kept one. */
+function reachedText(ctx: SearchContext, fit: FittedApproximation | null): string {
+  return fit
+    ? `degree ${fit.degree} measured ${fit.maxError.toExponential(2)}, above the target`
+    : `no degree ≤ ${ctx.maxDegree} reaches the target`;
 }
 
 /** The chosen fit with k and the target; `alternatives` is a non-enumerable getter computed on first read. */

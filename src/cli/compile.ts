@@ -154,7 +154,7 @@ export function addCompileOptions(cmd: Command): Command {
   return cmd
     .option(
       '-k, --precision <k...>',
-      "precision k: each activation's max error ≤ B·2^-k on its calibrated range [-B, B] (one value, or one per activation layer)",
+      "precision k: each activation's max error ≤ B·2^-k on its calibrated range [-B, B], relative to B as in pann fit --precision k --range -B,B (one value, or one per activation layer)",
       (v: string, prev: number[] | undefined) => [...(prev ?? []), precisionOption('--precision')(v)],
     )
     .addOption(

@@ -4,9 +4,10 @@
  * the calibrated range: the activation's max error on [−B, B] is at most B·2^−k (for ReLU this is Lee et al.'s
  * "precision α" of the sign approximation on [−1, 1]).
  *
- * The default provider (`fitterProvider`):
+ * The default provider (`fitterProvider`) fits by `fitForRange` (range-fit.ts), the same function as
+ * `pann fit --precision k --range -B,B`, by the one rule of precision.ts (`rangeTarget`):
  * - Positively homogeneous activations (ReLU, |x|, leaky ReLU, …; f(Bt) = B^h·f(t)) are fitted once on [−1, 1]
- *   at 2^−k and reused for every B — the same fits the committed catalog holds.
+ *   and carried to every B — for ReLU (h = 1) at 2^−k, the same fits the committed catalog holds.
  * - Other activations (ULU, GELU, SiLU, …) are fitted on [−B, B] itself, to absolute error 2^−k' with
  *   k' = max(1, ⌈k − log2 B⌉) (the fitter takes whole bits, so the fit is at least as precise as asked).
  */
@@ -14,8 +15,9 @@ import { type Activation, parseActivation } from '../approx/activations.js';
 import type { AsymmetricWeight, FitMethod } from '../approx/fitted.js';
 import { measureMaxError } from '../approx/max-error.js';
 import type { PolynomialApproximation } from '../approx/polynomial.js';
-import { type LayerPrecision, PRECISION_BITS_RANGE, isPrecisionBits } from '../approx/precision.js';
-import { createFitCache, type FitCache, fitForPrecision } from '../approx/search.js';
+import type { LayerPrecision } from '../approx/precision.js';
+import { fitForRange } from '../approx/range-fit.js';
+import { createFitCache, type FitCache } from '../approx/search.js';
 import type { ActivationReport } from '../circuit/index.js';
 import { CompileError, errorMessage } from '../errors.js';
 import { type CalibrationResult, countOutsideRange } from './calibrate.js';
@@ -174,25 +176,16 @@ export function fitterProvider(options: FitterProviderOptions = {}): Approximati
   const cache: FitCache = options.cache ?? createFitCache();
   const memo = new Map<string, ProvidedApproximation>();
   return ({ activation, B, precisionBits, method }) => {
-    const h = activation.homogeneity;
-    const homogeneous = h !== null && (h === 1 || method !== 'composite');
-    const interval: [number, number] = homogeneous ? [-1, 1] : [-B, B];
-    // absolute target B·2^-k on [-B, B] in whole bits, at least 1 (then the fit is more precise than asked)
-    const k = homogeneous ? precisionBits : Math.max(1, Math.ceil(precisionBits - Math.log2(B) - 1e-12));
-    const key = `${activation.toString()}|${B}|${k}|${method}|${options.weight ? `${options.weight.negative},${options.weight.positive}` : ''}`;
+    const key = `${activation.toString()}|${B}|${precisionBits}|${method}|${options.weight ? `${options.weight.negative},${options.weight.positive}` : ''}`;
     const hit = memo.get(key);
     if (hit) return hit;
-    if (!isPrecisionBits(k)) {
-      throw new CompileError(
-        `activation ${activation.toString()} on [-${B}, ${B}]: precision ${precisionBits} needs absolute error 2^-${k}, outside ${PRECISION_BITS_RANGE.min}..${PRECISION_BITS_RANGE.max}`,
-      );
-    }
     const methods = methodsFor(method).filter((m) => !(options.weight && m === 'composite'));
     let fit;
     try {
-      fit = fitForPrecision(activation, {
-        interval,
-        k,
+      // the one rule of precision on a range (precision.ts rangeTarget), shared with `pann fit --precision`
+      fit = fitForRange(activation, {
+        interval: [-B, B],
+        k: precisionBits,
         methods: options.weight ? methods.filter((m) => m === 'remez') : methods,
         cache,
         ...(options.weight ? { weight: options.weight } : {}),
@@ -202,12 +195,11 @@ export function fitterProvider(options: FitterProviderOptions = {}): Approximati
         cause: err,
       });
     }
-    const scale = homogeneous ? B ** h : 1;
     const provided: ProvidedApproximation = {
-      approximation: homogeneous ? carryToRange(fit.approximation, B, h) : fit.approximation,
-      maxError: fit.maxError * scale,
-      source: homogeneous
-        ? `fitted on [-1, 1] (${fit.method}), scaled by B^${h}`
+      approximation: fit.approximation,
+      maxError: fit.maxError,
+      source: fit.precision.carried
+        ? `fitted on [-1, 1] (${fit.method}), scaled by B^${activation.homogeneity}`
         : `fitted on [-${B.toPrecision(4)}, ${B.toPrecision(4)}] (${fit.method})`,
     };
     memo.set(key, provided);
