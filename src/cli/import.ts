@@ -10,6 +10,7 @@ import { describeLayer, formatShape, modelShapes, parameterCount } from '../nn/m
 import { loadOnnx, type OnnxImport } from '../nn/onnx/import.js';
 import type { TensorDtype } from '../nn/tensor-codec.js';
 import { action, printJson } from './common.js';
+import { checkOutputPath } from '../files.js';
 
 interface ImportFlags {
   out: string;
@@ -75,6 +76,7 @@ Examples:
       action('import', (file: string, flags: ImportFlags) => {
         if (resolve(flags.out) === resolve(file))
           throw new InputError(`--out ${flags.out} is the ONNX file itself; write the pann model elsewhere`);
+        checkOutputPath(flags.out, { label: '--out', extensions: ['.json'] });
         const imp = loadOnnx(file, {
           ...(flags.name !== undefined ? { name: flags.name } : {}),
           stripSoftmax: flags.stripSoftmax === true,

@@ -69,8 +69,11 @@ export class ProgressBar {
    */
   note(text: string, always = false): void {
     if (this.#quiet) return;
-    if (this.#bar) this.#bar.update({ extra: text });
-    else if (this.#tty) process.stderr.write(`\r${this.#label}: ${text}\x1b[K`);
+    if (this.#bar) {
+      this.#bar.update({ extra: text });
+      // cli-progress redraws on a timer, which synchronous work (key generation, a batch) blocks: draw now
+      if (always) this.#bar.render();
+    } else if (this.#tty) process.stderr.write(`\r${this.#label}: ${text}\x1b[K`);
     else {
       const now = Date.now();
       if (!always && now - this.#lastLine < plainInterval()) return;

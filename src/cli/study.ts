@@ -14,6 +14,7 @@ import { type StudyProgress, type StudyRun, runStudy } from '../study/study.js';
 import { type StudySummary, summarizeStudy } from '../study/summary.js';
 import { action, intOption, numberOption, printJson, ProgressBar } from './common.js';
 import { addDataOptions, DATA_HELP, type DataFlags, dataSpecFromFlags } from './data-options.js';
+import { checkOutputFolder } from '../files.js';
 
 interface StudyFlags extends DataFlags {
   models?: string[];
@@ -183,7 +184,10 @@ Examples:
 
 /** `pann study`: measure the grid (or re-render a results file), write the outputs and print the summary. */
 async function studyCommand(file: string | undefined, flags: StudyFlags): Promise<void> {
+  // the report folder (and the cache's) are checked before the first cell is measured
+  checkOutputFolder(flags.out, '--out');
   if (flags.fromResults) return rerenderResults(file, flags.fromResults, flags);
+  if (flags.cache !== false) checkOutputFolder(flags.cache, '--cache');
   const { raw, source, baseDir } = gridFor(file, flags);
   const grid = gridFromJSON(raw, source);
   const run = await runInterruptibly(grid, baseDir, flags);

@@ -99,9 +99,12 @@ describe('pann import', () => {
     const same = pann('import', copy, '--out', copy);
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/--out .* is the ONNX file itself/);
-    const noDir = pann('import', copy, '--out', join(dir, 'no/such/dir/x.json'));
-    expect(noDir.code).toBe(2);
-    expect(noDir.stderr).toMatch(/^pann import: cannot write .*x\.json: ENOENT/);
+    // a missing folder is created; one that cannot be (a file in its place) is refused before importing
+    expect(pann('import', copy, '--out', join(dir, 'new/dir/x.json')).code).toBe(0);
+    writeFileSync(join(dir, 'a-file'), 'x');
+    const blocked = pann('import', copy, '--out', join(dir, 'a-file/x.json'));
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toMatch(/^pann import: --out '.*a-file\/x\.json': .*a-file is not a folder/);
   });
 
   it('--help shows an example', () => {
