@@ -215,6 +215,28 @@ export class CircuitBuilder {
     return dst;
   }
 
+  /**
+   * A client-aided refresh of `src`: a fresh ciphertext at the top level and its canonical scale. The masked
+   * values |x + r| ≤ 2·maskBound must fit, at the source's scale, in the modulus of the source's level (one bit
+   * below it, as SEAL decodes centred residues) — otherwise the key holder decrypts garbage.
+   */
+  refresh(src: number, maskBound: number): number {
+    this.#reg(src, 'refresh');
+    if (!(maskBound > 0) || !Number.isFinite(maskBound))
+      throw new CompileError(`refresh: mask bound ${maskBound} is not a positive number`);
+    const level = this.level[src]!;
+    const needed = Math.log2(2 * maskBound * this.scales[src]!) + 1;
+    if (needed >= this.params.levelBits(level)) {
+      throw new CompileError(
+        `refresh: masked values up to 2^${Math.log2(2 * maskBound).toFixed(1)} at scale 2^${Math.log2(this.scales[src]!).toFixed(1)} need ` +
+          `${needed.toFixed(1)} bits; level ${level} has ${this.params.levelBits(level)} (refresh one level earlier, or a smaller mask)`,
+      );
+    }
+    const dst = this.#newReg(this.maxLevel, this.canonical(this.maxLevel));
+    this.ops.push({ op: 'refresh', dst, src, maskBound });
+    return dst;
+  }
+
   /** a·b with both brought to the lower level, then rescaled. */
   mulRescale(a: number, b: number): number {
     const lvl = Math.min(this.level[a]!, this.level[b]!);

@@ -35,6 +35,7 @@ export function countOps(ops: readonly CircuitOp[], from = 0, to = ops.length): 
         c.drops++;
         break;
       case 'setScale':
+      case 'refresh':
         break;
     }
   }
@@ -54,7 +55,13 @@ export function predictOpsMs(
   for (let i = from; i < to; i++) {
     const op = ops[i]!;
     const src = 'src' in op ? op.src : op.a;
-    ms += cost(op.op, polyModulusDegree, levelOfRegister[src]!);
+    const level = levelOfRegister[src]!;
+    if (op.op === 'refresh') {
+      // mask and unmask on the evaluator; decrypt, encode and encrypt by the key holder (link time not included)
+      const top = levelOfRegister[op.dst]!;
+      ms += cost('addPlain', polyModulusDegree, level) + cost('decrypt', polyModulusDegree, level);
+      ms += cost('encode', polyModulusDegree, top) + cost('encrypt', polyModulusDegree, top) + cost('addPlain', polyModulusDegree, top);
+    } else ms += cost(op.op, polyModulusDegree, level);
   }
   return ms;
 }

@@ -45,6 +45,8 @@ function encodeOp(op: CircuitOp): (number | string)[] {
       return [op.op, op.dst, op.src, op.level];
     case 'setScale':
       return [op.op, op.dst, op.src, op.scale];
+    case 'refresh':
+      return [op.op, op.dst, op.src, op.maskBound];
   }
 }
 
@@ -159,6 +161,8 @@ function opFromJSON(a: CircuitOpJson, n: number, registers: number, plaintexts: 
       return { op: 'drop', dst, src: reg(2), level: a[3] };
     case 'setScale':
       return { op: 'setScale', dst, src: reg(2), scale: a[3] };
+    case 'refresh':
+      return { op: 'refresh', dst, src: reg(2), maskBound: a[3] };
   }
 }
 

@@ -22,7 +22,7 @@ import {
 export const CIRCUIT_FORMAT = 'pann-circuit';
 export const CIRCUIT_VERSION = 1;
 
-export const OPCODES = ['rotate', 'mulPlain', 'addPlain', 'mul', 'add', 'sub', 'rescale', 'drop', 'setScale'] as const;
+export const OPCODES = ['rotate', 'mulPlain', 'addPlain', 'mul', 'add', 'sub', 'rescale', 'drop', 'setScale', 'refresh'] as const;
 
 /** The message for an integer outside [min, max] (or below min). */
 export function outsideText(v: number, min: number, max?: number): string {
@@ -79,6 +79,7 @@ const Op = Tagged(
     op('rescale', 'dst, src', register, register),
     op('drop', 'dst, src, level', register, register, int(0, 1000)),
     op('setScale', 'dst, src, scale', register, register, positive),
+    op('refresh', 'dst, src, maskBound', register, register, Described(positive, 'masks are uniform on [−maskBound, maskBound]')),
   ],
   {
     unknownTag: (name) => `unknown op ${shown(name)} (valid: ${OPCODES.join(', ')})`,

@@ -15,7 +15,13 @@ export type CircuitOp =
   | { op: 'sub'; dst: number; a: number; b: number }
   | { op: 'rescale'; dst: number; src: number }
   | { op: 'drop'; dst: number; src: number; level: number }
-  | { op: 'setScale'; dst: number; src: number; scale: number };
+  | { op: 'setScale'; dst: number; src: number; scale: number }
+  /**
+   * Client-aided refresh (docs/refresh.md): the evaluator adds a fresh uniform mask r ∈ [−maskBound, maskBound] to
+   * every slot, the key holder decrypts x + r and encrypts it afresh at the top level and the canonical scale, the
+   * evaluator subtracts r. dst is at maxLevel. Consecutive refresh ops form one round.
+   */
+  | { op: 'refresh'; dst: number; src: number; maskBound: number };
 
 export type OpName = CircuitOp['op'];
 

@@ -106,6 +106,9 @@ function applyOp(b: CircuitBuilder, op: CircuitOp, i: number): void {
       if (op.scale === b.scales[op.src]) fail(`ops[${i}]`, 'setScale to the same scale');
       b.alignScale(op.src, op.scale);
       break;
+    case 'refresh':
+      b.refresh(op.src, op.maskBound);
+      break;
   }
 }
 

@@ -5,6 +5,7 @@
 import type { Circuit, CircuitOp } from '../circuit/index.js';
 import type { Backend, CipherHandle, PlainHandle } from './backend.js';
 import { InputError, RuntimeError } from './errors.js';
+import { cryptoMasks, type MaskSource, type RefreshClient, refreshRound } from './refresh.js';
 
 /** Per-stage wall-clock times of one evaluation. */
 export interface StageTiming {
@@ -30,6 +31,10 @@ export class PreparedCircuit {
   #disposed = false;
   /** Called as each circuit stage of an evaluation finishes (progress of long throughput evaluations). */
   onStageDone: ((stage: StageDone) => void) | undefined;
+  /** The key holder for refresh rounds (circuits with refresh ops need one; runSeal and runSim attach a local one). */
+  refreshClient: RefreshClient | null = null;
+  /** Where refresh masks come from. @default cryptoMasks */
+  masks: MaskSource = cryptoMasks;
 
   constructor(circuit: Circuit, backend: Backend) {
     if (backend.slotCount !== circuit.params.polyModulusDegree / 2) {
@@ -111,6 +116,10 @@ export class PreparedCircuit {
       for (let i = 0; i < c.ops.length; i++) {
         clock.reach(i);
         const op = c.ops[i]!;
+        if (op.op === 'refresh') {
+          i = this.#refresh(i, regs) - 1;
+          continue;
+        }
         this.#execute(op, i, regs);
         regs.freeDeadOperands(op, i);
       }
@@ -171,7 +180,35 @@ export class PreparedCircuit {
         if (this.#lastUse[op.src] !== i) throw new RuntimeError(`op ${i}: setScale on register ${op.src}, which is read later`);
         be.setScale(regs.read(op.src), op.scale);
         return regs.move(op.src, op.dst);
+      case 'refresh':
+        throw new RuntimeError(`op ${i}: internal: refresh ops run as rounds`);
     }
+  }
+
+  /** The refresh round starting at op `start` (it and the refresh ops right after it); returns the op after it. */
+  #refresh(start: number, regs: RegisterFile): number {
+    const ops = this.circuit.ops;
+    const round: Extract<CircuitOp, { op: 'refresh' }>[] = [];
+    for (let j = start; j < ops.length; j++) {
+      const op = ops[j]!;
+      if (op.op !== 'refresh') break;
+      round.push(op);
+    }
+    if (!this.refreshClient) throw new RuntimeError(`op ${start}: the circuit has a refresh round and no key holder is attached`);
+    const scale = this.circuit.registerScale[round[0]!.dst]!;
+    const fresh = refreshRound(
+      this.backend,
+      round.map((op) => regs.read(op.src)),
+      round.map((op) => op.maskBound),
+      scale,
+      this.refreshClient,
+      this.masks,
+    );
+    round.forEach((op, k) => {
+      regs.write(op.dst, fresh[k]!);
+      regs.freeDeadOperands(op, start + k);
+    });
+    return start + round.length;
   }
 
   /** Apply `f` to plaintext `id`, freeing it afterwards when it is not kept encoded. */

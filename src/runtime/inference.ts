@@ -6,6 +6,7 @@ import type { Circuit } from '../circuit/index.js';
 import { decodeBatch, decodeOutput, encodeBatch, encodeInput, PreparedCircuit, type StageTiming } from './executor.js';
 import { InputError } from './errors.js';
 import { SimBackend } from './sim-backend.js';
+import { localRefreshClient, seededMasks } from './refresh.js';
 
 /** One input's result: its logits, the predicted class and per-stage timings. */
 export interface InferenceRecord {
@@ -104,6 +105,9 @@ export function runSim(
 ): InferenceRecord[] {
   const be = simBackendFor(circuit, options.noise);
   const prepared = new PreparedCircuit(circuit, be);
+  prepared.refreshClient = localRefreshClient(be);
+  // seeded masks keep a seeded sim run reproducible (x + r − r rounds differently for every r)
+  prepared.masks = seededMasks(options.noise?.seed ?? 0);
   try {
     return runInferences(prepared, inputs, count, options.onProgress);
   } finally {

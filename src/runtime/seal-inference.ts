@@ -6,6 +6,7 @@
  */
 import type { Circuit } from '../circuit/index.js';
 import { PreparedCircuit, type StageDone } from './executor.js';
+import { localRefreshClient } from './refresh.js';
 import { type InferenceRecord, runInferences } from './inference.js';
 import { SealBackend } from './seal-backend.js';
 
@@ -54,6 +55,8 @@ export async function runSeal(
     prepared.encodeAll();
     mark(encode);
     prepared.onStageDone = options.onStage;
+    // pann run plays both roles: the key holder's refresh rounds run in this process with this backend's keys
+    prepared.refreshClient = localRefreshClient(backend);
     const records = runInferences(prepared, inputs, count, options.onProgress);
     return { records, setup };
   } finally {

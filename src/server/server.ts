@@ -162,6 +162,11 @@ export class PannServer {
           `model id ${JSON.stringify(m.id)}: use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
         );
       if (models.has(m.id)) throw new InputError(`model id ${m.id} is given twice`);
+      if (m.circuit.ops.some((op) => op.op === 'refresh')) {
+        throw new InputError(
+          `model ${m.id}: its circuit has refresh rounds, which the server's protocol does not carry yet (run it with pann run)`,
+        );
+      }
       models.set(m.id, {
         id: m.id,
         circuit: m.circuit,
