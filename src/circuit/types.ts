@@ -198,6 +198,8 @@ export interface CompileReport {
     latencyMsPerStage: { name: string; ms: number }[];
   };
   calibration: { count: number; split: string; marginRule: string };
+  /** Client-aided refresh rounds (absent for single-chain circuits). */
+  refresh?: { rounds: number; beforeLayers: number[]; maskBits: number; segmentDepths: number[] };
   /** Absent when the compile made no noise check (CompileOptions.noiseCheck) or in older circuit files. */
   noise?: NoiseEstimate;
   notes: string[];

@@ -9,6 +9,7 @@ import { saveCircuit } from '../circuit/index.js';
 import type { ApproximationMethod } from '../compiler/compile.js';
 import { fitterProvider } from '../compiler/polynomialise.js';
 import { compile, DEFAULT_NOISE_CHECK_INPUTS } from '../pipeline.js';
+import { DEFAULT_MASK_BITS } from '../compiler/compile.js';
 import { InputError } from '../errors.js';
 import { headDataset } from '../nn/dataset.js';
 import type { Model } from '../nn/model.js';
@@ -32,6 +33,9 @@ export interface CompileFlags extends DataFlags {
   ring?: number[];
   mode?: 'latency' | 'throughput';
   rotationKeys?: 'exact' | 'powers-of-two';
+  /** Activation layers to refresh before (client-aided refresh rounds). */
+  refreshBefore?: number[];
+  maskBits?: number;
   /** Calibration inputs the noise check simulates; 0 skips it (--noise-check off). */
   noiseCheck: number;
   out?: string;
@@ -73,6 +77,9 @@ export function compileWithFlags(
   const provider = fitterProvider(flags.weightNegative ? { weight: { negative: flags.weightNegative, positive: 1 } } : {});
   return compile(model, {
     noiseCheck: flags.noiseCheck > 0 ? { inputs: flags.noiseCheck } : false,
+    ...(flags.refreshBefore
+      ? { refresh: { before: flags.refreshBefore, ...(flags.maskBits !== undefined ? { maskBits: flags.maskBits } : {}) } }
+      : {}),
     precisionBits: flags.precision.length === 1 ? flags.precision[0]! : flags.precision,
     method: flags.activationMethod,
     calibration: calibrationFor(model, flags),
@@ -102,6 +109,13 @@ export function formatReport(c: Circuit): string {
   lines.push(
     `CKKS: N=${r.ringDimension} (${r.slots} slots), modulus [${r.coeffModulusBits.join(', ')}] = ${r.totalModulusBits}/${r.maxModulusBits} bits (128-bit security), scale 2^${r.scaleBits}, depth ${r.depth}`,
   );
+  if (r.refresh) {
+    const { rounds, beforeLayers, maskBits, segmentDepths } = r.refresh;
+    lines.push(
+      `refresh: ${rounds} round(s), before activation layer(s) ${beforeLayers.join(', ')} (masks hide each slot to 2^-${maskBits}); ` +
+        `segments of depth ${segmentDepths.join(', ')}: the chain holds ${c.params.maxLevel} levels (docs/refresh.md)`,
+    );
+  }
   lines.push('', 'stage                         depth  ct×ct  pt×ct  rot  rescale  predicted ms');
   c.stages.forEach((s, i) => {
     const oc = r.opCountsPerStage[i]!;
@@ -192,6 +206,16 @@ export function addCompileOptions(cmd: Command): Command {
       )
         .choices(['exact', 'powers-of-two'])
         .default('exact'),
+    )
+    .option(
+      '--refresh-before <layer...>',
+      'client-aided refresh rounds right before these activation layers (0 = the first): the key holder re-encrypts masked values, so each segment needs only its own depth (docs/refresh.md)',
+      (v: string, prev: number[] | undefined) => [...(prev ?? []), intOption('--refresh-before', 0, 1000)(v)],
+    )
+    .option(
+      '--mask-bits <λ>',
+      `refresh masks hide each slot to within 2^-λ of uniform (default ${DEFAULT_MASK_BITS})`,
+      intOption('--mask-bits', 1, 50),
     )
     .option(
       '--noise-check <n>',

@@ -6,8 +6,9 @@
  *   2. calibrate      calibrate.ts      each activation's input range [−B, B]
  *   3. polynomialise  polynomialise.ts  each activation's polynomial on its range, to precision k
  *   4. normalise      normalise.ts      polynomials on t = x/B, scalings folded into the linear layers; depth
- *   5. parameters     select-params.ts  ring, modulus chain and scale (128-bit)
- *   6. schedule       schedule.ts       the level each block starts and ends at
+ *   5. parameters     refresh-points.ts where client-aided refresh rounds go (none unless asked);
+ *                     select-params.ts  ring, modulus chain and scale (128-bit) for the longest segment
+ *   6. schedule       schedule.ts       the level each block starts and ends at (the top again after a refresh)
  *   7. pack           pack.ts           ops with every level and scale fixed (pack-linear, poly-eval, throughput)
  *   8. keys           keys.ts           exactly the rotation keys the ops use
  *   9. report         report.ts         counts, sizes, predicted latency, notes
@@ -38,11 +39,13 @@ import { normaliseNetwork } from './normalise.js';
 import { packNetwork } from './pack.js';
 import { type ApproximationMethod, type ApproximationProvider, polynomialiseActivations } from './polynomialise.js';
 import { compileReport } from './report.js';
-import { checkSchedule, scheduleLevels } from './schedule.js';
+import { type RefreshOptions, planRefresh } from './refresh-points.js';
+import { chainDepth, checkSchedule, scheduleLevels } from './schedule.js';
 import { chooseParameters } from './select-params.js';
 
 export type { ApproximationMethod, ApproximationProvider } from './polynomialise.js';
 export { minimumScaleBits } from './select-params.js';
+export { DEFAULT_MASK_BITS, type RefreshOptions } from './refresh-points.js';
 
 /** Options of {@link compileNetwork}. */
 export interface CompileOptions {
@@ -76,6 +79,8 @@ export interface CompileOptions {
   mode?: CircuitMode;
   /** Which Galois keys the circuit may use (see BuilderOptions.rotationKeys). @default 'exact' */
   rotationKeys?: RotationKeySet;
+  /** Client-aided refresh rounds (docs/refresh.md). @default none: one modulus chain holds the whole network */
+  refresh?: RefreshOptions;
   /** Circuit name. @default model.name */
   name?: string;
   /**
@@ -116,19 +121,17 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const network = normaliseNetwork(blocks, planned);
 
   onProgress?.('parameters');
-  const { params, note } = chooseParameters(network, {
-    precision,
-    outputAbsMax: calibrated.outputAbsMax,
-    inputSize,
-    mode,
-    ...(options.scaleBits !== undefined ? { scaleBits: options.scaleBits } : {}),
-    ...(options.ringDimensions ? { ringDimensions: options.ringDimensions } : {}),
-  });
-  const schedule = scheduleLevels(network.depthPerStage, params.maxLevel);
+  const { refresh, chain, params, note, schedule } = planLevels(network, precision, calibrated.outputAbsMax, inputSize, options);
 
   onProgress?.('pack');
   const builder = new CircuitBuilder(params, { rotationKeys: options.rotationKeys ?? 'exact' });
-  const packed = packNetwork(builder, network, planned, { mode, inputSize, opCost, packing: options.packing ?? 'auto' });
+  const packed = packNetwork(builder, network, planned, {
+    mode,
+    inputSize,
+    opCost,
+    packing: options.packing ?? 'auto',
+    refreshBefore: refresh.blocks,
+  });
   checkSchedule(schedule, packed.stages, packed.spans);
   const rotationSteps = selectRotationKeys(builder);
 
@@ -136,6 +139,14 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const registerLevel = Int32Array.from(builder.level);
   const reportInput = { modelName: model.name, mode, params, network, planned, builder, packed, rotationSteps, registerLevel };
   const report = compileReport({ ...reportInput, inputSize, opCost, calibration, range, notes: [note] });
+  if (refresh.layers.length > 0) {
+    report.refresh = {
+      rounds: refresh.layers.length,
+      beforeLayers: refresh.layers,
+      maskBits: refresh.maskBits,
+      segmentDepths: chain.segments,
+    };
+  }
   const circuit: Circuit = {
     name: options.name ?? model.name,
     mode,
@@ -144,10 +155,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     inputLayout: packed.inputLayout,
     inputMultiplier: 1,
     inputRange: inputRangeOf(calibration.inputs),
-    outputRegister: packed.outputs[0]!,
-    outputLayout: packed.outputLayout,
-    outputRegisters: packed.outputs,
-    outputMultiplier: 1,
+    ...outputsOf(packed),
     registerCount: builder.registerCount(),
     registerLevel,
     registerScale: Float64Array.from(builder.scales),
@@ -156,14 +164,7 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     rotationSteps,
     stages: packed.stages,
     report,
-    source: {
-      model: { name: model.name, sha256: modelSha256(model) },
-      calibration: {
-        label: calibration.label,
-        count: calibration.count,
-        sha256: valuesSha256(calibration.inputs.subarray(0, calibration.count * inputSize)),
-      },
-    },
+    source: circuitSource(model, calibration, inputSize),
   };
 
   onProgress?.('verify');
@@ -174,6 +175,44 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     addNoiseEstimate(circuit, calibration, options.noiseCheck, onProgress && ((d, t) => onProgress('noise', d, t)));
   }
   return circuit;
+}
+
+/** Refresh points, then the ring and chain for the longest segment, then the level of every block. */
+function planLevels(
+  network: ReturnType<typeof normaliseNetwork>,
+  precision: LayerPrecision,
+  outputAbsMax: number,
+  inputSize: number,
+  options: CompileOptions,
+) {
+  const mode = options.mode ?? 'latency';
+  const refresh = planRefresh(network, precision, options.refresh, mode);
+  const refreshBefore = new Set(refresh.blocks.keys());
+  const chain = chainDepth(network.depthPerStage, refreshBefore);
+  const { params, note } = chooseParameters(network, {
+    precision,
+    outputAbsMax,
+    inputSize,
+    mode,
+    depth: chain.depth,
+    ...(options.scaleBits !== undefined ? { scaleBits: options.scaleBits } : {}),
+    ...(options.ringDimensions ? { ringDimensions: options.ringDimensions } : {}),
+  });
+  return { refresh, chain, params, note, schedule: scheduleLevels(network.depthPerStage, params.maxLevel, refreshBefore) };
+}
+
+/** Where the outputs sit (the decoded values are the logits: multiplier 1). */
+function outputsOf(packed: ReturnType<typeof packNetwork>) {
+  return { outputRegister: packed.outputs[0]!, outputLayout: packed.outputLayout, outputRegisters: packed.outputs, outputMultiplier: 1 };
+}
+
+/** What the circuit was compiled from: the model's identity and the calibration inputs'. */
+function circuitSource(model: Model, calibration: CompileOptions['calibration'], inputSize: number): NonNullable<Circuit['source']> {
+  const used = calibration.inputs.subarray(0, calibration.count * inputSize);
+  return {
+    model: { name: model.name, sha256: modelSha256(model) },
+    calibration: { label: calibration.label, count: calibration.count, sha256: valuesSha256(used) },
+  };
 }
 
 /**

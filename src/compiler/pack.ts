@@ -20,6 +20,8 @@ export interface PackOptions {
   opCost: OpCostFn;
   /** 'fold' forces the generic fold packing for every affine block (benchmarks measure both). */
   packing: 'auto' | 'fold';
+  /** Block index → mask bound of a refresh round right before that block (refresh-points.ts). */
+  refreshBefore?: ReadonlyMap<number, number>;
 }
 
 /** The emitted network: where inputs and outputs sit, the output registers and one stage per (fused) block. */
@@ -63,6 +65,9 @@ function packLatency(
   const stages: CircuitStage[] = [];
   network.blocks.forEach((b, i) => {
     const first = builder.ops.length;
+    const maskBound = options.refreshBefore?.get(i);
+    // a refresh round belongs to the block it feeds, which starts at the top level again
+    if (maskBound !== undefined) x = builder.refresh(x, maskBound);
     const levelIn = builder.level[x]!;
     let detail: Record<string, unknown>;
     if (b.kind === 'affine') {

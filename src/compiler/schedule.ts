@@ -12,16 +12,41 @@ export interface BlockLevels {
   levelOut: number;
 }
 
-/** Levels of each block when the network starts at `maxLevel`. */
-export function scheduleLevels(depthPerStage: readonly number[], maxLevel: number): BlockLevels[] {
+/**
+ * Levels of each block when the network starts at `maxLevel`; a refresh round before block i (`refreshBefore`)
+ * starts it at `maxLevel` again, and needs a level left before it (the masked values need more than the last prime).
+ */
+export function scheduleLevels(
+  depthPerStage: readonly number[],
+  maxLevel: number,
+  refreshBefore: ReadonlySet<number> = new Set(),
+): BlockLevels[] {
   let level = maxLevel;
-  const out = depthPerStage.map((d) => {
+  return depthPerStage.map((d, i) => {
+    if (refreshBefore.has(i)) {
+      if (level < 1) throw new CompileError(`internal: the refresh before block ${i} comes at level ${level}; it needs level 1 or more`);
+      level = maxLevel;
+    }
     const levels = { levelIn: level, levelOut: level - d };
     level -= d;
+    if (level < 0)
+      throw new CompileError(`internal: depth ${maxLevel - level} does not fit the ${maxLevel} levels of the chain (block ${i})`);
     return levels;
   });
-  if (level < 0) throw new CompileError(`internal: depth ${maxLevel - level} does not fit the ${maxLevel} levels of the chain`);
-  return out;
+}
+
+/**
+ * The levels the chain must hold with refresh rounds before the blocks in `refreshBefore`: every segment's depth,
+ * plus one for a segment that ends in a refresh (its masked values are refreshed at level 1 or above).
+ */
+export function chainDepth(depthPerStage: readonly number[], refreshBefore: ReadonlySet<number>): { depth: number; segments: number[] } {
+  const segments: number[] = [0];
+  depthPerStage.forEach((d, i) => {
+    if (refreshBefore.has(i)) segments.push(0);
+    segments[segments.length - 1]! += d;
+  });
+  const depth = Math.max(...segments.map((d, s) => (s < segments.length - 1 ? d + 1 : d)));
+  return { depth, segments };
 }
 
 /**

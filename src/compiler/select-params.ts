@@ -131,6 +131,8 @@ export interface ChooseParametersOptions {
   scaleBits?: number;
   /** Ring dimensions to consider, ascending. @default RING_DIMENSIONS */
   ringDimensions?: readonly number[];
+  /** Levels the chain must hold (the longest segment between refresh rounds). @default network.depth */
+  depth?: number;
 }
 
 /**
@@ -148,7 +150,8 @@ export interface ChooseParametersOptions {
  * the ring holds is taken anyway.
  */
 export function chooseParameters(network: NormalisedNetwork, options: ChooseParametersOptions): { params: ScaledParameters; note: string } {
-  const { depth, blocks } = network;
+  const { blocks } = network;
+  const depth = options.depth ?? network.depth;
   const kMax = options.precision.max();
   const minScale = options.scaleBits ?? minimumScaleBits(kMax);
   const maxScale = options.scaleBits ?? Math.max(40, minScale);
