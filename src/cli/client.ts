@@ -2,14 +2,12 @@
  * `pann client infer|models --server URL`: the data owner's side. Keys are generated here (the secret key never
  * leaves this process), the evaluation keys uploaded, each input encrypted, sent, and the result decrypted here.
  */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { InputError, errorMessage } from '../errors.js';
+import { InputError } from '../errors.js';
 import { loadMnistSplit } from '../nn/mnist.js';
 import { PannClient, type ClientInference, type SessionSetup } from '../server/client.js';
-import { digitFromPng } from '../server/digit-image.js';
 import { action, intOption, printJson, ProgressBar } from './common.js';
-import { readInputsFile } from './predict.js';
+import { readImageFiles, readInputsFile } from './predict.js';
 
 interface InferFlags {
   server: string;
@@ -36,15 +34,7 @@ function inputsFor(flags: InferFlags, size: number): Inputs {
     return { values, count: values.length / size, labels: new Array<number | null>(values.length / size).fill(null), source: flags.input };
   }
   if (size !== 784) throw new InputError(`model ${flags.model} takes ${size} inputs, not an MNIST digit: use --input inputs.json`);
-  if (flags.image) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(flags.image);
-    } catch (err) {
-      throw new InputError(`cannot read ${flags.image}: ${errorMessage(err)}`, { cause: err });
-    }
-    return { values: digitFromPng(bytes, flags.image), count: 1, labels: [null], source: flags.image };
-  }
+  if (flags.image) return { values: readImageFiles([flags.image], size), count: 1, labels: [null], source: flags.image };
   const test = loadMnistSplit('test');
   const i = flags.index!;
   if (i >= test.count) throw new InputError(`--index ${i} is outside the MNIST test split (0..${test.count - 1})`);

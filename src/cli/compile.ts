@@ -43,6 +43,16 @@ export interface CompileFlags extends DataFlags {
   quiet?: boolean;
 }
 
+/** `pann compile`'s defaults: the options' defaults, and what the demo and `pann tune --out` compile with. */
+export const COMPILE_DEFAULTS = {
+  activationMethod: 'auto',
+  calibration: 1000,
+  rangeRule: 'max',
+  margin: 1.1,
+  percentile: 99.9,
+  noiseCheck: DEFAULT_NOISE_CHECK_INPUTS,
+} as const satisfies Partial<CompileFlags>;
+
 /** Calibration inputs: a user's file, or the first N samples of the train part of the data (default: MNIST's). */
 export function calibrationFor(
   model: Model,
@@ -174,13 +184,27 @@ export function addCompileOptions(cmd: Command): Command {
     .addOption(
       new Option('-m, --activation-method <method>', 'how activations are approximated (auto = cheapest by depth, then multiplications)')
         .choices(['auto', 'remez', 'chebyshev', 'composite'])
-        .default('auto'),
+        .default(COMPILE_DEFAULTS.activationMethod),
     )
-    .option('--calibration <n>', 'number of MNIST training digits used to calibrate ranges', intOption('--calibration', 1, 8000), 1000)
+    .option(
+      '--calibration <n>',
+      'number of MNIST training digits used to calibrate ranges',
+      intOption('--calibration', 1, 8000),
+      COMPILE_DEFAULTS.calibration,
+    )
     .option('--calibration-input <file>', 'calibrate on your own inputs (a JSON array of flat input vectors)')
-    .addOption(new Option('--range-rule <rule>', 'how B is chosen from calibration').choices(['max', 'percentile']).default('max'))
-    .option('--margin <x>', 'B = margin × (max or percentile of |x|)', numberOption('--margin', 1, 100), 1.1)
-    .option('--percentile <p>', 'percentile of |x| for --range-rule percentile', numberOption('--percentile', 1e-9, 100), 99.9)
+    .addOption(
+      new Option('--range-rule <rule>', 'how B is chosen from calibration')
+        .choices(['max', 'percentile'])
+        .default(COMPILE_DEFAULTS.rangeRule),
+    )
+    .option('--margin <x>', 'B = margin × (max or percentile of |x|)', numberOption('--margin', 1, 100), COMPILE_DEFAULTS.margin)
+    .option(
+      '--percentile <p>',
+      'percentile of |x| for --range-rule percentile',
+      numberOption('--percentile', 1e-9, 100),
+      COMPILE_DEFAULTS.percentile,
+    )
     .option(
       '--scale-bits <b>',
       'CKKS scale bits (default: the smallest ring that holds the depth at k + 10 bits (at least 20), then the largest scale that ring holds, up to 40; a larger value can force a larger ring)',
@@ -221,7 +245,7 @@ export function addCompileOptions(cmd: Command): Command {
       '--noise-check <n>',
       `simulate n calibration inputs with and without CKKS noise and report how the logits move (default ${DEFAULT_NOISE_CHECK_INPUTS}; off skips it)`,
       noiseCheckOption,
-      DEFAULT_NOISE_CHECK_INPUTS,
+      COMPILE_DEFAULTS.noiseCheck,
     )
     .option('--ring <N...>', 'ring dimensions to consider (default 4096 8192 16384 32768)', (v: string, prev: number[] | undefined) => [
       ...(prev ?? []),

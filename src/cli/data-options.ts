@@ -58,23 +58,29 @@ export function addDataOptions(cmd: Command, split?: SplitFlagSpec): Command {
     .option('--split-seed <n>', `your own data: seed of the split (default ${D.seed})`, intOption('--split-seed', 0, 2 ** 31 - 1));
 }
 
+/** Each data option's flag, by its key in DataFlags (one table for handing options to another command). */
+const DATA_FLAG_NAMES: { readonly [K in keyof DataFlags]-?: string } = {
+  data: '--data',
+  idx: '--idx',
+  csv: '--csv',
+  csvScale: '--csv-scale',
+  validationFraction: '--validation-fraction',
+  testFraction: '--test-fraction',
+  splitSeed: '--split-seed',
+};
+const DATA_FLAG_KEYS = Object.keys(DATA_FLAG_NAMES) as (keyof DataFlags)[];
+
 /** Only the data options of a command's flags (to hand them to another command). */
 export function dataFlagsOf(flags: DataFlags): DataFlags {
-  const keys = ['data', 'idx', 'csv', 'csvScale', 'validationFraction', 'testFraction', 'splitSeed'] as const;
-  return Object.fromEntries(keys.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
+  return Object.fromEntries(DATA_FLAG_KEYS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
 }
 
 /** The command-line words that give these data options. */
 export function dataFlagsArgs(flags: DataFlags): string[] {
-  return [
-    ...(flags.data !== undefined ? ['--data', flags.data] : []),
-    ...(flags.idx !== undefined ? ['--idx', ...flags.idx] : []),
-    ...(flags.csv !== undefined ? ['--csv', flags.csv] : []),
-    ...(flags.csvScale !== undefined ? ['--csv-scale', String(flags.csvScale)] : []),
-    ...(flags.validationFraction !== undefined ? ['--validation-fraction', String(flags.validationFraction)] : []),
-    ...(flags.testFraction !== undefined ? ['--test-fraction', String(flags.testFraction)] : []),
-    ...(flags.splitSeed !== undefined ? ['--split-seed', String(flags.splitSeed)] : []),
-  ];
+  return DATA_FLAG_KEYS.flatMap((k) => {
+    const v = flags[k];
+    return v === undefined ? [] : [DATA_FLAG_NAMES[k], ...(Array.isArray(v) ? v : [String(v)])];
+  });
 }
 
 /** The help paragraph on the data options, for `addHelpText('after', …)`. */

@@ -13,10 +13,9 @@ import { loadMnistSplit } from '../nn/mnist.js';
 import type { Model } from '../nn/model.js';
 import { runSim } from '../runtime/inference.js';
 import { runSeal } from '../runtime/seal-inference.js';
-import { type CompileFlags, compileWithFlags, formatReport } from './compile.js';
+import { COMPILE_DEFAULTS, type CompileFlags, compileWithFlags, formatReport } from './compile.js';
 import { action, intOption, precisionOption, printJson, ProgressBar } from './common.js';
 import { loadModelOrOnnx } from './load-model.js';
-import { DEFAULT_NOISE_CHECK_INPUTS } from '../pipeline.js';
 
 /**
  * The demo's defaults: the shipped one-activation CNN whose ReLU was replaced by its precision-6 minimax stand-in
@@ -108,15 +107,7 @@ function floatStep(model: Model, test: Dataset, say: Say): { predictions: Int32A
 
 /** 2. Compile at the precision with `pann compile`'s defaults, and show the plan. */
 function compileStep(model: Model, precision: number, say: Say): Circuit {
-  const compileFlags: CompileFlags = {
-    precision: [precision],
-    activationMethod: 'auto',
-    calibration: 1000,
-    rangeRule: 'max',
-    margin: 1.1,
-    percentile: 99.9,
-    noiseCheck: DEFAULT_NOISE_CHECK_INPUTS,
-  };
+  const compileFlags: CompileFlags = { ...COMPILE_DEFAULTS, precision: [precision] };
   const tc = performance.now();
   const circuit: Circuit = compileWithFlags(model, compileFlags);
   const compileMs = performance.now() - tc;

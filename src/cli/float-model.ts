@@ -64,15 +64,19 @@ export function resolveFloatModel(
       note: `float model ${byName}, found by name only: the circuit does not record which model it was compiled from (recompile it to record that)`,
     };
   }
-  const candidates = [...(recorded.path ? [resolve(dirname(circuitFile), recorded.path)] : []), `models/${recorded.name}.json`].filter(
-    (p, i, all) => all.indexOf(p) === i && existsSync(p),
-  );
+  // absolute paths, so the recorded path and models/<name>.json are read once when they are the same file
+  const candidates = [
+    ...(recorded.path ? [resolve(dirname(circuitFile), recorded.path)] : []),
+    resolve(`models/${recorded.name}.json`),
+  ].filter((p, i, all) => all.indexOf(p) === i && existsSync(p));
   for (const found of candidates) {
     const { model, sha256 } = load(circuit, found);
     const path = shorter(found);
     if (sha256 === recorded.sha256) return theCircuitsModel(model, path, sha256);
   }
-  const looked = candidates.length ? ` (${candidates.join(', ')} ${candidates.length > 1 ? 'have' : 'has'} other weights)` : '';
+  const looked = candidates.length
+    ? ` (${candidates.map(shorter).join(', ')} ${candidates.length > 1 ? 'have' : 'has'} other weights)`
+    : '';
   return {
     model: null,
     note: `no float model: the model this circuit was compiled from (${recorded.name}, weights ${short(recorded.sha256)}) was not found${looked}; pass --model to compare`,

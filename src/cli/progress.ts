@@ -56,11 +56,16 @@ export class ProgressBar {
       }
       return;
     }
-    const now = Date.now();
-    if (now - this.#lastLine < plainInterval() && done < total) return;
-    this.#lastLine = now;
     const pct = total > 0 ? ` (${Math.round((100 * done) / total)}%)` : '';
-    process.stderr.write(`${this.#label}: ${done}/${total}${pct} ${seconds(now - this.#start)}${extra ? ` ${extra}` : ''}\n`);
+    this.#plainLine(`${done}/${total}${pct}`, extra, done >= total);
+  }
+
+  /** Off a terminal: one line, unless the last was less than the interval ago (and this one is not `always`). */
+  #plainLine(text: string, extra: string, always: boolean): void {
+    const now = Date.now();
+    if (!always && now - this.#lastLine < plainInterval()) return;
+    this.#lastLine = now;
+    process.stderr.write(`${this.#label}: ${text} ${seconds(now - this.#start)}${extra ? ` ${extra}` : ''}\n`);
   }
 
   /**
@@ -74,12 +79,7 @@ export class ProgressBar {
       // cli-progress redraws on a timer, which synchronous work (key generation, a batch) blocks: draw now
       if (always) this.#bar.render();
     } else if (this.#tty) process.stderr.write(`\r${this.#label}: ${text}\x1b[K`);
-    else {
-      const now = Date.now();
-      if (!always && now - this.#lastLine < plainInterval()) return;
-      this.#lastLine = now;
-      process.stderr.write(`${this.#label}: ${text} ${seconds(now - this.#start)}\n`);
-    }
+    else this.#plainLine(text, '', always);
   }
 
   /** The end: the total time, and `extra`. */

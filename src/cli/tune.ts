@@ -9,8 +9,7 @@ import { checkOutputPath } from '../files.js';
 import { trainingData } from '../nn/data-source.js';
 import { headDataset } from '../nn/dataset.js';
 import type { Model } from '../nn/model.js';
-import { DEFAULT_NOISE_CHECK_INPUTS } from '../pipeline.js';
-import { type CompileFlags, compileWithProgress, saveCompiled } from './compile.js';
+import { COMPILE_DEFAULTS, type CompileFlags, compileWithProgress, saveCompiled } from './compile.js';
 import { STUDY_METHODS, type StudyMethod } from '../study/grid.js';
 import { type TuneResult, type TuneTrial, tuneModel } from '../study/tune.js';
 import { loadModelOrOnnx } from './load-model.js';
@@ -106,15 +105,7 @@ function tuneCommand(file: string, flags: TuneFlags): void {
 
 /** The `pann compile` flags of the chosen setting (tune calibrates and picks B as compile does by default). */
 function chosenFlags(r: TuneResult): CompileFlags {
-  return {
-    precision: r.chosen.layers.map((l) => l.k),
-    activationMethod: r.chosen.method,
-    calibration: 1000,
-    rangeRule: 'max',
-    margin: 1.1,
-    percentile: 99.9,
-    noiseCheck: DEFAULT_NOISE_CHECK_INPUTS,
-  };
+  return { ...COMPILE_DEFAULTS, precision: r.chosen.layers.map((l) => l.k), activationMethod: r.chosen.method };
 }
 
 /** The `pann compile` command that makes the chosen circuit (with the data options tune calibrated on). */

@@ -121,7 +121,12 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const network = normaliseNetwork(blocks, planned);
 
   onProgress?.('parameters');
-  const { refresh, chain, params, note, schedule } = planLevels(network, precision, calibrated.outputAbsMax, inputSize, options);
+  const { refresh, chain, params, note, schedule } = planLevels(
+    network,
+    precision,
+    { outputAbsMax: calibrated.outputAbsMax, inputSize, mode },
+    options,
+  );
 
   onProgress?.('pack');
   const builder = new CircuitBuilder(params, { rotationKeys: options.rotationKeys ?? 'exact' });
@@ -138,15 +143,8 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   onProgress?.('report');
   const registerLevel = Int32Array.from(builder.level);
   const reportInput = { modelName: model.name, mode, params, network, planned, builder, packed, rotationSteps, registerLevel };
-  const report = compileReport({ ...reportInput, inputSize, opCost, calibration, range, notes: [note] });
-  if (refresh.layers.length > 0) {
-    report.refresh = {
-      rounds: refresh.layers.length,
-      beforeLayers: refresh.layers,
-      maskBits: refresh.maskBits,
-      segmentDepths: chain.segments,
-    };
-  }
+  const refreshed = { plan: refresh, segmentDepths: chain.segments };
+  const report = compileReport({ ...reportInput, inputSize, opCost, calibration, range, notes: [note], refresh: refreshed });
   const circuit: Circuit = {
     name: options.name ?? model.name,
     mode,
@@ -181,11 +179,9 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
 function planLevels(
   network: ReturnType<typeof normaliseNetwork>,
   precision: LayerPrecision,
-  outputAbsMax: number,
-  inputSize: number,
+  { outputAbsMax, inputSize, mode }: { outputAbsMax: number; inputSize: number; mode: CircuitMode },
   options: CompileOptions,
 ) {
-  const mode = options.mode ?? 'latency';
   const refresh = planRefresh(network, precision, options.refresh, mode);
   const refreshBefore = new Set(refresh.blocks.keys());
   const chain = chainDepth(network.depthPerStage, refreshBefore);

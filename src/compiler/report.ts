@@ -9,6 +9,7 @@ import type { RangeRule } from './calibrate.js';
 import type { NormalisedNetwork } from './normalise.js';
 import type { PackedNetwork } from './pack.js';
 import type { PolynomialActivation } from './polynomialise.js';
+import type { RefreshPlan } from './refresh-points.js';
 
 export interface ReportInput {
   modelName: string;
@@ -26,6 +27,8 @@ export interface ReportInput {
   range: RangeRule;
   /** Notes so far (the parameter choice's); the report adds its own after them. */
   notes: string[];
+  /** The refresh rounds placed (refresh-points.ts) and the depth of each segment between them. */
+  refresh: { plan: RefreshPlan; segmentDepths: number[] };
 }
 
 /** The compile report (the noise estimate, when one is made, is added later). */
@@ -66,7 +69,14 @@ export function compileReport(r: ReportInput): CompileReport {
       marginRule: `${r.range.rule ?? 'max'} × ${r.range.margin ?? 1.1}${r.range.rule === 'percentile' ? ` (p${r.range.percentile ?? 99.9})` : ''}`,
     },
     notes,
+    ...refreshReport(r.refresh.plan, r.refresh.segmentDepths),
   };
+}
+
+/** The report's refresh section, for circuits with rounds. */
+function refreshReport(plan: RefreshPlan, segmentDepths: number[]): Pick<CompileReport, 'refresh'> {
+  if (plan.layers.length === 0) return {};
+  return { refresh: { rounds: plan.layers.length, beforeLayers: plan.layers, maskBits: plan.maskBits, segmentDepths } };
 }
 
 /** What a client and the server exchange: ciphertexts in and out, seeded evaluation keys. */

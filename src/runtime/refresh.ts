@@ -18,30 +18,26 @@ export type RefreshClient = (masked: readonly CipherHandle[], scale: number) => 
 /** `count` mask values uniform on [−bound, bound]. */
 export type MaskSource = (count: number, bound: number) => Float64Array;
 
-/** Masks from the operating system's CSPRNG (53 random bits per value): what encrypted runs use. */
-export const cryptoMasks: MaskSource = (count, bound) => {
-  const bytes = randomBytes(8 * count);
+/** `count` values uniform on [−bound, bound], each from two 32-bit words (53 random bits). */
+function uniformMasks(count: number, bound: number, word: (i: number) => number): Float64Array {
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    const hi = bytes.readUInt32LE(8 * i) >>> 5; // 27 bits
-    const lo = bytes.readUInt32LE(8 * i + 4) >>> 6; // 26 bits
-    const u = (hi * 67108864 + lo) / 9007199254740992; // [0, 1), 53 bits
+    const u = ((word(2 * i) >>> 5) * 67108864 + (word(2 * i + 1) >>> 6)) / 9007199254740992; // 27 + 26 bits: [0, 1)
     out[i] = (2 * u - 1) * bound;
   }
   return out;
+}
+
+/** Masks from the operating system's CSPRNG: what encrypted runs use. */
+export const cryptoMasks: MaskSource = (count, bound) => {
+  const bytes = randomBytes(8 * count);
+  return uniformMasks(count, bound, (i) => bytes.readUInt32LE(4 * i));
 };
 
 /** Masks from a seeded generator: the simulator's, so a seeded sim run is reproducible. Not for encryption. */
 export function seededMasks(seed: number): MaskSource {
   const prng = new Prng(seed);
-  return (count, bound) => {
-    const out = new Float64Array(count);
-    for (let i = 0; i < count; i++) {
-      const u = (prng.nextUint32() * 2097152 + (prng.nextUint32() >>> 11)) / 9007199254740992;
-      out[i] = (2 * u - 1) * bound;
-    }
-    return out;
-  };
+  return (count, bound) => uniformMasks(count, bound, () => prng.nextUint32());
 }
 
 /** The key holder in the same process (pann run, tests): decrypt with the backend's secret key, encrypt again. */
