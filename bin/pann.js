@@ -8,4 +8,11 @@ if (!existsSync(fileURLToPath(main))) {
   process.stderr.write('pann: the compiled CLI is missing (dist/src/cli/main.js); run `npm run build` first\n');
   process.exit(1);
 }
+// `pann … | head` closes the pipe early: stop quietly, as other Unix tools do, instead of an EPIPE stack trace
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
 await import(main.href);

@@ -225,7 +225,7 @@ export class CircuitBuilder {
     if (!(maskBound > 0) || !Number.isFinite(maskBound))
       throw new CompileError(`refresh: mask bound ${maskBound} is not a positive number`);
     const level = this.level[src]!;
-    const needed = Math.log2(2 * maskBound * this.scales[src]!) + 1;
+    const needed = refreshBits(maskBound, this.scales[src]!);
     if (needed >= this.params.levelBits(level)) {
       throw new CompileError(
         `refresh: masked values up to 2^${Math.log2(2 * maskBound).toFixed(1)} at scale 2^${Math.log2(this.scales[src]!).toFixed(1)} need ` +
@@ -283,4 +283,12 @@ export class CircuitBuilder {
   registerCount(): number {
     return this.level.length;
   }
+}
+
+/**
+ * Bits of modulus the masked values of a refresh need: |x + r| ≤ 2·maskBound at `scale`, plus one (SEAL decodes
+ * centred residues). The source's level must hold more than this.
+ */
+export function refreshBits(maskBound: number, scale: number): number {
+  return Math.log2(2 * maskBound * scale) + 1;
 }

@@ -57,11 +57,38 @@ export function predictOpsMs(
     const src = 'src' in op ? op.src : op.a;
     const level = levelOfRegister[src]!;
     if (op.op === 'refresh') {
-      // mask and unmask on the evaluator; decrypt, encode and encrypt by the key holder (link time not included)
+      // the evaluator's part: encode and add the mask, then encode and subtract it from the fresh ciphertext
+      // (the key holder's decrypt, encode and encrypt are refreshClientMs; the transfer is the link's)
       const top = levelOfRegister[op.dst]!;
-      ms += cost('addPlain', polyModulusDegree, level) + cost('decrypt', polyModulusDegree, level);
-      ms += cost('encode', polyModulusDegree, top) + cost('encrypt', polyModulusDegree, top) + cost('addPlain', polyModulusDegree, top);
+      ms += cost('encode', polyModulusDegree, level) + cost('addPlain', polyModulusDegree, level);
+      ms += cost('encode', polyModulusDegree, top) + cost('addPlain', polyModulusDegree, top);
     } else ms += cost(op.op, polyModulusDegree, level);
   }
   return ms;
+}
+
+/** One refresh round of a circuit: the op index it starts at and the level of each ciphertext it refreshes. */
+export interface RefreshRound {
+  start: number;
+  sourceLevels: number[];
+  /** The level the fresh ciphertexts come back at (the top). */
+  level: number;
+}
+
+/** The circuit's refresh rounds, in order (consecutive refresh ops are one round). */
+export function refreshRoundsOf(ops: readonly CircuitOp[], levelOfRegister: ArrayLike<number>): RefreshRound[] {
+  const rounds: RefreshRound[] = [];
+  ops.forEach((op, i) => {
+    if (op.op !== 'refresh') return;
+    const last = rounds[rounds.length - 1];
+    if (last && last.start + last.sourceLevels.length === i) last.sourceLevels.push(levelOfRegister[op.src]!);
+    else rounds.push({ start: i, sourceLevels: [levelOfRegister[op.src]!], level: levelOfRegister[op.dst]! });
+  });
+  return rounds;
+}
+
+/** The key holder's predicted work in one round: decrypt each masked ciphertext, encode and encrypt it afresh. */
+export function refreshClientMs(round: RefreshRound, polyModulusDegree: number, cost: OpCostFn): number {
+  const again = cost('encode', polyModulusDegree, round.level) + cost('encryptSymmetric', polyModulusDegree, round.level);
+  return round.sourceLevels.reduce((ms, level) => ms + cost('decrypt', polyModulusDegree, level) + again, 0);
 }

@@ -4,9 +4,9 @@
  * counts and costs, and the file format.
  */
 export * from './types.js';
-export { CircuitBuilder, signedPowerSteps, type BuilderOptions, type RotationKeySet } from './builder.js';
+export { CircuitBuilder, refreshBits, signedPowerSteps, type BuilderOptions, type RotationKeySet } from './builder.js';
 export { verifyCircuit } from './verify.js';
-export { countOps, predictOpsMs } from './cost.js';
+export { countOps, predictOpsMs, refreshClientMs, refreshRoundsOf, type RefreshRound } from './cost.js';
 export {
   CIRCUIT_FORMAT,
   CIRCUIT_VERSION,

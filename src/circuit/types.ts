@@ -163,6 +163,35 @@ export type NoiseEstimator = (
   onProgress?: (done: number, total: number) => void,
 ) => NoiseEstimate;
 
+/** A circuit's refresh rounds, as the compile report shows them. */
+export interface RefreshReport {
+  rounds: number;
+  beforeLayers: number[];
+  maskBits: number;
+  /** Depth of each segment between rounds. */
+  segmentDepths: number[];
+  /** Whether the caller listed the layers or the compiler's search chose them (absent in older files). */
+  placement?: 'explicit' | 'auto';
+  /** Per round: ciphertexts, bytes to the key holder (masked, at their level) and back (fresh, seeded), its work. */
+  perRound?: { ciphertexts: number; maskedBytes: number; freshBytes: number; clientMs: number }[];
+}
+
+/** The placements a compile compared, by predicted latency at `link`. */
+export interface RefreshSearchReport {
+  link: string;
+  /** The cap the search ran under (null: one round per activation layer at most). */
+  maxRounds: number | null;
+  considered: {
+    beforeLayers: number[];
+    /** Ring and chain levels when the placement compiled … */
+    ringDimension?: number;
+    levels?: number;
+    latencyMs?: number;
+    /** … or why it did not. */
+    rejected?: string;
+  }[];
+}
+
 /** What the compiler decided and predicts for a circuit (shown by `pann compile`, stored in the circuit file). */
 export interface CompileReport {
   model: string;
@@ -194,12 +223,22 @@ export interface CompileReport {
     galoisKeyBytes: number;
     /** relin + Galois, seeded: what a client uploads to open a session. */
     evaluationKeyUploadBytes: number;
+    /** serverMs + clientMs + linkMs. */
     latencyMs: number;
+    /** The client's encode+encrypt, each stage on the server (refresh rounds: the masking only), decrypt+decode. */
     latencyMsPerStage: { name: string; ms: number }[];
+    /**
+     * Where the time goes: the evaluator's ops (with masking and unmasking), the key holder's work (encrypt the
+     * input, decrypt the result, decrypt and re-encrypt at each round), and the link (every ciphertext each way at
+     * `link`, plus its round trips). Absent in circuit files older than refresh placement.
+     */
+    split?: { serverMs: number; clientMs: number; linkMs: number; link: string; bytesUp: number; bytesDown: number };
   };
   calibration: { count: number; split: string; marginRule: string };
   /** Client-aided refresh rounds (absent for single-chain circuits). */
-  refresh?: { rounds: number; beforeLayers: number[]; maskBits: number; segmentDepths: number[] };
+  refresh?: RefreshReport;
+  /** The refresh placements the compiler compared (absent when it compared none: explicit points, throughput mode). */
+  refreshSearch?: RefreshSearchReport;
   /** Absent when the compile made no noise check (CompileOptions.noiseCheck) or in older circuit files. */
   noise?: NoiseEstimate;
   notes: string[];

@@ -9,7 +9,7 @@ import { saveCircuit } from '../circuit/index.js';
 import type { ApproximationMethod } from '../compiler/compile.js';
 import { fitterProvider } from '../compiler/polynomialise.js';
 import { compile, DEFAULT_NOISE_CHECK_INPUTS } from '../pipeline.js';
-import { DEFAULT_MASK_BITS } from '../compiler/compile.js';
+import { DEFAULT_MASK_BITS, parseLink, type RefreshOptions } from '../compiler/compile.js';
 import { InputError } from '../errors.js';
 import { headDataset } from '../nn/dataset.js';
 import type { Model } from '../nn/model.js';
@@ -35,7 +35,11 @@ export interface CompileFlags extends DataFlags {
   rotationKeys?: 'exact' | 'powers-of-two';
   /** Activation layers to refresh before (client-aided refresh rounds). */
   refreshBefore?: number[];
+  /** Most refresh rounds the placement search may use (0 = one chain). */
+  maxRounds?: number;
   maskBits?: number;
+  /** The link the placement prices transfers at (`local`, `100mbit`, `1gbit,20ms`). */
+  link?: string;
   /** Calibration inputs the noise check simulates; 0 skips it (--noise-check off). */
   noiseCheck: number;
   out?: string;
@@ -87,9 +91,7 @@ export function compileWithFlags(
   const provider = fitterProvider(flags.weightNegative ? { weight: { negative: flags.weightNegative, positive: 1 } } : {});
   return compile(model, {
     noiseCheck: flags.noiseCheck > 0 ? { inputs: flags.noiseCheck } : false,
-    ...(flags.refreshBefore
-      ? { refresh: { before: flags.refreshBefore, ...(flags.maskBits !== undefined ? { maskBits: flags.maskBits } : {}) } }
-      : {}),
+    refresh: refreshOptionsOf(flags),
     precisionBits: flags.precision.length === 1 ? flags.precision[0]! : flags.precision,
     method: flags.activationMethod,
     calibration: calibrationFor(model, flags),
@@ -101,6 +103,17 @@ export function compileWithFlags(
     provider,
     ...(onProgress ? { onProgress } : {}),
   });
+}
+
+/** The refresh options the flags ask for: listed points, or the search under --max-rounds, at --link. */
+export function refreshOptionsOf(flags: Pick<CompileFlags, 'refreshBefore' | 'maxRounds' | 'maskBits' | 'link'>): RefreshOptions {
+  if (flags.refreshBefore && flags.maxRounds !== undefined) throw new InputError('give --refresh-before or --max-rounds, not both');
+  return {
+    ...(flags.refreshBefore ? { before: flags.refreshBefore } : {}),
+    ...(flags.maxRounds !== undefined ? { maxRounds: flags.maxRounds } : {}),
+    ...(flags.maskBits !== undefined ? { maskBits: flags.maskBits } : {}),
+    ...(flags.link !== undefined ? { link: parseLink(flags.link) } : {}),
+  };
 }
 
 function fmtBytes(n: number): string {
@@ -119,13 +132,7 @@ export function formatReport(c: Circuit): string {
   lines.push(
     `CKKS: N=${r.ringDimension} (${r.slots} slots), modulus [${r.coeffModulusBits.join(', ')}] = ${r.totalModulusBits}/${r.maxModulusBits} bits (128-bit security), scale 2^${r.scaleBits}, depth ${r.depth}`,
   );
-  if (r.refresh) {
-    const { rounds, beforeLayers, maskBits, segmentDepths } = r.refresh;
-    lines.push(
-      `refresh: ${rounds} round(s), before activation layer(s) ${beforeLayers.join(', ')} (masks hide each slot to 2^-${maskBits}); ` +
-        `segments of depth ${segmentDepths.join(', ')}: the chain holds ${c.params.maxLevel} levels (docs/refresh.md)`,
-    );
-  }
+  lines.push(...refreshLines(c));
   lines.push('', 'stage                         depth  ct×ct  pt×ct  rot  rescale  predicted ms');
   c.stages.forEach((s, i) => {
     const oc = r.opCountsPerStage[i]!;
@@ -138,6 +145,13 @@ export function formatReport(c: Circuit): string {
   lines.push(
     `${'total'.padEnd(30)}${String(r.depth).padStart(5)}${String(t.ctMultiplications).padStart(7)}${String(t.plainMultiplications).padStart(7)}${String(t.rotations).padStart(5)}${String(t.rescales).padStart(9)}${r.predicted.latencyMs.toFixed(1).padStart(14)}  (incl. encrypt+decrypt)`,
   );
+  const split = r.predicted.split;
+  if (split) {
+    lines.push(
+      `predicted latency ${r.predicted.latencyMs.toFixed(0)} ms = server ${split.serverMs.toFixed(0)} + client ${split.clientMs.toFixed(0)} + ` +
+        `link ${split.linkMs.toFixed(0)} (${split.link}: ${fmtBytes(split.bytesUp)} up, ${fmtBytes(split.bytesDown)} down)`,
+    );
+  }
   if (r.mode === 'throughput') {
     const perInput = r.predicted.latencyMs / r.batchSize;
     lines.push(
@@ -169,13 +183,65 @@ export function formatReport(c: Circuit): string {
   return lines.join('\n');
 }
 
+/** The refresh rounds, bytes per round, and the placements the search compared. */
+function refreshLines(c: Circuit): string[] {
+  const { refresh: rf, refreshSearch: search } = c.report;
+  const lines: string[] = [];
+  if (rf) {
+    lines.push(
+      `refresh: ${rf.rounds} round(s), before activation layer(s) ${rf.beforeLayers.join(', ')} (masks hide each slot to 2^-${rf.maskBits}); ` +
+        `segments of depth ${rf.segmentDepths.join(', ')}: the chain holds ${c.params.maxLevel} levels (docs/refresh.md)`,
+    );
+    for (const [n, q] of (rf.perRound ?? []).entries()) {
+      lines.push(
+        `  round ${n + 1}: ${q.ciphertexts} ciphertext(s), ${fmtBytes(q.maskedBytes)} masked to the key holder, ${fmtBytes(q.freshBytes)} fresh back; ` +
+          `key holder ${q.clientMs.toFixed(0)} ms`,
+      );
+    }
+  }
+  if (search) {
+    const shown = search.considered.map((k) => {
+      const where = k.beforeLayers.length === 0 ? 'one chain' : `before ${k.beforeLayers.join(', ')}`;
+      return k.rejected !== undefined
+        ? `${where}: does not fit`
+        : `${where}: N=${k.ringDimension}, ${k.levels} levels, ${k.latencyMs!.toFixed(0)} ms`;
+    });
+    lines.push(`placement (${search.link}${search.maxRounds !== null ? `, at most ${search.maxRounds} rounds` : ''}): ${shown.join('; ')}`);
+  }
+  return lines;
+}
+
 function noiseCheckOption(v: string): number {
   return v === 'off' ? 0 : intOption('--noise-check', 1, 8000)(v);
 }
 
+/** The refresh-round options (docs/refresh.md). */
+function addRefreshOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--refresh-before <layer...>',
+      'client-aided refresh rounds right before these activation layers (0 = the first): the key holder re-encrypts masked values, so each segment needs only its own depth (docs/refresh.md)',
+      (v: string, prev: number[] | undefined) => [...(prev ?? []), intOption('--refresh-before', 0, 1000)(v)],
+    )
+    .option(
+      '--max-rounds <n>',
+      'at most n client-aided refresh rounds; without --refresh-before the compiler places them where the predicted latency (server + key holder + link) is lowest; 0 = one modulus chain, no rounds (default: up to one per activation layer)',
+      intOption('--max-rounds', 0, 1000),
+    )
+    .option(
+      '--link <speed>',
+      'the link to the key holder that refresh placement prices transfers at: local (no transfer time), or e.g. 100mbit, 1gbit, 512kbit, with a round trip: 100mbit,20ms (default 100mbit)',
+    )
+    .option(
+      '--mask-bits <λ>',
+      `refresh masks hide each slot to within 2^-λ of uniform (default ${DEFAULT_MASK_BITS})`,
+      intOption('--mask-bits', 1, 50),
+    );
+}
+
 /** Options shared by compile, run and the demo. */
 export function addCompileOptions(cmd: Command): Command {
-  return cmd
+  return addRefreshOptions(cmd)
     .option(
       '-k, --precision <k...>',
       "precision k: each activation's max error ≤ B·2^-k on its calibrated range [-B, B], relative to B as in pann fit --precision k --range -B,B (one value, or one per activation layer)",
@@ -230,16 +296,6 @@ export function addCompileOptions(cmd: Command): Command {
       )
         .choices(['exact', 'powers-of-two'])
         .default('exact'),
-    )
-    .option(
-      '--refresh-before <layer...>',
-      'client-aided refresh rounds right before these activation layers (0 = the first): the key holder re-encrypts masked values, so each segment needs only its own depth (docs/refresh.md)',
-      (v: string, prev: number[] | undefined) => [...(prev ?? []), intOption('--refresh-before', 0, 1000)(v)],
-    )
-    .option(
-      '--mask-bits <λ>',
-      `refresh masks hide each slot to within 2^-λ of uniform (default ${DEFAULT_MASK_BITS})`,
-      intOption('--mask-bits', 1, 50),
     )
     .option(
       '--noise-check <n>',

@@ -103,15 +103,29 @@ function tuneCommand(file: string, flags: TuneFlags): void {
   process.stdout.write(`${tuneReport(r).join('\n')}\n  reproduce: ${command}\n${flags.out ? `wrote ${flags.out}\n` : ''}`);
 }
 
-/** The `pann compile` flags of the chosen setting (tune calibrates and picks B as compile does by default). */
+/**
+ * The `pann compile` flags of the chosen setting (tune calibrates and picks B as compile does by default). Tune
+ * prices single-chain circuits, so the command asks for one (--max-rounds 0).
+ */
 function chosenFlags(r: TuneResult): CompileFlags {
-  return { ...COMPILE_DEFAULTS, precision: r.chosen.layers.map((l) => l.k), activationMethod: r.chosen.method };
+  return { ...COMPILE_DEFAULTS, precision: r.chosen.layers.map((l) => l.k), activationMethod: r.chosen.method, maxRounds: 0 };
 }
 
 /** The `pann compile` command that makes the chosen circuit (with the data options tune calibrated on). */
 export function compileCommand(modelFile: string, r: TuneResult, out: string, data: DataFlags = {}): string {
   const f = chosenFlags(r);
-  const words = [modelFile, '-k', ...f.precision.map(String), '-m', f.activationMethod, ...dataFlagsArgs(data), '--out', out];
+  const words = [
+    modelFile,
+    '-k',
+    ...f.precision.map(String),
+    '-m',
+    f.activationMethod,
+    '--max-rounds',
+    '0',
+    ...dataFlagsArgs(data),
+    '--out',
+    out,
+  ];
   return `pann compile ${words.map(shellWord).join(' ')}`;
 }
 

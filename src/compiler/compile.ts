@@ -6,7 +6,9 @@
  *   2. calibrate      calibrate.ts      each activation's input range [−B, B]
  *   3. polynomialise  polynomialise.ts  each activation's polynomial on its range, to precision k
  *   4. normalise      normalise.ts      polynomials on t = x/B, scalings folded into the linear layers; depth
- *   5. parameters     refresh-points.ts where client-aided refresh rounds go (none unless asked);
+ *   5. parameters     refresh-points.ts the client-aided refresh placements to try (the caller's, or the fewest
+ *                                       rounds for each chain depth); steps 5–9 run for each, and the one with
+ *                                       the lowest predicted latency is kept
  *                     select-params.ts  ring, modulus chain and scale (128-bit) for the longest segment
  *   6. schedule       schedule.ts       the level each block starts and ends at (the top again after a refresh)
  *   7. pack           pack.ts           ops with every level and scale fixed (pack-linear, poly-eval, throughput)
@@ -35,17 +37,22 @@ import { calibrateRanges, type RangeRule } from './calibrate.js';
 import { CompileError } from './errors.js';
 import { foldModel } from './fold.js';
 import { selectRotationKeys } from './keys.js';
-import { normaliseNetwork } from './normalise.js';
+import { type NormalisedNetwork, normaliseNetwork } from './normalise.js';
 import { packNetwork } from './pack.js';
-import { type ApproximationMethod, type ApproximationProvider, polynomialiseActivations } from './polynomialise.js';
+import {
+  type ApproximationMethod,
+  type ApproximationProvider,
+  type PolynomialActivation,
+  polynomialiseActivations,
+} from './polynomialise.js';
 import { compileReport } from './report.js';
-import { type RefreshOptions, planRefresh } from './refresh-points.js';
+import { DEFAULT_LINK, describeLink, type LinkModel, type RefreshOptions, type RefreshPlan, refreshCandidates } from './refresh-points.js';
 import { chainDepth, checkSchedule, scheduleLevels } from './schedule.js';
 import { chooseParameters } from './select-params.js';
 
 export type { ApproximationMethod, ApproximationProvider } from './polynomialise.js';
 export { minimumScaleBits } from './select-params.js';
-export { DEFAULT_MASK_BITS, type RefreshOptions } from './refresh-points.js';
+export { DEFAULT_MASK_BITS, parseLink, type RefreshOptions, SINGLE_CHAIN } from './refresh-points.js';
 
 /** Options of {@link compileNetwork}. */
 export interface CompileOptions {
@@ -79,7 +86,10 @@ export interface CompileOptions {
   mode?: CircuitMode;
   /** Which Galois keys the circuit may use (see BuilderOptions.rotationKeys). @default 'exact' */
   rotationKeys?: RotationKeySet;
-  /** Client-aided refresh rounds (docs/refresh.md). @default none: one modulus chain holds the whole network */
+  /**
+   * Client-aided refresh rounds (docs/refresh.md): listed, or placed where they lower the predicted latency.
+   * @default the search, at most one round per activation layer, over DEFAULT_LINK
+   */
   refresh?: RefreshOptions;
   /** Circuit name. @default model.name */
   name?: string;
@@ -121,31 +131,95 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const network = normaliseNetwork(blocks, planned);
 
   onProgress?.('parameters');
-  const { refresh, chain, params, note, schedule } = planLevels(
+  const candidates = refreshCandidates(network, precision, options.refresh, mode);
+  const link = options.refresh?.link ?? DEFAULT_LINK;
+  const context: BuildContext = {
+    model,
     network,
+    planned,
     precision,
-    { outputAbsMax: calibrated.outputAbsMax, inputSize, mode },
+    calibrated,
+    calibration,
+    range,
+    opCost,
+    mode,
+    inputSize,
+    link,
     options,
-  );
+  };
+  const built = candidates.map((plan, n) => {
+    onProgress?.('pack', n, candidates.length);
+    return buildOrReason(context, plan, plan.placement === 'auto');
+  });
+  const circuit = cheapest(built, candidates, options.refresh, link);
 
-  onProgress?.('pack');
+  onProgress?.('verify');
+  verifyCircuit(circuit);
+
+  if (options.noiseCheck) {
+    onProgress?.('noise');
+    addNoiseEstimate(circuit, calibration, options.noiseCheck, onProgress && ((d, t) => onProgress('noise', d, t)));
+  }
+  return circuit;
+}
+
+/** What every candidate placement is built from. */
+interface BuildContext {
+  model: Model;
+  network: NormalisedNetwork;
+  planned: readonly PolynomialActivation[];
+  precision: LayerPrecision;
+  calibrated: ReturnType<typeof calibrateRanges>;
+  calibration: CompileOptions['calibration'];
+  range: RangeRule;
+  opCost: OpCostFn;
+  mode: CircuitMode;
+  inputSize: number;
+  link: LinkModel;
+  options: CompileOptions;
+}
+
+/** The circuit for one refresh placement, or — when candidates are compared — why it does not compile. */
+function buildOrReason(ctx: BuildContext, plan: RefreshPlan, comparing: boolean): Circuit | string {
+  try {
+    return buildCircuit(ctx, plan);
+  } catch (err) {
+    if (comparing && err instanceof CompileError) return err.message;
+    throw err;
+  }
+}
+
+/** Ring and chain for the longest segment, levels, ops, keys and report: the circuit for one refresh placement. */
+function buildCircuit(ctx: BuildContext, plan: RefreshPlan): Circuit {
+  const { model, network, planned, mode, inputSize, opCost, calibration, range, options } = ctx;
+  const refreshBefore = new Set(plan.blocks.keys());
+  const chain = chainDepth(network.depthPerStage, refreshBefore);
+  const { params, note } = chooseParameters(network, {
+    precision: ctx.precision,
+    outputAbsMax: ctx.calibrated.outputAbsMax,
+    inputSize,
+    mode,
+    depth: chain.depth,
+    maskBound: Math.max(0, ...plan.blocks.values()),
+    ...(options.scaleBits !== undefined ? { scaleBits: options.scaleBits } : {}),
+    ...(options.ringDimensions ? { ringDimensions: options.ringDimensions } : {}),
+  });
+  const schedule = scheduleLevels(network.depthPerStage, params.maxLevel, refreshBefore);
   const builder = new CircuitBuilder(params, { rotationKeys: options.rotationKeys ?? 'exact' });
   const packed = packNetwork(builder, network, planned, {
     mode,
     inputSize,
     opCost,
     packing: options.packing ?? 'auto',
-    refreshBefore: refresh.blocks,
+    refreshBefore: new Map([...plan.blocks].map(([block, maskBound]) => [block, { maskBound, level: schedule[block]!.levelIn }])),
   });
   checkSchedule(schedule, packed.stages, packed.spans);
   const rotationSteps = selectRotationKeys(builder);
-
-  onProgress?.('report');
   const registerLevel = Int32Array.from(builder.level);
   const reportInput = { modelName: model.name, mode, params, network, planned, builder, packed, rotationSteps, registerLevel };
-  const refreshed = { plan: refresh, segmentDepths: chain.segments };
-  const report = compileReport({ ...reportInput, inputSize, opCost, calibration, range, notes: [note], refresh: refreshed });
-  const circuit: Circuit = {
+  const refresh = { plan, segmentDepths: chain.segments };
+  const report = compileReport({ ...reportInput, inputSize, opCost, calibration, range, notes: [note], refresh, link: ctx.link });
+  return {
     name: options.name ?? model.name,
     mode,
     params,
@@ -164,37 +238,42 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     report,
     source: circuitSource(model, calibration, inputSize),
   };
-
-  onProgress?.('verify');
-  verifyCircuit(circuit);
-
-  if (options.noiseCheck) {
-    onProgress?.('noise');
-    addNoiseEstimate(circuit, calibration, options.noiseCheck, onProgress && ((d, t) => onProgress('noise', d, t)));
-  }
-  return circuit;
 }
 
-/** Refresh points, then the ring and chain for the longest segment, then the level of every block. */
-function planLevels(
-  network: ReturnType<typeof normaliseNetwork>,
-  precision: LayerPrecision,
-  { outputAbsMax, inputSize, mode }: { outputAbsMax: number; inputSize: number; mode: CircuitMode },
-  options: CompileOptions,
-) {
-  const refresh = planRefresh(network, precision, options.refresh, mode);
-  const refreshBefore = new Set(refresh.blocks.keys());
-  const chain = chainDepth(network.depthPerStage, refreshBefore);
-  const { params, note } = chooseParameters(network, {
-    precision,
-    outputAbsMax,
-    inputSize,
-    mode,
-    depth: chain.depth,
-    ...(options.scaleBits !== undefined ? { scaleBits: options.scaleBits } : {}),
-    ...(options.ringDimensions ? { ringDimensions: options.ringDimensions } : {}),
-  });
-  return { refresh, chain, params, note, schedule: scheduleLevels(network.depthPerStage, params.maxLevel, refreshBefore) };
+/**
+ * The candidate with the lowest predicted latency (fewer rounds on a tie), with the comparison in its report; when
+ * none compiles, an error naming why each did not.
+ */
+function cheapest(
+  built: (Circuit | string)[],
+  plans: readonly RefreshPlan[],
+  request: RefreshOptions | undefined,
+  link: LinkModel,
+): Circuit {
+  let best: Circuit | null = null;
+  for (const c of built) if (typeof c !== 'string' && (!best || c.report.predicted.latencyMs < best.report.predicted.latencyMs)) best = c;
+  const considered = built.map((c, n) =>
+    typeof c === 'string'
+      ? { beforeLayers: plans[n]!.layers, rejected: c }
+      : {
+          beforeLayers: plans[n]!.layers,
+          ringDimension: c.params.polyModulusDegree,
+          levels: c.params.maxLevel,
+          latencyMs: c.report.predicted.latencyMs,
+        },
+  );
+  if (!best) {
+    const single = considered[0]!.rejected!;
+    if (plans.length === 1 && request?.maxRounds !== 0) throw new CompileError(single);
+    const rounds = considered.slice(1).map((c) => `rounds before activation layers ${c.beforeLayers.join(', ')}: ${c.rejected}`);
+    throw new CompileError(
+      plans.length === 1
+        ? `${single} (--max-rounds 0 forbids client-aided refresh rounds, which would split the network into shorter segments)`
+        : [`no refresh placement compiles. As one chain: ${single}`, ...rounds].join('; '),
+    );
+  }
+  if (built.length > 1) best.report.refreshSearch = { link: describeLink(link), maxRounds: request?.maxRounds ?? null, considered };
+  return best;
 }
 
 /** Where the outputs sit (the decoded values are the logits: multiplier 1). */

@@ -3,6 +3,15 @@
  */
 export { NOISE_FLIP_NOTE, compileNetwork, minimumScaleBits, type CompileOptions, type NoiseCheck } from './compile.js';
 export {
+  DEFAULT_LINK,
+  DEFAULT_MASK_BITS,
+  SINGLE_CHAIN,
+  describeLink,
+  parseLink,
+  type LinkModel,
+  type RefreshOptions,
+} from './refresh-points.js';
+export {
   carryToRange,
   fitterProvider,
   type ApproximationMethod,

@@ -21,7 +21,7 @@ export interface PackOptions {
   /** 'fold' forces the generic fold packing for every affine block (benchmarks measure both). */
   packing: 'auto' | 'fold';
   /** Block index → mask bound of a refresh round right before that block (refresh-points.ts). */
-  refreshBefore?: ReadonlyMap<number, number>;
+  refreshBefore?: ReadonlyMap<number, { maskBound: number; level: number }>;
 }
 
 /** The emitted network: where inputs and outputs sit, the output registers and one stage per (fused) block. */
@@ -65,9 +65,13 @@ function packLatency(
   const stages: CircuitStage[] = [];
   network.blocks.forEach((b, i) => {
     const first = builder.ops.length;
-    const maskBound = options.refreshBefore?.get(i);
-    // a refresh round belongs to the block it feeds, which starts at the top level again
-    if (maskBound !== undefined) x = builder.refresh(x, maskBound);
+    const round = options.refreshBefore?.get(i);
+    // a refresh round belongs to the block it feeds: fresh at the top level, then down to the level where the
+    // schedule starts this segment (a segment shorter than the chain runs on fewer primes, so every op is cheaper)
+    if (round !== undefined) {
+      x = builder.refresh(x, round.maskBound);
+      if (round.level < builder.maxLevel) x = builder.drop(x, round.level);
+    }
     const levelIn = builder.level[x]!;
     let detail: Record<string, unknown>;
     if (b.kind === 'affine') {

@@ -4,12 +4,20 @@
  * src/ckks/params), calibration, and notes where the user should look twice.
  */
 import { type OpCostFn, type ScaledParameters, predictSizes } from '../ckks/params/index.js';
-import { type CircuitBuilder, type CircuitMode, type CompileReport, countOps, predictOpsMs } from '../circuit/index.js';
+import {
+  type CircuitBuilder,
+  type CircuitMode,
+  type CompileReport,
+  countOps,
+  predictOpsMs,
+  refreshClientMs,
+  refreshRoundsOf,
+} from '../circuit/index.js';
 import type { RangeRule } from './calibrate.js';
 import type { NormalisedNetwork } from './normalise.js';
 import type { PackedNetwork } from './pack.js';
 import type { PolynomialActivation } from './polynomialise.js';
-import type { RefreshPlan } from './refresh-points.js';
+import { describeLink, type LinkModel, type RefreshPlan } from './refresh-points.js';
 
 export interface ReportInput {
   modelName: string;
@@ -29,6 +37,8 @@ export interface ReportInput {
   notes: string[];
   /** The refresh rounds placed (refresh-points.ts) and the depth of each segment between them. */
   refresh: { plan: RefreshPlan; segmentDepths: number[] };
+  /** The link transfers are priced at. */
+  link: LinkModel;
 }
 
 /** The compile report (the noise estimate, when one is made, is added later). */
@@ -38,9 +48,16 @@ export function compileReport(r: ReportInput): CompileReport {
   const ops = builder.ops;
   const outputLevel = builder.level[packed.outputs[0]!]!;
   const perStageMs = packed.stages.map((s) => ({ name: s.name, ms: predictOpsMs(ops, r.registerLevel, N, opCost, s.ops[0], s.ops[1]) }));
-  const encryptMs =
-    (opCost('encryptSymmetric', N, builder.maxLevel) + opCost('encode', N, builder.maxLevel)) * (mode === 'throughput' ? r.inputSize : 1);
+  const inputs = mode === 'throughput' ? r.inputSize : 1;
+  const encryptMs = (opCost('encryptSymmetric', N, builder.maxLevel) + opCost('encode', N, builder.maxLevel)) * inputs;
   const decryptMs = opCost('decrypt', N, outputLevel) * packed.outputs.length;
+  const sizes = predictedSizes(params, r.rotationSteps, outputLevel);
+  const rounds = roundsReport(r, sizes.ciphertextBytesAt, sizes.exchanged.seededCiphertextBytes);
+  const serverMs = perStageMs.reduce((s, p) => s + p.ms, 0);
+  const clientMs = encryptMs + decryptMs + rounds.reduce((s, q) => s + q.clientMs, 0);
+  const bytesUp = sizes.exchanged.seededCiphertextBytes * inputs + rounds.reduce((s, q) => s + q.freshBytes, 0);
+  const bytesDown = sizes.exchanged.outputCiphertextBytes * packed.outputs.length + rounds.reduce((s, q) => s + q.maskedBytes, 0);
+  const linkMs = transferMs(r.link, bytesUp + bytesDown, 1 + rounds.length);
   const notes = [...r.notes, ...outsideRangeNotes(r.planned)];
   return {
     model: r.modelName,
@@ -59,9 +76,10 @@ export function compileReport(r: ReportInput): CompileReport {
     rotationSteps: r.rotationSteps,
     activations: r.planned.map((p) => ({ ...p.report, depth: r.network.activations.get(p.block)!.depth })),
     predicted: {
-      ...predictedSizes(params, r.rotationSteps, outputLevel),
-      latencyMs: encryptMs + decryptMs + perStageMs.reduce((s, p) => s + p.ms, 0),
+      ...sizes.exchanged,
+      latencyMs: serverMs + clientMs + linkMs,
       latencyMsPerStage: [{ name: 'encode+encrypt', ms: encryptMs }, ...perStageMs, { name: 'decrypt+decode', ms: decryptMs }],
+      split: { serverMs, clientMs, linkMs, link: describeLink(r.link), bytesUp, bytesDown },
     },
     calibration: {
       count: r.calibration.count,
@@ -69,20 +87,38 @@ export function compileReport(r: ReportInput): CompileReport {
       marginRule: `${r.range.rule ?? 'max'} × ${r.range.margin ?? 1.1}${r.range.rule === 'percentile' ? ` (p${r.range.percentile ?? 99.9})` : ''}`,
     },
     notes,
-    ...refreshReport(r.refresh.plan, r.refresh.segmentDepths),
+    ...refreshReport(r.refresh.plan, r.refresh.segmentDepths, rounds),
   };
 }
 
-/** The report's refresh section, for circuits with rounds. */
-function refreshReport(plan: RefreshPlan, segmentDepths: number[]): Pick<CompileReport, 'refresh'> {
-  if (plan.layers.length === 0) return {};
-  return { refresh: { rounds: plan.layers.length, beforeLayers: plan.layers, maskBits: plan.maskBits, segmentDepths } };
+type RoundReport = NonNullable<NonNullable<CompileReport['refresh']>['perRound']>[number];
+
+/** Each refresh round: its ciphertexts, the bytes each way (masked at their level, fresh seeded) and the key holder's work. */
+function roundsReport(r: ReportInput, ciphertextBytesAt: (level: number) => number, seeded: number): RoundReport[] {
+  return refreshRoundsOf(r.builder.ops, r.registerLevel).map((round) => ({
+    ciphertexts: round.sourceLevels.length,
+    maskedBytes: round.sourceLevels.reduce((s, level) => s + ciphertextBytesAt(level), 0),
+    freshBytes: seeded * round.sourceLevels.length,
+    clientMs: refreshClientMs(round, r.params.polyModulusDegree, r.opCost),
+  }));
 }
 
-/** What a client and the server exchange: ciphertexts in and out, seeded evaluation keys. */
+/** Milliseconds to move `bytes` over the link, plus a round trip per exchange. */
+function transferMs(link: LinkModel, bytes: number, exchanges: number): number {
+  return (Number.isFinite(link.bitsPerSecond) ? (8 * bytes * 1000) / link.bitsPerSecond : 0) + link.rttMs * exchanges;
+}
+
+/** The report's refresh section, for circuits with rounds. */
+function refreshReport(plan: RefreshPlan, segmentDepths: number[], perRound: RoundReport[]): Pick<CompileReport, 'refresh'> {
+  if (plan.layers.length === 0) return {};
+  const { layers: beforeLayers, maskBits, placement } = plan;
+  return { refresh: { rounds: perRound.length, beforeLayers, maskBits, segmentDepths, placement, perRound } };
+}
+
+/** What a client and the server exchange: ciphertexts in and out, seeded evaluation keys; a ciphertext's size by level. */
 function predictedSizes(params: ScaledParameters, rotationSteps: readonly number[], outputLevel: number) {
   const sz = predictSizes(params, rotationSteps);
-  return {
+  const exchanged = {
     ciphertextBytes: sz.ciphertext[sz.ciphertext.length - 1]!,
     seededCiphertextBytes: sz.seededCiphertext,
     outputCiphertextBytes: sz.ciphertext[outputLevel]!,
@@ -90,6 +126,7 @@ function predictedSizes(params: ScaledParameters, rotationSteps: readonly number
     galoisKeyBytes: sz.seededGaloisKeys ?? 0,
     evaluationKeyUploadBytes: sz.evaluationKeyUpload,
   };
+  return { exchanged, ciphertextBytesAt: (level: number) => sz.ciphertext[level]! };
 }
 
 function outsideRangeNotes(planned: readonly PolynomialActivation[]): string[] {

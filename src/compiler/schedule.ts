@@ -13,19 +13,24 @@ export interface BlockLevels {
 }
 
 /**
- * Levels of each block when the network starts at `maxLevel`; a refresh round before block i (`refreshBefore`)
- * starts it at `maxLevel` again, and needs a level left before it (the masked values need more than the last prime).
+ * Levels of each block when the network starts at `maxLevel`. A refresh round before block i (`refreshBefore`)
+ * starts the segment it feeds at the level that segment needs — its depth, plus one when another round ends it
+ * (the masked values need more than the last prime) — so a short segment runs on fewer primes.
  */
 export function scheduleLevels(
   depthPerStage: readonly number[],
   maxLevel: number,
   refreshBefore: ReadonlySet<number> = new Set(),
 ): BlockLevels[] {
+  const { segments } = chainDepth(depthPerStage, refreshBefore);
+  let segment = 0;
   let level = maxLevel;
   return depthPerStage.map((d, i) => {
     if (refreshBefore.has(i)) {
       if (level < 1) throw new CompileError(`internal: the refresh before block ${i} comes at level ${level}; it needs level 1 or more`);
-      level = maxLevel;
+      segment++;
+      level = segmentTop(segments, segment);
+      if (level > maxLevel) throw new CompileError(`internal: segment ${segment} needs ${level} levels, the chain has ${maxLevel}`);
     }
     const levels = { levelIn: level, levelOut: level - d };
     level -= d;
@@ -35,9 +40,15 @@ export function scheduleLevels(
   });
 }
 
+/** The level segment s starts at: its depth, plus one when a round follows it. */
+function segmentTop(segments: readonly number[], s: number): number {
+  return segments[s]! + (s < segments.length - 1 ? 1 : 0);
+}
+
 /**
  * The levels the chain must hold with refresh rounds before the blocks in `refreshBefore`: every segment's depth,
- * plus one for a segment that ends in a refresh (its masked values are refreshed at level 1 or above).
+ * plus one for a segment that ends in a refresh — its masked values |x + r|·Δ need more than the last prime, so
+ * they are refreshed at level 1, where the first prime holds |x + r| (select-params.ts sizes it for the mask).
  */
 export function chainDepth(depthPerStage: readonly number[], refreshBefore: ReadonlySet<number>): { depth: number; segments: number[] } {
   const segments: number[] = [0];
@@ -45,7 +56,7 @@ export function chainDepth(depthPerStage: readonly number[], refreshBefore: Read
     if (refreshBefore.has(i)) segments.push(0);
     segments[segments.length - 1]! += d;
   });
-  const depth = Math.max(...segments.map((d, s) => (s < segments.length - 1 ? d + 1 : d)));
+  const depth = Math.max(...segments.map((_, s) => segmentTop(segments, s)));
   return { depth, segments };
 }
 

@@ -29,6 +29,8 @@ export interface ParamRequest {
   maxScaleBits?: number;
   /** Extra bits of the first prime above the scale, for the magnitude of the output and noise. */
   headroomBits: number;
+  /** Fewest bits of the first prime regardless of the scale (refresh rounds: it holds the masked values). @default 0 */
+  minFirstBits?: number;
   /** Slots the packed layout needs (N/2 must be ≥ this). */
   minSlots: number;
   /** Ring dimensions to consider, ascending. @default RING_DIMENSIONS */
@@ -49,8 +51,8 @@ interface Rejection {
  */
 export const SPECIAL_PRIME_MARGIN_BITS = 8;
 
-export function chainBits(depth: number, scaleBits: number, headroomBits: number): number[] {
-  const first = Math.min(60, scaleBits + headroomBits);
+export function chainBits(depth: number, scaleBits: number, headroomBits: number, minFirstBits = 0): number[] {
+  const first = Math.min(60, Math.max(scaleBits + headroomBits, minFirstBits));
   const special = Math.min(60, Math.max(first, scaleBits) + SPECIAL_PRIME_MARGIN_BITS);
   return [first, ...new Array<number>(depth).fill(scaleBits), special];
 }
@@ -81,7 +83,7 @@ export function selectParameters(req: ParamRequest): ScaledParameters {
     }
     let reason = '';
     for (let sb = maxScaleBits; sb >= minScaleBits; sb--) {
-      const bits = chainBits(depth, sb, headroomBits);
+      const bits = chainBits(depth, sb, headroomBits, req.minFirstBits);
       const total = bits.reduce((a, b) => a + b, 0);
       if (total > max || bits[0]! > 60 || bits[bits.length - 1]! > 60) {
         if (sb === minScaleBits) {
@@ -133,6 +135,11 @@ export interface ChooseParametersOptions {
   ringDimensions?: readonly number[];
   /** Levels the chain must hold (the longest segment between refresh rounds). @default network.depth */
   depth?: number;
+  /**
+   * The largest refresh mask bound R (0: no rounds). Rounds refresh at level 1, so the first prime must hold
+   * |x + r| ≤ 2R with a bit to spare for SEAL's centred decoding (CircuitBuilder.refresh checks the same).
+   */
+  maskBound?: number;
 }
 
 /**
@@ -166,6 +173,7 @@ export function chooseParameters(network: NormalisedNetwork, options: ChoosePara
     minScaleBits: minScale,
     maxScaleBits: maxScale,
     headroomBits,
+    ...(options.maskBound ? { minFirstBits: Math.ceil(Math.log2(2 * options.maskBound) + 1 + 1e-9) + 1 } : {}),
     minSlots: widest,
     ...(options.ringDimensions ? { candidates: options.ringDimensions } : {}),
   });

@@ -7,7 +7,7 @@
  */
 import type { Activation } from '../approx/activations.js';
 import type { FitCache } from '../approx/search.js';
-import { compileNetwork } from '../compiler/compile.js';
+import { compileNetwork, SINGLE_CHAIN } from '../compiler/compile.js';
 import type { Circuit } from '../circuit/index.js';
 import { countOutsideRange } from '../compiler/calibrate.js';
 import { foldModel } from '../compiler/fold.js';
@@ -129,6 +129,7 @@ function prepare(cell: StudyCell, key: string, deps: CellDeps, onStage: (s: Cell
     ...(cell.scaleBits !== 'auto' ? { scaleBits: cell.scaleBits } : {}),
     // the cell simulates its whole test split with noise itself
     noiseCheck: false,
+    refresh: SINGLE_CHAIN,
     provider: fitterProvider({
       cache: deps.fitCache,
       ...(cell.remedy === 'asymmetric' ? { weight: { negative: deps.settings.asymmetricWeight, positive: 1 } } : {}),

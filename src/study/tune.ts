@@ -12,7 +12,7 @@ import { PRECISION_BITS_RANGE, isPrecisionBits } from '../approx/precision.js';
 import type { FitCache } from '../approx/search.js';
 import type { Circuit } from '../circuit/index.js';
 import type { RangeRule } from '../compiler/calibrate.js';
-import { compileNetwork } from '../compiler/compile.js';
+import { compileNetwork, SINGLE_CHAIN } from '../compiler/compile.js';
 import { fitterProvider } from '../compiler/polynomialise.js';
 import { StudyError, errorMessage } from '../errors.js';
 import type { Dataset } from '../nn/dataset.js';
@@ -223,6 +223,7 @@ class TuneSearch {
       range: this.#setup.range,
       provider: this.#provider,
       noiseCheck: false, // accuracy is simulated with noise on the splits themselves
+      refresh: SINGLE_CHAIN,
     });
   }
 

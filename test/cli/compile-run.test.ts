@@ -34,6 +34,29 @@ describe('pann compile', () => {
     expect(rep.predicted.latencyMs).toBeGreaterThan(0);
   });
 
+  it('--link and --max-rounds: the placements compared, the latency split, and a single chain on request', () => {
+    type Rep = {
+      predicted: { latencyMs: number; split: { serverMs: number; clientMs: number; linkMs: number; link: string } };
+      refreshSearch?: { link: string; considered: { beforeLayers: number[] }[] };
+    };
+    const local = JSON.parse(pann('compile', model, '-k', '6', '--link', 'local', '--json').stdout) as Rep;
+    expect(local.predicted.split.link).toBe('local');
+    expect(local.predicted.split.linkMs).toBe(0);
+    expect(local.refreshSearch?.considered[0]?.beforeLayers).toEqual([]);
+    const single = JSON.parse(pann('compile', model, '-k', '6', '--max-rounds', '0', '--link', '10mbit,5ms', '--json').stdout) as Rep;
+    expect(single.refreshSearch).toBeUndefined();
+    expect(single.predicted.split.link).toBe('10 Mbit/s, 5 ms round trip');
+    expect(single.predicted.split.linkMs).toBeGreaterThan(5);
+    const { serverMs, clientMs, linkMs } = single.predicted.split;
+    expect(serverMs + clientMs + linkMs).toBeCloseTo(single.predicted.latencyMs, 6);
+  });
+
+  it('stops quietly when its output pipe closes (pann … | head)', () => {
+    const r = spawnSync('bash', ['-c', `node ${root}bin/pann.js compile --help | head -1`], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^Usage: pann compile/);
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+  });
+
   it('rejects bad input with exit code 2 and one line naming the problem', () => {
     const cases: [string[], RegExp][] = [
       [['compile', model], /--precision <k> is required/],
@@ -47,6 +70,9 @@ describe('pann compile', () => {
       ],
       [['compile', model, '-k', '41'], /--precision must be in 1..40, got 41/],
       [['compile', model, '-k', '6', '--calibration-input', join(dir, 'missing-cal.json')], /cannot read inputs/],
+      [['compile', model, '-k', '6', '--link', 'fast'], /link "fast": give local, or a rate such as 100mbit/],
+      [['compile', model, '-k', '6', '--refresh-before', '0', '--max-rounds', '1'], /give --refresh-before or --max-rounds, not both/],
+      [['compile', model, '-k', '6', '--max-rounds', '-1'], /--max-rounds must be/],
     ];
     for (const [args, msg] of cases) {
       const r = pann(...args);

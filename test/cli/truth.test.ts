@@ -171,7 +171,7 @@ describe('pann tune --out', () => {
       compileCommand: string;
       chosen: { ringDimension: number; depth: number; layers: { k: number }[] };
     };
-    expect(out.compileCommand).toBe(`pann compile ${shipped} -k 6 -m remez --out tuned/x.json`);
+    expect(out.compileCommand).toBe(`pann compile ${shipped} -k 6 -m remez --max-rounds 0 --out tuned/x.json`);
     const written = JSON.parse(readFileSync(join(dir, 'tuned', 'x.json'), 'utf8')) as { report: { ringDimension: number; depth: number } };
     expect(written.report).toMatchObject({ ringDimension: out.chosen.ringDimension, depth: out.chosen.depth });
     const again = out.compileCommand

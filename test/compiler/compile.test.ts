@@ -22,6 +22,7 @@ describe('compileNetwork', () => {
     calibration: { inputs: cal, count: 50, label: 'test' },
     provider,
     ringDimensions: [8192, 16384],
+    refresh: { maxRounds: 0 }, // one chain: what these tests are about
   });
 
   it('folds conv+batchnorm, flatten and dropout into affine blocks that reproduce the float model', () => {
@@ -104,6 +105,7 @@ describe('compileNetwork', () => {
       calibration: { inputs: cal, count: 50, label: 'test' },
       provider: compositeProvider,
       ringDimensions: [8192, 16384],
+      refresh: { maxRounds: 0 }, // one chain: what these tests are about
     });
     const be = new SimBackend({ params: c.params });
     const prepared = new PreparedCircuit(c, be);
@@ -143,6 +145,7 @@ describe('throughput mode', () => {
     calibration: { inputs: cal, count: 30, label: 'test' },
     provider,
     ringDimensions: [8192, 16384],
+    refresh: { maxRounds: 0 }, // one chain: what these tests are about
   } as const;
   const latency = compileNetwork(model, opts);
   const batch = compileNetwork(model, { ...opts, mode: 'throughput' });
@@ -201,6 +204,7 @@ describe('rotation key sets', () => {
       calibration: { inputs: inputs(20, 4), count: 20, label: 'test' },
       provider,
       ringDimensions: [8192, 16384],
+      refresh: { maxRounds: 0 }, // one chain: what these tests are about
     } as const;
     const exact = compileNetwork(model, opts);
     const pow2 = compileNetwork(model, { ...opts, rotationKeys: 'powers-of-two' });

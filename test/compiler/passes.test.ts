@@ -126,6 +126,7 @@ describe.each(cases)('compiler passes: $name', ({ model, k, mode }) => {
       provider,
       mode,
       range: { rule: 'max', margin: 1.1 },
+      refresh: { maxRounds: 0 }, // the passes above build one chain
     });
     expect(circuit.ops).toEqual(builder.ops);
     expect(circuit.params.coeffModulusBits).toEqual(params.coeffModulusBits);
@@ -135,7 +136,13 @@ describe.each(cases)('compiler passes: $name', ({ model, k, mode }) => {
     expect(perStage).toBe(r.opCounts.ctMultiplications + r.opCounts.plainMultiplications + r.opCounts.rotations);
     expect(countOps(circuit.ops)).toEqual(r.opCounts);
     const stageMs = r.predicted.latencyMsPerStage.reduce((a, s) => a + s.ms, 0);
-    expect(stageMs).toBeCloseTo(r.predicted.latencyMs, 9);
+    const split = r.predicted.split!;
+    // the client's encrypt and decrypt and the server's stages, then the link (every ciphertext at 100 Mbit/s)
+    expect(stageMs).toBeCloseTo(split.serverMs + split.clientMs, 9);
+    expect(split.serverMs + split.clientMs + split.linkMs).toBeCloseTo(r.predicted.latencyMs, 9);
+    const ciphertexts = (mode === 'throughput' ? 64 : 1) * r.predicted.seededCiphertextBytes;
+    expect(split.bytesUp).toBe(ciphertexts);
+    expect(split.linkMs).toBeCloseTo(((split.bytesUp + split.bytesDown) * 8) / 1e5, 9);
     expect(() => verifyCircuit(circuit)).not.toThrow();
   });
 });

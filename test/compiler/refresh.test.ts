@@ -4,7 +4,8 @@
  * circuit computes (sim, exact), and SEAL agrees with sim; bad requests and the float64 bound are refused.
  */
 import { describe, expect, it } from 'vitest';
-import { compileNetwork, type CompileOptions } from '../../src/compiler/compile.js';
+import { compileNetwork, type CompileOptions, parseLink } from '../../src/compiler/compile.js';
+import { fewestRoundsPerDepth } from '../../src/compiler/refresh-points.js';
 import { fitterProvider } from '../../src/compiler/polynomialise.js';
 import { headDataset } from '../../src/nn/dataset.js';
 import { loadMnistSplit } from '../../src/nn/mnist.js';
@@ -26,13 +27,24 @@ describe('refresh points', () => {
   const cnn = loadModel('models/mnist-cnn-relu.json');
 
   it('the two-layer ReLU CNN at k = 7: one round halves the chain, and the circuit computes the same logits', () => {
-    const single = compileNetwork(cnn, base(7));
+    const single = compileNetwork(cnn, { ...base(7), refresh: { maxRounds: 0 } });
     const refreshed = compileNetwork(cnn, { ...base(7), refresh: { before: [1] } });
     expect(single.report.refresh).toBeUndefined();
-    expect(refreshed.report.refresh).toEqual({ rounds: 1, beforeLayers: [1], maskBits: 32, segmentDepths: [7, 6] });
+    expect(refreshed.report.refresh).toMatchObject({
+      rounds: 1,
+      beforeLayers: [1],
+      maskBits: 32,
+      segmentDepths: [7, 6],
+      placement: 'explicit',
+    });
     expect(single.params.maxLevel).toBe(13);
     expect(refreshed.params.maxLevel).toBe(8); // the first segment's 7 levels, and one for the masked values
     expect(refreshed.ops.filter((o) => o.op === 'refresh')).toHaveLength(1);
+    // the second segment (depth 6) starts at level 6, not at the top: its ops run on 7 primes, not 9
+    const round = refreshed.ops.findIndex((o) => o.op === 'refresh');
+    const after = refreshed.ops[round + 1]!;
+    expect(after).toMatchObject({ op: 'drop', level: 6 });
+    expect(refreshed.registerLevel[refreshed.outputRegister]).toBe(0);
     expect(refreshed.report.predicted.latencyMs).toBeLessThan(0.7 * single.report.predicted.latencyMs);
     expect(refreshed.report.predicted.evaluationKeyUploadBytes).toBeLessThan(single.report.predicted.evaluationKeyUploadBytes);
     const a = runSim(single, digits(20), 20);
@@ -41,6 +53,58 @@ describe('refresh points', () => {
       expect(b[n]!.prediction).toBe(a[n]!.prediction);
       for (let j = 0; j < 10; j++) expect(Math.abs(b[n]!.logits[j]! - a[n]!.logits[j]!)).toBeLessThan(1e-3);
     }
+  });
+
+  it('by default places rounds where the predicted latency is lowest, and --max-rounds caps them', () => {
+    const auto = compileNetwork(cnn, base(7));
+    const search = auto.report.refreshSearch!;
+    expect(search.link).toBe('100 Mbit/s');
+    const compiled = search.considered.filter((k) => k.latencyMs !== undefined);
+    expect(compiled.length).toBeGreaterThanOrEqual(2);
+    expect(search.considered[0]!.beforeLayers).toEqual([]); // the single chain is always a candidate
+    const best = Math.min(...compiled.map((k) => k.latencyMs!));
+    expect(auto.report.predicted.latencyMs).toBe(best);
+    expect(auto.report.refresh?.placement).toBe('auto');
+    expect(auto.report.refresh!.beforeLayers).toEqual(search.considered.find((k) => k.latencyMs === best)!.beforeLayers);
+    // the split adds up, and each round moves its masked ciphertexts down and fresh (seeded) ones up
+    const { split } = auto.report.predicted;
+    expect(split!.serverMs + split!.clientMs + split!.linkMs).toBeCloseTo(auto.report.predicted.latencyMs, 9);
+    const [round] = auto.report.refresh!.perRound!;
+    expect(round!.freshBytes).toBe(auto.report.predicted.seededCiphertextBytes * round!.ciphertexts);
+    expect(split!.bytesUp).toBe(auto.report.predicted.seededCiphertextBytes + round!.freshBytes);
+    // capped: one chain, as before refresh existed
+    const capped = compileNetwork(cnn, { ...base(7), refresh: { maxRounds: 0 } });
+    expect(capped.report.refresh).toBeUndefined();
+    expect(capped.ops.some((o) => o.op === 'refresh')).toBe(false);
+    // a slow link makes rounds dearer: at 1 Mbit/s each round costs seconds, so the search keeps fewer of them
+    const slow = compileNetwork(cnn, { ...base(7), refresh: { link: parseLink('1mbit') } });
+    expect(slow.report.refreshSearch!.link).toBe('1 Mbit/s');
+    expect(slow.report.predicted.split!.linkMs).toBeGreaterThan(split!.linkMs);
+  });
+
+  it('a network no single chain holds gets the rounds it needs; with --max-rounds 0 it fails naming why', () => {
+    const deep = compileNetwork(cnn, { ...base(12), ringDimensions: [4096, 8192, 16384] });
+    expect(deep.params.polyModulusDegree).toBe(16384);
+    expect(deep.report.refresh!.rounds).toBeGreaterThanOrEqual(1);
+    expect(deep.report.refreshSearch!.considered[0]!.rejected).toMatch(/no 128-bit CKKS parameters hold depth 23/);
+    expect(() => compileNetwork(cnn, { ...base(12), ringDimensions: [4096, 8192, 16384], refresh: { maxRounds: 0 } })).toThrow(
+      /hold depth 23 .*--max-rounds 0 forbids client-aided refresh rounds/,
+    );
+  });
+
+  it('fewest rounds per chain depth: a DP over the pieces between refresh points', () => {
+    // blocks: affine 1, act 5, affine 1, act 5, affine 1; points before the activations (blocks 1 and 3)
+    expect(fewestRoundsPerDepth([1, 5, 1, 5, 1], [1, 3])).toEqual([[1, 3], [3], [3], [3], [3], [3], []]);
+    // a segment that ends in a round needs one level more: [1+5+1] then a round needs depth 8
+    expect(fewestRoundsPerDepth([1, 5, 1, 5, 1], [3])).toEqual([[3], [3], [3], [3], [3], []]);
+  });
+
+  it('parses links', () => {
+    expect(parseLink('local')).toEqual({ bitsPerSecond: Infinity, rttMs: 0 });
+    expect(parseLink('100mbit')).toEqual({ bitsPerSecond: 1e8, rttMs: 0 });
+    expect(parseLink('1.5Gbit,20ms')).toEqual({ bitsPerSecond: 1.5e9, rttMs: 20 });
+    for (const bad of ['fast', '100', '100mb', '0mbit', '-1mbit', '100mbit,', '100mbit,1e9ms'])
+      expect(() => parseLink(bad)).toThrow(/link ".*": give local/);
   });
 
   it('under SEAL a refreshed circuit agrees with sim (the MLP, refreshed before its activation)', async () => {
