@@ -166,7 +166,10 @@ export type NoiseEstimator = (
 /** A circuit's refresh rounds, as the compile report shows them. */
 export interface RefreshReport {
   rounds: number;
+  /** Activation layers with a round right before them. */
   beforeLayers: number[];
+  /** Every round: `n` before activation layer n, `n:s` inside it after composite stage s (absent in older files). */
+  points?: string[];
   maskBits: number;
   /** Depth of each segment between rounds. */
   segmentDepths: number[];
@@ -182,7 +185,8 @@ export interface RefreshSearchReport {
   /** The cap the search ran under (null: one round per activation layer at most). */
   maxRounds: number | null;
   considered: {
-    beforeLayers: number[];
+    /** The rounds, as RefreshReport.points. */
+    points: string[];
     /** Ring and chain levels when the placement compiled … */
     ringDimension?: number;
     levels?: number;

@@ -9,7 +9,7 @@ import { saveCircuit } from '../circuit/index.js';
 import type { ApproximationMethod } from '../compiler/compile.js';
 import { fitterProvider } from '../compiler/polynomialise.js';
 import { compile, DEFAULT_NOISE_CHECK_INPUTS } from '../pipeline.js';
-import { DEFAULT_MASK_BITS, parseLink, type RefreshOptions } from '../compiler/compile.js';
+import { DEFAULT_MASK_BITS, parseLink, type RefreshAt, type RefreshOptions } from '../compiler/compile.js';
 import { InputError } from '../errors.js';
 import { headDataset } from '../nn/dataset.js';
 import type { Model } from '../nn/model.js';
@@ -34,7 +34,7 @@ export interface CompileFlags extends DataFlags {
   mode?: 'latency' | 'throughput';
   rotationKeys?: 'exact' | 'powers-of-two';
   /** Activation layers to refresh before (client-aided refresh rounds). */
-  refreshBefore?: number[];
+  refreshBefore?: RefreshAt[];
   /** Most refresh rounds the placement search may use (0 = one chain). */
   maxRounds?: number;
   maskBits?: number;
@@ -189,7 +189,7 @@ function refreshLines(c: Circuit): string[] {
   const lines: string[] = [];
   if (rf) {
     lines.push(
-      `refresh: ${rf.rounds} round(s), before activation layer(s) ${rf.beforeLayers.join(', ')} (masks hide each slot to 2^-${rf.maskBits}); ` +
+      `refresh: ${rf.rounds} round(s) at ${(rf.points ?? rf.beforeLayers.map(String)).join(', ')} (n: before activation layer n; n:s: after its s-th part, a composite stage or the whole activation; masks hide each slot to 2^-${rf.maskBits}); ` +
         `segments of depth ${rf.segmentDepths.join(', ')}: the chain holds ${c.params.maxLevel} levels (docs/refresh.md)`,
     );
     for (const [n, q] of (rf.perRound ?? []).entries()) {
@@ -201,14 +201,23 @@ function refreshLines(c: Circuit): string[] {
   }
   if (search) {
     const shown = search.considered.map((k) => {
-      const where = k.beforeLayers.length === 0 ? 'one chain' : `before ${k.beforeLayers.join(', ')}`;
-      return k.rejected !== undefined
-        ? `${where}: does not fit`
-        : `${where}: N=${k.ringDimension}, ${k.levels} levels, ${k.latencyMs!.toFixed(0)} ms`;
+      const where = k.points.length === 0 ? 'one chain' : `at ${k.points.join(', ')}`;
+      if (k.latencyMs === undefined) return `${where}: does not fit`;
+      return `${where}: N=${k.ringDimension}, ${k.levels} levels, ${k.latencyMs.toFixed(0)} ms${k.rejected !== undefined ? ' (too noisy)' : ''}`;
     });
     lines.push(`placement (${search.link}${search.maxRounds !== null ? `, at most ${search.maxRounds} rounds` : ''}): ${shown.join('; ')}`);
   }
   return lines;
+}
+
+/** `--refresh-before n` or `n:s`. */
+function refreshAtOption(v: string): RefreshAt {
+  const m = /^(\d+)(?::(\d+))?$/.exec(v.trim());
+  if (!m)
+    throw new InputError(`--refresh-before takes n (before activation layer n) or n:s (inside it, after composite stage s), got '${v}'`);
+  const at = { layer: Number(m[1]), stage: m[2] === undefined ? 0 : Number(m[2]) };
+  if (at.layer > 1000 || at.stage > 100) throw new InputError(`--refresh-before ${v}: out of range`);
+  return at;
 }
 
 function noiseCheckOption(v: string): number {
@@ -220,8 +229,8 @@ function addRefreshOptions(cmd: Command): Command {
   return cmd
     .option(
       '--refresh-before <layer...>',
-      'client-aided refresh rounds right before these activation layers (0 = the first): the key holder re-encrypts masked values, so each segment needs only its own depth (docs/refresh.md)',
-      (v: string, prev: number[] | undefined) => [...(prev ?? []), intOption('--refresh-before', 0, 1000)(v)],
+      'client-aided refresh rounds exactly here, no search: n = right before activation layer n (0 = the first), n:s = after its s-th part (a composite stage; the last part = right after the activation); the key holder re-encrypts masked values, so each segment needs only its own depth (docs/refresh.md)',
+      (v: string, prev: RefreshAt[] | undefined) => [...(prev ?? []), refreshAtOption(v)],
     )
     .option(
       '--max-rounds <n>',

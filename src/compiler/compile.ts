@@ -30,6 +30,7 @@ import {
   type CircuitMode,
   type NoiseEstimator,
   CircuitBuilder,
+  type RefreshSearchReport,
   type RotationKeySet,
   verifyCircuit,
 } from '../circuit/index.js';
@@ -46,13 +47,22 @@ import {
   polynomialiseActivations,
 } from './polynomialise.js';
 import { compileReport } from './report.js';
-import { DEFAULT_LINK, describeLink, type LinkModel, type RefreshOptions, type RefreshPlan, refreshCandidates } from './refresh-points.js';
-import { chainDepth, checkSchedule, scheduleLevels } from './schedule.js';
+import {
+  DEFAULT_LINK,
+  depthUnits,
+  describeLink,
+  type LinkModel,
+  pointLabel,
+  type RefreshOptions,
+  type RefreshPlan,
+  refreshCandidates,
+} from './refresh-points.js';
+import { blockLevels, chainDepth, checkSchedule, scheduleLevels } from './schedule.js';
 import { chooseParameters } from './select-params.js';
 
 export type { ApproximationMethod, ApproximationProvider } from './polynomialise.js';
 export { minimumScaleBits } from './select-params.js';
-export { DEFAULT_MASK_BITS, parseLink, type RefreshOptions, SINGLE_CHAIN } from './refresh-points.js';
+export { DEFAULT_MASK_BITS, parseLink, type RefreshAt, type RefreshOptions, SINGLE_CHAIN } from './refresh-points.js';
 
 /** Options of {@link compileNetwork}. */
 export interface CompileOptions {
@@ -151,7 +161,8 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     onProgress?.('pack', n, candidates.length);
     return buildOrReason(context, plan, plan.placement === 'auto');
   });
-  const circuit = cheapest(built, candidates, options.refresh, link);
+  const screen = options.noiseCheck ? noiseScreen(calibration, options.noiseCheck) : undefined;
+  const circuit = cheapest(built, candidates, options.refresh, link, screen);
 
   onProgress?.('verify');
   verifyCircuit(circuit);
@@ -192,26 +203,29 @@ function buildOrReason(ctx: BuildContext, plan: RefreshPlan, comparing: boolean)
 /** Ring and chain for the longest segment, levels, ops, keys and report: the circuit for one refresh placement. */
 function buildCircuit(ctx: BuildContext, plan: RefreshPlan): Circuit {
   const { model, network, planned, mode, inputSize, opCost, calibration, range, options } = ctx;
-  const refreshBefore = new Set(plan.blocks.keys());
-  const chain = chainDepth(network.depthPerStage, refreshBefore);
+  const units = depthUnits(network);
+  const refreshBefore = new Set(plan.points.map((p) => p.unit));
+  const chain = chainDepth(units.depths, refreshBefore);
   const { params, note } = chooseParameters(network, {
     precision: ctx.precision,
     outputAbsMax: ctx.calibrated.outputAbsMax,
     inputSize,
     mode,
     depth: chain.depth,
-    maskBound: Math.max(0, ...plan.blocks.values()),
+    maskBound: Math.max(0, ...plan.points.flatMap((p) => p.maskBounds)),
     ...(options.scaleBits !== undefined ? { scaleBits: options.scaleBits } : {}),
     ...(options.ringDimensions ? { ringDimensions: options.ringDimensions } : {}),
   });
-  const schedule = scheduleLevels(network.depthPerStage, params.maxLevel, refreshBefore);
+  const unitLevels = scheduleLevels(units.depths, params.maxLevel, refreshBefore);
+  const schedule = blockLevels(unitLevels, units.block, network.blocks.length);
   const builder = new CircuitBuilder(params, { rotationKeys: options.rotationKeys ?? 'exact' });
   const packed = packNetwork(builder, network, planned, {
     mode,
     inputSize,
     opCost,
     packing: options.packing ?? 'auto',
-    refreshBefore: new Map([...plan.blocks].map(([block, maskBound]) => [block, { maskBound, level: schedule[block]!.levelIn }])),
+    refresh: plan.points.map((p) => ({ ...p, level: unitLevels[p.unit]!.levelIn })),
+    startLevel: unitLevels[0]!.levelIn,
   });
   checkSchedule(schedule, packed.stages, packed.spans);
   const rotationSteps = selectRotationKeys(builder);
@@ -241,39 +255,80 @@ function buildCircuit(ctx: BuildContext, plan: RefreshPlan): Circuit {
 }
 
 /**
- * The candidate with the lowest predicted latency (fewer rounds on a tie), with the comparison in its report; when
- * none compiles, an error naming why each did not.
+ * The candidate with the lowest predicted latency whose CKKS noise passes the screen (fewer rounds on a tie), with
+ * the comparison in its report; when none compiles, an error naming why each did not. When every candidate fails
+ * the screen, the least noisy (the noise check's note then says how much).
  */
 function cheapest(
   built: (Circuit | string)[],
   plans: readonly RefreshPlan[],
   request: RefreshOptions | undefined,
   link: LinkModel,
+  screen?: (c: Circuit) => { rejected: string | null; flipRate: number },
 ): Circuit {
-  let best: Circuit | null = null;
-  for (const c of built) if (typeof c !== 'string' && (!best || c.report.predicted.latencyMs < best.report.predicted.latencyMs)) best = c;
-  const considered = built.map((c, n) =>
-    typeof c === 'string'
-      ? { beforeLayers: plans[n]!.layers, rejected: c }
-      : {
-          beforeLayers: plans[n]!.layers,
-          ringDimension: c.params.polyModulusDegree,
-          levels: c.params.maxLevel,
-          latencyMs: c.report.predicted.latencyMs,
-        },
-  );
-  if (!best) {
-    const single = considered[0]!.rejected!;
-    if (plans.length === 1 && request?.maxRounds !== 0) throw new CompileError(single);
-    const rounds = considered.slice(1).map((c) => `rounds before activation layers ${c.beforeLayers.join(', ')}: ${c.rejected}`);
-    throw new CompileError(
-      plans.length === 1
-        ? `${single} (--max-rounds 0 forbids client-aided refresh rounds, which would split the network into shorter segments)`
-        : [`no refresh placement compiles. As one chain: ${single}`, ...rounds].join('; '),
-    );
+  const considered: RefreshSearchReport['considered'] = built.map((c, n) => {
+    const points = plans[n]!.points.map(pointLabel);
+    if (typeof c === 'string') return { points, rejected: c };
+    return { points, ringDimension: c.params.polyModulusDegree, levels: c.params.maxLevel, latencyMs: c.report.predicted.latencyMs };
+  });
+  const order = built
+    .flatMap((c, n) => (typeof c === 'string' ? [] : [n]))
+    .sort((a, b) => considered[a]!.latencyMs! - considered[b]!.latencyMs!);
+  if (order.length === 0) throw noPlacement(considered, plans, request);
+  let best = -1;
+  let quietest = { n: order[0]!, flipRate: Infinity };
+  for (const n of order) {
+    const verdict = order.length > 1 && screen ? screen(built[n] as Circuit) : { rejected: null, flipRate: 0 };
+    if (verdict.rejected === null) {
+      best = n;
+      break;
+    }
+    considered[n]!.rejected = verdict.rejected;
+    if (verdict.flipRate < quietest.flipRate) quietest = { n, flipRate: verdict.flipRate };
   }
-  if (built.length > 1) best.report.refreshSearch = { link: describeLink(link), maxRounds: request?.maxRounds ?? null, considered };
-  return best;
+  const chosen = built[best >= 0 ? best : quietest.n] as Circuit;
+  if (built.length > 1) chosen.report.refreshSearch = { link: describeLink(link), maxRounds: request?.maxRounds ?? null, considered };
+  return chosen;
+}
+
+/** The error when no placement compiles: the single chain's reason, and each placement's. */
+function noPlacement(
+  considered: RefreshSearchReport['considered'],
+  plans: readonly RefreshPlan[],
+  request: RefreshOptions | undefined,
+): CompileError {
+  const single = considered[0]!.rejected!;
+  if (plans.length === 1 && request?.maxRounds !== 0) return new CompileError(single);
+  const rounds = considered.slice(1).map((c) => `rounds at ${c.points.join(', ')}: ${c.rejected}`);
+  return new CompileError(
+    plans.length === 1
+      ? `${single} (--max-rounds 0 forbids client-aided refresh rounds, which would split the network into shorter segments)`
+      : [`no refresh placement compiles. As one chain: ${single}`, ...rounds].join('; '),
+  );
+}
+
+/** Calibration inputs a placement's noise screen simulates (the full noise check runs on the chosen one). */
+const SCREEN_INPUTS = 32;
+
+/** Above this expected share of changed predictions a placement is passed over (CKKS noise at its scale). */
+const SCREEN_FLIP_RATE = 0.01;
+
+/**
+ * The noise screen of a candidate: a short noise check. A faster placement is worthless if its scale is too small
+ * for its polynomials (a smaller ring allows smaller primes; CKKS noise grows through high-degree stages).
+ */
+function noiseScreen(calibration: CompileOptions['calibration'], check: NoiseCheck) {
+  return (c: Circuit) => {
+    const inputSize = calibration.inputs.length / calibration.count;
+    const n = Math.min(SCREEN_INPUTS, check.inputs, calibration.count);
+    const e = check.estimate(c, calibration.inputs.subarray(0, n * inputSize), n);
+    const flipRate = Number.isFinite(e.maxLogitError) ? e.expectedFlipRate : 1;
+    if (flipRate <= SCREEN_FLIP_RATE) return { rejected: null, flipRate };
+    return {
+      rejected: `CKKS noise at scale 2^${c.params.scaleBits}: about ${(100 * flipRate).toPrecision(2)}% of predictions would change (simulated on ${n} calibration inputs)`,
+      flipRate,
+    };
+  };
 }
 
 /** Where the outputs sit (the decoded values are the logits: multiplier 1). */

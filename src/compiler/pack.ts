@@ -21,7 +21,10 @@ export interface PackOptions {
   /** 'fold' forces the generic fold packing for every affine block (benchmarks measure both). */
   packing: 'auto' | 'fold';
   /** Block index → mask bound of a refresh round right before that block (refresh-points.ts). */
-  refreshBefore?: ReadonlyMap<number, { maskBound: number; level: number }>;
+  /** Refresh rounds (refresh-points.ts), each with the level the segment after it starts at. */
+  refresh?: readonly { block: number; inner: boolean; stage: number; maskBounds: readonly number[]; level: number }[];
+  /** The level the first block starts at (below the top when the first segment is shorter than the chain). */
+  startLevel?: number;
 }
 
 /** The emitted network: where inputs and outputs sit, the output registers and one stage per (fused) block. */
@@ -60,18 +63,23 @@ function packLatency(
   input: number,
 ): PackedNetwork {
   let x = input;
+  if (options.startLevel !== undefined && options.startLevel < builder.level[x]!) x = builder.drop(x, options.startLevel);
   let layout: SlotLayout | null = null;
   let inputLayout: SlotLayout | null = null;
   const stages: CircuitStage[] = [];
   network.blocks.forEach((b, i) => {
     const first = builder.ops.length;
-    const round = options.refreshBefore?.get(i);
+    const rounds = options.refresh?.filter((r) => r.block === i) ?? [];
+    const before = rounds.find((r) => !r.inner);
     // a refresh round belongs to the block it feeds: fresh at the top level, then down to the level where the
     // schedule starts this segment (a segment shorter than the chain runs on fewer primes, so every op is cheaper)
-    if (round !== undefined) {
-      x = builder.refresh(x, round.maskBound);
-      if (round.level < builder.maxLevel) x = builder.drop(x, round.level);
+    if (before) {
+      x = builder.refresh(x, before.maskBounds[0]!);
+      if (before.level < builder.maxLevel) x = builder.drop(x, before.level);
     }
+    const inner = rounds
+      .filter((r) => r.inner)
+      .map((r) => ({ stage: r.stage, maskBounds: [r.maskBounds[0]!, r.maskBounds[1] ?? 0] as const, level: r.level }));
     const levelIn = builder.level[x]!;
     let detail: Record<string, unknown>;
     if (b.kind === 'affine') {
@@ -83,7 +91,7 @@ function packLatency(
     } else {
       const p = planned.find((q) => q.block === i)!;
       const act = network.activations.get(i)!;
-      x = emitActivation(builder, x, act);
+      x = emitActivation(builder, x, act, inner);
       detail = {
         activation: p.report.activation,
         B: p.report.B,

@@ -104,16 +104,69 @@ function algebra(b: CircuitBuilder): ChebyshevAlgebra<number> {
   };
 }
 
-/** Emit an activation on register t (level ℓ, canonical scale) → register at level ℓ − depth, canonical scale. */
-export function emitActivation(b: CircuitBuilder, t: number, act: CircuitActivation): number {
+/**
+ * The depths of the parts a refresh round may split an activation into: each composite stage, the finish with the
+ * last one. A single polynomial (or a one-level quadratic) is one part.
+ */
+export function activationParts(act: CircuitActivation): number[] {
+  if (act.quadratic || act.plans.length < 2) return [act.depth];
+  const parts = act.plans.map((p) => p.cost.depth);
+  parts[parts.length - 1]! += act.finish === 'none' ? 0 : 1;
+  return parts;
+}
+
+/** Grid points per stage bound. */
+const BOUND_GRID = 2048;
+
+/**
+ * |value| after each composite stage but the last, over t ∈ [−1, 1] (a grid), 10 % over and at least 1: the mask
+ * bound of a refresh round after that stage.
+ */
+export function stageBounds(act: CircuitActivation): number[] {
+  const bounds = new Array<number>(Math.max(0, act.stages.length - 1)).fill(0);
+  for (let i = 0; i <= BOUND_GRID; i++) {
+    let v = -1 + (2 * i) / BOUND_GRID;
+    for (let k = 0; k < bounds.length; k++) {
+      v = clenshaw(act.stages[k]!, v);
+      bounds[k] = Math.max(bounds[k]!, Math.abs(v));
+    }
+  }
+  return bounds.map((m) => Math.max(1, 1.1 * m));
+}
+
+/** |activation value| in circuit units over t ∈ [−1, 1] (a grid), 10 % over and at least 1: the mask bound right after it. */
+export function outputBound(act: CircuitActivation): number {
+  let m = 0;
+  for (let i = 0; i <= BOUND_GRID; i++) m = Math.max(m, Math.abs(evalCircuitActivation(act, -1 + (2 * i) / BOUND_GRID)));
+  return Math.max(1, 1.1 * m);
+}
+
+/**
+ * A refresh round inside an activation, after composite stage `stage` (≥ 1): the masks of the partial value and of
+ * t (which the relu/abs finish still needs), and the level the next part starts at.
+ */
+export interface InnerRefresh {
+  stage: number;
+  maskBounds: readonly [number, number];
+  level: number;
+}
+
+/**
+ * Emit an activation on register t (level ℓ, canonical scale) → register at level ℓ − depth, canonical scale; with
+ * rounds inside (`inner`), each part after a round starts again at its round's level.
+ */
+export function emitActivation(b: CircuitBuilder, t: number, act: CircuitActivation, inner: readonly InnerRefresh[] = []): number {
   const startLevel = b.level[t]!;
-  if (startLevel < act.depth) {
-    throw new CompileError(`activation needs ${act.depth} levels but only ${startLevel} are left`);
+  const needed = inner.length > 0 ? activationParts(act)[0]! + 1 : act.depth;
+  if (startLevel < needed) {
+    throw new CompileError(`activation needs ${needed} levels but only ${startLevel} are left`);
   }
   if (act.quadratic) return emitQuadratic(b, t, act.quadratic);
   const alg = algebra(b);
   let v = t;
   act.plans.forEach((plan, k) => {
+    const round = inner.find((r) => r.stage === k);
+    if (round) [v, t] = refreshInside(b, v, t, act.finish !== 'none', round);
     const targetLevel = b.level[v]! - plan.cost.depth;
     const isLast = k === act.plans.length - 1;
     let targetScale = b.canonical(targetLevel);
@@ -126,6 +179,18 @@ export function emitActivation(b: CircuitBuilder, t: number, act: CircuitActivat
   if (act.finish === 'relu') v = b.mulRescale(t, b.addConstant(v, 1));
   else if (act.finish === 'abs') v = b.mulRescale(t, v);
   return b.alignScale(v, b.canonical(b.level[v]!));
+}
+
+/** One round inside an activation: the partial value and (when the finish needs it) t, then both down to the level. */
+function refreshInside(b: CircuitBuilder, v: number, t: number, keepT: boolean, round: InnerRefresh): [number, number] {
+  // consecutive refresh ops are one round: both ciphertexts go to the key holder together
+  let fv = b.refresh(v, round.maskBounds[0]);
+  let ft = keepT ? b.refresh(t, round.maskBounds[1]) : t;
+  if (round.level < b.maxLevel) {
+    fv = b.drop(fv, round.level);
+    if (keepT) ft = b.drop(ft, round.level);
+  }
+  return [fv, ft];
 }
 
 /** u² + β·u + γ at one level: the square and the plaintext product meet at scale S_ℓ², then one rescale. */

@@ -14,6 +14,7 @@ import type { LayerPrecision } from '../approx/precision.js';
 import type { CircuitMode } from '../circuit/index.js';
 import { CompileError } from './errors.js';
 import type { NormalisedNetwork } from './normalise.js';
+import { activationParts, outputBound, stageBounds } from './poly-eval.js';
 
 /** The link between the key holder and the evaluator, for the predicted latency of transfers. */
 export interface LinkModel {
@@ -51,11 +52,20 @@ export function describeLink(link: LinkModel): string {
   return link.rttMs > 0 ? `${rate}, ${link.rttMs} ms round trip` : rate;
 }
 
+/**
+ * Where a round goes: before activation layer `layer` (stage 0), inside it after composite stage `stage`, or right
+ * after it (stage = its number of parts: before the next linear layer).
+ */
+export interface RefreshAt {
+  layer: number;
+  stage: number;
+}
+
 /** Refresh rounds a compile should place. */
 export interface RefreshOptions {
-  /** Activation layers (0-based, in network order) to refresh right before; skips the search. */
-  before?: readonly number[];
-  /** Most rounds the search may place; 0 gives a single-chain circuit. @default one per activation layer */
+  /** Where to refresh (a number n = before activation layer n, 0-based); skips the search. */
+  before?: readonly (number | RefreshAt)[];
+  /** Most rounds the search may place; 0 gives a single-chain circuit. @default one per place a round can go */
   maxRounds?: number;
   /** Statistical hiding λ: each masked slot is within 2^−λ of uniform. @default DEFAULT_MASK_BITS */
   maskBits?: number;
@@ -75,15 +85,63 @@ export const DEFAULT_MASK_BITS = 32;
 /** Guard bits above k that the decoded value keeps below float64's rounding. */
 const FLOAT64_GUARD_BITS = 2;
 
-/** One refresh plan: mask bound by block index, and what the report shows. */
+/** One round of a plan: where, the depth unit it comes before, and the mask bound of each ciphertext it refreshes. */
+export interface RefreshPoint extends RefreshAt {
+  /** The block the round comes at the start of, or (inner) the activation block it is inside. */
+  block: number;
+  inner: boolean;
+  unit: number;
+  /** At a block's start: the register's; inside: the partial value's, then t's (when the finish needs t). */
+  maskBounds: number[];
+}
+
+/** One refresh plan, and what the report shows. */
 export interface RefreshPlan {
-  /** Block index → mask bound R. */
-  blocks: ReadonlyMap<number, number>;
+  points: RefreshPoint[];
   maskBits: number;
-  /** The activation layers refreshed before. */
-  layers: number[];
-  /** Whether the caller listed the layers or the search chose them. */
+  /** Whether the caller listed the points or the search chose them. */
   placement: 'explicit' | 'auto';
+}
+
+/** How a point reads: `1` before activation layer 1, `1:2` after its composite stage 2 (or after it, its last). */
+export function pointLabel(p: RefreshAt): string {
+  return p.stage === 0 ? `${p.layer}` : `${p.layer}:${p.stage}`;
+}
+
+/**
+ * The network as depth units, the granularity of refresh points: one per affine block, one per part of an
+ * activation (activationParts: each composite stage, the finish with the last). A round may go before any
+ * activation unit.
+ */
+export interface DepthUnits {
+  depths: number[];
+  block: number[];
+  /** Where a round right before the unit sits (RefreshAt), or null where none can: the network's first unit. */
+  at: (RefreshAt | null)[];
+  /** Activation layers. */
+  layers: number;
+}
+
+export function depthUnits(network: NormalisedNetwork): DepthUnits {
+  const u: DepthUnits = { depths: [], block: [], at: [], layers: 0 };
+  let after: RefreshAt | null = null;
+  network.blocks.forEach((b, i) => {
+    if (b.kind === 'affine') {
+      u.depths.push(1);
+      u.block.push(i);
+      u.at.push(after);
+      return;
+    }
+    const parts = activationParts(network.activations.get(i)!);
+    const layer = u.layers++;
+    parts.forEach((d, stage) => {
+      u.depths.push(d);
+      u.block.push(i);
+      u.at.push({ layer, stage });
+    });
+    after = { layer, stage: parts.length };
+  });
+  return u;
 }
 
 /**
@@ -102,62 +160,81 @@ export function refreshCandidates(
   const maxRounds = request?.maxRounds;
   if (maxRounds !== undefined && (!Number.isInteger(maxRounds) || maxRounds < 0))
     throw new CompileError(`max rounds must be an integer ≥ 0, got ${maxRounds}`);
-  const activationBlocks = network.blocks.flatMap((b, i) => (b.kind === 'activation' ? [i] : []));
+  const units = depthUnits(network);
   if (request?.before !== undefined) {
     if (request.before.length > 0 && mode !== 'latency')
       throw new CompileError('refresh rounds are supported in latency mode only (for now)');
-    return [explicitPlan(network, precision, activationBlocks, request.before, maskBits)];
+    return [explicitPlan(network, precision, units, request.before, maskBits)];
   }
-  const single: RefreshPlan = { blocks: new Map(), maskBits, layers: [], placement: 'auto' };
+  const single: RefreshPlan = { points: [], maskBits, placement: 'auto' };
   if (mode !== 'latency' || maxRounds === 0) return [single];
-  // layers whose masked values float64 can carry at this λ
-  const eligible = activationBlocks.flatMap((block, layer) =>
-    float64Shortfall(network, precision, block, layer, maskBits) > 0 ? [] : [layer],
+  // activation units whose masked values float64 can carry at this λ
+  const eligible = units.depths.flatMap((_, u) =>
+    units.at[u] && float64Shortfall(network, precision, units, u, maskBits) <= 0 ? [u] : [],
   );
   const seen = new Set<string>(['']);
   const plans = [single];
-  for (const layers of fewestRoundsPerDepth(
-    network.depthPerStage,
-    eligible.map((l) => activationBlocks[l]!),
-  )) {
-    const chosen = layers.map((block) => activationBlocks.indexOf(block));
-    const key = chosen.join(',');
-    if (seen.has(key) || chosen.length > (maxRounds ?? Infinity)) continue;
+  for (const cuts of fewestRoundsPerDepth(units.depths, eligible)) {
+    const key = cuts.join(',');
+    if (seen.has(key) || cuts.length > (maxRounds ?? Infinity)) continue;
     seen.add(key);
-    plans.push({ blocks: new Map(layers.map((b) => [b, maskBound(network, b, maskBits)])), maskBits, layers: chosen, placement: 'auto' });
+    plans.push({ points: cuts.map((u) => pointAt(network, units, u, maskBits)), maskBits, placement: 'auto' });
   }
   return plans;
 }
 
-/** The caller's layers, checked against the network and the float64 bound. */
+/** The caller's points, checked against the network and the float64 bound. */
 function explicitPlan(
   network: NormalisedNetwork,
   precision: LayerPrecision,
-  activationBlocks: readonly number[],
-  layers: readonly number[],
+  units: DepthUnits,
+  before: readonly (number | RefreshAt)[],
   maskBits: number,
 ): RefreshPlan {
-  const blocks = new Map<number, number>();
-  layers.forEach((layer, n) => {
-    if (!Number.isInteger(layer) || layer < 0 || layer >= activationBlocks.length) {
+  const { layers } = units;
+  const unitsAt = before.map((at) => {
+    const { layer, stage } = typeof at === 'number' ? { layer: at, stage: 0 } : at;
+    if (!Number.isInteger(layer) || layer < 0 || layer >= layers) {
+      throw new CompileError(`refresh before activation layer ${layer}: the network has activation layers 0..${layers - 1}`);
+    }
+    const u = units.at.findIndex((a) => a?.layer === layer && a.stage === stage);
+    if (u < 0) {
+      const last = Math.max(...units.at.map((a) => (a?.layer === layer ? a.stage : 0)));
       throw new CompileError(
-        `refresh before activation layer ${layer}: the network has activation layers 0..${activationBlocks.length - 1}`,
+        `refresh at ${pointLabel({ layer, stage })}: activation layer ${layer} takes rounds at stages 0..${last} (0: before it; ${last}: after it${last > 1 ? `; 1..${last - 1}: after its composite stages` : ''})`,
       );
     }
-    if (n > 0 && layer <= layers[n - 1]!) throw new CompileError(`refresh points must be ascending and distinct, got ${layers.join(', ')}`);
-    const block = activationBlocks[layer]!;
-    const shortfall = float64Shortfall(network, precision, block, layer, maskBits);
-    if (shortfall > 0) {
-      const boundBits = Math.ceil(Math.log2(inputBound(network, block)));
-      const k = precision.bits[layer]!;
+    return u;
+  });
+  unitsAt.forEach((u, n) => {
+    if (n > 0 && u <= unitsAt[n - 1]!)
       throw new CompileError(
-        `refresh before activation layer ${layer}: masks of 2^${maskBits} over values up to ${inputBound(network, block).toPrecision(3)} leave ` +
+        `refresh points must be ascending and distinct, got ${before.map((a) => (typeof a === 'number' ? `${a}` : pointLabel(a))).join(', ')}`,
+      );
+    const shortfall = float64Shortfall(network, precision, units, u, maskBits);
+    if (shortfall > 0) {
+      const bound = unitBound(network, units, u);
+      const boundBits = Math.ceil(Math.log2(bound));
+      const k = precision.bits[units.at[u]!.layer]!;
+      throw new CompileError(
+        `refresh at ${pointLabel(units.at[u]!)}: masks of 2^${maskBits} over values up to ${bound.toPrecision(3)} leave ` +
           `${52 - maskBits - boundBits} of float64's 52 bits for precision ${k} (+${FLOAT64_GUARD_BITS} guard bits); lower --mask-bits to ${maskBits - shortfall} or the precision`,
       );
     }
-    blocks.set(block, maskBound(network, block, maskBits));
   });
-  return { blocks, maskBits, layers: [...layers], placement: 'explicit' };
+  return { points: unitsAt.map((u) => pointAt(network, units, u, maskBits)), maskBits, placement: 'explicit' };
+}
+
+/** The round before unit u: its place and mask bounds R = 2^λ·bound. */
+function pointAt(network: NormalisedNetwork, units: DepthUnits, u: number, maskBits: number): RefreshPoint {
+  const at = units.at[u]!;
+  const block = units.block[u]!;
+  const inner = at.stage > 0 && network.blocks[block]!.kind === 'activation';
+  const R = (bound: number) => 2 ** maskBits * bound;
+  if (!inner) return { ...at, block, inner, unit: u, maskBounds: [R(unitBound(network, units, u))] };
+  const act = network.activations.get(block)!;
+  const partial = R(stageBounds(act)[at.stage - 1]!);
+  return { ...at, block, inner, unit: u, maskBounds: act.finish !== 'none' ? [partial, R(inputBound(network, block))] : [partial] };
 }
 
 /** |t| ≤ this at the activation's input: its input multiplier when above 1, else 1. */
@@ -165,19 +242,25 @@ function inputBound(network: NormalisedNetwork, block: number): number {
   return Math.max(1, Math.abs(network.activations.get(block)!.inputMultiplier));
 }
 
-function maskBound(network: NormalisedNetwork, block: number, maskBits: number): number {
-  return 2 ** maskBits * inputBound(network, block);
+/** The largest value a round before unit u masks: t, a composite stage's output, or the activation's output. */
+function unitBound(network: NormalisedNetwork, units: DepthUnits, u: number): number {
+  const at = units.at[u]!;
+  const block = units.block[u]!;
+  if (network.blocks[block]!.kind === 'affine') return outputBound(network.activations.get(block - 1)!);
+  const t = inputBound(network, block);
+  return at.stage === 0 ? t : Math.max(t, stageBounds(network.activations.get(block)!)[at.stage - 1]!);
 }
 
 /** Bits by which λ + log2(bound) + k + guard bits exceed float64's 52 (≤ 0: it fits). */
-function float64Shortfall(network: NormalisedNetwork, precision: LayerPrecision, block: number, layer: number, maskBits: number): number {
-  return maskBits + Math.ceil(Math.log2(inputBound(network, block))) + precision.bits[layer]! + FLOAT64_GUARD_BITS - 52;
+function float64Shortfall(network: NormalisedNetwork, precision: LayerPrecision, units: DepthUnits, u: number, maskBits: number): number {
+  const k = precision.bits[units.at[u]!.layer]!;
+  return maskBits + Math.ceil(Math.log2(unitBound(network, units, u))) + k + FLOAT64_GUARD_BITS - 52;
 }
 
 /**
  * For every chain depth D from the deepest unsplittable piece to the whole network: the fewest refresh points
- * (among `cuts`, block indices) whose segments fit D — a segment that ends in a round needs one level more
- * (schedule.ts chainDepth). Block-index lists, ascending; a depth no placement fits is skipped.
+ * (among `cuts`, indices into `depthPerStage`) whose segments fit D — a segment that ends in a round needs one level more
+ * (schedule.ts chainDepth). Index lists, ascending; a depth no placement fits is skipped.
  */
 export function fewestRoundsPerDepth(depthPerStage: readonly number[], cuts: readonly number[]): number[][] {
   const starts = [0, ...cuts.filter((c) => c > 0)];

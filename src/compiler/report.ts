@@ -17,7 +17,7 @@ import type { RangeRule } from './calibrate.js';
 import type { NormalisedNetwork } from './normalise.js';
 import type { PackedNetwork } from './pack.js';
 import type { PolynomialActivation } from './polynomialise.js';
-import { describeLink, type LinkModel, type RefreshPlan } from './refresh-points.js';
+import { describeLink, type LinkModel, pointLabel, type RefreshPlan } from './refresh-points.js';
 
 export interface ReportInput {
   modelName: string;
@@ -110,9 +110,11 @@ function transferMs(link: LinkModel, bytes: number, exchanges: number): number {
 
 /** The report's refresh section, for circuits with rounds. */
 function refreshReport(plan: RefreshPlan, segmentDepths: number[], perRound: RoundReport[]): Pick<CompileReport, 'refresh'> {
-  if (plan.layers.length === 0) return {};
-  const { layers: beforeLayers, maskBits, placement } = plan;
-  return { refresh: { rounds: perRound.length, beforeLayers, maskBits, segmentDepths, placement, perRound } };
+  if (plan.points.length === 0) return {};
+  const { maskBits, placement } = plan;
+  const beforeLayers = plan.points.filter((p) => p.stage === 0).map((p) => p.layer);
+  const points = plan.points.map(pointLabel);
+  return { refresh: { rounds: perRound.length, beforeLayers, points, maskBits, segmentDepths, placement, perRound } };
 }
 
 /** What a client and the server exchange: ciphertexts in and out, seeded evaluation keys; a ciphertext's size by level. */

@@ -13,8 +13,8 @@ export interface BlockLevels {
 }
 
 /**
- * Levels of each block when the network starts at `maxLevel`. A refresh round before block i (`refreshBefore`)
- * starts the segment it feeds at the level that segment needs — its depth, plus one when another round ends it
+ * Levels of each block when the network starts at `maxLevel`. With refresh rounds (before the blocks in
+ * `refreshBefore`) every segment starts at the level it needs — its depth, plus one when another round ends it
  * (the masked values need more than the last prime) — so a short segment runs on fewer primes.
  */
 export function scheduleLevels(
@@ -24,7 +24,8 @@ export function scheduleLevels(
 ): BlockLevels[] {
   const { segments } = chainDepth(depthPerStage, refreshBefore);
   let segment = 0;
-  let level = maxLevel;
+  // the first segment too starts at the level it needs (the input is dropped to it)
+  let level = segments.length > 1 ? segmentTop(segments, 0) : maxLevel;
   return depthPerStage.map((d, i) => {
     if (refreshBefore.has(i)) {
       if (level < 1) throw new CompileError(`internal: the refresh before block ${i} comes at level ${level}; it needs level 1 or more`);
@@ -58,6 +59,19 @@ export function chainDepth(depthPerStage: readonly number[], refreshBefore: Read
   });
   const depth = Math.max(...segments.map((_, s) => segmentTop(segments, s)));
   return { depth, segments };
+}
+
+/**
+ * Each block's levels from its units' (a block is one unit, or an activation split into parts): where its first
+ * unit starts and its last ends — across a round inside it, not its start minus its depth.
+ */
+export function blockLevels(unitLevels: readonly BlockLevels[], unitBlock: readonly number[], blocks: number): BlockLevels[] {
+  return Array.from({ length: blocks }, (_, i) => {
+    const first = unitBlock.indexOf(i);
+    const last = unitBlock.lastIndexOf(i);
+    if (first < 0) throw new CompileError(`internal: block ${i} has no depth unit`);
+    return { levelIn: unitLevels[first]!.levelIn, levelOut: unitLevels[last]!.levelOut };
+  });
 }
 
 /**

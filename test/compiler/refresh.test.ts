@@ -11,6 +11,7 @@ import { headDataset } from '../../src/nn/dataset.js';
 import { loadMnistSplit } from '../../src/nn/mnist.js';
 import { loadModel } from '../../src/nn/model-file.js';
 import { runSim } from '../../src/runtime/inference.js';
+import { estimateNoise } from '../../src/runtime/noise.js';
 import { runSeal } from '../../src/runtime/seal-inference.js';
 
 const cal = headDataset(loadMnistSplit('train'), 200);
@@ -61,17 +62,18 @@ describe('refresh points', () => {
     expect(search.link).toBe('100 Mbit/s');
     const compiled = search.considered.filter((k) => k.latencyMs !== undefined);
     expect(compiled.length).toBeGreaterThanOrEqual(2);
-    expect(search.considered[0]!.beforeLayers).toEqual([]); // the single chain is always a candidate
+    expect(search.considered[0]!.points).toEqual([]); // the single chain is always a candidate
     const best = Math.min(...compiled.map((k) => k.latencyMs!));
     expect(auto.report.predicted.latencyMs).toBe(best);
     expect(auto.report.refresh?.placement).toBe('auto');
-    expect(auto.report.refresh!.beforeLayers).toEqual(search.considered.find((k) => k.latencyMs === best)!.beforeLayers);
+    expect(auto.report.refresh!.points).toEqual(search.considered.find((k) => k.latencyMs === best)!.points);
     // the split adds up, and each round moves its masked ciphertexts down and fresh (seeded) ones up
     const { split } = auto.report.predicted;
     expect(split!.serverMs + split!.clientMs + split!.linkMs).toBeCloseTo(auto.report.predicted.latencyMs, 9);
     const [round] = auto.report.refresh!.perRound!;
     expect(round!.freshBytes).toBe(auto.report.predicted.seededCiphertextBytes * round!.ciphertexts);
-    expect(split!.bytesUp).toBe(auto.report.predicted.seededCiphertextBytes + round!.freshBytes);
+    const fresh = auto.report.refresh!.perRound!.reduce((a, r) => a + r.freshBytes, 0);
+    expect(split!.bytesUp).toBe(auto.report.predicted.seededCiphertextBytes + fresh);
     // capped: one chain, as before refresh existed
     const capped = compileNetwork(cnn, { ...base(7), refresh: { maxRounds: 0 } });
     expect(capped.report.refresh).toBeUndefined();
@@ -106,6 +108,44 @@ describe('refresh points', () => {
     for (const bad of ['fast', '100', '100mb', '0mbit', '-1mbit', '100mbit,', '100mbit,1e9ms'])
       expect(() => parseLink(bad)).toThrow(/link ".*": give local/);
   });
+
+  it('rounds inside a composite activation (partial value and t together) and right after it: SEAL = sim = one chain', async () => {
+    const opts = { ...base(8), method: 'composite' as const };
+    const single = compileNetwork(cnn, { ...opts, refresh: { maxRounds: 0 } });
+    const c = compileNetwork(cnn, {
+      ...opts,
+      refresh: {
+        before: [
+          { layer: 0, stage: 1 },
+          { layer: 0, stage: 2 },
+        ],
+      },
+    });
+    expect(c.report.refresh).toMatchObject({ rounds: 2, points: ['0:1', '0:2'], beforeLayers: [] });
+    // inside the relu: the stage-1 value and t (the finish needs it); after it: the activation's output
+    expect(c.report.refresh!.perRound!.map((r) => r.ciphertexts)).toEqual([2, 1]);
+    expect(c.params.maxLevel).toBeLessThan(single.params.maxLevel);
+    const a = runSim(single, digits(10), 10);
+    const b = runSim(c, digits(10), 10);
+    for (let n = 0; n < 10; n++) for (let j = 0; j < 10; j++) expect(Math.abs(b[n]!.logits[j]! - a[n]!.logits[j]!)).toBeLessThan(1e-3);
+    const { records } = await runSeal(c, digits(2), 2);
+    records.forEach((r, n) => {
+      expect(r.prediction).toBe(b[n]!.prediction);
+      for (let j = 0; j < 10; j++) expect(Math.abs(r.logits[j]! - b[n]!.logits[j]!)).toBeLessThan(0.01);
+    });
+    expect(() => compileNetwork(cnn, { ...opts, refresh: { before: [{ layer: 0, stage: 3 }] } })).toThrow(
+      /refresh at 0:3: activation layer 0 takes rounds at stages 0\.\.2 \(0: before it; 2: after it; 1\.\.1: after its composite stages\)/,
+    );
+  }, 180_000);
+
+  it('passes over a placement whose scale is too small for its polynomials (the noise screen)', () => {
+    const c = compileNetwork(cnn, { ...base(12), method: 'composite', noiseCheck: { inputs: 32, estimate: estimateNoise } });
+    const noisy = c.report.refreshSearch!.considered.filter((k) => k.latencyMs !== undefined && k.rejected !== undefined);
+    expect(noisy.length).toBeGreaterThan(0);
+    expect(noisy[0]!.rejected).toMatch(/CKKS noise at scale 2\^\d+: about .*% of predictions would change/);
+    expect(c.report.predicted.latencyMs).toBeGreaterThan(noisy[0]!.latencyMs!); // faster, but wrong: passed over
+    expect(c.report.noise!.expectedFlipRate).toBeLessThan(0.01);
+  }, 120_000);
 
   it('under SEAL a refreshed circuit agrees with sim (the MLP, refreshed before its activation)', async () => {
     const mlp = loadModel('models/mnist-mlp-relu.json');
