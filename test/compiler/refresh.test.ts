@@ -139,7 +139,11 @@ describe('refresh points', () => {
   }, 180_000);
 
   it('passes over a placement whose scale is too small for its polynomials (the noise screen)', () => {
-    const c = compileNetwork(cnn, { ...base(12), method: 'composite', noiseCheck: { inputs: 32, estimate: estimateNoise } });
+    const c = compileNetwork(cnn, {
+      ...base(12),
+      method: 'composite',
+      noiseCheck: { inputs: 32, estimate: (circuit, x, n) => estimateNoise(circuit, x, n) },
+    });
     const noisy = c.report.refreshSearch!.considered.filter((k) => k.latencyMs !== undefined && k.rejected !== undefined);
     expect(noisy.length).toBeGreaterThan(0);
     expect(noisy[0]!.rejected).toMatch(/CKKS noise at scale 2\^\d+: about .*% of predictions would change/);
