@@ -12,7 +12,6 @@
  * process, the configurations fragment the 4 GB heap until an N=16384 one runs out of it, and the SEAL teardown
  * after that allocation failure never returns (profiled: inside node-seal's Plaintext delete).
  */
-import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type Circuit, predictOpsMs } from '../src/circuit/index.js';
@@ -27,6 +26,7 @@ import { runSim } from '../src/runtime/inference.js';
 import { runSeal } from '../src/runtime/seal-inference.js';
 import { runSealParallel } from '../src/runtime/seal-parallel.js';
 import { topTwoGap } from '../src/runtime/noise.js';
+import { inChild, median } from './child.js';
 
 interface Config {
   model: string;
@@ -57,11 +57,6 @@ const THROUGHPUT: Config[] = [
 /** Worker threads of the throughput measurement (one SEAL instance and one batch each). */
 const THROUGHPUT_WORKERS = Math.max(1, Number(process.env.PANN_BENCH_WORKERS ?? availableParallelism()));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 /** Predicted ms of each circuit stage from the measured per-op cost table. */
 function predicted(circuit: Circuit): Map<string, number> {
   const N = circuit.params.polyModulusDegree;
@@ -83,6 +78,8 @@ function compileConfig(cfg: Config, mode: 'latency' | 'throughput') {
     calibration: { inputs: cal.inputs, count: cal.count, label: 'mnist train[0:1000]' },
     provider: fitterProvider(),
     mode,
+    // the rows measure single-chain circuits against the op-cost model; bench/refresh.ts measures refresh rounds
+    refresh: { maxRounds: 0 },
     ...(cfg.ring ? { ringDimensions: cfg.ring } : {}),
     ...(cfg.packing ? { packing: cfg.packing } : {}),
   });
@@ -169,20 +166,10 @@ async function measureThroughput(cfg: Config): Promise<Measured> {
 const SELF = fileURLToPath(import.meta.url);
 const RESULT_PREFIX = 'E2E-RESULT ';
 /** A configuration that takes longer than this is reported as failed (30 min: the throughput batch takes ~6). */
-const CHILD_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** Run one measurement in a child process; a failure becomes a row naming it. */
-function inChild(kind: 'latency' | 'throughput', index: number, label: string): Measured | { error: string } {
-  const r = spawnSync(process.execPath, [SELF, `--${kind}`, String(index)], {
-    encoding: 'utf8',
-    env: process.env,
-    maxBuffer: 64 * 2 ** 20,
-    timeout: CHILD_TIMEOUT_MS,
-  });
-  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith(RESULT_PREFIX));
-  if (r.status === 0 && line) return JSON.parse(line.slice(RESULT_PREFIX.length)) as Measured;
-  const why = (r.stderr ?? '').trim().split('\n').slice(-3).join(' / ') || `exit ${r.status ?? r.signal}`;
-  return { error: `${label}: ${why}` };
+function inChildOf(kind: 'latency' | 'throughput', index: number, label: string): Measured | { error: string } {
+  return inChild<Measured>(SELF, [`--${kind}`, String(index)], RESULT_PREFIX, label);
 }
 
 export function run(): void {
@@ -190,7 +177,7 @@ export function run(): void {
   const stageRows: string[] = [];
   const throughputRows: string[] = [];
   CONFIGS.forEach((cfg, i) => {
-    const m = inChild('latency', i, `${cfg.model} k=${cfg.k}`);
+    const m = inChildOf('latency', i, `${cfg.model} k=${cfg.k}`);
     if ('error' in m) summary.push(`| failed: ${m.error.replace(/\|/g, '/')} |`);
     else if ('summary' in m) {
       summary.push(m.summary);
@@ -200,7 +187,7 @@ export function run(): void {
   // PANN_BENCH_THROUGHPUT=0 skips the throughput batch
   if (process.env.PANN_BENCH_THROUGHPUT !== '0') {
     THROUGHPUT.forEach((cfg, i) => {
-      const m = inChild('throughput', i, `${cfg.model} k=${cfg.k}`);
+      const m = inChildOf('throughput', i, `${cfg.model} k=${cfg.k}`);
       if ('error' in m) throughputRows.push(`| failed: ${m.error.replace(/\|/g, '/')} |`);
       else if ('throughputRow' in m) throughputRows.push(m.throughputRow);
     });

@@ -11,6 +11,7 @@ const BENCHES: readonly { readonly name: string; readonly load: () => Promise<Be
   { name: 'nn', load: () => import('./nn.js') },
   { name: 'ckks-ops', load: () => import('./ckks-ops.js') },
   { name: 'e2e', load: () => import('./e2e.js') },
+  { name: 'refresh', load: () => import('./refresh.js') },
   { name: 'study', load: () => import('./study.js') },
   { name: 'server', load: () => import('./server.js') },
   { name: 'circuit-load', load: () => import('./circuit-load.js') },
