@@ -6,6 +6,7 @@
 export * from './types.js';
 export { CircuitBuilder, signedPowerSteps, type BuilderOptions, type RotationKeySet } from './builder.js';
 export { verifyCircuit } from './verify.js';
+export { checkRoundInvariant, refreshRounds, type CipherPlace, type RefreshRound } from './rounds.js';
 export { countOps, predictOpsMs } from './cost.js';
 export {
   CIRCUIT_FORMAT,
