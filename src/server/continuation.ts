@@ -196,7 +196,8 @@ export class PendingInferences {
   /** The inference now waits for `round`'s reply; returns the reply's deadline. */
   wait(inference: Uint8Array, round: number): number {
     const p = this.#pending.get(Buffer.from(inference).toString('hex'));
-    if (!p) throw new ServerError(500, 'internal', 'a pending inference vanished while it was evaluated');
+    // only dropSession removes a busy record: the session was deleted, evicted or lost while the segment ran
+    if (!p) throw new ServerError(404, 'unknown_session', 'the session was closed while this inference was evaluated');
     p.round = round;
     p.busy = false;
     p.expiresAt = this.#now() + this.#limits.roundTtlMs;

@@ -1,6 +1,6 @@
 /**
  * pann's encrypted inference server (API v1, docs/server.md). Built on node:http rather than a framework: the
- * surface is seven routes, and owning the body reading gives exact control over size limits (checked before a
+ * surface is eight routes, and owning the body reading gives exact control over size limits (checked before a
  * byte is buffered), buffering into one transferable allocation handed to a worker without copies, timeouts
  * and connection handling under hostile input — with no new dependency.
  *
@@ -195,14 +195,14 @@ export class PannServer {
         memoryBytes: sessionMemoryBytes(m.circuit),
       });
     }
-    let table: SessionTable | null = null;
+    let served: PannServer | null = null;
     const pool = await EvaluationPool.start({
       models: [...models.values()].map((m) => ({ id: m.id, circuit: serializeCircuit(m.circuit) })),
       workers: limits.workers,
       maxQueue: limits.maxQueue,
       ...(options.workerScript ? { script: options.workerScript } : {}),
       onWorkerLost: (index, reason) => {
-        const lost = table?.dropWorker(index) ?? [];
+        const lost = served ? served.#dropWorker(index) : [];
         options.onNotice?.(`worker ${index} stopped (${reason}); ${lost.length} session(s) on it are lost; starting a replacement`);
       },
     });
@@ -223,9 +223,8 @@ export class PannServer {
       await pool.close();
       throw new InputError(`cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 8080}: ${errorMessage(err)}`, { cause: err });
     }
-    const server = new PannServer(options, limits, models, pool, http);
-    table = server.#sessions;
-    return server;
+    served = new PannServer(options, limits, models, pool, http);
+    return served;
   }
 
   /** Base URL, e.g. http://127.0.0.1:8080 */
@@ -461,6 +460,13 @@ export class PannServer {
     );
   }
 
+  /** A worker stopped: its sessions, and their inferences waiting at a refresh round, are gone. */
+  #dropWorker(index: number): SessionEntry[] {
+    const lost = this.#sessions.dropWorker(index);
+    for (const s of lost) this.#pending.dropSession(s.id);
+    return lost;
+  }
+
   #expire(): void {
     const expired = this.#sessions.expire();
     for (const s of expired) {
@@ -524,7 +530,10 @@ export class PannServer {
     const { entry, evicted } = this.#sessions.reserve(model.id, model.memoryBytes);
     if (evicted.length > 0)
       this.#options.onNotice?.(`evicted ${evicted.length} least recently used session(s) to open a session of ${model.id}`);
-    for (const s of evicted) void this.#closeInWorker(s);
+    for (const s of evicted) {
+      this.#pending.dropSession(s.id);
+      void this.#closeInWorker(s);
+    }
     ctx.session = entry.id;
     ctx.worker = entry.worker;
     try {

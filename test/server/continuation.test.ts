@@ -87,12 +87,15 @@ describe('pending inferences', () => {
     expect(p.count).toBe(0);
   });
 
-  it('a busy inference (a reply being evaluated) does not expire', () => {
+  it('a busy inference (a reply being evaluated) does not expire, but goes with its session', () => {
     now = 0;
     const p = table();
     const id = p.begin('s');
     now = 1000;
     expect(p.expire()).toBe(0);
     expect(p.wait(id, 0)).toBe(1100);
+    p.claim(id, 's', 0);
+    p.dropSession('s'); // deleted while its segment ran
+    expect(refusal(() => p.wait(id, 1))).toMatchObject({ status: 404, code: 'unknown_session' });
   });
 });
