@@ -13,7 +13,12 @@ import { ModelFileSchema } from '../src/nn/model-schema.js';
 import { RecipeSchema } from '../src/nn/recipe-schema.js';
 import { publishedSchemaText } from '../src/schema/index.js';
 import { ModelDescriptionSchema } from '../src/server/model-description-schema.js';
-import { ErrorBodySchema, KeyEnvelopeHeaderSchema } from '../src/server/protocol-schema.js';
+import {
+  ErrorBodySchema,
+  KeyEnvelopeHeaderSchema,
+  RefreshReplyHeaderSchema,
+  RefreshRequestHeaderSchema,
+} from '../src/server/protocol-schema.js';
 import { GridSchema } from '../src/study/grid-schema.js';
 
 /** File name (in docs/schemas) → the schema it publishes. */
@@ -25,6 +30,8 @@ export const PUBLISHED_SCHEMAS: Readonly<Record<string, TSchema>> = {
   'recipe.schema.json': RecipeSchema,
   'model-description.schema.json': ModelDescriptionSchema,
   'key-envelope-header.schema.json': KeyEnvelopeHeaderSchema,
+  'refresh-request-header.schema.json': RefreshRequestHeaderSchema,
+  'refresh-reply-header.schema.json': RefreshReplyHeaderSchema,
   'error-body.schema.json': ErrorBodySchema,
 };
 

@@ -3,6 +3,7 @@
  * src/ckks/params (each op priced at its input's level).
  */
 import type { OpCostFn } from '../ckks/params/index.js';
+import type { RefreshRound } from './rounds.js';
 import type { CircuitOp, OpCounts } from './types.js';
 
 function emptyCounts(): OpCounts {
@@ -67,28 +68,8 @@ export function predictOpsMs(
   return ms;
 }
 
-/** One refresh round of a circuit: the op index it starts at and the level of each ciphertext it refreshes. */
-export interface RefreshRound {
-  start: number;
-  sourceLevels: number[];
-  /** The level the fresh ciphertexts come back at (the top). */
-  level: number;
-}
-
-/** The circuit's refresh rounds, in order (consecutive refresh ops are one round). */
-export function refreshRoundsOf(ops: readonly CircuitOp[], levelOfRegister: ArrayLike<number>): RefreshRound[] {
-  const rounds: RefreshRound[] = [];
-  ops.forEach((op, i) => {
-    if (op.op !== 'refresh') return;
-    const last = rounds[rounds.length - 1];
-    if (last && last.start + last.sourceLevels.length === i) last.sourceLevels.push(levelOfRegister[op.src]!);
-    else rounds.push({ start: i, sourceLevels: [levelOfRegister[op.src]!], level: levelOfRegister[op.dst]! });
-  });
-  return rounds;
-}
-
 /** The key holder's predicted work in one round: decrypt each masked ciphertext, encode and encrypt it afresh. */
 export function refreshClientMs(round: RefreshRound, polyModulusDegree: number, cost: OpCostFn): number {
-  const again = cost('encode', polyModulusDegree, round.level) + cost('encryptSymmetric', polyModulusDegree, round.level);
-  return round.sourceLevels.reduce((ms, level) => ms + cost('decrypt', polyModulusDegree, level) + again, 0);
+  const again = cost('encode', polyModulusDegree, round.fresh.level) + cost('encryptSymmetric', polyModulusDegree, round.fresh.level);
+  return round.masked.reduce((ms, m) => ms + cost('decrypt', polyModulusDegree, m.level) + again, 0);
 }

@@ -55,18 +55,35 @@ function report(model: string, setup: SessionSetup, results: ClientInference[], 
     lines.push(`  logits ${Array.from(r.logits, (v) => v.toFixed(3)).join(' ')}`);
   });
   const r = results[0]!;
+  const refresh = r.rounds.length > 0 ? [`  refresh rounds (here)      ${r.timings.refreshMs.toFixed(1).padStart(8)}`] : [];
   lines.push(
     '',
-    'timing (ms):',
+    'timing (ms, the first input):',
     `  keygen (here)              ${setup.keygenMs.toFixed(0).padStart(8)}`,
     `  key upload + server load   ${setup.openMs.toFixed(0).padStart(8)}`,
     `  encrypt (here)             ${r.timings.encryptMs.toFixed(1).padStart(8)}`,
-    `  round trip                 ${r.timings.roundTripMs.toFixed(1).padStart(8)}  (server: queue ${r.timings.serverQueueMs.toFixed(1)}, evaluate ${r.timings.serverEvalMs.toFixed(1)})`,
+    `  round trips                ${r.timings.roundTripMs.toFixed(1).padStart(8)}  (server: queue ${r.timings.serverQueueMs.toFixed(1)}, evaluate ${r.timings.serverEvalMs.toFixed(1)})`,
+    ...refresh,
     `  decrypt (here)             ${r.timings.decryptMs.toFixed(1).padStart(8)}`,
+    ...roundLines(r),
     '',
     `bytes: keys sent ${bytes(setup.bytesSent)} (predicted ${bytes(setup.predictedKeyBytes)} of keys); per inference sent ${bytes(r.bytesSent)}, received ${bytes(r.bytesReceived)}`,
   );
   return lines.join('\n');
+}
+
+/** One line per refresh round of an inference: ciphertexts, bytes each way, the key holder's and the server's time. */
+function roundLines(r: ClientInference): string[] {
+  if (r.rounds.length === 0) return [];
+  return [
+    '',
+    `refresh rounds (${r.rounds.length}; the server masks, this client decrypts and encrypts afresh, the server unmasks):`,
+    ...r.rounds.map(
+      (x) =>
+        `  round ${x.round + 1}/${r.rounds.length}: ${x.ciphertexts} ciphertext(s); received ${bytes(x.bytesReceived)}, sent ${bytes(x.bytesSent)}; ` +
+        `here ${x.keyHolderMs.toFixed(1)} ms, round trip ${x.roundTripMs.toFixed(1)} ms (server evaluate ${x.serverEvalMs.toFixed(1)})`,
+    ),
+  ];
 }
 
 export function registerClient(program: Command): void {
@@ -79,7 +96,9 @@ export function registerClient(program: Command): void {
     .action(action('client models', modelsCommand));
   client
     .command('infer')
-    .description('encrypt input(s) here, evaluate on the server, decrypt here; prints predictions, timing per stage, bytes each way')
+    .description(
+      'encrypt input(s) here, evaluate on the server (answering its refresh rounds here), decrypt here; prints predictions, timing per stage, bytes each way and per round',
+    )
     .requiredOption('-s, --server <url>', 'server base URL, e.g. http://127.0.0.1:8080')
     .requiredOption('-m, --model <id>', 'model id (see `pann client models`)')
     .option('--index <i>', 'an MNIST test digit by index', intOption('--index', 0, 1e9))
@@ -105,7 +124,7 @@ async function modelsCommand(flags: { server: string; json?: boolean }): Promise
     if (flags.json) return printJson({ models });
     for (const m of models) {
       process.stdout.write(
-        `${m.id}: ${m.model}, N=${m.polyModulusDegree}, depth ${m.depth}, ${m.inputLength} → ${m.outputLength}, ${m.rotationSteps} rotation keys (${bytes(m.evaluationKeyUploadBytes)} to upload), ~${m.predictedLatencyMs.toFixed(0)} ms\n`,
+        `${m.id}: ${m.model}, N=${m.polyModulusDegree}, depth ${m.depth}, ${m.inputLength} → ${m.outputLength}, ${m.rotationSteps} rotation keys (${bytes(m.evaluationKeyUploadBytes)} to upload)${m.refreshRounds ? `, ${m.refreshRounds} refresh round(s)` : ''}, ~${m.predictedLatencyMs.toFixed(0)} ms\n`,
       );
     }
   } finally {
@@ -150,5 +169,6 @@ function resultJson(r: ClientInference, label: number | null | undefined): Recor
     timings: r.timings,
     bytesSent: r.bytesSent,
     bytesReceived: r.bytesReceived,
+    rounds: r.rounds,
   };
 }

@@ -25,6 +25,9 @@ interface ServeFlags {
   maxInferBody?: number;
   maxBuffered?: number;
   bodyTimeout?: number;
+  roundTtl?: number;
+  maxPending?: number;
+  maxPendingPerSession?: number;
   quiet?: boolean;
 }
 
@@ -44,7 +47,7 @@ export function servedModelFrom(arg: string): ServedModel {
 
 export function registerServe(program: Command): void {
   const d = DEFAULT_LIMITS;
-  program
+  const serve = program
     .command('serve')
     .description('serve compiled circuits for encrypted inference over HTTP (the server sees only ciphertexts and evaluation keys)')
     .argument('<circuits...>', 'circuit files from `pann compile`; the model id is the file name without .json, or give id=file.json')
@@ -95,13 +98,15 @@ export function registerServe(program: Command): void {
       '--body-timeout <ms>',
       `time to receive a request's headers and body (default: ${d.bodyTimeoutMs})`,
       intOption('--body-timeout', 1, 3_600_000),
-    )
+    );
+  withRoundOptions(serve)
     .option('-q, --quiet', 'no request log lines')
     .addHelpText(
       'after',
       `
 API (docs/server.md): GET /v1/health, /v1/metrics, /v1/models, /v1/models/:id; POST /v1/sessions (key envelope);
-DELETE /v1/sessions/:id; POST /v1/sessions/:id/infer (ciphertexts). Sizes in MB are 10^6 bytes.
+DELETE /v1/sessions/:id; POST /v1/sessions/:id/infer (ciphertexts); POST /v1/sessions/:id/infer/continue (a
+refresh reply, for circuits with client-aided refresh rounds). Sizes in MB are 10^6 bytes.
 
 Examples:
   $ pann serve circuits/mnist-mlp-relu-k6.json
@@ -109,6 +114,27 @@ Examples:
   $ pann client infer --server http://127.0.0.1:8080 --model mnist-mlp-relu-k6 --index 0`,
     )
     .action(action('serve', serveCommand));
+}
+
+/** The limits on inferences waiting at a refresh round (docs/server.md, "Refresh rounds"). */
+function withRoundOptions(command: Command): Command {
+  const d = DEFAULT_LIMITS;
+  return command
+    .option(
+      '--round-ttl <s>',
+      `how long an inference waits for the client's reply to a refresh round before it expires (default: ${d.roundTtlMs / 1000})`,
+      intOption('--round-ttl', 1, 3600),
+    )
+    .option(
+      '--max-pending <n>',
+      `inferences waiting for refresh replies, all sessions together, before 503 (default: ${d.maxPendingInferences})`,
+      intOption('--max-pending', 1, 1_000_000),
+    )
+    .option(
+      '--max-pending-per-session <n>',
+      `inferences waiting for refresh replies in one session, before 429 (default: ${d.maxPendingPerSession})`,
+      intOption('--max-pending-per-session', 1, 100_000),
+    );
 }
 
 /** `pann serve`: start the server on the circuits, log requests, and stop gracefully on SIGINT/SIGTERM. */
@@ -146,6 +172,9 @@ function limitsFrom(flags: ServeFlags): Partial<ServerLimits> {
     maxInferBodyBytes: mb(flags.maxInferBody),
     maxBufferedBodyBytes: mb(flags.maxBuffered),
     bodyTimeoutMs: flags.bodyTimeout,
+    roundTtlMs: flags.roundTtl === undefined ? undefined : flags.roundTtl * 1000,
+    maxPendingInferences: flags.maxPending,
+    maxPendingPerSession: flags.maxPendingPerSession,
   };
 }
 

@@ -11,7 +11,7 @@ import {
   countOps,
   predictOpsMs,
   refreshClientMs,
-  refreshRoundsOf,
+  refreshRounds,
 } from '../circuit/index.js';
 import type { RangeRule } from './calibrate.js';
 import type { NormalisedNetwork } from './normalise.js';
@@ -95,10 +95,11 @@ type RoundReport = NonNullable<NonNullable<CompileReport['refresh']>['perRound']
 
 /** Each refresh round: its ciphertexts, the bytes each way (masked at their level, fresh seeded) and the key holder's work. */
 function roundsReport(r: ReportInput, ciphertextBytesAt: (level: number) => number, seeded: number): RoundReport[] {
-  return refreshRoundsOf(r.builder.ops, r.registerLevel).map((round) => ({
-    ciphertexts: round.sourceLevels.length,
-    maskedBytes: round.sourceLevels.reduce((s, level) => s + ciphertextBytesAt(level), 0),
-    freshBytes: seeded * round.sourceLevels.length,
+  const rounds = refreshRounds({ ops: r.builder.ops, registerLevel: r.registerLevel, registerScale: Float64Array.from(r.builder.scales) });
+  return rounds.map((round) => ({
+    ciphertexts: round.sources.length,
+    maskedBytes: round.masked.reduce((s, m) => s + ciphertextBytesAt(m.level), 0),
+    freshBytes: seeded * round.sources.length,
     clientMs: refreshClientMs(round, r.params.polyModulusDegree, r.opCost),
   }));
 }

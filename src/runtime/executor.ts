@@ -2,10 +2,10 @@
  * The executor: runs a compiled circuit on a Backend, op for op, freeing each register after its last use.
  * Plaintexts are encoded once per (circuit, backend) and reused across inferences.
  */
-import type { Circuit, CircuitOp } from '../circuit/index.js';
+import { refreshRounds, type Circuit, type CircuitOp, type RefreshRound } from '../circuit/index.js';
 import type { Backend, CipherHandle, PlainHandle } from './backend.js';
 import { InputError, RuntimeError } from './errors.js';
-import { cryptoMasks, type MaskSource, type RefreshClient, refreshRound } from './refresh.js';
+import { freshMasks, maskRound, type RefreshClient, type RoundMasks, unmaskRound } from './refresh.js';
 
 /** Per-stage wall-clock times of one evaluation. */
 export interface StageTiming {
@@ -20,10 +20,18 @@ export interface StageTiming {
  */
 const CACHE_MIN_USES = 2;
 
+/**
+ * Where an evaluation stands after a segment: stopped at a refresh round, with the masked ciphertexts for the key
+ * holder, or done, with the outputs. Either way the ciphertexts are the caller's.
+ */
+export type EvaluationStep = { kind: 'round'; round: RefreshRound; masked: CipherHandle[] } | { kind: 'done'; outputs: CipherHandle[] };
+
 /** A circuit bound to a backend: plaintexts encoded, last uses computed. Dispose to free the plaintexts. */
 export class PreparedCircuit {
   readonly circuit: Circuit;
   readonly backend: Backend;
+  /** The circuit's refresh rounds, in order. */
+  readonly rounds: readonly RefreshRound[];
   readonly #plain: (PlainHandle | null)[];
   readonly #uses: Int32Array;
   readonly #lastUse: Int32Array;
@@ -33,8 +41,8 @@ export class PreparedCircuit {
   onStageDone: ((stage: StageDone) => void) | undefined;
   /** The key holder for refresh rounds (circuits with refresh ops need one; runSeal and runSim attach a local one). */
   refreshClient: RefreshClient | null = null;
-  /** Where refresh masks come from. @default cryptoMasks */
-  masks: MaskSource = cryptoMasks;
+  /** The masks of each evaluateBatch call (masking and unmasking need the same). @default freshMasks */
+  masks: () => RoundMasks = freshMasks;
 
   constructor(circuit: Circuit, backend: Backend) {
     if (backend.slotCount !== circuit.params.polyModulusDegree / 2) {
@@ -56,6 +64,7 @@ export class PreparedCircuit {
     for (const op of circuit.ops) if (op.op === 'mulPlain' || op.op === 'addPlain') this.#uses[op.pt]!++;
     this.#lastUse = lastUses(circuit.ops, circuit.registerCount);
     this.#inputCount = circuit.mode === 'throughput' ? circuit.inputLayout.length : 1;
+    this.rounds = refreshRounds(circuit);
   }
 
   /** Number of input ciphertexts an evaluation takes (1 in latency mode). */
@@ -103,28 +112,95 @@ export class PreparedCircuit {
   }
 
   /**
-   * Evaluate on the input ciphertexts (latency: one; throughput: one per input value). The caller keeps ownership
-   * of the inputs and owns the returned outputs.
+   * Evaluate on the input ciphertexts (latency: one; throughput: one per input value), playing the evaluator's part
+   * of every refresh round with the attached key holder (`refreshClient`) in between. The caller keeps ownership of
+   * the inputs and owns the returned outputs.
    */
   evaluateBatch(inputs: readonly CipherHandle[]): { outputs: CipherHandle[]; timings: StageTiming[] } {
+    if (this.rounds.length > 0 && !this.refreshClient) {
+      throw new RuntimeError(`op ${this.rounds[0]!.start}: the circuit has a refresh round and no key holder is attached`);
+    }
+    const be = this.backend;
+    const clock = new StageClock(this.circuit.stages, this.onStageDone);
+    const masks = this.masks();
+    let step = this.#start(inputs, masks, clock);
+    while (step.kind === 'round') {
+      const { round, masked } = step;
+      let fresh: CipherHandle[];
+      try {
+        fresh = this.refreshClient!(masked, round);
+      } finally {
+        for (const h of masked) be.free(h);
+      }
+      try {
+        step = this.#resume(round.index, fresh, masks, clock);
+      } finally {
+        for (const h of fresh) be.free(h);
+      }
+    }
+    clock.finish();
+    return { outputs: step.outputs, timings: clock.timings };
+  }
+
+  /**
+   * The first segment of an evaluation: from the inputs (the caller keeps them) to the first refresh round, or to
+   * the end. `masks` must be the ones `resume` is given for the same evaluation.
+   */
+  start(inputs: readonly CipherHandle[], masks: RoundMasks): EvaluationStep {
+    return this.#start(inputs, masks);
+  }
+
+  /**
+   * The segment after refresh round `round`: the key holder's fresh ciphertexts (the caller keeps them) are checked
+   * (count, level, scale), unmasked with the same masks the round was masked with, and evaluation runs on to the
+   * next round or the end. Needs nothing else from the evaluation so far (the round invariant, src/circuit/rounds.ts).
+   */
+  resume(round: number, fresh: readonly CipherHandle[], masks: RoundMasks): EvaluationStep {
+    return this.#resume(round, fresh, masks);
+  }
+
+  #start(inputs: readonly CipherHandle[], masks: RoundMasks, clock?: StageClock): EvaluationStep {
     if (this.#disposed) throw new RuntimeError('prepared circuit was disposed');
     this.#checkInputs(inputs);
+    const regs = new RegisterFile(this.backend, this.circuit, this.#lastUse);
+    inputs.forEach((h, i) => regs.place(i, h));
+    return this.#segment(regs, 0, masks, clock);
+  }
+
+  #resume(index: number, fresh: readonly CipherHandle[], masks: RoundMasks, clock?: StageClock): EvaluationStep {
+    if (this.#disposed) throw new RuntimeError('prepared circuit was disposed');
+    const round = this.rounds[index];
+    if (!round) throw new InputError(`resume after refresh round ${index}: the circuit has ${this.rounds.length} round(s)`);
+    const regs = new RegisterFile(this.backend, this.circuit, this.#lastUse);
+    unmaskRound(this.backend, fresh, round, masks).forEach((h, k) => regs.write(round.destinations[k]!, h));
+    return this.#segment(regs, round.end, masks, clock);
+  }
+
+  /** Run ops from `from` to the next refresh round (mask its sources and stop) or to the end (take the outputs). */
+  #segment(regs: RegisterFile, from: number, masks: RoundMasks, clock?: StageClock): EvaluationStep {
     const c = this.circuit;
-    const regs = new RegisterFile(this.backend, c, inputs, this.#lastUse);
-    const clock = new StageClock(c.stages, this.onStageDone);
     try {
-      for (let i = 0; i < c.ops.length; i++) {
-        clock.reach(i);
+      for (let i = from; i < c.ops.length; i++) {
+        clock?.reach(i);
         const op = c.ops[i]!;
         if (op.op === 'refresh') {
-          i = this.#refresh(i, regs) - 1;
-          continue;
+          const round = this.rounds.find((r) => r.start === i)!;
+          // by the round invariant nothing else is live: what this register file still owns is freed below
+          return {
+            kind: 'round',
+            round,
+            masked: maskRound(
+              this.backend,
+              round.sources.map((r) => regs.read(r)),
+              round,
+              masks,
+            ),
+          };
         }
         this.#execute(op, i, regs);
         regs.freeDeadOperands(op, i);
       }
-      clock.finish();
-      return { outputs: regs.takeOutputs(c.outputRegisters), timings: clock.timings };
+      return { kind: 'done', outputs: regs.takeOutputs(c.outputRegisters) };
     } finally {
       regs.freeOwned();
     }
@@ -185,32 +261,6 @@ export class PreparedCircuit {
     }
   }
 
-  /** The refresh round starting at op `start` (it and the refresh ops right after it); returns the op after it. */
-  #refresh(start: number, regs: RegisterFile): number {
-    const ops = this.circuit.ops;
-    const round: Extract<CircuitOp, { op: 'refresh' }>[] = [];
-    for (let j = start; j < ops.length; j++) {
-      const op = ops[j]!;
-      if (op.op !== 'refresh') break;
-      round.push(op);
-    }
-    if (!this.refreshClient) throw new RuntimeError(`op ${start}: the circuit has a refresh round and no key holder is attached`);
-    const scale = this.circuit.registerScale[round[0]!.dst]!;
-    const fresh = refreshRound(
-      this.backend,
-      round.map((op) => regs.read(op.src)),
-      round.map((op) => op.maskBound),
-      scale,
-      this.refreshClient,
-      this.masks,
-    );
-    round.forEach((op, k) => {
-      regs.write(op.dst, fresh[k]!);
-      regs.freeDeadOperands(op, start + k);
-    });
-    return start + round.length;
-  }
-
   /** Apply `f` to plaintext `id`, freeing it afterwards when it is not kept encoded. */
   #withPlain(id: number, f: (p: PlainHandle) => CipherHandle): CipherHandle {
     const { h, transient } = this.#plaintext(id);
@@ -239,17 +289,19 @@ class RegisterFile {
   readonly #owned: Uint8Array;
   readonly #isOutput: Uint8Array;
   readonly #lastUse: Int32Array;
-  readonly #inputCount: number;
 
-  constructor(be: Backend, c: Circuit, inputs: readonly CipherHandle[], lastUse: Int32Array) {
+  constructor(be: Backend, c: Circuit, lastUse: Int32Array) {
     this.#be = be;
     this.#regs = new Array<CipherHandle | null>(c.registerCount).fill(null);
-    inputs.forEach((h, i) => (this.#regs[i] = h));
     this.#owned = new Uint8Array(c.registerCount);
     this.#isOutput = new Uint8Array(c.registerCount);
     for (const r of c.outputRegisters) this.#isOutput[r] = 1;
     this.#lastUse = lastUse;
-    this.#inputCount = inputs.length;
+  }
+
+  /** An input ciphertext: the caller's (never freed here). */
+  place(r: number, h: CipherHandle): void {
+    this.#regs[r] = h;
   }
 
   read(r: number): CipherHandle {
@@ -293,7 +345,7 @@ class RegisterFile {
   /** The output registers' ciphertexts, now the caller's. */
   takeOutputs(outputs: readonly number[]): CipherHandle[] {
     return outputs.map((r) => {
-      if (r < this.#inputCount) throw new RuntimeError('circuit output is one of its inputs');
+      if (!this.#owned[r]) throw new RuntimeError(`circuit output register ${r} is not one this evaluation computed`);
       const h = this.read(r);
       this.#regs[r] = null;
       return h;
@@ -302,7 +354,7 @@ class RegisterFile {
 
   /** Free whatever this evaluation made and still holds (after an error, or what was never read). */
   freeOwned(): void {
-    for (let r = this.#inputCount; r < this.#regs.length; r++) {
+    for (let r = 0; r < this.#regs.length; r++) {
       const h = this.#regs[r];
       if (h && this.#owned[r]) this.#be.free(h);
     }

@@ -2,8 +2,10 @@
  * The typed client of pann's inference API. The secret key is made here and never leaves this process: the
  * client fetches a model's public description, generates keys locally for exactly that model (Galois keys for
  * its rotation steps only), uploads the evaluation keys (SEAL's seeded form) to open a session, then for each
- * input encrypts (symmetric, seeded form: half a ciphertext), sends, receives the encrypted result, decrypts.
- * Every stage is timed and every byte each way counted.
+ * input encrypts (symmetric, seeded form: half a ciphertext), sends, receives the encrypted result, decrypts. At a
+ * refresh round the server answers with masked ciphertexts instead; the client decrypts them, encrypts the values
+ * afresh and sends them back, as often as the model has rounds. Every stage is timed and every byte each way
+ * counted, per round too.
  */
 import { Agent } from 'node:http';
 import { CkksContext, CkksEncryptor, generateKeys, loadCiphertext, type ClientKeys } from '../ckks/index.js';
@@ -11,7 +13,15 @@ import { InputError, ServerError } from '../errors.js';
 import { checkSchema } from '../schema/index.js';
 import { apiResult, apiError, httpRequest, type HttpResponse } from './http-request.js';
 import { parseModelDescription, inputSlots, outputValues, type ModelDescription } from './model-description.js';
-import { API_PREFIX, encodeKeyUpload, joinSealObjects, splitSealObjects } from './protocol.js';
+import {
+  API_PREFIX,
+  encodeKeyUpload,
+  encodeRefreshReply,
+  isRefreshRequest,
+  joinSealObjects,
+  parseRefreshRequest,
+  splitSealObjects,
+} from './protocol.js';
 import { SessionOpenedSchema } from './protocol-schema.js';
 
 /** Where the server is, and the HTTP client's limits. */
@@ -29,6 +39,8 @@ export interface ModelSummary {
   inputLength: number;
   outputLength: number;
   rotationSteps: number;
+  /** Client-aided refresh rounds per inference (0: answered at once). */
+  refreshRounds: number;
   evaluationKeyUploadBytes: number;
   predictedLatencyMs: number;
 }
@@ -54,23 +66,45 @@ export interface SessionSetup {
   predictedKeyBytes: number;
 }
 
+/** One refresh round of an inference, as the key holder (this client) played it. */
+export interface ClientRound {
+  /** 0-based. */
+  round: number;
+  /** Masked ciphertexts received, fresh ones sent back. */
+  ciphertexts: number;
+  /** Bytes of the refresh request (header and masked ciphertexts), and of the reply (header, token, fresh ciphertexts). */
+  bytesReceived: number;
+  bytesSent: number;
+  /** Check, decrypt and encrypt afresh, here. */
+  keyHolderMs: number;
+  /** The reply's exchange: send, the server's next segment, receive. */
+  roundTripMs: number;
+  /** The server's evaluation of the segment after this round (Server-Timing). */
+  serverEvalMs: number;
+}
+
 export interface ClientInference {
   logits: Float64Array;
   prediction: number;
   timings: {
     /** Encode + encrypt (seeded symmetric form). */
     encryptMs: number;
-    /** Send, server work, receive. */
+    /** Send, server work, receive: every exchange of the inference together. */
     roundTripMs: number;
-    /** Server-side, from its Server-Timing header: waiting for a worker, loading, evaluating, saving. */
+    /** Server-side, from its Server-Timing headers, summed over the exchanges: waiting for a worker, evaluating. */
     serverQueueMs: number;
     serverEvalMs: number;
+    /** The key holder's work at refresh rounds, here (0 without rounds). */
+    refreshMs: number;
     /** Validate, decrypt, decode. */
     decryptMs: number;
     totalMs: number;
   };
+  /** Every exchange of the inference together: the input and the replies sent, the requests and the result received. */
   bytesSent: number;
   bytesReceived: number;
+  /** The refresh rounds, in order (empty for a circuit without rounds). */
+  rounds: ClientRound[];
 }
 
 /** Index of the largest value. */
@@ -218,46 +252,122 @@ export class ClientSession {
     if (this.#disposed) throw new InputError(`${what}: the session was closed`);
   }
 
-  /** Encrypt one raw input (the model's input length), run it on the server, decrypt the logits. */
+  /** POST a binary body to a session route; a non-200 answer becomes a ServerError. */
+  async #post(route: string, body: Uint8Array, what: string): Promise<{ res: HttpResponse; bytes: Uint8Array; ms: number }> {
+    const t0 = performance.now();
+    const res = await this.#client.request(`/sessions/${this.id}/${route}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body,
+    });
+    const ms = performance.now() - t0;
+    if (res.status !== 200) throw apiError(res, what);
+    this.#live(what);
+    return { res, bytes: new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.length), ms };
+  }
+
+  /**
+   * Encrypt one raw input (the model's input length), run it on the server, playing the key holder at each
+   * refresh round the server asks for, and decrypt the logits.
+   */
   async infer(input: ArrayLike<number>): Promise<ClientInference> {
     this.#live('infer');
     const d = this.model;
     const t0 = performance.now();
     const ct = this.#encryptor.encryptSerialized(inputSlots(d, input), d.input.scale);
     const t1 = performance.now();
-    const res = await this.#client.request(`/sessions/${this.id}/infer`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/octet-stream' },
-      body: joinSealObjects([ct]),
-    });
-    const t2 = performance.now();
-    if (res.status !== 200) throw apiError(res, 'infer');
-    this.#live('infer');
-    const parts = splitSealObjects(new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.length), 'ciphertext');
-    if (parts.length !== d.output.ciphertexts)
-      throw new ServerError(502, 'bad_response', `the server returned ${parts.length} ciphertexts, the model has ${d.output.ciphertexts}`);
-    const out = loadCiphertext(this.#context, parts[0]!, { level: d.output.level, scale: d.output.scale });
-    let logits: Float64Array;
-    try {
-      logits = outputValues(d, this.#encryptor.decrypt(out));
-    } finally {
-      out.free();
+    let answer = await this.#post('infer', joinSealObjects([ct]), 'infer');
+    const exchanges = [answer];
+    const rounds: ClientRound[] = [];
+    while (isRefreshRequest(answer.bytes)) {
+      const k0 = performance.now();
+      const reply = this.#refresh(answer.bytes, rounds.length);
+      const keyHolderMs = performance.now() - k0;
+      const next = await this.#post('infer/continue', reply.body, `refresh round ${rounds.length}`);
+      rounds.push({
+        round: rounds.length,
+        ciphertexts: reply.ciphertexts,
+        bytesReceived: answer.res.bytesReceived,
+        bytesSent: next.res.bytesSent,
+        keyHolderMs,
+        roundTripMs: next.ms,
+        serverEvalMs: serverTiming(next.res, 'eval'),
+      });
+      exchanges.push((answer = next));
     }
+    if (rounds.length !== d.rounds.length) {
+      throw new ServerError(
+        502,
+        'bad_response',
+        `the server answered after ${rounds.length} refresh round(s), the model has ${d.rounds.length}`,
+      );
+    }
+    const t2 = performance.now();
+    const logits = this.#decryptResult(answer.bytes);
     const t3 = performance.now();
+    const sum = (f: (e: (typeof exchanges)[number]) => number) => exchanges.reduce((a, e) => a + f(e), 0);
     return {
       logits,
       prediction: argmax(logits),
       timings: {
         encryptMs: t1 - t0,
-        roundTripMs: t2 - t1,
-        serverQueueMs: serverTiming(res, 'queue'),
-        serverEvalMs: serverTiming(res, 'eval'),
+        roundTripMs: sum((e) => e.ms),
+        serverQueueMs: sum((e) => serverTiming(e.res, 'queue')),
+        serverEvalMs: sum((e) => serverTiming(e.res, 'eval')),
+        refreshMs: rounds.reduce((a, r) => a + r.keyHolderMs, 0),
         decryptMs: t3 - t2,
         totalMs: t3 - t0,
       },
-      bytesSent: res.bytesSent,
-      bytesReceived: res.bytesReceived,
+      bytesSent: sum((e) => e.res.bytesSent),
+      bytesReceived: sum((e) => e.res.bytesReceived),
+      rounds,
     };
+  }
+
+  /**
+   * The key holder's part of refresh round `n`: the request is checked against the model's description before any
+   * work (round, count, levels and scales: 502 bad_response naming the mismatch), each masked ciphertext decrypted
+   * and its values encrypted afresh (seeded form) at the round's level and scale.
+   */
+  #refresh(bytes: Uint8Array, n: number): { body: Uint8Array; ciphertexts: number } {
+    const { request, masked } = parseRefreshRequest(bytes);
+    const want = this.model.rounds[n];
+    const bad = (message: string) => new ServerError(502, 'bad_response', `refresh request: ${message}`);
+    if (!want) throw bad(`round ${request.round} asked for, the model has ${this.model.rounds.length} round(s)`);
+    if (request.round !== n || request.rounds !== this.model.rounds.length) {
+      throw bad(`round ${request.round} of ${request.rounds}, expected round ${n} of ${this.model.rounds.length}`);
+    }
+    if (request.ciphertexts !== want.ciphertexts || masked.length !== want.ciphertexts) {
+      throw bad(`${request.ciphertexts} ciphertexts announced and ${masked.length} sent, the round has ${want.ciphertexts}`);
+    }
+    if (request.level !== want.fresh.level || request.scale !== want.fresh.scale) {
+      throw bad(
+        `asks for level ${request.level}, scale ${request.scale}; the model's round is at level ${want.fresh.level}, scale ${want.fresh.scale}`,
+      );
+    }
+    const fresh = masked.map((part, k) => {
+      const ct = loadCiphertext(this.#context, part, want.masked[k]);
+      try {
+        return this.#encryptor.encryptSerialized(this.#encryptor.decrypt(ct), want.fresh.scale);
+      } finally {
+        ct.free();
+      }
+    });
+    return { body: encodeRefreshReply(request.token, fresh), ciphertexts: fresh.length };
+  }
+
+  /** The logits from the server's final answer (the output ciphertexts at the model's output level and scale). */
+  #decryptResult(bytes: Uint8Array): Float64Array {
+    const d = this.model;
+    const parts = splitSealObjects(bytes, 'ciphertext');
+    if (parts.length !== d.output.ciphertexts)
+      throw new ServerError(502, 'bad_response', `the server returned ${parts.length} ciphertexts, the model has ${d.output.ciphertexts}`);
+    const out = loadCiphertext(this.#context, parts[0]!, { level: d.output.level, scale: d.output.scale });
+    try {
+      return outputValues(d, this.#encryptor.decrypt(out));
+    } finally {
+      out.free();
+    }
   }
 
   /** Delete the session on the server (its keys are freed there) and free the local keys. */

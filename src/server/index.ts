@@ -7,6 +7,7 @@ export {
   PannClient,
   ClientSession,
   type ClientInference,
+  type ClientRound,
   type ModelSummary,
   type OpenSessionOptions,
   type PannClientOptions,

@@ -31,6 +31,15 @@ export interface ServerLimits {
   maxQueue: number;
   /** Worker threads, each with its own SEAL instance. @default os.availableParallelism() */
   workers: number;
+  /**
+   * How long the server waits for the key holder's reply to a refresh round (the continuation token's lifetime);
+   * an inference abandoned longer than this expires. @default 60 s
+   */
+  roundTtlMs: number;
+  /** Inferences waiting for a refresh reply, all sessions together; one more gets 503 inferences_full. @default 256 */
+  maxPendingInferences: number;
+  /** Inferences waiting for a refresh reply in one session; one more gets 429 too_many_inferences. @default 8 */
+  maxPendingPerSession: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -44,6 +53,9 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   bodyTimeoutMs: 120_000,
   maxQueue: 32,
   workers: availableParallelism(),
+  roundTtlMs: 60_000,
+  maxPendingInferences: 256,
+  maxPendingPerSession: 8,
 });
 
 const RANGES: Record<keyof ServerLimits, [number, number]> = {
@@ -57,6 +69,9 @@ const RANGES: Record<keyof ServerLimits, [number, number]> = {
   bodyTimeoutMs: [1, 3_600_000],
   maxQueue: [0, 1_000_000],
   workers: [1, 256],
+  roundTtlMs: [1, 3_600_000],
+  maxPendingInferences: [1, 1_000_000],
+  maxPendingPerSession: [1, 100_000],
 };
 
 /** Defaults overridden by `given`; throws an InputError naming a limit that is not an integer in its range. */

@@ -70,6 +70,19 @@ export const ModelDescriptionSchema = Type.Object(
     }),
     output: Type.Object(layout),
     rotationSteps: List(int(1), { unique: true }, () => 'repeated step'),
+    rounds: Type.Optional(
+      list(
+        Type.Object(
+          {
+            ciphertexts: int(1, 4096),
+            masked: list(Type.Object({ level: int(0), scale: positive }), 4096),
+            fresh: Type.Object({ level: int(0), scale: positive }),
+          },
+          { description: 'one client-aided refresh round: masked ciphertexts sent, fresh ones (at fresh.level and fresh.scale) returned' },
+        ),
+        65536,
+      ),
+    ),
     activations: list(
       Type.Object({
         layer: int(0, 1e6),

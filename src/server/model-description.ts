@@ -4,7 +4,7 @@
  * (the weights live in the circuit's plaintexts, which never leave the server). The client validates a
  * description before using it, field by field, since it comes over the network.
  */
-import type { Circuit, SlotLayout } from '../circuit/index.js';
+import { refreshRounds, type Circuit, type SlotLayout } from '../circuit/index.js';
 import { InputError, ServerError } from '../errors.js';
 import { checkSchema, fieldError, type CheckOptions } from '../schema/index.js';
 import {
@@ -30,6 +30,16 @@ export interface DescribedLayout {
   ciphertexts: number;
 }
 
+/** One client-aided refresh round, as the key holder meets it (docs/refresh.md). */
+export interface DescribedRound {
+  /** Masked ciphertexts the server sends, and fresh ones the client returns. */
+  ciphertexts: number;
+  /** Level and scale of each masked ciphertext. */
+  masked: { level: number; scale: number }[];
+  /** Level (the top of the chain) and exact scale the client encrypts the fresh ciphertexts at. */
+  fresh: { level: number; scale: number };
+}
+
 export interface ModelDescription {
   /** The id in URLs (the circuit file's name). */
   id: string;
@@ -51,6 +61,8 @@ export interface ModelDescription {
   output: DescribedLayout;
   /** Normalised rotation steps: the client makes Galois keys for exactly these, no more. */
   rotationSteps: number[];
+  /** Refresh rounds each inference makes, in order (empty: the server answers with the result at once). */
+  rounds: DescribedRound[];
   activations: { layer: number; activation: string; B: number; precisionBits: number; degree: number[] }[];
   /** The compiler's predictions (sizes in bytes, SEAL's seeded forms for uploads). */
   predicted: {
@@ -99,6 +111,11 @@ export function describeModel(id: string, c: Circuit): ModelDescription {
       ciphertexts: 1,
     },
     rotationSteps: [...c.rotationSteps],
+    rounds: refreshRounds(c).map((round) => ({
+      ciphertexts: round.sources.length,
+      masked: round.masked.map((m) => ({ level: m.level, scale: m.scale })),
+      fresh: { level: round.fresh.level, scale: round.fresh.scale },
+    })),
     activations: r.activations.map((a) => ({
       layer: a.layer,
       activation: a.activation,
@@ -153,6 +170,17 @@ function slotLayout(l: ModelDescriptionJson['output'], path: string, slotCount: 
   return { length, slots, multiplier: l.multiplier, level, scale: l.scale, ciphertexts: l.ciphertexts };
 }
 
+/** A round within the chain: one masked place per ciphertext, fresh ones at the top level. */
+function describedRound(round: NonNullable<ModelDescriptionJson['rounds']>[number], path: string, maxLevel: number): DescribedRound {
+  if (round.masked.length !== round.ciphertexts) {
+    invalid(`${path}.masked`, `${round.masked.length} entries for ${round.ciphertexts} ciphertexts`);
+  }
+  const masked = round.masked.map((m, i) => ({ level: atMost(m.level, `${path}.masked[${i}].level`, 0, maxLevel), scale: m.scale }));
+  if (round.fresh.level !== maxLevel)
+    invalid(`${path}.fresh.level`, `a fresh encryption is at level ${maxLevel}, not ${round.fresh.level}`);
+  return { ciphertexts: round.ciphertexts, masked, fresh: { level: round.fresh.level, scale: round.fresh.scale } };
+}
+
 /**
  * Validate a description received from a server: the schema (ModelDescriptionSchema), then the bounds that depend
  * on N; throws a ServerError naming the bad field.
@@ -169,6 +197,7 @@ export function parseModelDescription(raw: unknown): ModelDescription {
   const maxLevel = p.coeffModulusBits.length - 2;
   const input = slotLayout(i, 'input', slotCount, maxLevel, true);
   const steps = fewer(raw.rotationSteps, 'rotationSteps', slotCount).map((s, k) => atMost(s, `rotationSteps[${k}]`, 1, slotCount - 1));
+  const rounds = (raw.rounds ?? []).map((round, k) => describedRound(round, `rounds[${k}]`, maxLevel));
   return {
     id: raw.id,
     name: raw.name,
@@ -177,6 +206,7 @@ export function parseModelDescription(raw: unknown): ModelDescription {
     input: { ...input, range: i.range },
     output: slotLayout(raw.output, 'output', slotCount, maxLevel, false),
     rotationSteps: steps,
+    rounds,
     activations: raw.activations.map((a) => ({
       layer: a.layer,
       activation: a.activation,

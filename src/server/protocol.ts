@@ -12,11 +12,22 @@
  *   and nothing after. There is no field, and no route, through which a secret key could be sent.
  * - Inference (POST /v1/sessions/:id/infer, application/octet-stream, both ways): SEAL-serialized ciphertexts
  *   back to back; each starts with SEAL's 16-byte header whose u64 size field (bytes 8–15) delimits it.
+ * - Refresh rounds: an evaluation that reaches a round answers with a refresh request instead, the same envelope
+ *   with magic "PANNRFSH", a header { token, round, rounds, ciphertexts, level, scale } and the masked ciphertexts;
+ *   the key holder answers POST /v1/sessions/:id/infer/continue with "PANNCONT", a header { token } and its fresh
+ *   ciphertexts. The answer to that is again a refresh request or the result.
  * - Errors: JSON { "error": { "code", "message" } } with a 4xx/5xx status.
  */
 import { ServerError } from '../errors.js';
 import { checkSchema } from '../schema/index.js';
-import { ENVELOPE_STYLE, KeyEnvelopeHeaderSchema, type ErrorBody } from './protocol-schema.js';
+import {
+  ENVELOPE_STYLE,
+  KeyEnvelopeHeaderSchema,
+  RefreshReplyHeaderSchema,
+  RefreshRequestHeaderSchema,
+  type ErrorBody,
+  type RefreshRequestHeader,
+} from './protocol-schema.js';
 
 export type { ErrorBody } from './protocol-schema.js';
 
@@ -25,6 +36,10 @@ export const KEYS_MAGIC = 'PANNKEYS';
 export const KEYS_VERSION = 1;
 export const KEYS_PREFIX_BYTES = 16;
 export const KEYS_MAX_HEADER_BYTES = 4096;
+/** A refresh request (server → client) and its reply (client → server): PANN envelopes like PANNKEYS. */
+export const REFRESH_MAGIC = 'PANNRFSH';
+export const CONTINUE_MAGIC = 'PANNCONT';
+export const ROUNDS_VERSION = 1;
 const SEAL_MAGIC = 0xa15e;
 const SEAL_HEADER_BYTES = 16;
 
@@ -40,20 +55,66 @@ function bad(message: string): ServerError {
   return new ServerError(400, 'bad_request', message);
 }
 
+/**
+ * A PANN envelope: 8 ASCII bytes of magic, u32 LE version, u32 LE header length H (1 … 4096), H bytes of UTF-8
+ * JSON, then the binary payload (the parts laid back to back).
+ */
+function encodeEnvelope(magic: string, version: number, header: unknown, payload: readonly Uint8Array[]): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(KEYS_PREFIX_BYTES + json.length + payload.reduce((n, p) => n + p.length, 0));
+  const view = new DataView(out.buffer);
+  out.set(new TextEncoder().encode(magic), 0);
+  view.setUint32(8, version, true);
+  view.setUint32(12, json.length, true);
+  out.set(json, KEYS_PREFIX_BYTES);
+  let at = KEYS_PREFIX_BYTES + json.length;
+  for (const p of payload) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The header (parsed JSON, not yet checked) and payload (a view) of a PANN envelope; `fail` makes the error for
+ * the first thing wrong in the framing: magic, version, header length, header not UTF-8 JSON.
+ */
+function parseEnvelope(
+  bytes: Uint8Array,
+  magic: string,
+  version: number,
+  what: string,
+  fail: (message: string) => Error,
+): { header: unknown; payload: Uint8Array } {
+  if (bytes.length === 0) throw fail(`empty body: expected a ${magic} ${what}`);
+  if (bytes.length < KEYS_PREFIX_BYTES) throw fail(`${what}: ${bytes.length} bytes is shorter than its ${KEYS_PREFIX_BYTES}-byte prefix`);
+  const got = new TextDecoder().decode(bytes.subarray(0, 8));
+  if (got !== magic) throw fail(`${what}: magic ${JSON.stringify(got.replace(/[^\x20-\x7e]/g, '?'))}, expected "${magic}"`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const v = view.getUint32(8, true);
+  if (v !== version) throw fail(`${what}: version ${v}, expected version ${version}`);
+  const headerLength = view.getUint32(12, true);
+  if (headerLength < 1 || headerLength > KEYS_MAX_HEADER_BYTES) {
+    throw fail(`${what}: header length ${headerLength} is outside 1…${KEYS_MAX_HEADER_BYTES}`);
+  }
+  if (KEYS_PREFIX_BYTES + headerLength > bytes.length) {
+    throw fail(`${what}: header of ${headerLength} bytes runs past the end of the ${bytes.length}-byte body`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(KEYS_PREFIX_BYTES, KEYS_PREFIX_BYTES + headerLength)),
+    );
+  } catch {
+    throw fail(`${what}: header is not UTF-8 JSON`);
+  }
+  return { header, payload: bytes.subarray(KEYS_PREFIX_BYTES + headerLength) };
+}
+
 /** Encode a key upload in the PANNKEYS envelope. */
 export function encodeKeyUpload(upload: KeyUpload): Uint8Array {
-  const header = new TextEncoder().encode(
-    JSON.stringify({ model: upload.model, relinBytes: upload.relin.length, galoisBytes: upload.galois.length }),
-  );
-  const out = new Uint8Array(KEYS_PREFIX_BYTES + header.length + upload.relin.length + upload.galois.length);
-  const view = new DataView(out.buffer);
-  out.set(new TextEncoder().encode(KEYS_MAGIC), 0);
-  view.setUint32(8, KEYS_VERSION, true);
-  view.setUint32(12, header.length, true);
-  out.set(header, KEYS_PREFIX_BYTES);
-  out.set(upload.relin, KEYS_PREFIX_BYTES + header.length);
-  out.set(upload.galois, KEYS_PREFIX_BYTES + header.length + upload.relin.length);
-  return out;
+  const header = { model: upload.model, relinBytes: upload.relin.length, galoisBytes: upload.galois.length };
+  return encodeEnvelope(KEYS_MAGIC, KEYS_VERSION, header, [upload.relin, upload.galois]);
 }
 
 /**
@@ -62,45 +123,55 @@ export function encodeKeyUpload(upload: KeyUpload): Uint8Array {
  * that do not add up to the body.
  */
 export function parseKeyUpload(bytes: Uint8Array): KeyUpload {
-  if (bytes.length === 0) throw bad('empty body: expected a PANNKEYS key envelope');
-  if (bytes.length < KEYS_PREFIX_BYTES)
-    throw bad(`key envelope: ${bytes.length} bytes is shorter than its ${KEYS_PREFIX_BYTES}-byte prefix`);
-  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
-  if (magic !== KEYS_MAGIC)
-    throw bad(`key envelope: magic ${JSON.stringify(magic.replace(/[^\x20-\x7e]/g, '?'))}, expected "${KEYS_MAGIC}"`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(8, true);
-  if (version !== KEYS_VERSION) throw bad(`key envelope: version ${version}, this server reads version ${KEYS_VERSION}`);
-  const headerLength = view.getUint32(12, true);
-  if (headerLength < 1 || headerLength > KEYS_MAX_HEADER_BYTES) {
-    throw bad(`key envelope: header length ${headerLength} is outside 1…${KEYS_MAX_HEADER_BYTES}`);
-  }
-  if (KEYS_PREFIX_BYTES + headerLength > bytes.length) {
-    throw bad(`key envelope: header of ${headerLength} bytes runs past the end of the ${bytes.length}-byte body`);
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(KEYS_PREFIX_BYTES, KEYS_PREFIX_BYTES + headerLength)),
-    );
-  } catch {
-    throw bad('key envelope: header is not UTF-8 JSON');
-  }
+  const { header, payload } = parseEnvelope(bytes, KEYS_MAGIC, KEYS_VERSION, 'key envelope', bad);
   checkSchema(KeyEnvelopeHeaderSchema, header, { error: bad, source: 'key envelope', style: ENVELOPE_STYLE });
   const { model, relinBytes, galoisBytes } = header;
   if (relinBytes === 0) throw bad('key envelope: "relinBytes" is 0 (relinearisation keys are required)');
-  const start = KEYS_PREFIX_BYTES + headerLength;
+  const start = bytes.length - payload.length;
   const expected = start + relinBytes + galoisBytes;
   if (expected !== bytes.length) {
     throw bad(
       `key envelope: header promises ${relinBytes} + ${galoisBytes} key bytes after a ${start}-byte prefix (${expected} in all), the body has ${bytes.length} (${bytes.length < expected ? 'truncated' : 'trailing bytes'})`,
     );
   }
-  return {
-    model,
-    relin: bytes.subarray(start, start + relinBytes),
-    galois: bytes.subarray(start + relinBytes, expected),
-  };
+  return { model, relin: payload.subarray(0, relinBytes), galois: payload.subarray(relinBytes) };
+}
+
+/** The key holder's part of a refresh round, as the server asks for it (a PANNRFSH envelope's header). */
+export type RefreshRequest = RefreshRequestHeader;
+
+/**
+ * A refresh request (the answer to POST …/infer or …/infer/continue when the evaluation reached a refresh round):
+ * the PANNRFSH envelope, its JSON header, then the masked ciphertexts back to back.
+ */
+export function encodeRefreshRequest(request: RefreshRequest, masked: readonly Uint8Array[]): Uint8Array {
+  return encodeEnvelope(REFRESH_MAGIC, ROUNDS_VERSION, request, masked);
+}
+
+/** Whether an answer of the infer routes is a refresh request (PANNRFSH) rather than the result (SEAL objects). */
+export function isRefreshRequest(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && new TextDecoder().decode(bytes.subarray(0, 8)) === REFRESH_MAGIC;
+}
+
+/** The client's check of a refresh request: framing, header fields (502 bad_response naming the first wrong one). */
+export function parseRefreshRequest(bytes: Uint8Array): { request: RefreshRequest; masked: Uint8Array[] } {
+  const fail = (message: string) => new ServerError(502, 'bad_response', message);
+  const { header, payload } = parseEnvelope(bytes, REFRESH_MAGIC, ROUNDS_VERSION, 'refresh request', fail);
+  checkSchema(RefreshRequestHeaderSchema, header, { error: fail, source: 'refresh request', style: ENVELOPE_STYLE });
+  const masked = payload.length === 0 ? [] : splitSealObjects(payload, 'ciphertext');
+  return { request: header, masked };
+}
+
+/** The key holder's answer to a refresh request: the PANNCONT envelope with the token, then the fresh ciphertexts. */
+export function encodeRefreshReply(token: string, fresh: readonly Uint8Array[]): Uint8Array {
+  return encodeEnvelope(CONTINUE_MAGIC, ROUNDS_VERSION, { token }, fresh);
+}
+
+/** The server's parse of a refresh reply: framing and header (400 bad_request); the ciphertexts are split later. */
+export function parseRefreshReply(bytes: Uint8Array): { token: string; ciphertexts: Uint8Array } {
+  const { header, payload } = parseEnvelope(bytes, CONTINUE_MAGIC, ROUNDS_VERSION, 'refresh reply', bad);
+  checkSchema(RefreshReplyHeaderSchema, header, { error: bad, source: 'refresh reply', style: ENVELOPE_STYLE });
+  return { token: header.token, ciphertexts: payload };
 }
 
 /**

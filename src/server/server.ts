@@ -1,6 +1,6 @@
 /**
  * pann's encrypted inference server (API v1, docs/server.md). Built on node:http rather than a framework: the
- * surface is seven routes, and owning the body reading gives exact control over size limits (checked before a
+ * surface is eight routes, and owning the body reading gives exact control over size limits (checked before a
  * byte is buffered), buffering into one transferable allocation handed to a worker without copies, timeouts
  * and connection handling under hostile input — with no new dependency.
  *
@@ -11,8 +11,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Circuit } from '../circuit/index.js';
-import { serializeCircuit } from '../circuit/index.js';
+import { refreshRounds, serializeCircuit, type Circuit, type RefreshRound } from '../circuit/index.js';
 import { InputError, ServerError, errorMessage } from '../errors.js';
 import { EvaluationPool, type WorkerInfo } from './evaluation-pool.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
@@ -20,9 +19,18 @@ import { declaredBodyLength, receiveBody } from './request-body.js';
 import type { RequestLogEntry, RequestLogger } from './logging.js';
 import { Metrics, type MetricsSnapshot } from './metrics.js';
 import { describeModel, type ModelDescription } from './model-description.js';
-import { API_PREFIX, errorBody, parseKeyUpload, splitSealObjects, joinSealObjects } from './protocol.js';
+import { ContinuationTokens, PendingInferences, serverSecrets, type ServerSecrets } from './continuation.js';
+import {
+  API_PREFIX,
+  encodeRefreshRequest,
+  errorBody,
+  joinSealObjects,
+  parseKeyUpload,
+  parseRefreshReply,
+  splitSealObjects,
+} from './protocol.js';
 import { SessionTable, sessionMemoryBytes, type SessionEntry } from './sessions.js';
-import type { InferResult, OpenResult } from './worker-messages.js';
+import type { InferResult, OpenResult, SegmentTask } from './worker-messages.js';
 
 /** A circuit served under an id (the id appears in URLs). */
 export interface ServedModel {
@@ -59,6 +67,7 @@ export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 interface Model {
   id: string;
   circuit: Circuit;
+  rounds: RefreshRound[];
   description: ModelDescription;
   memoryBytes: number;
 }
@@ -101,6 +110,10 @@ export class PannServer {
   readonly #pool: EvaluationPool;
   readonly #models: Map<string, Model>;
   readonly #sessions: SessionTable;
+  /** Per-process secrets: continuation tokens' tag key, the refresh masks' PRF key. */
+  readonly #secrets: ServerSecrets = serverSecrets();
+  readonly #tokens = new ContinuationTokens(this.#secrets.tokenKey);
+  readonly #pending: PendingInferences;
   readonly #metrics = new Metrics();
   readonly #options: PannServerOptions;
   readonly #routes: Route[];
@@ -118,6 +131,11 @@ export class PannServer {
     this.#pool = pool;
     this.#http = http;
     this.#sessions = new SessionTable(limits, pool.size);
+    this.#pending = new PendingInferences({
+      maxPending: limits.maxPendingInferences,
+      maxPendingPerSession: limits.maxPendingPerSession,
+      roundTtlMs: limits.roundTtlMs,
+    });
     const addr = http.address() as AddressInfo;
     this.host = addr.address;
     this.port = addr.port;
@@ -139,8 +157,15 @@ export class PannServer {
         name: 'POST /v1/sessions/:id/infer',
         handler: (req, ctx, [id]) => this.#infer(req, ctx, id!),
       },
+      {
+        method: 'POST',
+        pattern: ['sessions', ':id', 'infer', 'continue'],
+        name: 'POST /v1/sessions/:id/infer/continue',
+        handler: (req, ctx, [id]) => this.#continue(req, ctx, id!),
+      },
     ];
-    this.#sweep = setInterval(() => this.#expire(), Math.max(250, Math.min(60_000, limits.sessionTtlMs / 4)));
+    const sweepMs = Math.min(limits.sessionTtlMs, limits.roundTtlMs) / 4;
+    this.#sweep = setInterval(() => this.#expire(), Math.max(250, Math.min(60_000, sweepMs)));
     this.#sweep.unref();
     http.on('request', (req, res) => void this.#handle(req, res));
   }
@@ -162,26 +187,22 @@ export class PannServer {
           `model id ${JSON.stringify(m.id)}: use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
         );
       if (models.has(m.id)) throw new InputError(`model id ${m.id} is given twice`);
-      if (m.circuit.ops.some((op) => op.op === 'refresh')) {
-        throw new InputError(
-          `model ${m.id}: its circuit has refresh rounds, which the server's protocol does not carry yet (run it with pann run)`,
-        );
-      }
       models.set(m.id, {
         id: m.id,
         circuit: m.circuit,
+        rounds: refreshRounds(m.circuit),
         description: describeModel(m.id, m.circuit),
         memoryBytes: sessionMemoryBytes(m.circuit),
       });
     }
-    let table: SessionTable | null = null;
+    let served: PannServer | null = null;
     const pool = await EvaluationPool.start({
       models: [...models.values()].map((m) => ({ id: m.id, circuit: serializeCircuit(m.circuit) })),
       workers: limits.workers,
       maxQueue: limits.maxQueue,
       ...(options.workerScript ? { script: options.workerScript } : {}),
       onWorkerLost: (index, reason) => {
-        const lost = table?.dropWorker(index) ?? [];
+        const lost = served ? served.#dropWorker(index) : [];
         options.onNotice?.(`worker ${index} stopped (${reason}); ${lost.length} session(s) on it are lost; starting a replacement`);
       },
     });
@@ -202,9 +223,8 @@ export class PannServer {
       await pool.close();
       throw new InputError(`cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 8080}: ${errorMessage(err)}`, { cause: err });
     }
-    const server = new PannServer(options, limits, models, pool, http);
-    table = server.#sessions;
-    return server;
+    served = new PannServer(options, limits, models, pool, http);
+    return served;
   }
 
   /** Base URL, e.g. http://127.0.0.1:8080 */
@@ -217,6 +237,8 @@ export class PannServer {
     uptimeS: number;
     queue: { waiting: number; limit: number };
     sessions: { open: number; memoryBytes: number; memoryLimitBytes: number; limit: number };
+    /** Inferences waiting for the key holder's reply to a refresh round. */
+    pendingInferences: { waiting: number; limit: number };
     workers: (WorkerInfo & { sessions: number; sessionMemoryBytes: number })[];
     process: { rssBytes: number; heapUsedBytes: number; bufferedBodyBytes: number; requestsInFlight: number };
   } {
@@ -232,6 +254,7 @@ export class PannServer {
         memoryLimitBytes: this.limits.maxKeyMemoryBytes,
         limit: this.limits.maxSessions,
       },
+      pendingInferences: { waiting: this.#pending.count, limit: this.limits.maxPendingInferences },
       workers: this.#pool
         .workers()
         .map((w) => ({ ...w, sessions: perWorker[w.index]!.sessions, sessionMemoryBytes: perWorker[w.index]!.memoryBytes })),
@@ -297,7 +320,7 @@ export class PannServer {
       }
       errorCode = e.apiCode;
       reply = { status: e.status, json: errorBody(e) };
-      if (e.status === 503) reply.headers = { 'Retry-After': String(this.#retryAfterSeconds()) };
+      if (e.status === 503 || e.status === 429) reply.headers = { 'Retry-After': String(this.#retryAfterSeconds()) };
       if (e.status === 405) reply.headers = { Allow: (err as ServerError & { allow?: string }).allow ?? '' };
     }
     this.#send(req, res, ctx, reply);
@@ -437,10 +460,22 @@ export class PannServer {
     );
   }
 
+  /** A worker stopped: its sessions, and their inferences waiting at a refresh round, are gone. */
+  #dropWorker(index: number): SessionEntry[] {
+    const lost = this.#sessions.dropWorker(index);
+    for (const s of lost) this.#pending.dropSession(s.id);
+    return lost;
+  }
+
   #expire(): void {
     const expired = this.#sessions.expire();
-    for (const s of expired) void this.#closeInWorker(s);
+    for (const s of expired) {
+      this.#pending.dropSession(s.id);
+      void this.#closeInWorker(s);
+    }
     if (expired.length > 0) this.#options.onNotice?.(`${expired.length} idle session(s) expired`);
+    const abandoned = this.#pending.expire();
+    if (abandoned > 0) this.#options.onNotice?.(`${abandoned} inference(s) abandoned at a refresh round expired`);
   }
 
   // ---- handlers --------------------------------------------------------------------------------------------
@@ -473,6 +508,7 @@ export class PannServer {
           inputLength: d.input.length,
           outputLength: d.output.length,
           rotationSteps: d.rotationSteps.length,
+          refreshRounds: d.rounds.length,
           evaluationKeyUploadBytes: d.predicted.evaluationKeyUploadBytes,
           predictedLatencyMs: d.predicted.latencyMs,
         })),
@@ -494,7 +530,10 @@ export class PannServer {
     const { entry, evicted } = this.#sessions.reserve(model.id, model.memoryBytes);
     if (evicted.length > 0)
       this.#options.onNotice?.(`evicted ${evicted.length} least recently used session(s) to open a session of ${model.id}`);
-    for (const s of evicted) void this.#closeInWorker(s);
+    for (const s of evicted) {
+      this.#pending.dropSession(s.id);
+      void this.#closeInWorker(s);
+    }
     ctx.session = entry.id;
     ctx.worker = entry.worker;
     try {
@@ -530,21 +569,33 @@ export class PannServer {
     ctx.session = s.id;
     ctx.model = s.model;
     this.#sessions.remove(id, 'deleted');
+    this.#pending.dropSession(id);
     // queued behind the session's accepted requests on its worker: they finish first, then the keys are freed
     await this.#closeInWorker(s);
     return { status: 204, bytes: new Uint8Array(0) };
   }
 
-  async #infer(req: IncomingMessage, ctx: RequestContext, id: string): Promise<Reply> {
+  /** Run `handle` on a ready session, counted as in use (never evicted) until it returns. */
+  async #withSession(ctx: RequestContext, id: string, handle: (s: SessionEntry, model: Model) => Promise<Reply>): Promise<Reply> {
     const s = this.#sessions.use(id);
     ctx.session = s.id;
     ctx.model = s.model;
     ctx.worker = s.worker;
     s.inflight++;
     try {
+      return await handle(s, this.#model(s.model));
+    } finally {
+      s.inflight--;
+      s.lastUsed = Date.now();
+    }
+  }
+
+  /** POST …/infer: input ciphertexts in; the result, or the first refresh round's request. */
+  #infer(req: IncomingMessage, ctx: RequestContext, id: string): Promise<Reply> {
+    return this.#withSession(ctx, id, async (s, model) => {
       const body = await this.#readBody(req, ctx, this.limits.maxInferBodyBytes, 'the ciphertext body');
       const parts = splitSealObjects(body, 'ciphertext');
-      const want = this.#model(s.model).description.input.ciphertexts;
+      const want = model.description.input.ciphertexts;
       if (parts.length !== want) {
         throw new ServerError(
           400,
@@ -552,28 +603,102 @@ export class PannServer {
           `model ${s.model} takes ${want} input ciphertext${want === 1 ? '' : 's'}, the body holds ${parts.length}`,
         );
       }
-      const out = await this.#pool.run<InferResult>(
-        s.worker,
-        { type: 'infer', session: s.id, ciphertexts: parts },
-        [body.buffer as ArrayBuffer],
-        {
-          timeoutMs: this.limits.requestTimeoutMs,
-        },
+      const inference = model.rounds.length > 0 ? this.#pending.begin(s.id) : null;
+      const masks = inference ? { secret: this.#secrets.maskSecret, inference } : null;
+      return this.#segment(ctx, s, model, inference, { type: 'infer', session: s.id, ciphertexts: parts, masks }, body);
+    });
+  }
+
+  /**
+   * POST …/infer/continue: a refresh reply (token + fresh ciphertexts) in; the next round's request, or the result.
+   * The token is checked (form, tag, session, expiry) and claimed (single use) before any ciphertext is read; a
+   * reply that fails after the claim ends the inference.
+   */
+  #continue(req: IncomingMessage, ctx: RequestContext, id: string): Promise<Reply> {
+    return this.#withSession(ctx, id, async (s, model) => {
+      const body = await this.#readBody(req, ctx, this.limits.maxInferBodyBytes, 'the refresh reply');
+      const reply = parseRefreshReply(body);
+      const c = this.#tokens.open(reply.token, s.id, Date.now());
+      const round = model.rounds[c.round];
+      if (!round || round.end !== c.opIndex) {
+        throw new ServerError(
+          400,
+          'bad_token',
+          `the continuation token names round ${c.round} at op ${c.opIndex}, which model ${s.model} does not have`,
+        );
+      }
+      this.#pending.claim(c.inference, s.id, c.round);
+      let parts: Uint8Array[];
+      try {
+        parts = reply.ciphertexts.length === 0 ? [] : splitSealObjects(reply.ciphertexts, 'ciphertext');
+        if (parts.length !== round.sources.length) {
+          throw new ServerError(
+            400,
+            'bad_ciphertext_count',
+            `refresh round ${round.index} of model ${s.model} takes ${round.sources.length} fresh ciphertext(s), the reply holds ${parts.length}`,
+          );
+        }
+      } catch (err) {
+        this.#pending.finish(c.inference);
+        throw err;
+      }
+      const masks = { secret: this.#secrets.maskSecret, inference: c.inference };
+      return this.#segment(
+        ctx,
+        s,
+        model,
+        c.inference,
+        { type: 'continue', session: s.id, round: c.round, ciphertexts: parts, masks },
+        body,
       );
-      ctx.queueMs = out.queueMs;
-      ctx.workerMs = out.workerMs;
-      s.inferences++;
-      const r = out.result;
-      const timing = [
-        `queue;dur=${out.queueMs.toFixed(1)}`,
-        `load;dur=${r.loadMs.toFixed(1)}`,
-        `eval;dur=${r.evalMs.toFixed(1)}`,
-        `save;dur=${r.saveMs.toFixed(1)}`,
-      ].join(', ');
-      return { status: 200, bytes: joinSealObjects(r.ciphertexts), headers: { 'Server-Timing': timing } };
-    } finally {
-      s.inflight--;
-      s.lastUsed = Date.now();
+    });
+  }
+
+  /**
+   * Run one segment of an inference on the session's worker and answer with what it gave: the result (the
+   * inference is over) or a refresh request with a new token (the inference waits for that round's reply).
+   */
+  async #segment(
+    ctx: RequestContext,
+    s: SessionEntry,
+    model: Model,
+    inference: Uint8Array | null,
+    task: SegmentTask,
+    body: Buffer,
+  ): Promise<Reply> {
+    let out;
+    try {
+      out = await this.#pool.run<InferResult>(s.worker, task, [body.buffer as ArrayBuffer], { timeoutMs: this.limits.requestTimeoutMs });
+    } catch (err) {
+      if (inference) this.#pending.finish(inference);
+      throw err;
     }
+    ctx.queueMs = out.queueMs;
+    ctx.workerMs = out.workerMs;
+    const r = out.result;
+    const timing = [
+      `queue;dur=${out.queueMs.toFixed(1)}`,
+      `load;dur=${r.loadMs.toFixed(1)}`,
+      `eval;dur=${r.evalMs.toFixed(1)}`,
+      `save;dur=${r.saveMs.toFixed(1)}`,
+    ].join(', ');
+    const headers = { 'Server-Timing': timing };
+    if (r.round === null || !inference) {
+      if (inference) this.#pending.finish(inference);
+      s.inferences++;
+      return { status: 200, bytes: joinSealObjects(r.ciphertexts), headers };
+    }
+    const round = model.rounds[r.round]!;
+    const expiresAt = this.#pending.wait(inference, r.round);
+    const token = this.#tokens.issue(s.id, { inference, round: r.round, opIndex: round.end, expiresAt });
+    const request = {
+      token,
+      round: r.round,
+      rounds: model.rounds.length,
+      ciphertexts: r.ciphertexts.length,
+      level: round.fresh.level,
+      scale: round.fresh.scale,
+    };
+    return { status: 200, bytes: encodeRefreshRequest(request, r.ciphertexts), headers };
   }
 }

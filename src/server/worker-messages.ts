@@ -5,11 +5,23 @@ export interface WorkerData {
   models: { id: string; circuit: string }[];
 }
 
+/** The masks of one inference: the server's mask secret and the inference id (prfMasks re-derives r from them). */
+export interface InferenceMasks {
+  secret: Uint8Array;
+  inference: Uint8Array;
+}
+
 export type WorkerTask =
   | { type: 'open'; id: number; session: string; model: string; relin: Uint8Array; galois: Uint8Array }
-  | { type: 'infer'; id: number; session: string; ciphertexts: Uint8Array[] }
+  /** The first segment: input ciphertexts in; the result, or the first round's masked ciphertexts, out. */
+  | { type: 'infer'; id: number; session: string; ciphertexts: Uint8Array[]; masks: InferenceMasks | null }
+  /** The segment after `round`: the key holder's fresh ciphertexts in; the next round's masked ciphertexts, or the result, out. */
+  | { type: 'continue'; id: number; session: string; round: number; ciphertexts: Uint8Array[]; masks: InferenceMasks }
   | { type: 'close'; id: number; session: string }
   | { type: 'stats'; id: number };
+
+/** A task that runs one segment of an inference, as the server hands it to the pool (the pool adds the id). */
+export type SegmentTask = Omit<Extract<WorkerTask, { type: 'infer' }>, 'id'> | Omit<Extract<WorkerTask, { type: 'continue' }>, 'id'>;
 
 export interface WorkerFailure {
   status: number;
@@ -29,6 +41,8 @@ export interface OpenResult {
 }
 
 export interface InferResult {
+  /** The output ciphertexts (round null), or the masked ciphertexts of refresh round `round`. */
+  round: number | null;
   ciphertexts: Uint8Array[];
   loadMs: number;
   evalMs: number;

@@ -1,18 +1,29 @@
 /**
  * An evaluation worker thread: its own SEAL instance, a CKKS context per served model, and the sessions pinned
- * to it (evaluation keys + a prepared circuit each). It runs one task at a time, sent by EvaluationPool.
+ * to it (evaluation keys + a prepared circuit each). It runs one task at a time, sent by EvaluationPool: an
+ * inference's first segment, or the segment after one of its refresh rounds. Nothing of an inference stays here
+ * between rounds: a task brings the ciphertexts and what re-derives the masks.
  * Every input is validated by src/ckks before WASM sees it; a rejected input is answered as a 4xx and leaves
  * the thread and every other session as they were. If SEAL itself becomes unusable (a trap, or its heap ran out), the worker answers
  * and exits, and the pool replaces it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CkksContext, loadEvaluationKeys, wasmHeapBytes, wasmStatus, type EvaluationKeys } from '../ckks/index.js';
+import {
+  CkksContext,
+  loadEvaluationKeys,
+  wasmHeapBytes,
+  wasmStatus,
+  type CiphertextExpectation,
+  type EvaluationKeys,
+} from '../ckks/index.js';
 import type { Circuit } from '../circuit/index.js';
 import { parseCircuit } from '../circuit/index.js';
 import { PannError, ServerError, errorMessage } from '../errors.js';
-import { PreparedCircuit } from '../runtime/executor.js';
+import type { CipherHandle } from '../runtime/backend.js';
+import { PreparedCircuit, type EvaluationStep } from '../runtime/executor.js';
+import { prfMasks, type RoundMasks } from '../runtime/refresh.js';
 import { SealBackend } from '../runtime/seal-backend.js';
-import type { WorkerData, WorkerReply, WorkerTask } from './worker-messages.js';
+import type { InferenceMasks, InferResult, WorkerData, WorkerReply, WorkerTask } from './worker-messages.js';
 
 interface Served {
   circuit: Circuit;
@@ -80,12 +91,59 @@ function open(task: Extract<WorkerTask, { type: 'open' }>): { keyBytes: number; 
   return { keyBytes: keys.byteSize, rotationSteps: keys.rotationSteps.length };
 }
 
-function infer(task: Extract<WorkerTask, { type: 'infer' }>): {
-  ciphertexts: Uint8Array[];
-  loadMs: number;
-  evalMs: number;
-  saveMs: number;
-} {
+/** Load ciphertexts (each validated by src/ckks before SEAL reads it: 400 bad_ciphertext naming the first bad one). */
+function loadAll(s: Session, bytes: readonly Uint8Array[], expect: CiphertextExpectation, what: string): CipherHandle[] {
+  const out: CipherHandle[] = [];
+  try {
+    bytes.forEach((b, k) => {
+      try {
+        out.push(s.backend.loadCiphertext(b, expect));
+      } catch (err) {
+        throw rejected(err, 400, 'bad_ciphertext', `${what} ${k}`);
+      }
+    });
+    return out;
+  } catch (err) {
+    for (const h of out) s.backend.free(h);
+    throw err;
+  }
+}
+
+/** Run a segment on loaded ciphertexts (freed after), then save what it gave: the result or a round's masked ciphertexts. */
+function runSegment(s: Session, loaded: CipherHandle[], loadMs: number, segment: () => EvaluationStep): InferResult {
+  const t1 = performance.now();
+  let step: EvaluationStep;
+  try {
+    step = segment();
+  } catch (err) {
+    throw rejected(err, 500, 'internal', 'evaluation');
+  } finally {
+    for (const h of loaded) s.backend.free(h);
+  }
+  const t2 = performance.now();
+  const out = step.kind === 'round' ? step.masked : step.outputs;
+  try {
+    const ciphertexts = out.map((h) => {
+      const saved = s.backend.saveCiphertext(h);
+      // transferred to the main thread: must own its whole buffer (never a view of WASM memory)
+      return saved.byteOffset === 0 && saved.buffer.byteLength === saved.byteLength ? saved : saved.slice();
+    });
+    const round = step.kind === 'round' ? step.round.index : null;
+    return { round, ciphertexts, loadMs, evalMs: t2 - t1, saveMs: performance.now() - t2 };
+  } finally {
+    for (const h of out) s.backend.free(h);
+  }
+}
+
+/** The masks of an inference, re-derived from the server's secret and the inference id (nothing kept between rounds). */
+function masksOf(masks: InferenceMasks | null): RoundMasks {
+  if (masks) return prfMasks(masks.secret, masks.inference);
+  return () => {
+    throw new ServerError(500, 'internal', 'a refresh round was reached without masks for the inference');
+  };
+}
+
+function infer(task: Extract<WorkerTask, { type: 'infer' }>): InferResult {
   const s = session(task.session);
   const { circuit, context } = served(s.model);
   if (task.ciphertexts.length !== 1) {
@@ -96,30 +154,25 @@ function infer(task: Extract<WorkerTask, { type: 'infer' }>): {
     );
   }
   const t0 = performance.now();
-  let input;
-  try {
-    input = s.backend.loadCiphertext(task.ciphertexts[0]!, { level: context.maxLevel, scale: circuit.inputScale, size: 2 });
-  } catch (err) {
-    throw rejected(err, 400, 'bad_ciphertext', 'input ciphertext 0');
+  const inputs = loadAll(s, task.ciphertexts, { level: context.maxLevel, scale: circuit.inputScale, size: 2 }, 'input ciphertext');
+  return runSegment(s, inputs, performance.now() - t0, () => s.prepared.start(inputs, masksOf(task.masks)));
+}
+
+function resume(task: Extract<WorkerTask, { type: 'continue' }>): InferResult {
+  const s = session(task.session);
+  const round = s.prepared.rounds[task.round];
+  if (!round) throw new ServerError(400, 'bad_token', `model ${s.model} has no refresh round ${task.round}`);
+  if (task.ciphertexts.length !== round.sources.length) {
+    throw new ServerError(
+      400,
+      'bad_ciphertext_count',
+      `refresh round ${round.index} of model ${s.model} takes ${round.sources.length} fresh ciphertext(s), the body holds ${task.ciphertexts.length}`,
+    );
   }
-  const t1 = performance.now();
-  let output;
-  try {
-    output = s.prepared.evaluate(input).output;
-  } catch (err) {
-    throw rejected(err, 500, 'internal', 'evaluation');
-  } finally {
-    s.backend.free(input);
-  }
-  const t2 = performance.now();
-  try {
-    const saved = s.backend.saveCiphertext(output);
-    // transferred to the main thread: must own its whole buffer (never a view of WASM memory)
-    const bytes = saved.byteOffset === 0 && saved.buffer.byteLength === saved.byteLength ? saved : saved.slice();
-    return { ciphertexts: [bytes], loadMs: t1 - t0, evalMs: t2 - t1, saveMs: performance.now() - t2 };
-  } finally {
-    s.backend.free(output);
-  }
+  const t0 = performance.now();
+  const expect = { level: round.fresh.level, scale: round.fresh.scale, size: 2 };
+  const fresh = loadAll(s, task.ciphertexts, expect, `refresh round ${round.index}: fresh ciphertext`);
+  return runSegment(s, fresh, performance.now() - t0, () => s.prepared.resume(round.index, fresh, masksOf(task.masks)));
 }
 
 function close(id: string): { closed: boolean } {
@@ -136,8 +189,9 @@ function run(task: WorkerTask): { result: unknown; transfer: ArrayBuffer[] } {
   switch (task.type) {
     case 'open':
       return { result: open(task), transfer: [] };
-    case 'infer': {
-      const r = infer(task);
+    case 'infer':
+    case 'continue': {
+      const r = task.type === 'infer' ? infer(task) : resume(task);
       return { result: r, transfer: r.ciphertexts.map((c) => c.buffer as ArrayBuffer) };
     }
     case 'close':

@@ -19,7 +19,13 @@ describe('erfc', () => {
 
 describe('estimateNoise (sim with and without the CKKS noise model)', () => {
   const cal = inputs(200, 3);
-  const opts = { precisionBits: 1, calibration: { inputs: cal, count: 200, label: 'test' }, provider, ringDimensions: [8192] };
+  const opts = {
+    precisionBits: 1,
+    calibration: { inputs: cal, count: 200, label: 'test' },
+    provider,
+    ringDimensions: [8192],
+    refresh: { maxRounds: 0 },
+  };
   const compile = (scaleBits: number) => pipeline.compile(tinyModel('relu', 'gelu'), { ...opts, scaleBits });
   const fine = compile(24);
   const coarse = compile(20);

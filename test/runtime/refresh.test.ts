@@ -1,16 +1,26 @@
 /**
  * Client-aided refresh in the runtime: a circuit deeper than its modulus chain (x ↦ x⁸ with two levels) runs with
  * two refresh rounds, under real SEAL and in sim, and agrees with float64; the key holder sees only masked values,
- * fresh per round and per inference; the builder refuses a mask its level cannot hold; the file format keeps it.
+ * fresh per round and per inference; an evaluation stops at a round and resumes from the fresh ciphertexts alone
+ * (another PreparedCircuit, the masks re-derived); the masks' PRF; the round invariant; the builder refuses a mask
+ * its level cannot hold; the file format keeps it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CkksParameters } from '../../src/ckks/index.js';
-import { type Circuit, CircuitBuilder, type CompileReport, parseCircuit, serializeCircuit } from '../../src/circuit/index.js';
+import {
+  type Circuit,
+  CircuitBuilder,
+  type CompileReport,
+  parseCircuit,
+  refreshRounds,
+  serializeCircuit,
+  verifyCircuit,
+} from '../../src/circuit/index.js';
 import { runSim } from '../../src/runtime/inference.js';
 import { runSeal } from '../../src/runtime/seal-inference.js';
 import { PreparedCircuit, encodeInput } from '../../src/runtime/executor.js';
 import { SealBackend } from '../../src/runtime/seal-backend.js';
-import { cryptoMasks, localRefreshClient, type RefreshClient } from '../../src/runtime/refresh.js';
+import { freshMasks, localRefreshClient, prfMasks, type RefreshClient } from '../../src/runtime/refresh.js';
 
 const PARAMS = CkksParameters.from({ polyModulusDegree: 8192, coeffModulusBits: [60, 40, 40, 60], scaleBits: 40 });
 const R = 2 ** 20; // masks on [−2^20, 2^20] over values in [−1, 1]: λ = 20
@@ -25,6 +35,11 @@ function powerOfEight(): Circuit {
     r = b.mulRescale(r, r);
     if (i < 2) r = b.refresh(r, R);
   }
+  return circuitOf(b, r);
+}
+
+/** A latency circuit on 4 slots from a builder and its output register. */
+function circuitOf(b: CircuitBuilder, r: number): Circuit {
   const slots = Array.from({ length: N_IN }, (_, i) => [i]);
   return {
     name: 'x8',
@@ -79,9 +94,9 @@ describe('client-aided refresh', () => {
   it('the key holder sees only masked values, different per round and per inference; the masks are uniform on [−R, R]', () => {
     const seen: Float64Array[] = [];
     const local = localRefreshClient(be);
-    const spy: RefreshClient = (masked, scale) => {
+    const spy: RefreshClient = (masked, round) => {
       for (const h of masked) seen.push(be.decrypt(h));
-      return local(masked, scale);
+      return local(masked, round);
     };
     const prepared = new PreparedCircuit(circuit, be);
     prepared.encodeAll();
@@ -122,15 +137,109 @@ describe('client-aided refresh', () => {
     }
   });
 
-  it('crypto masks are uniform on [−R, R] (mean and spread of 20 000)', () => {
-    const m = cryptoMasks(20000, 8);
+  it('masks come from a keyed PRF: the same for the same (secret, inference, round, ciphertext), unrelated otherwise, uniform', () => {
+    const secret = new Uint8Array(32).fill(7);
+    const id = Uint8Array.of(1, 2, 3);
+    const m = prfMasks(secret, id)(0, 0, 20000, 8);
+    expect(prfMasks(Uint8Array.from(secret), Uint8Array.from(id))(0, 0, 20000, 8)).toEqual(m);
+    const others = [
+      prfMasks(secret, id)(1, 0, 20000, 8),
+      prfMasks(secret, id)(0, 1, 20000, 8),
+      prfMasks(secret, Uint8Array.of(1, 2, 4))(0, 0, 20000, 8),
+      prfMasks(new Uint8Array(32).fill(8), id)(0, 0, 20000, 8),
+      freshMasks()(0, 0, 20000, 8),
+    ];
+    for (const o of others) {
+      expect(o.filter((v, i) => v === m[i]).length).toBe(0);
+      const corr = o.reduce((a, v, i) => a + v * m[i]!, 0) / (m.length * (64 / 3));
+      expect(Math.abs(corr)).toBeLessThan(0.03); // sd ≈ 1/√20000 ≈ 0.007
+    }
     const mean = m.reduce((a, v) => a + v, 0) / m.length;
     const variance = m.reduce((a, v) => a + v * v, 0) / m.length;
     expect(Math.max(...m)).toBeLessThanOrEqual(8);
     expect(Math.min(...m)).toBeGreaterThanOrEqual(-8);
+    expect(Math.max(...m)).toBeGreaterThan(7.99);
     expect(Math.abs(mean)).toBeLessThan(0.15); // sd of the mean: 8/√3/√20000 ≈ 0.033
     expect(variance).toBeGreaterThan(64 / 3 - 1); // uniform on [−8, 8]: 64/3
     expect(variance).toBeLessThan(64 / 3 + 1);
+    expect(() => prfMasks(new Uint8Array(16), id)).toThrow(/mask secret: 16 bytes, expected 32/);
+  });
+
+  it('an evaluation stops at each round and resumes from the fresh ciphertexts alone, in another PreparedCircuit', () => {
+    const secret = new Uint8Array(32).fill(3);
+    const id = Uint8Array.of(9);
+    const local = localRefreshClient(be);
+    const input = be.encrypt(encodeInput(circuit, inputs.subarray(0, N_IN)), circuit.inputScale);
+    const first = new PreparedCircuit(circuit, be);
+    let step = first.start([input], prfMasks(secret, id));
+    be.free(input);
+    first.dispose();
+    const rounds: number[] = [];
+    while (step.kind === 'round') {
+      rounds.push(step.round.index);
+      expect(step.masked.map((h) => h.level)).toEqual(step.round.masked.map((m) => m.level));
+      const fresh = local(step.masked, step.round);
+      for (const h of step.masked) be.free(h);
+      // a new PreparedCircuit and a new PRF closure: nothing of the evaluation survives but the fresh ciphertexts
+      const next = new PreparedCircuit(circuit, be);
+      step = next.resume(step.round.index, fresh, prfMasks(Uint8Array.from(secret), Uint8Array.from(id)));
+      for (const h of fresh) be.free(h);
+      next.dispose();
+    }
+    expect(rounds).toEqual([0, 1]);
+    const out = be.decrypt(step.outputs[0]!);
+    be.free(step.outputs[0]!);
+    for (let j = 0; j < N_IN; j++) expect(Math.abs(out[j]! - exact(j))).toBeLessThan(1e-4);
+  });
+
+  it('resume refuses the wrong count, level or scale of fresh ciphertexts, an unknown round, and other masks give garbage', () => {
+    const prepared = new PreparedCircuit(circuit, be);
+    const masks = prfMasks(new Uint8Array(32), Uint8Array.of(1));
+    const input = be.encrypt(encodeInput(circuit, inputs.subarray(0, N_IN)), circuit.inputScale);
+    const step = prepared.start([input], masks);
+    be.free(input);
+    if (step.kind !== 'round') throw new Error('expected a round');
+    const [fresh] = localRefreshClient(be)(step.masked, step.round);
+    const atScale = be.encrypt(new Float64Array(4), step.round.fresh.scale * 2);
+    const low = be.rescale(be.mul(fresh!, fresh!));
+    try {
+      expect(() => prepared.resume(0, [fresh!, fresh!], masks)).toThrow(/refresh round 0: sent 1 ciphertexts, got 2 back/);
+      expect(() => prepared.resume(0, [low], masks)).toThrow(/ciphertext 0 came back at level 1, scale .* \(expected level 2, scale/);
+      expect(() => prepared.resume(0, [atScale], masks)).toThrow(/ciphertext 0 came back at level 2, scale/);
+      expect(() => prepared.resume(2, [fresh!], masks)).toThrow(/resume after refresh round 2: the circuit has 2 round\(s\)/);
+      const wrong = prepared.resume(0, [fresh!], prfMasks(new Uint8Array(32), Uint8Array.of(2)));
+      if (wrong.kind !== 'round') throw new Error('expected the second round');
+      const seen = be.decrypt(wrong.masked[0]!);
+      for (const h of wrong.masked) be.free(h);
+      // unmasked with another r: (x² + r − r')² + r'' is no longer within R of the true value plus a mask
+      expect(seen.slice(0, N_IN).some((v) => Math.abs(v) > R + 1)).toBe(true);
+    } finally {
+      for (const h of [...step.masked, fresh!, atScale, low]) be.free(h);
+      prepared.dispose();
+    }
+  });
+
+  it('the round invariant: a register live across a round must be one of its sources, and is read fresh after it', () => {
+    const liveAcross = new CircuitBuilder(PARAMS);
+    const x = liveAcross.input(liveAcross.canonical(liveAcross.maxLevel));
+    const y = liveAcross.refresh(liveAcross.rescale(liveAcross.mul(x, x)), R);
+    const bad = circuitOf(liveAcross, liveAcross.add(y, x)); // x: written before the round, read after it
+    expect(() => verifyCircuit(bad)).toThrow(
+      /ops\[3\] \(add\) reads register 0, written before refresh round 0 \(ops 2…2\) and not carried through it: .*make it a source of the round/,
+    );
+    const sourceAgain = new CircuitBuilder(PARAMS);
+    const s0 = sourceAgain.input(sourceAgain.canonical(sourceAgain.maxLevel));
+    const sq = sourceAgain.rescale(sourceAgain.mul(s0, s0));
+    sourceAgain.refresh(sq, R);
+    const again = circuitOf(sourceAgain, sourceAgain.addConstant(sq, 0.5)); // the source itself, not its fresh copy
+    expect(() => verifyCircuit(again)).toThrow(
+      /reads register 2, .*it is a source of the round: read its fresh copy \(register 3\) instead/,
+    );
+    verifyCircuit(circuit);
+    expect(refreshRounds(circuit).map((r) => [r.start, r.end, r.sources, r.destinations, r.fresh.level])).toEqual([
+      [2, 3, [2], [3], 2],
+      [5, 6, [5], [6], 2],
+    ]);
   });
 
   it('the builder refuses a mask the level cannot hold, and the file format keeps refresh ops', () => {

@@ -229,6 +229,7 @@ describe('with the executor', () => {
       calibration: { inputs: inputs(50, 3), count: 50, label: 'test' },
       provider: square,
       ringDimensions: [8192],
+      refresh: { maxRounds: 0 },
     });
     const seal = await SealBackend.create(
       { polyModulusDegree: circuit.params.polyModulusDegree, coeffModulusBits: circuit.params.coeffModulusBits },

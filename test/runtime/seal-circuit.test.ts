@@ -22,6 +22,7 @@ describe('compiled circuits on SEAL', () => {
       calibration: { inputs: inputs(40, 9), count: 40, label: 'test' },
       provider,
       ringDimensions: [8192],
+      refresh: { maxRounds: 0 }, // these tests evaluate without a key holder
     });
     backend = await sealBackendFor(circuit);
     prepared = new PreparedCircuit(circuit, backend);
@@ -166,6 +167,7 @@ describe('compiled circuits on SEAL', () => {
       calibration: { inputs: inputs(40, 9), count: 40, label: 'test' },
       provider,
       ringDimensions: [16384],
+      refresh: { maxRounds: 0 },
     });
     expect(() => new PreparedCircuit(other, backend)).toThrow(/slots|level|prime/);
   });

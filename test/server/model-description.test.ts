@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeModel, inputSlots, outputValues, parseModelDescription } from '../../src/server/model-description.js';
-import { denseCircuit } from './fixtures.js';
+import { denseCircuit, refreshCircuit } from './fixtures.js';
 
 describe('model description', () => {
   const circuit = denseCircuit('dense', 16, 3, 4096);
@@ -36,6 +36,31 @@ describe('model description', () => {
     const copy = JSON.parse(JSON.stringify(d));
     mutate(copy);
     expect(() => parseModelDescription(copy)).toThrow(message);
+  });
+
+  it('describes the refresh rounds: ciphertexts, the masked levels and scales, the fresh level and scale', () => {
+    expect(d.rounds).toEqual([]);
+    const c = refreshCircuit();
+    const r = describeModel('cnn', c);
+    const top = c.params.maxLevel;
+    expect(r.rounds.map((x) => [x.ciphertexts, x.masked.length, x.fresh.level])).toEqual([
+      [1, 1, top],
+      [1, 1, top],
+    ]);
+    // each segment starts at the level it needs, so every round comes at level 1
+    expect(r.rounds.map((x) => x.masked[0]!.level)).toEqual([1, 1]);
+    expect(parseModelDescription(JSON.parse(JSON.stringify(r)))).toEqual(r);
+    const copy = JSON.parse(JSON.stringify(r));
+    copy.rounds[0].fresh.level = top - 1;
+    expect(() => parseModelDescription(copy)).toThrow(
+      new RegExp(`rounds\\[0\\].fresh.level: a fresh encryption is at level ${top}, not ${top - 1}`),
+    );
+    copy.rounds[0].fresh.level = top;
+    copy.rounds[0].masked.push({ level: 1, scale: 2 });
+    expect(() => parseModelDescription(copy)).toThrow(/rounds\[0\].masked: 2 entries for 1 ciphertexts/);
+    const old = JSON.parse(JSON.stringify(d));
+    delete old.rounds; // a server from before rounds
+    expect(parseModelDescription(old).rounds).toEqual([]);
   });
 
   it('lays an input into every slot copy and reads the logits back', () => {

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ServerError } from '../../src/errors.js';
-import { KEYS_PREFIX_BYTES, encodeKeyUpload, joinSealObjects, parseKeyUpload, splitSealObjects } from '../../src/server/protocol.js';
+import {
+  KEYS_PREFIX_BYTES,
+  encodeKeyUpload,
+  encodeRefreshReply,
+  encodeRefreshRequest,
+  isRefreshRequest,
+  joinSealObjects,
+  parseKeyUpload,
+  parseRefreshReply,
+  parseRefreshRequest,
+  splitSealObjects,
+} from '../../src/server/protocol.js';
 
 function sealObject(size: number, fill: number): Uint8Array {
   const b = new Uint8Array(size).fill(fill);
@@ -68,5 +79,45 @@ describe('ciphertext framing', () => {
     const tiny = sealObject(16, 0);
     new DataView(tiny.buffer).setBigUint64(8, 3n, true);
     expect(() => splitSealObjects(tiny)).toThrow(/header says 3 bytes/);
+  });
+});
+
+describe('refresh request and reply envelopes', () => {
+  const request = { token: 'abc_-1', round: 1, rounds: 2, ciphertexts: 2, level: 5, scale: 134217728.5 };
+
+  it('round-trip the header and the ciphertexts; a result is told apart from a request by its first bytes', () => {
+    const masked = [sealObject(40, 1), sealObject(17, 2)];
+    const bytes = encodeRefreshRequest(request, masked);
+    expect(isRefreshRequest(bytes)).toBe(true);
+    expect(isRefreshRequest(joinSealObjects(masked))).toBe(false);
+    const back = parseRefreshRequest(bytes);
+    expect(back.request).toEqual(request);
+    expect(back.masked.map((m) => m.length)).toEqual([40, 17]);
+    const reply = parseRefreshReply(encodeRefreshReply('tok', [sealObject(30, 3)]));
+    expect(reply.token).toBe('tok');
+    expect(splitSealObjects(reply.ciphertexts).map((p) => p.length)).toEqual([30]);
+  });
+
+  it('the client refuses a malformed request (502), the server a malformed reply (400), naming what is wrong', () => {
+    const status = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return (err as ServerError).status;
+      }
+      return 0;
+    };
+    const bad = { ...request, level: -1 };
+    expect(() => parseRefreshRequest(encodeRefreshRequest(bad, [sealObject(40, 1)]))).toThrow(/refresh request: header field "level"/);
+    expect(status(() => parseRefreshRequest(encodeRefreshRequest(bad, [])))).toBe(502);
+    expect(() => parseRefreshRequest(encodeRefreshRequest({ ...request, extra: 1 } as typeof request, []))).toThrow(
+      /unknown header field "extra"/,
+    );
+    const reply = encodeRefreshReply('tok', []);
+    reply[3] = 0x21;
+    expect(() => parseRefreshReply(reply)).toThrow(/refresh reply: magic "PAN!CONT", expected "PANNCONT"/);
+    expect(status(() => parseRefreshReply(reply))).toBe(400);
+    expect(() => parseRefreshReply(encodeRefreshReply('not base64url!', []))).toThrow(/header field "token" must be a base64url string/);
+    expect(() => parseRefreshReply(new Uint8Array(5))).toThrow(/refresh reply: 5 bytes is shorter than its 16-byte prefix/);
   });
 });

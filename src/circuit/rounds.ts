@@ -1,0 +1,93 @@
+/**
+ * A circuit's client-aided refresh rounds (docs/refresh.md), read off its ops: consecutive `refresh` ops form one
+ * round. An evaluation runs segment by segment between them, and may stop at a round and resume later, in another
+ * request or process, from nothing but the round's fresh ciphertexts. That holds because of the **round
+ * invariant**: no register written before a round is read after it, except through the round (its sources come
+ * back as its destinations). The replay check enforces it on every circuit.
+ */
+import { CircuitError } from '../errors.js';
+import type { Circuit, CircuitOp } from './types.js';
+
+/** Level and scale of one ciphertext. */
+export interface CipherPlace {
+  level: number;
+  scale: number;
+}
+
+/** One refresh round: where it sits in the ops, what the key holder receives, and what it sends back. */
+export interface RefreshRound {
+  /** 0-based round number. */
+  index: number;
+  /** Op index of the round's first refresh op. */
+  start: number;
+  /** Op index right after the round: where an evaluation resumes. */
+  end: number;
+  /** Registers masked and sent (in order), and the registers their fresh ciphertexts land in. */
+  sources: number[];
+  destinations: number[];
+  /** Mask bound R of each source: masks are uniform on [−R, R]. */
+  maskBounds: number[];
+  /** Level and scale of each masked ciphertext (its source's). */
+  masked: CipherPlace[];
+  /** Level (the top of the chain) and scale every fresh ciphertext is encrypted at. */
+  fresh: CipherPlace;
+  /**
+   * Reserved for the free relayout at a refresh (issue 12, part 2): the slot each fresh slot takes its value from.
+   * No circuit has one yet; the protocol carries it once the compiler emits it.
+   */
+  relayout?: never;
+}
+
+type RefreshOp = Extract<CircuitOp, { op: 'refresh' }>;
+
+/** The refresh rounds of a circuit, in op order (empty for a single-chain circuit). */
+export function refreshRounds(c: Pick<Circuit, 'ops' | 'registerLevel' | 'registerScale'>): RefreshRound[] {
+  const rounds: RefreshRound[] = [];
+  for (let i = 0; i < c.ops.length; i++) {
+    if (c.ops[i]!.op !== 'refresh') continue;
+    const ops: RefreshOp[] = [];
+    for (; i < c.ops.length && c.ops[i]!.op === 'refresh'; i++) ops.push(c.ops[i] as RefreshOp);
+    const dst = ops[0]!.dst;
+    rounds.push({
+      index: rounds.length,
+      start: i - ops.length,
+      end: i,
+      sources: ops.map((op) => op.src),
+      destinations: ops.map((op) => op.dst),
+      maskBounds: ops.map((op) => op.maskBound),
+      masked: ops.map((op) => ({ level: c.registerLevel[op.src]!, scale: c.registerScale[op.src]! })),
+      fresh: { level: c.registerLevel[dst]!, scale: c.registerScale[dst]! },
+    });
+  }
+  return rounds;
+}
+
+/**
+ * The round invariant: every register read after a round (or returned as an output) was written by the round or
+ * after it. So at each round every live value is one of its sources, and resuming needs only the op index after
+ * the round and its fresh ciphertexts. Throws a CircuitError naming the register, the round and the reading op.
+ */
+export function checkRoundInvariant(c: Pick<Circuit, 'ops' | 'registerLevel' | 'registerScale' | 'outputRegisters'>): void {
+  const rounds = refreshRounds(c);
+  if (rounds.length === 0) return;
+  // the round that last precedes each op: its first destination is the smallest register an op after it may read
+  let r = -1;
+  const check = (reg: number, reader: string) => {
+    const round = rounds[r]!;
+    if (reg >= round.destinations[0]!) return;
+    const hint = round.sources.includes(reg)
+      ? `it is a source of the round: read its fresh copy (register ${round.destinations[round.sources.indexOf(reg)]}) instead`
+      : 'make it a source of the round, so it comes back fresh';
+    throw new CircuitError(
+      `${reader} reads register ${reg}, written before refresh round ${round.index} (ops ${round.start}…${round.end - 1}) and not carried through it: ` +
+        `an evaluation resumed after the round has only the round's fresh ciphertexts (${hint})`,
+    );
+  };
+  c.ops.forEach((op, i) => {
+    while (r + 1 < rounds.length && i >= rounds[r + 1]!.end) r++;
+    if (r < 0) return;
+    for (const reg of 'src' in op ? [op.src] : [op.a, op.b]) check(reg, `ops[${i}] (${op.op})`);
+  });
+  r = rounds.length - 1;
+  for (const reg of c.outputRegisters) check(reg, 'outputRegisters');
+}
