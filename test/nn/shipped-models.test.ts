@@ -1,6 +1,7 @@
 /**
- * The shipped reference models: architecture constraints of the encrypted packing (N=8192), and the accuracy
- * recorded in each file reproduced by reference inference and by `pann eval` on the split.
+ * The shipped reference models: architecture constraints of the encrypted packing (N=8192), the one model deeper
+ * than a single modulus chain holds, and the accuracy recorded in each file reproduced by reference inference and
+ * by `pann eval` on the split.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,9 @@ import type { Model } from '../../src/nn/model.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const path = (name: string) => `${root}models/${name}.json`;
 const CNNS = ['mnist-cnn-relu', 'mnist-cnn-ulu', 'mnist-cnn-aulu'];
-const ALL = ['mnist-mlp-relu', ...CNNS, 'mnist-cnn1-relu'];
+const SHALLOW = ['mnist-mlp-relu', ...CNNS, 'mnist-cnn1-relu'];
+const DEEP = 'mnist-mlp7-relu';
+const ALL = [...SHALLOW, DEEP];
 
 function recorded(m: Model): { test: number; validation: number } {
   return m.metadata.accuracy as { test: number; validation: number };
@@ -26,7 +29,16 @@ describe('shipped models', () => {
     expect(evaluateModel(m, loadMnistSplit('test')).accuracy).toBe(recorded(m).test);
     expect(evaluateModel(m, loadMnistSplit('validation')).accuracy).toBe(recorded(m).validation);
     expect((m.metadata.recipe as { name: string }).name).toBe(name);
-    expect(m.layers.filter((l) => l.type === 'activation').length).toBeLessThanOrEqual(2);
+  });
+
+  it.each(SHALLOW)('%s has at most two activation layers', (name) => {
+    expect(loadModel(path(name)).layers.filter((l) => l.type === 'activation').length).toBeLessThanOrEqual(2);
+  });
+
+  it('mnist-mlp7-relu is deeper: seven ReLU layers between dense layers, at least 96% on the test split', () => {
+    const m = loadModel(path(DEEP));
+    expect(m.layers.map((l) => l.type)).toEqual(['flatten', ...new Array<string[]>(7).fill(['dense', 'activation']).flat(), 'dense']);
+    expect(recorded(m).test).toBeGreaterThanOrEqual(0.96);
   });
 
   it('mnist-cnn-relu reaches at least 98% on the test split', () => {
