@@ -172,9 +172,12 @@ export function refreshCandidates(
   const eligible = units.depths.flatMap((_, u) =>
     units.at[u] && float64Shortfall(network, precision, units, u, maskBits) <= 0 ? [u] : [],
   );
+  // the fewest rounds is not always the fastest: rounds before activations leave each linear layer (its rotations)
+  // at the bottom of a segment, on few primes, so placements from those points alone are compared too
+  const beforeOrInside = eligible.filter((u) => network.blocks[units.block[u]!]!.kind === 'activation');
   const seen = new Set<string>(['']);
   const plans = [single];
-  for (const cuts of fewestRoundsPerDepth(units.depths, eligible)) {
+  for (const cuts of [...fewestRoundsPerDepth(units.depths, eligible), ...fewestRoundsPerDepth(units.depths, beforeOrInside)]) {
     const key = cuts.join(',');
     if (seen.has(key) || cuts.length > (maxRounds ?? Infinity)) continue;
     seen.add(key);

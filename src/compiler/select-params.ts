@@ -86,10 +86,7 @@ export function selectParameters(req: ParamRequest): ScaledParameters {
       const bits = chainBits(depth, sb, headroomBits, req.minFirstBits);
       const total = bits.reduce((a, b) => a + b, 0);
       if (total > max || bits[0]! > 60 || bits[bits.length - 1]! > 60) {
-        if (sb === minScaleBits) {
-          const fit = Math.floor((max - bits[0]! - bits[bits.length - 1]!) / sb);
-          reason = `needs ${total} modulus bits > ${max} (holds ${Math.max(0, fit)} levels of ${sb}-bit scale)`;
-        }
+        if (sb === minScaleBits) reason = `needs ${total} modulus bits > ${max}`;
         continue;
       }
       if (!coeffModulusPrimes(n, bits)) {
@@ -98,7 +95,11 @@ export function selectParameters(req: ParamRequest): ScaledParameters {
       }
       return CkksParameters.from({ polyModulusDegree: n, coeffModulusBits: bits, scaleBits: sb });
     }
-    rejections.push({ n, reason });
+    const most = deepestChain(n, max, { ...req, minScaleBits, maxScaleBits });
+    rejections.push({
+      n,
+      reason: `${reason} (${most ? `holds at most ${most.depth} levels, at ${most.scaleBits}-bit scale` : 'holds no level'})`,
+    });
   }
   const range = minScaleBits === maxScaleBits ? `${minScaleBits}` : `${minScaleBits}–${maxScaleBits}`;
   throw new CompileError(
@@ -106,6 +107,25 @@ export function selectParameters(req: ParamRequest): ScaledParameters {
       rejections.map((r) => `N=${r.n}: ${r.reason}`).join('; ') +
       `. Lower the precision (lower polynomial degree → less depth), use fewer activation layers, or fewer scale bits.`,
   );
+}
+
+/**
+ * The most levels ring N holds within its 128-bit bound at a scale in the request's range, with primes SEAL can find
+ * (there are only so many primes of a few bits ≡ 1 mod 2N): what the error says a ring could have held.
+ */
+function deepestChain(
+  n: number,
+  maxBits: number,
+  req: ParamRequest & { maxScaleBits: number },
+): { depth: number; scaleBits: number } | null {
+  for (let depth = Math.floor(maxBits / req.minScaleBits); depth >= 1; depth--) {
+    for (let sb = req.maxScaleBits; sb >= req.minScaleBits; sb--) {
+      const bits = chainBits(depth, sb, req.headroomBits, req.minFirstBits);
+      if (bits.reduce((a, b) => a + b, 0) <= maxBits && bits[0]! <= 60 && bits[bits.length - 1]! <= 60 && coeffModulusPrimes(n, bits))
+        return { depth, scaleBits: sb };
+    }
+  }
+  return null;
 }
 
 /**

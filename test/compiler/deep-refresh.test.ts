@@ -83,19 +83,28 @@ function firstOrderBounds(m: Model, input: Float64Array, errors: readonly number
 }
 
 describe('a network deeper than one chain (mnist-mlp7-relu, seven ReLU layers, k = 7)', () => {
-  it('does not compile as a single chain: the error names the depth', () => {
+  it('does not compile as a single chain: the error names the depth and what each ring holds; the search places rounds', () => {
     const { options } = recording();
     const refreshed = compileNetwork(model, { ...options, refresh: { before: everyLayer }, ringDimensions: [16384] });
     const depth = refreshed.report.depth;
     expect(depth).toBeGreaterThan(32);
     let error: unknown;
     try {
-      compileNetwork(model, options);
+      compileNetwork(model, { ...options, refresh: { maxRounds: 0 } });
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(CompileError);
-    expect((error as Error).message).toMatch(new RegExp(`^no 128-bit CKKS parameters hold depth ${depth} at .*N=32768: `));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^no 128-bit CKKS parameters hold depth ${depth} at .*N=32768: .*holds at most 32 levels, at 25-bit scale.*--max-rounds 0 forbids`,
+      ),
+    );
+    // by default the placement search splits it: one chain is a candidate that does not fit
+    const auto = compileNetwork(model, options);
+    expect(auto.report.refreshSearch!.considered[0]!.rejected).toMatch(/hold depth 43/);
+    expect(auto.report.refresh!.rounds).toBeGreaterThanOrEqual(6);
+    expect(auto.params.polyModulusDegree).toBeLessThanOrEqual(16384);
   });
 
   it('compiles with a round before every activation layer, and runs under SEAL as in sim and close to float', async () => {
