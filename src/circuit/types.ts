@@ -187,6 +187,8 @@ export interface RefreshSearchReport {
   considered: {
     /** The rounds, as RefreshReport.points. */
     points: string[];
+    /** The approximation method, when the search compared several (auto's choice, and composites). */
+    method?: string;
     /** Ring and chain levels when the placement compiled … */
     ringDimension?: number;
     levels?: number;

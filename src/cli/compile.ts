@@ -201,7 +201,7 @@ function refreshLines(c: Circuit): string[] {
   }
   if (search) {
     const shown = search.considered.map((k) => {
-      const where = k.points.length === 0 ? 'one chain' : `at ${k.points.join(', ')}`;
+      const where = `${k.method !== undefined ? `${k.method} ` : ''}${k.points.length === 0 ? 'one chain' : `at ${k.points.join(', ')}`}`;
       if (k.latencyMs === undefined) return `${where}: does not fit`;
       return `${where}: N=${k.ringDimension}, ${k.levels} levels, ${k.latencyMs.toFixed(0)} ms${k.rejected !== undefined ? ' (too noisy)' : ''}`;
     });

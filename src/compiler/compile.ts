@@ -36,6 +36,7 @@ import {
 } from '../circuit/index.js';
 import { calibrateRanges, type RangeRule } from './calibrate.js';
 import { CompileError } from './errors.js';
+import { PannError } from '../errors.js';
 import { foldModel } from './fold.js';
 import { selectRotationKeys } from './keys.js';
 import { type NormalisedNetwork, normaliseNetwork } from './normalise.js';
@@ -137,32 +138,35 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const calibrated = calibrateRanges(blocks, calibration.inputs, calibration.count, inputSize, range);
 
   onProgress?.('polynomialise');
-  const planned = polynomialiseActivations(blocks, calibrated, { precision, method, ...(provider ? { provider } : {}), calibration });
-  const network = normaliseNetwork(blocks, planned);
+  const families = methodFamilies(method, options, mode).flatMap((m) => {
+    try {
+      const planned = polynomialiseActivations(blocks, calibrated, {
+        precision,
+        method: m,
+        ...(provider ? { provider } : {}),
+        calibration,
+      });
+      return [{ method: m, planned, network: normaliseNetwork(blocks, planned) }];
+    } catch (err) {
+      if (m === method || !(err instanceof PannError)) throw err;
+      return []; // the extra family does not apply to these activations
+    }
+  });
 
   onProgress?.('parameters');
-  const candidates = refreshCandidates(network, precision, options.refresh, mode);
   const link = options.refresh?.link ?? DEFAULT_LINK;
-  const context: BuildContext = {
-    model,
-    network,
-    planned,
-    precision,
-    calibrated,
-    calibration,
-    range,
-    opCost,
-    mode,
-    inputSize,
-    link,
-    options,
-  };
-  const built = candidates.map((plan, n) => {
+  const shared = { model, precision, calibrated, calibration, range, opCost, mode, inputSize, link, options };
+  const candidates = families.flatMap((f) =>
+    refreshCandidates(f.network, precision, options.refresh, mode).map((plan) => ({ plan, family: f })),
+  );
+  const built = candidates.map(({ plan, family }, n) => {
     onProgress?.('pack', n, candidates.length);
-    return buildOrReason(context, plan, plan.placement === 'auto');
+    return buildOrReason({ ...shared, network: family.network, planned: family.planned }, plan, plan.placement === 'auto');
   });
+  const labels = candidates.map((c) => (families.length > 1 ? c.family.method : undefined));
   const screen = options.noiseCheck ? noiseScreen(calibration, options.noiseCheck) : undefined;
-  const circuit = cheapest(built, candidates, options.refresh, link, screen);
+  const plans = candidates.map((c) => c.plan);
+  const circuit = cheapest(built, plans, options.refresh, link, screen, labels);
 
   onProgress?.('verify');
   verifyCircuit(circuit);
@@ -172,6 +176,19 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
     addNoiseEstimate(circuit, calibration, options.noiseCheck, onProgress && ((d, t) => onProgress('noise', d, t)));
   }
   return circuit;
+}
+
+/**
+ * The approximation methods whose networks the placement search compares. With `auto` and rounds allowed, also the
+ * composite stand-ins: a single polynomial is one part no round can split, while a composite's stages can each
+ * end a segment (at k = 12 the cheapest single ReLU has depth 10, the composite's parts 4, 4 and 5). Only when the
+ * compile simulates noise: short segments land on small rings with small scales, and composite stages amplify
+ * CKKS noise enough there to compute garbage, which only the noise screen sees.
+ */
+function methodFamilies(method: ApproximationMethod, options: CompileOptions, mode: CircuitMode): ApproximationMethod[] {
+  const { refresh } = options;
+  const searching = mode === 'latency' && refresh?.before === undefined && refresh?.maxRounds !== 0;
+  return method === 'auto' && searching && options.noiseCheck ? ['auto', 'composite'] : [method];
 }
 
 /** What every candidate placement is built from. */
@@ -265,11 +282,19 @@ function cheapest(
   request: RefreshOptions | undefined,
   link: LinkModel,
   screen?: (c: Circuit) => { rejected: string | null; flipRate: number },
+  methods: readonly (string | undefined)[] = [],
 ): Circuit {
   const considered: RefreshSearchReport['considered'] = built.map((c, n) => {
     const points = plans[n]!.points.map(pointLabel);
-    if (typeof c === 'string') return { points, rejected: c };
-    return { points, ringDimension: c.params.polyModulusDegree, levels: c.params.maxLevel, latencyMs: c.report.predicted.latencyMs };
+    const method = methods[n] !== undefined ? { method: methods[n] } : {};
+    if (typeof c === 'string') return { points, ...method, rejected: c };
+    return {
+      points,
+      ...method,
+      ringDimension: c.params.polyModulusDegree,
+      levels: c.params.maxLevel,
+      latencyMs: c.report.predicted.latencyMs,
+    };
   });
   const order = built
     .flatMap((c, n) => (typeof c === 'string' ? [] : [n]))
@@ -310,8 +335,11 @@ function noPlacement(
 /** Calibration inputs a placement's noise screen simulates (the full noise check runs on the chosen one). */
 const SCREEN_INPUTS = 32;
 
-/** Above this expected share of changed predictions a placement is passed over (CKKS noise at its scale). */
-const SCREEN_FLIP_RATE = 0.01;
+/**
+ * Above this expected share of changed predictions a placement is passed over (CKKS noise at its scale): the share
+ * at which the noise check adds a note, so the search does not choose a circuit the compile then warns about.
+ */
+const SCREEN_FLIP_RATE = NOISE_FLIP_NOTE;
 
 /**
  * The noise screen of a candidate: a short noise check. A faster placement is worthless if its scale is too small

@@ -138,12 +138,12 @@ describe('refresh points', () => {
     );
   }, 180_000);
 
-  it('passes over a placement whose scale is too small for its polynomials (the noise screen)', () => {
-    const c = compileNetwork(cnn, {
-      ...base(12),
-      method: 'composite',
-      noiseCheck: { inputs: 32, estimate: (circuit, x, n) => estimateNoise(circuit, x, n) },
-    });
+  it('compares composite stand-ins too, and passes over a placement whose scale is too small for its polynomials (the noise screen)', () => {
+    const c = compileNetwork(cnn, { ...base(12), noiseCheck: { inputs: 32, estimate: (circuit, x, n) => estimateNoise(circuit, x, n) } });
+    // at k = 12 a single ReLU stand-in has depth 10 and no round can split it; the composite's stages can
+    expect(new Set(c.report.refreshSearch!.considered.map((k) => k.method))).toEqual(new Set(['auto', 'composite']));
+    expect(c.report.activations.every((a) => a.method === 'composite')).toBe(true);
+    expect(c.report.refresh!.points!.some((p) => p.includes(':'))).toBe(true);
     const noisy = c.report.refreshSearch!.considered.filter((k) => k.latencyMs !== undefined && k.rejected !== undefined);
     expect(noisy.length).toBeGreaterThan(0);
     expect(noisy[0]!.rejected).toMatch(/CKKS noise at scale 2\^\d+: about .*% of predictions would change/);
