@@ -4,13 +4,14 @@
  *
  *   1. fold           fold.ts           layers → alternating affine blocks and activations
  *   2. calibrate      calibrate.ts      each activation's input range [−B, B]
- *   3. polynomialise  polynomialise.ts  each activation's polynomial on its range, to precision k
+ *   3. polynomialise  polynomialise.ts  each activation's polynomial on its range, to precision k (with -m auto and
+ *                                       a refresh search, the composite stand-ins too: their stages can be split)
  *   4. normalise      normalise.ts      polynomials on t = x/B, scalings folded into the linear layers; depth
  *   5. parameters     refresh-points.ts the client-aided refresh placements to try (the caller's, or the fewest
  *                                       rounds for each chain depth); steps 5–9 run for each, and the one with
- *                                       the lowest predicted latency is kept
+ *                                       the lowest predicted latency whose noise passes a short screen is kept
  *                     select-params.ts  ring, modulus chain and scale (128-bit) for the longest segment
- *   6. schedule       schedule.ts       the level each block starts and ends at (the top again after a refresh)
+ *   6. schedule       schedule.ts       the level each block starts and ends at (each segment at the level it needs)
  *   7. pack           pack.ts           ops with every level and scale fixed (pack-linear, poly-eval, throughput)
  *   8. keys           keys.ts           exactly the rotation keys the ops use
  *   9. report         report.ts         counts, sizes, predicted latency, notes
@@ -126,7 +127,7 @@ export const NOISE_FLIP_NOTE = 1e-3;
 
 /** Compile a model into a circuit (see the module comment for the passes). */
 export function compileNetwork(model: Model, options: CompileOptions): Circuit {
-  const { method = 'auto', calibration, range = {}, provider, opCost = measuredOpCost, onProgress, mode = 'latency' } = options;
+  const { calibration, range = {}, opCost = measuredOpCost, onProgress, mode = 'latency' } = options;
   const inputSize = shapeSize(model.inputShape);
 
   onProgress?.('fold');
@@ -138,7 +139,40 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
   const calibrated = calibrateRanges(blocks, calibration.inputs, calibration.count, inputSize, range);
 
   onProgress?.('polynomialise');
-  const families = methodFamilies(method, options, mode).flatMap((m) => {
+  const families = polynomialiseFamilies(blocks, calibrated, precision, options, mode);
+
+  onProgress?.('parameters');
+  const link = options.refresh?.link ?? DEFAULT_LINK;
+  const shared = { model, precision, calibrated, calibration, range, opCost, mode, inputSize, link, options };
+  const circuit = searchPlacements(families, shared, onProgress);
+
+  onProgress?.('verify');
+  verifyCircuit(circuit);
+
+  if (options.noiseCheck) {
+    onProgress?.('noise');
+    addNoiseEstimate(circuit, calibration, options.noiseCheck, onProgress && ((d, t) => onProgress('noise', d, t)));
+  }
+  return circuit;
+}
+
+/** One approximation method's network: its polynomials, and the network with them normalised in. */
+interface Family {
+  method: ApproximationMethod;
+  planned: readonly PolynomialActivation[];
+  network: NormalisedNetwork;
+}
+
+/** The networks of each method the search compares (methodFamilies); an extra method that does not apply is left out. */
+function polynomialiseFamilies(
+  blocks: ReturnType<typeof foldModel>,
+  calibrated: ReturnType<typeof calibrateRanges>,
+  precision: LayerPrecision,
+  options: CompileOptions,
+  mode: CircuitMode,
+): Family[] {
+  const { method = 'auto', provider, calibration } = options;
+  return methodFamilies(method, options, mode).flatMap((m) => {
     try {
       const planned = polynomialiseActivations(blocks, calibrated, {
         precision,
@@ -152,30 +186,24 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
       return []; // the extra family does not apply to these activations
     }
   });
+}
 
-  onProgress?.('parameters');
-  const link = options.refresh?.link ?? DEFAULT_LINK;
-  const shared = { model, precision, calibrated, calibration, range, opCost, mode, inputSize, link, options };
-  const candidates = families.flatMap((f) =>
-    refreshCandidates(f.network, precision, options.refresh, mode).map((plan) => ({ plan, family: f })),
-  );
-  const built = candidates.map(({ plan, family }, n) => {
+/** Every family's refresh placements (refresh-points.ts), built, then the cheapest that passes the noise screen. */
+function searchPlacements(
+  families: readonly Family[],
+  shared: Omit<BuildContext, 'network' | 'planned'>,
+  onProgress: CompileOptions['onProgress'],
+): Circuit {
+  const { options, precision, mode, calibration } = shared;
+  const candidates = families.flatMap((f) => refreshCandidates(f.network, precision, options.refresh, mode).map((plan) => ({ plan, f })));
+  const built = candidates.map(({ plan, f }, n) => {
     onProgress?.('pack', n, candidates.length);
-    return buildOrReason({ ...shared, network: family.network, planned: family.planned }, plan, plan.placement === 'auto');
+    return buildOrReason({ ...shared, network: f.network, planned: f.planned }, plan, plan.placement === 'auto');
   });
-  const labels = candidates.map((c) => (families.length > 1 ? c.family.method : undefined));
+  const labels = candidates.map((c) => (families.length > 1 ? c.f.method : undefined));
   const screen = options.noiseCheck ? noiseScreen(calibration, options.noiseCheck) : undefined;
   const plans = candidates.map((c) => c.plan);
-  const circuit = cheapest(built, plans, options.refresh, link, screen, labels);
-
-  onProgress?.('verify');
-  verifyCircuit(circuit);
-
-  if (options.noiseCheck) {
-    onProgress?.('noise');
-    addNoiseEstimate(circuit, calibration, options.noiseCheck, onProgress && ((d, t) => onProgress('noise', d, t)));
-  }
-  return circuit;
+  return cheapest(built, plans, options.refresh, shared.link, screen, labels);
 }
 
 /**
