@@ -118,28 +118,38 @@ export interface DepthUnits {
   block: number[];
   /** Where a round right before the unit sits (RefreshAt), or null where none can: the network's first unit. */
   at: (RefreshAt | null)[];
+  /**
+   * The bounds of the values a round right before the unit masks, in the order it refreshes them: t before an
+   * activation; inside one, the partial value and (when the finish needs it) t; after one, its output.
+   */
+  bounds: number[][];
   /** Activation layers. */
   layers: number;
 }
 
 export function depthUnits(network: NormalisedNetwork): DepthUnits {
-  const u: DepthUnits = { depths: [], block: [], at: [], layers: 0 };
-  let after: RefreshAt | null = null;
+  const u: DepthUnits = { depths: [], block: [], at: [], bounds: [], layers: 0 };
+  let after: { at: RefreshAt; bound: number } | null = null;
   network.blocks.forEach((b, i) => {
     if (b.kind === 'affine') {
       u.depths.push(1);
       u.block.push(i);
-      u.at.push(after);
+      u.at.push(after?.at ?? null);
+      u.bounds.push(after ? [after.bound] : []);
       return;
     }
-    const parts = activationParts(network.activations.get(i)!);
+    const act = network.activations.get(i)!;
+    const t = Math.max(1, Math.abs(act.inputMultiplier)); // |t| ≤ this: its input multiplier when above 1, else 1
+    const partial = stageBounds(act);
+    const parts = activationParts(act);
     const layer = u.layers++;
     parts.forEach((d, stage) => {
       u.depths.push(d);
       u.block.push(i);
       u.at.push({ layer, stage });
+      u.bounds.push(stage === 0 ? [t] : act.finish !== 'none' ? [partial[stage - 1]!, t] : [partial[stage - 1]!]);
     });
-    after = { layer, stage: parts.length };
+    after = { at: { layer, stage: parts.length }, bound: outputBound(act) };
   });
   return u;
 }
@@ -169,9 +179,7 @@ export function refreshCandidates(
   const single: RefreshPlan = { points: [], maskBits, placement: 'auto' };
   if (mode !== 'latency' || maxRounds === 0) return [single];
   // activation units whose masked values float64 can carry at this λ
-  const eligible = units.depths.flatMap((_, u) =>
-    units.at[u] && float64Shortfall(network, precision, units, u, maskBits) <= 0 ? [u] : [],
-  );
+  const eligible = units.depths.flatMap((_, u) => (units.at[u] && float64Shortfall(precision, units, u, maskBits) <= 0 ? [u] : []));
   // the fewest rounds is not always the fastest: rounds before activations leave each linear layer (its rotations)
   // at the bottom of a segment, on few primes, so placements from those points alone are compared too
   const beforeOrInside = eligible.filter((u) => network.blocks[units.block[u]!]!.kind === 'activation');
@@ -214,9 +222,9 @@ function explicitPlan(
       throw new CompileError(
         `refresh points must be ascending and distinct, got ${before.map((a) => (typeof a === 'number' ? `${a}` : pointLabel(a))).join(', ')}`,
       );
-    const shortfall = float64Shortfall(network, precision, units, u, maskBits);
+    const shortfall = float64Shortfall(precision, units, u, maskBits);
     if (shortfall > 0) {
-      const bound = unitBound(network, units, u);
+      const bound = unitBound(units, u);
       const boundBits = Math.ceil(Math.log2(bound));
       const k = precision.bits[units.at[u]!.layer]!;
       throw new CompileError(
@@ -233,31 +241,18 @@ function pointAt(network: NormalisedNetwork, units: DepthUnits, u: number, maskB
   const at = units.at[u]!;
   const block = units.block[u]!;
   const inner = at.stage > 0 && network.blocks[block]!.kind === 'activation';
-  const R = (bound: number) => 2 ** maskBits * bound;
-  if (!inner) return { ...at, block, inner, unit: u, maskBounds: [R(unitBound(network, units, u))] };
-  const act = network.activations.get(block)!;
-  const partial = R(stageBounds(act)[at.stage - 1]!);
-  return { ...at, block, inner, unit: u, maskBounds: act.finish !== 'none' ? [partial, R(inputBound(network, block))] : [partial] };
+  return { ...at, block, inner, unit: u, maskBounds: units.bounds[u]!.map((bound) => 2 ** maskBits * bound) };
 }
 
-/** |t| ≤ this at the activation's input: its input multiplier when above 1, else 1. */
-function inputBound(network: NormalisedNetwork, block: number): number {
-  return Math.max(1, Math.abs(network.activations.get(block)!.inputMultiplier));
-}
-
-/** The largest value a round before unit u masks: t, a composite stage's output, or the activation's output. */
-function unitBound(network: NormalisedNetwork, units: DepthUnits, u: number): number {
-  const at = units.at[u]!;
-  const block = units.block[u]!;
-  if (network.blocks[block]!.kind === 'affine') return outputBound(network.activations.get(block - 1)!);
-  const t = inputBound(network, block);
-  return at.stage === 0 ? t : Math.max(t, stageBounds(network.activations.get(block)!)[at.stage - 1]!);
+/** The largest value a round before unit u masks. */
+function unitBound(units: DepthUnits, u: number): number {
+  return Math.max(...units.bounds[u]!);
 }
 
 /** Bits by which λ + log2(bound) + k + guard bits exceed float64's 52 (≤ 0: it fits). */
-function float64Shortfall(network: NormalisedNetwork, precision: LayerPrecision, units: DepthUnits, u: number, maskBits: number): number {
+function float64Shortfall(precision: LayerPrecision, units: DepthUnits, u: number, maskBits: number): number {
   const k = precision.bits[units.at[u]!.layer]!;
-  return maskBits + Math.ceil(Math.log2(unitBound(network, units, u))) + k + FLOAT64_GUARD_BITS - 52;
+  return maskBits + Math.ceil(Math.log2(unitBound(units, u))) + k + FLOAT64_GUARD_BITS - 52;
 }
 
 /**

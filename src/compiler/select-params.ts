@@ -41,6 +41,8 @@ export interface ParamRequest {
 interface Rejection {
   n: number;
   reason: string;
+  /** The ring's 128-bit bound in modulus bits, when the depth was what did not fit (the error then says what it holds). */
+  maxBits?: number;
 }
 
 /**
@@ -95,16 +97,19 @@ export function selectParameters(req: ParamRequest): ScaledParameters {
       }
       return CkksParameters.from({ polyModulusDegree: n, coeffModulusBits: bits, scaleBits: sb });
     }
-    const most = deepestChain(n, max, { ...req, minScaleBits, maxScaleBits });
-    rejections.push({
-      n,
-      reason: `${reason} (${most ? `holds at most ${most.depth} levels, at ${most.scaleBits}-bit scale` : 'holds no level'})`,
-    });
+    rejections.push({ n, reason, maxBits: max });
   }
+  // what each ring could have held: searched only here, for the message (a compile that moves on to a larger ring
+  // must not pay for it)
+  const said = rejections.map((r) => {
+    if (r.maxBits === undefined) return `N=${r.n}: ${r.reason}`;
+    const most = deepestChain(r.n, r.maxBits, { ...req, minScaleBits, maxScaleBits });
+    return `N=${r.n}: ${r.reason} (${most ? `holds at most ${most.depth} levels, at ${most.scaleBits}-bit scale` : 'holds no level'})`;
+  });
   const range = minScaleBits === maxScaleBits ? `${minScaleBits}` : `${minScaleBits}–${maxScaleBits}`;
   throw new CompileError(
     `no 128-bit CKKS parameters hold depth ${depth} at ${range}-bit scale: ` +
-      rejections.map((r) => `N=${r.n}: ${r.reason}`).join('; ') +
+      said.join('; ') +
       `. Lower the precision (lower polynomial degree → less depth), use fewer activation layers, or fewer scale bits.`,
   );
 }
