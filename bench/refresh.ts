@@ -28,10 +28,13 @@ interface Config {
   refresh: 'single' | 'auto';
   /** Skip SEAL (the circuit is predicted only: too slow or too large to measure here). */
   predictOnly?: boolean;
+  /** false: no free relayout at the rounds (--no-relayout), to measure what it saves. */
+  relayout?: false;
 }
 
 const CONFIGS: Config[] = [
   { model: 'mnist-cnn-relu', k: 7, refresh: 'single' },
+  { model: 'mnist-cnn-relu', k: 7, refresh: 'auto', relayout: false },
   { model: 'mnist-cnn-relu', k: 7, refresh: 'auto' },
   { model: 'mnist-cnn-relu', k: 12, method: 'composite', refresh: 'single', predictOnly: true },
   { model: 'mnist-cnn-relu', k: 12, method: 'composite', refresh: 'auto' },
@@ -52,7 +55,7 @@ function compileConfig(cfg: Config): Circuit {
     ...(cfg.method ? { method: cfg.method } : {}),
     calibration: { inputs: cal.inputs, count: cal.count, label: 'mnist train[0:1000]' },
     provider: fitterProvider(),
-    refresh: cfg.refresh === 'single' ? { maxRounds: 0 } : {},
+    refresh: cfg.refresh === 'single' ? { maxRounds: 0 } : cfg.relayout === false ? { relayout: false } : {},
     noiseCheck: { inputs: 200, estimate: (c, x, n) => estimateNoise(c, x, n) },
   });
 }
@@ -69,7 +72,7 @@ async function measure(cfg: Config): Promise<Row> {
   const r = c.report;
   const split = r.predicted.split!;
   const linkMs = ((split.bytesUp + split.bytesDown) * 8 * 1000) / MBIT100;
-  const label = `${cfg.model} k=${cfg.k}${cfg.method ? ` ${cfg.method}` : ''}, ${cfg.refresh === 'single' ? 'one chain' : 'refresh search'}`;
+  const label = `${cfg.model} k=${cfg.k}${cfg.method ? ` ${cfg.method}` : ''}, ${cfg.refresh === 'single' ? 'one chain' : 'refresh search'}${cfg.relayout === false ? ', no relayout' : ''}`;
   const where = r.refresh ? `${r.refresh.rounds} at ${(r.refresh.points ?? []).join(' ')}` : '0';
   let measured = '- | - | - | -';
   if (!cfg.predictOnly) {

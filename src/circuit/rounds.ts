@@ -6,7 +6,7 @@
  * back as its destinations). The replay check enforces it on every circuit.
  */
 import { CircuitError } from '../errors.js';
-import type { Circuit, CircuitOp } from './types.js';
+import type { Circuit, CircuitOp, Relayout } from './types.js';
 
 /** Level and scale of one ciphertext. */
 export interface CipherPlace {
@@ -31,18 +31,29 @@ export interface RefreshRound {
   masked: CipherPlace[];
   /** Level (the top of the chain) and scale every fresh ciphertext is encrypted at. */
   fresh: CipherPlace;
-  /**
-   * Reserved for the free relayout at a refresh (issue 12, part 2): the slot each fresh slot takes its value from.
-   * No circuit has one yet; the protocol carries it once the compiler emits it.
-   */
-  relayout?: never;
+  /** Where the key holder moves the values (types.ts Relayout); absent: each value stays in its slot. */
+  relayout?: Relayout;
 }
 
 type RefreshOp = Extract<CircuitOp, { op: 'refresh' }>;
 
+/**
+ * A round's free relayout applied to one vector of `slotCount` slots (types.ts Relayout): value i from slot
+ * from[i] to every slot of to[i], 0 elsewhere. The key holder applies it to the decrypted x + r, the evaluator to r.
+ */
+export function relayoutSlots(values: Float64Array, relayout: Relayout, slotCount: number): Float64Array {
+  const out = new Float64Array(slotCount);
+  relayout.from.forEach((s, i) => {
+    const v = values[s] ?? 0;
+    for (const d of relayout.to[i]!) out[d] = v;
+  });
+  return out;
+}
+
 /** The refresh rounds of a circuit, in op order (empty for a single-chain circuit). */
-export function refreshRounds(c: Pick<Circuit, 'ops' | 'registerLevel' | 'registerScale'>): RefreshRound[] {
+export function refreshRounds(c: Pick<Circuit, 'ops' | 'registerLevel' | 'registerScale' | 'relayouts'>): RefreshRound[] {
   const rounds: RefreshRound[] = [];
+  const relayouts = new Map((c.relayouts ?? []).map((r) => [r.round, { from: r.from, to: r.to }]));
   for (let i = 0; i < c.ops.length; i++) {
     if (c.ops[i]!.op !== 'refresh') continue;
     const ops: RefreshOp[] = [];
@@ -57,6 +68,7 @@ export function refreshRounds(c: Pick<Circuit, 'ops' | 'registerLevel' | 'regist
       maskBounds: ops.map((op) => op.maskBound),
       masked: ops.map((op) => ({ level: c.registerLevel[op.src]!, scale: c.registerScale[op.src]! })),
       fresh: { level: c.registerLevel[dst]!, scale: c.registerScale[dst]! },
+      ...(relayouts.has(rounds.length) ? { relayout: relayouts.get(rounds.length)! } : {}),
     });
   }
   return rounds;
@@ -90,4 +102,40 @@ export function checkRoundInvariant(c: Pick<Circuit, 'ops' | 'registerLevel' | '
   });
   r = rounds.length - 1;
   for (const reg of c.outputRegisters) check(reg, 'outputRegisters');
+}
+
+/**
+ * The relayouts of a circuit against its rounds and slots: one per round at most, for a round that exists; every
+ * source slot within the ring's slots; every destination slot within them and written once. Throws a CircuitError
+ * naming the bad entry (a key holder would otherwise write past a vector or overwrite one value with another).
+ */
+export function checkRelayouts(c: Pick<Circuit, 'ops' | 'registerLevel' | 'registerScale' | 'relayouts' | 'params'>): void {
+  if (!c.relayouts) return;
+  const count = refreshRounds({ ...c, relayouts: [] }).length;
+  const slots = c.params.slotCount;
+  const seenRounds = new Set<number>();
+  c.relayouts.forEach((r, n) => {
+    const at = `relayouts[${n}]`;
+    if (!Number.isInteger(r.round) || r.round < 0 || r.round >= count) {
+      throw new CircuitError(`${at}.round: ${r.round} is not a refresh round of this circuit (it has ${count})`);
+    }
+    if (seenRounds.has(r.round)) throw new CircuitError(`${at}.round: round ${r.round} has a relayout already`);
+    seenRounds.add(r.round);
+    if (r.from.length !== r.to.length) {
+      throw new CircuitError(`${at}: ${r.from.length} source slots for ${r.to.length} destination lists`);
+    }
+    const inRange = (v: number) => Number.isInteger(v) && v >= 0 && v < slots;
+    r.from.forEach((s, i) => {
+      if (!inRange(s)) throw new CircuitError(`${at}.from[${i}]: ${s} is not a slot (0…${slots - 1})`);
+    });
+    const written = new Set<number>();
+    r.to.forEach((copies, i) => {
+      if (copies.length === 0) throw new CircuitError(`${at}.to[${i}]: no destination slot`);
+      copies.forEach((s, k) => {
+        if (!inRange(s)) throw new CircuitError(`${at}.to[${i}][${k}]: ${s} is not a slot (0…${slots - 1})`);
+        if (written.has(s)) throw new CircuitError(`${at}.to[${i}][${k}]: slot ${s} is written twice`);
+        written.add(s);
+      });
+    });
+  });
 }

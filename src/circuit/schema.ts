@@ -157,6 +157,18 @@ export const CircuitSchema = Type.Object(
     rotationSteps: Described(Type.Array(int(1)), 'the normalised rotation steps the Galois keys cover (each below N/2)'),
     plaintexts: Type.Array(Plaintext),
     ops: Described(Type.Array(Op), 'the program: each op writes its dst register once'),
+    relayouts: Type.Optional(
+      Described(
+        Type.Array(
+          Type.Object({
+            round: Described(int(0), 'the refresh round (0-based, in op order)'),
+            from: Described(Type.Array(int(0)), 'for each logical value, the masked slot the key holder reads it from'),
+            to: Described(Type.Array(Type.Array(int(0))), 'for each logical value, the fresh slots it is written to (others are 0)'),
+          }),
+        ),
+        'free relayouts at refresh rounds (checked against the rounds and slots in code)',
+      ),
+    ),
     stages: Described(Type.Array(Type.Unknown()), 'per-layer op ranges (informational)'),
     report: Type.Object({}, { description: "the compiler's report (informational)" }),
     source: Type.Optional(Described(Source, 'the model and calibration data the circuit was compiled from')),

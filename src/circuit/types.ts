@@ -44,6 +44,17 @@ export interface SlotLayout {
   slots: number[][];
 }
 
+/**
+ * A free relayout at a refresh round (docs/refresh.md): the key holder moves the decrypted masked values to the
+ * slots the next segment's linear layer wants, and the evaluator moves its masks the same way, so a layout change
+ * that would cost rotations and Galois keys costs nothing. Logical value i is read from slot `from[i]` of each
+ * masked ciphertext of the round and written to every slot of `to[i]` in its fresh one; every other fresh slot is 0.
+ */
+export interface Relayout {
+  from: number[];
+  to: number[][];
+}
+
 /** A compiled layer's place in the op list, for reports and per-layer timing. */
 export interface CircuitStage {
   name: string;
@@ -89,6 +100,8 @@ export interface Circuit {
   registerScale: Float64Array;
   plaintexts: CircuitPlaintext[];
   ops: CircuitOp[];
+  /** Free relayouts at refresh rounds, by round index (absent: every round keeps the slots as they are). */
+  relayouts?: (Relayout & { round: number })[];
   rotationSteps: number[];
   stages: CircuitStage[];
   /** Everything the compiler decided and measured, for `pann compile`'s report. */
@@ -176,7 +189,8 @@ export interface RefreshReport {
   /** Whether the caller listed the layers or the compiler's search chose them (absent in older files). */
   placement?: 'explicit' | 'auto';
   /** Per round: ciphertexts, bytes to the key holder (masked, at their level) and back (fresh, seeded), its work. */
-  perRound?: { ciphertexts: number; maskedBytes: number; freshBytes: number; clientMs: number }[];
+  /** relayoutFor: the linear layer the key holder moves the values into place for (a free relayout), if any. */
+  perRound?: { ciphertexts: number; maskedBytes: number; freshBytes: number; clientMs: number; relayoutFor?: string }[];
 }
 
 /** The placements a compile compared, by predicted latency at `link`. */

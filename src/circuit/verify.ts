@@ -5,7 +5,7 @@
  */
 import { CircuitError, errorMessage } from '../errors.js';
 import { CircuitBuilder } from './builder.js';
-import { checkRoundInvariant } from './rounds.js';
+import { checkRelayouts, checkRoundInvariant } from './rounds.js';
 import type { Circuit, CircuitOp } from './types.js';
 
 function fail(path: string, msg: string): never {
@@ -16,7 +16,7 @@ function fail(path: string, msg: string): never {
  * Replay a circuit through the builder's checks; throws a CircuitError naming the first bad field or op:
  * inputs and plaintexts → every op (registers written in order, SEAL's preconditions, the level and scale the
  * file records) → rotation keys → outputs → in-place relabels → the round invariant (rounds.ts: nothing but a
- * round's fresh ciphertexts is live after it, so an evaluation can stop and resume there).
+ * round's fresh ciphertexts is live after it, so an evaluation can stop and resume there) → the relayouts.
  */
 export function verifyCircuit(c: Circuit): void {
   const b = new CircuitBuilder(c.params);
@@ -31,6 +31,7 @@ export function verifyCircuit(c: Circuit): void {
   checkOutputs(c, inputCount);
   checkRelabels(c, inputCount);
   checkRoundInvariant(c);
+  checkRelayouts(c);
 }
 
 /** The input registers (throughput: register j holds input value j) and every plaintext at its level and scale. */

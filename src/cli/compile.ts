@@ -40,6 +40,8 @@ export interface CompileFlags extends DataFlags {
   maskBits?: number;
   /** The link the placement prices transfers at (`local`, `100mbit`, `1gbit,20ms`). */
   link?: string;
+  /** false: no relayout at refresh rounds (--no-relayout). */
+  relayout?: boolean;
   /** Calibration inputs the noise check simulates; 0 skips it (--noise-check off). */
   noiseCheck: number;
   out?: string;
@@ -106,13 +108,16 @@ export function compileWithFlags(
 }
 
 /** The refresh options the flags ask for: listed points, or the search under --max-rounds, at --link. */
-export function refreshOptionsOf(flags: Pick<CompileFlags, 'refreshBefore' | 'maxRounds' | 'maskBits' | 'link'>): RefreshOptions {
+export function refreshOptionsOf(
+  flags: Pick<CompileFlags, 'refreshBefore' | 'maxRounds' | 'maskBits' | 'link' | 'relayout'>,
+): RefreshOptions {
   if (flags.refreshBefore && flags.maxRounds !== undefined) throw new InputError('give --refresh-before or --max-rounds, not both');
   return {
     ...(flags.refreshBefore ? { before: flags.refreshBefore } : {}),
     ...(flags.maxRounds !== undefined ? { maxRounds: flags.maxRounds } : {}),
     ...(flags.maskBits !== undefined ? { maskBits: flags.maskBits } : {}),
     ...(flags.link !== undefined ? { link: parseLink(flags.link) } : {}),
+    ...(flags.relayout === false ? { relayout: false } : {}),
   };
 }
 
@@ -195,7 +200,7 @@ function refreshLines(c: Circuit): string[] {
     for (const [n, q] of (rf.perRound ?? []).entries()) {
       lines.push(
         `  round ${n + 1}: ${q.ciphertexts} ciphertext(s), ${fmtBytes(q.maskedBytes)} masked to the key holder, ${fmtBytes(q.freshBytes)} fresh back; ` +
-          `key holder ${q.clientMs.toFixed(0)} ms`,
+          `key holder ${q.clientMs.toFixed(0)} ms${q.relayoutFor ? `; relaid for ${q.relayoutFor}` : ''}`,
       );
     }
   }
@@ -240,6 +245,10 @@ function addRefreshOptions(cmd: Command): Command {
     .option(
       '--link <speed>',
       'the link to the key holder that refresh placement prices transfers at: local (no transfer time), or e.g. 100mbit, 1gbit, 512kbit, with a round trip: 100mbit,20ms (default 100mbit)',
+    )
+    .option(
+      '--no-relayout',
+      'keep every value in its slot at a refresh round (by default the key holder moves the masked values to the layout the next linear layer is cheapest on: fewer rotations and Galois keys)',
     )
     .option(
       '--mask-bits <λ>',

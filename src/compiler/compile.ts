@@ -271,6 +271,7 @@ function buildCircuit(ctx: BuildContext, plan: RefreshPlan): Circuit {
     packing: options.packing ?? 'auto',
     refresh: plan.points.map((p) => ({ ...p, level: unitLevels[p.unit]!.levelIn })),
     startLevel: unitLevels[0]!.levelIn,
+    relayout: options.refresh?.relayout ?? true,
   });
   checkSchedule(schedule, packed.stages, packed.spans);
   const rotationSteps = selectRotationKeys(builder);
@@ -292,6 +293,7 @@ function buildCircuit(ctx: BuildContext, plan: RefreshPlan): Circuit {
     registerScale: Float64Array.from(builder.scales),
     plaintexts: builder.plaintexts,
     ops: builder.ops,
+    ...(packed.relayouts?.length ? { relayouts: packed.relayouts } : {}),
     rotationSteps,
     stages: packed.stages,
     report,

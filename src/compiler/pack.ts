@@ -5,7 +5,7 @@
  * each activation is evaluated by its plan (poly-eval.ts). Throughput mode: throughput.ts.
  */
 import type { OpCostFn } from '../ckks/params/index.js';
-import type { CircuitBuilder, CircuitMode, CircuitStage, SlotLayout } from '../circuit/index.js';
+import type { CircuitBuilder, CircuitMode, CircuitOp, CircuitStage, Relayout, SlotLayout } from '../circuit/index.js';
 import type { NetBlock } from './fold.js';
 import type { NormalisedNetwork } from './normalise.js';
 import { type LinearPacking, emitLinear, planLinear } from './pack-linear.js';
@@ -25,6 +25,8 @@ export interface PackOptions {
   refresh?: readonly { block: number; inner: boolean; stage: number; maskBounds: readonly number[]; level: number }[];
   /** The level the first block starts at (below the top when the first segment is shorter than the chain). */
   startLevel?: number;
+  /** Let the linear layer after a refresh round take any input layout (a relayout at the round). @default true */
+  relayout?: boolean;
 }
 
 /** The emitted network: where inputs and outputs sit, the output registers and one stage per (fused) block. */
@@ -35,6 +37,8 @@ export interface PackedNetwork {
   stages: CircuitStage[];
   /** The blocks each stage covers, [first, last]. */
   spans: [number, number][];
+  /** Free relayouts at refresh rounds (latency mode). */
+  relayouts?: (Relayout & { round: number })[];
 }
 
 /** Emit the whole network into `builder`. */
@@ -67,6 +71,10 @@ function packLatency(
   let layout: SlotLayout | null = null;
   let inputLayout: SlotLayout | null = null;
   const stages: CircuitStage[] = [];
+  // the op index of the latest refresh when no linear layer came after it: the next one may take any input layout
+  // for free, since the key holder moves the masked values where it wants them (a relayout, docs/refresh.md)
+  let freeAt: number | null = null;
+  const relayoutAt = new Map<number, Relayout>();
   network.blocks.forEach((b, i) => {
     const first = builder.ops.length;
     const rounds = options.refresh?.filter((r) => r.block === i) ?? [];
@@ -74,6 +82,7 @@ function packLatency(
     // a refresh round belongs to the block it feeds: fresh at the top level, then down to the level where the
     // schedule starts this segment (a segment shorter than the chain runs on fewer primes, so every op is cheaper)
     if (before) {
+      freeAt = builder.ops.length;
       x = builder.refresh(x, before.maskBounds[0]!);
       if (before.level < builder.maxLevel) x = builder.drop(x, before.level);
     }
@@ -83,8 +92,15 @@ function packLatency(
     const levelIn = builder.level[x]!;
     let detail: Record<string, unknown>;
     if (b.kind === 'affine') {
-      const linear = packAffine(builder, x, b, network.maps[i]!, layout, options);
+      const free = freeAt !== null && options.relayout !== false;
+      const linear = packAffine(builder, x, b, network.maps[i]!, layout, free, options);
       if (layout === null) inputLayout = linear.input;
+      else if (linear.input !== layout) {
+        const from = layout.slots.map((copies) => copies[0]!);
+        relayoutAt.set(freeAt!, { from, to: linear.input.slots });
+        linear.detail['relayout'] = true;
+      }
+      freeAt = null;
       x = linear.output;
       layout = linear.outLayout;
       detail = linear.detail;
@@ -92,6 +108,11 @@ function packLatency(
       const p = planned.find((q) => q.block === i)!;
       const act = network.activations.get(i)!;
       x = emitActivation(builder, x, act, inner);
+      for (let k = builder.ops.length - 1; k >= first; k--)
+        if (builder.ops[k]!.op === 'refresh') {
+          freeAt = k;
+          break;
+        }
       detail = {
         activation: p.report.activation,
         B: p.report.B,
@@ -110,13 +131,23 @@ function packLatency(
     });
   });
   if (!inputLayout || !layout) throw new Error('internal: a network without an affine block');
-  return { inputLayout, outputLayout: layout, outputs: [x], stages, spans: stages.map((_, i) => [i, i]) };
+  const relayouts = [...relayoutAt].map(([at, r]) => ({ round: roundOfOp(builder.ops, at), ...r }));
+  return { inputLayout, outputLayout: layout, outputs: [x], stages, spans: stages.map((_, i) => [i, i]), relayouts };
+}
+
+/** The 0-based refresh round the refresh op at `at` belongs to (consecutive refresh ops form one round). */
+function roundOfOp(ops: readonly CircuitOp[], at: number): number {
+  let round = -1;
+  for (let k = 0; k <= at; k++) if (ops[k]!.op === 'refresh' && (k === 0 || ops[k - 1]!.op !== 'refresh')) round++;
+  return round;
 }
 
 /**
- * One affine block in latency packing: the candidate packings for the current layout (the fold; on the network
- * input also anchored outputs for a convolution on the input replicated per channel; for a square map, anchored
- * in place), the cheapest by the op-cost model emitted (or the fold when forced).
+ * One affine block in latency packing: the candidate packings, the cheapest by the op-cost model emitted (or the
+ * fold when forced). On the current layout: the fold, and for a square map anchored in place. Where the input
+ * layout is free (the network input, which the client encodes as it is told, or right after a refresh round,
+ * whose key holder relays the values for nothing): one input copy and a fold, a convolution on its input replicated
+ * per output channel with anchored outputs, and folds on inputs spread over few slot classes (spreadLayouts).
  */
 function packAffine(
   builder: CircuitBuilder,
@@ -124,6 +155,7 @@ function packAffine(
   block: Extract<NetBlock, { kind: 'affine' }>,
   map: NonNullable<NormalisedNetwork['maps'][number]>,
   layout: SlotLayout | null,
+  free: boolean,
   options: PackOptions,
 ): { input: SlotLayout; output: number; outLayout: SlotLayout; detail: Record<string, unknown> } {
   const slots = builder.slotCount;
@@ -131,8 +163,19 @@ function packAffine(
   const levelIn = builder.level[x]!;
   const candidates: { input: SlotLayout; pack: LinearPacking; label: string }[] = [];
   const fold = (inL: SlotLayout) => planLinear(map, inL, slots, { kind: 'fold', period: Math.max(1, nextPow2(map.outDim)) });
-  if (layout === null) {
-    const single = singleCopyLayout(options.inputSize);
+  if (layout !== null) {
+    candidates.push({ input: layout, pack: fold(layout), label: 'fold' });
+    if (map.outDim === map.inDim) {
+      const anchors = Int32Array.from(layout.slots, (c) => c[0]!);
+      candidates.push({
+        input: layout,
+        pack: planLinear(map, layout, slots, { kind: 'anchored', slots: anchors }),
+        label: 'anchored in place',
+      });
+    }
+  }
+  if (layout === null || free) {
+    const single = singleCopyLayout(map.inDim);
     candidates.push({ input: single, pack: fold(single), label: 'fold (single input copy)' });
     const conv = convReplicatedLayout(block, slots);
     if (conv) {
@@ -142,14 +185,11 @@ function packAffine(
         label: 'conv (input replicated per channel, anchored outputs)',
       });
     }
-  } else {
-    candidates.push({ input: layout, pack: fold(layout), label: 'fold' });
-    if (map.outDim === map.inDim) {
-      const anchors = Int32Array.from(layout.slots, (c) => c[0]!);
+    for (const spread of spreadLayouts(map.inDim, map.outDim, slots)) {
       candidates.push({
-        input: layout,
-        pack: planLinear(map, layout, slots, { kind: 'anchored', slots: anchors }),
-        label: 'anchored in place',
+        input: spread.input,
+        pack: planLinear(map, spread.input, slots, { kind: 'fold', period: spread.period }),
+        label: `fold (input spread over ${spread.classes} of ${spread.period} slot classes)`,
       });
     }
   }
@@ -180,6 +220,33 @@ function nextPow2(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
   return p;
+}
+
+/**
+ * Input layouts that make a fold of period m cheap (m a power of two ≥ the outputs): the slots ≡ r (mod m) form
+ * class r, the inputs are cut into d groups of c = S/m (d a power of two dividing m), and class r holds group
+ * r mod d. Output i sums the slots of class i, so reading classes i … i + d − 1 (offsets 0 … d − 1) meets every
+ * input once: d diagonals and log2(S/m) fold steps, where one input copy needs up to m diagonals. One candidate per
+ * m where the groups fit.
+ */
+export function spreadLayouts(inDim: number, outDim: number, slots: number): { input: SlotLayout; period: number; classes: number }[] {
+  const out: { input: SlotLayout; period: number; classes: number }[] = [];
+  for (let m = Math.max(1, nextPow2(outDim)); m <= slots; m *= 2) {
+    const c = slots / m;
+    const d = nextPow2(Math.ceil(inDim / c));
+    if (d > m) continue;
+    const copies = m / d;
+    const input: SlotLayout = {
+      length: inDim,
+      slots: Array.from({ length: inDim }, (_, j) => {
+        const group = Math.floor(j / c);
+        const pos = j % c;
+        return Array.from({ length: copies }, (_, u) => group + d * u + m * pos);
+      }),
+    };
+    out.push({ input, period: m, classes: d });
+  }
+  return out;
 }
 
 function singleCopyLayout(n: number): SlotLayout {

@@ -71,6 +71,11 @@ export interface RefreshOptions {
   maskBits?: number;
   /** The link the search prices transfers at. @default DEFAULT_LINK */
   link?: LinkModel;
+  /**
+   * Free relayout at a round: the linear layer after it may take its input in any layout (the key holder moves the
+   * masked values there). false keeps every value in its slot (for comparisons). @default true
+   */
+  relayout?: boolean;
 }
 
 /**

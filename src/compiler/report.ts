@@ -95,13 +95,23 @@ type RoundReport = NonNullable<NonNullable<CompileReport['refresh']>['perRound']
 
 /** Each refresh round: its ciphertexts, the bytes each way (masked at their level, fresh seeded) and the key holder's work. */
 function roundsReport(r: ReportInput, ciphertextBytesAt: (level: number) => number, seeded: number): RoundReport[] {
-  const rounds = refreshRounds({ ops: r.builder.ops, registerLevel: r.registerLevel, registerScale: Float64Array.from(r.builder.scales) });
-  return rounds.map((round) => ({
-    ciphertexts: round.sources.length,
-    maskedBytes: round.masked.reduce((s, m) => s + ciphertextBytesAt(m.level), 0),
-    freshBytes: seeded * round.sources.length,
-    clientMs: refreshClientMs(round, r.params.polyModulusDegree, r.opCost),
-  }));
+  const rounds = refreshRounds({
+    ops: r.builder.ops,
+    registerLevel: r.registerLevel,
+    registerScale: Float64Array.from(r.builder.scales),
+    ...(r.packed.relayouts ? { relayouts: r.packed.relayouts } : {}),
+  });
+  return rounds.map((round) => {
+    // the linear layer a relayout is for: the first one after the round
+    const next = round.relayout ? r.packed.stages.find((st) => st.kind === 'linear' && st.ops[1] > round.end) : undefined;
+    return {
+      ciphertexts: round.sources.length,
+      maskedBytes: round.masked.reduce((s, m) => s + ciphertextBytesAt(m.level), 0),
+      freshBytes: seeded * round.sources.length,
+      clientMs: refreshClientMs(round, r.params.polyModulusDegree, r.opCost),
+      ...(next ? { relayoutFor: next.name } : {}),
+    };
+  });
 }
 
 /** Milliseconds to move `bytes` over the link, plus a round trip per exchange. */

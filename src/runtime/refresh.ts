@@ -9,7 +9,7 @@
  * AES-256-CTR to expand it (prfMasks).
  */
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
-import type { RefreshRound } from '../circuit/index.js';
+import { relayoutSlots, type RefreshRound } from '../circuit/index.js';
 import { Prng } from '../nn/prng.js';
 import type { Backend, CipherHandle } from './backend.js';
 import { InputError, RuntimeError } from './errors.js';
@@ -78,14 +78,23 @@ export function seededMasks(seed: number): () => RoundMasks {
   };
 }
 
-/** The key holder in the same process (pann run, tests): decrypt with the backend's secret key, encrypt again. */
-export function localRefreshClient(be: Backend): RefreshClient {
-  return (masked, round) => masked.map((h) => be.encrypt(be.decrypt(h), round.fresh.scale));
+/** The key holder's plaintext step of a round: the decrypted masked slots, relaid when the round says so. */
+export function freshSlots(decrypted: Float64Array, round: RefreshRound, slotCount: number): Float64Array {
+  return round.relayout ? relayoutSlots(decrypted, round.relayout, slotCount) : decrypted;
 }
 
-/** x ± r: a plaintext addition of `sign` · the round's mask of ciphertext k, at the ciphertext's level and scale. */
+/** The key holder in the same process (pann run, tests): decrypt with the backend's secret key, encrypt again. */
+export function localRefreshClient(be: Backend): RefreshClient {
+  return (masked, round) => masked.map((h) => be.encrypt(freshSlots(be.decrypt(h), round, be.slotCount), round.fresh.scale));
+}
+
+/**
+ * x ± r: a plaintext addition of `sign` · the round's mask of ciphertext k, at the ciphertext's level and scale.
+ * Unmasking a relaid round subtracts r moved the same way as the values (the key holder sent back x + r relaid).
+ */
 function addMask(be: Backend, h: CipherHandle, round: RefreshRound, k: number, masks: RoundMasks, sign: 1 | -1): CipherHandle {
-  const r = masks(round.index, k, be.slotCount, round.maskBounds[k]!);
+  let r = masks(round.index, k, be.slotCount, round.maskBounds[k]!);
+  if (sign < 0) r = freshSlots(r, round, be.slotCount);
   if (sign < 0) for (let i = 0; i < r.length; i++) r[i] = -r[i]!;
   const p = be.encode(r, h.level, h.scale);
   try {

@@ -8,6 +8,7 @@
  * counted, per round too.
  */
 import { Agent } from 'node:http';
+import { relayoutSlots } from '../circuit/rounds.js';
 import { CkksContext, CkksEncryptor, generateKeys, loadCiphertext, type ClientKeys } from '../ckks/index.js';
 import { InputError, ServerError } from '../errors.js';
 import { checkSchema } from '../schema/index.js';
@@ -348,7 +349,11 @@ export class ClientSession {
     const fresh = masked.map((part, k) => {
       const ct = loadCiphertext(this.#context, part, want.masked[k]);
       try {
-        return this.#encryptor.encryptSerialized(this.#encryptor.decrypt(ct), want.fresh.scale);
+        const values = this.#encryptor.decrypt(ct);
+        return this.#encryptor.encryptSerialized(
+          want.relayout ? relayoutSlots(values, want.relayout, values.length) : values,
+          want.fresh.scale,
+        );
       } finally {
         ct.free();
       }

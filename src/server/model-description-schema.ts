@@ -77,6 +77,18 @@ export const ModelDescriptionSchema = Type.Object(
             ciphertexts: int(1, 4096),
             masked: list(Type.Object({ level: int(0), scale: positive }), 4096),
             fresh: Type.Object({ level: int(0), scale: positive }),
+            relayout: Type.Optional(
+              Type.Object(
+                {
+                  from: list(int(0), 65536),
+                  to: list(
+                    List(int(0), { min: 1 }, () => 'no slot'),
+                    65536,
+                  ),
+                },
+                { description: 'the free relayout: value i read from masked slot from[i], written to fresh slots to[i] (others 0)' },
+              ),
+            ),
           },
           { description: 'one client-aided refresh round: masked ciphertexts sent, fresh ones (at fresh.level and fresh.scale) returned' },
         ),

@@ -4,7 +4,7 @@
  * (the weights live in the circuit's plaintexts, which never leave the server). The client validates a
  * description before using it, field by field, since it comes over the network.
  */
-import { refreshRounds, type Circuit, type SlotLayout } from '../circuit/index.js';
+import { refreshRounds, type Circuit, type Relayout, type SlotLayout } from '../circuit/index.js';
 import { InputError, ServerError } from '../errors.js';
 import { checkSchema, fieldError, type CheckOptions } from '../schema/index.js';
 import {
@@ -38,6 +38,8 @@ export interface DescribedRound {
   masked: { level: number; scale: number }[];
   /** Level (the top of the chain) and exact scale the client encrypts the fresh ciphertexts at. */
   fresh: { level: number; scale: number };
+  /** Where the client moves the decrypted values before encrypting them (absent: every value stays in its slot). */
+  relayout?: Relayout;
 }
 
 export interface ModelDescription {
@@ -115,6 +117,7 @@ export function describeModel(id: string, c: Circuit): ModelDescription {
       ciphertexts: round.sources.length,
       masked: round.masked.map((m) => ({ level: m.level, scale: m.scale })),
       fresh: { level: round.fresh.level, scale: round.fresh.scale },
+      ...(round.relayout ? { relayout: { from: round.relayout.from, to: round.relayout.to } } : {}),
     })),
     activations: r.activations.map((a) => ({
       layer: a.layer,
@@ -171,14 +174,41 @@ function slotLayout(l: ModelDescriptionJson['output'], path: string, slotCount: 
 }
 
 /** A round within the chain: one masked place per ciphertext, fresh ones at the top level. */
-function describedRound(round: NonNullable<ModelDescriptionJson['rounds']>[number], path: string, maxLevel: number): DescribedRound {
+function describedRound(
+  round: NonNullable<ModelDescriptionJson['rounds']>[number],
+  path: string,
+  maxLevel: number,
+  slotCount: number,
+): DescribedRound {
   if (round.masked.length !== round.ciphertexts) {
     invalid(`${path}.masked`, `${round.masked.length} entries for ${round.ciphertexts} ciphertexts`);
   }
   const masked = round.masked.map((m, i) => ({ level: atMost(m.level, `${path}.masked[${i}].level`, 0, maxLevel), scale: m.scale }));
   if (round.fresh.level !== maxLevel)
     invalid(`${path}.fresh.level`, `a fresh encryption is at level ${maxLevel}, not ${round.fresh.level}`);
-  return { ciphertexts: round.ciphertexts, masked, fresh: { level: round.fresh.level, scale: round.fresh.scale } };
+  const fresh = { level: round.fresh.level, scale: round.fresh.scale };
+  return {
+    ciphertexts: round.ciphertexts,
+    masked,
+    fresh,
+    ...(round.relayout ? { relayout: relayoutOf(round.relayout, `${path}.relayout`, slotCount) } : {}),
+  };
+}
+
+/** A round's relayout within the slots: one source per destination list, every destination slot written once. */
+function relayoutOf(r: Relayout, path: string, slotCount: number): Relayout {
+  if (r.from.length !== r.to.length) invalid(`${path}.to`, `${r.to.length} entries for ${r.from.length} sources`);
+  const from = fewer(r.from, `${path}.from`, slotCount).map((s, i) => atMost(s, `${path}.from[${i}]`, 0, slotCount - 1));
+  const written = new Set<number>();
+  const to = r.to.map((copies, i) =>
+    fewer(copies, `${path}.to[${i}]`, slotCount).map((s, k) => {
+      const slot = atMost(s, `${path}.to[${i}][${k}]`, 0, slotCount - 1);
+      if (written.has(slot)) invalid(`${path}.to[${i}][${k}]`, `slot ${slot} is written twice`);
+      written.add(slot);
+      return slot;
+    }),
+  );
+  return { from, to };
 }
 
 /**
@@ -197,7 +227,7 @@ export function parseModelDescription(raw: unknown): ModelDescription {
   const maxLevel = p.coeffModulusBits.length - 2;
   const input = slotLayout(i, 'input', slotCount, maxLevel, true);
   const steps = fewer(raw.rotationSteps, 'rotationSteps', slotCount).map((s, k) => atMost(s, `rotationSteps[${k}]`, 1, slotCount - 1));
-  const rounds = (raw.rounds ?? []).map((round, k) => describedRound(round, `rounds[${k}]`, maxLevel));
+  const rounds = (raw.rounds ?? []).map((round, k) => describedRound(round, `rounds[${k}]`, maxLevel, slotCount));
   return {
     id: raw.id,
     name: raw.name,

@@ -3,6 +3,7 @@ import { affineFromTriplets, applyAffine } from '../../src/compiler/affine.js';
 import { CircuitBuilder } from '../../src/circuit/index.js';
 import type { Circuit, SlotLayout } from '../../src/circuit/index.js';
 import { emitLinear, planLinear, splitOffsets } from '../../src/compiler/pack-linear.js';
+import { spreadLayouts } from '../../src/compiler/pack.js';
 import { selectParameters } from '../../src/compiler/select-params.js';
 import { PreparedCircuit } from '../../src/runtime/executor.js';
 import { SimBackend } from '../../src/runtime/sim-backend.js';
@@ -106,4 +107,38 @@ describe('linear packing', () => {
     const expected = applyAffine(map, x);
     for (let i = 0; i < 32; i++) expect(out[anchors[i]!]).toBeCloseTo(expected[i]!, 9);
   });
+
+  for (const [outDim, inDim] of [
+    [64, 845],
+    [10, 64],
+    [7, 300],
+  ] as const) {
+    it(`folds on inputs spread over slot classes are exact and need d diagonals, not up to m (${outDim}×${inDim})`, () => {
+      const map = randomMap(rnd, outDim, inDim, 1);
+      const single: SlotLayout = { length: inDim, slots: Array.from({ length: inDim }, (_, j) => [j]) };
+      let m = 1;
+      while (m < outDim) m *= 2;
+      const baseline = planLinear(map, single, slots, { kind: 'fold', period: m });
+      const spreads = spreadLayouts(inDim, outDim, slots);
+      expect(spreads.length).toBeGreaterThan(0);
+      for (const spread of spreads) {
+        // every slot at most once, every input at least once
+        const used = spread.input.slots.flat();
+        expect(new Set(used).size).toBe(used.length);
+        expect(Math.max(...used)).toBeLessThan(slots);
+        const pack = planLinear(map, spread.input, slots, { kind: 'fold', period: spread.period });
+        expect(pack.diagonals.length).toBeLessThanOrEqual(spread.classes); // offsets 0 … d − 1 only
+        expect(Math.max(...pack.diagonals)).toBeLessThan(spread.classes);
+        const x = Float64Array.from({ length: inDim }, () => rnd());
+        const xs = new Float64Array(slots);
+        for (let j = 0; j < inDim; j++) for (const s of spread.input.slots[j]!) xs[s] = x[j]!;
+        const out = run((b, r) => emitLinear(b, r, map, pack), xs);
+        const expected = applyAffine(map, x);
+        for (let i = 0; i < outDim; i++) for (const s of pack.outLayout.slots[i]!) expect(out[s]).toBeCloseTo(expected[i]!, 9);
+      }
+      // at the period of the one-copy fold, the spread needs fewer diagonals (a dense map: m of them with one copy)
+      const same = spreads.find((s) => s.period === m)!;
+      expect(same.classes).toBeLessThan(baseline.diagonals.length);
+    });
+  }
 });

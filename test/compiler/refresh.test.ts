@@ -23,6 +23,11 @@ const base = (k: number): CompileOptions => ({
   provider,
 });
 const digits = (n: number) => test.inputs.subarray(0, n * 784);
+/** A report's point label ("1", "0:1") as a refresh option. */
+const parseAt = (label: string) => {
+  const [layer, stage] = label.split(':').map(Number) as [number, number?];
+  return stage === undefined ? layer : { layer, stage };
+};
 
 describe('refresh points', () => {
   const cnn = loadModel('models/mnist-cnn-relu.json');
@@ -78,6 +83,20 @@ describe('refresh points', () => {
     const capped = compileNetwork(cnn, { ...base(7), refresh: { maxRounds: 0 } });
     expect(capped.report.refresh).toBeUndefined();
     expect(capped.ops.some((o) => o.op === 'refresh')).toBe(false);
+    // free relayout: the linear layer after a round takes its input in the layout it is cheapest on (the key
+    // holder moves the masked values there), so the same placement without it has more rotations and Galois keys
+    expect(auto.relayouts?.length).toBeGreaterThan(0);
+    expect(auto.report.refresh!.perRound!.some((r) => r.relayoutFor !== undefined)).toBe(true);
+    const fixed = compileNetwork(cnn, { ...base(7), refresh: { before: auto.report.refresh!.points!.map(parseAt), relayout: false } });
+    expect(fixed.relayouts).toBeUndefined();
+    expect(fixed.params.polyModulusDegree).toBe(auto.params.polyModulusDegree);
+    expect(auto.rotationSteps.length).toBeLessThan(fixed.rotationSteps.length);
+    expect(auto.report.predicted.evaluationKeyUploadBytes).toBeLessThan(fixed.report.predicted.evaluationKeyUploadBytes);
+    expect(auto.report.predicted.split!.serverMs).toBeLessThan(fixed.report.predicted.split!.serverMs);
+    const relaidSim = runSim(auto, digits(20), 20);
+    const fixedSim = runSim(fixed, digits(20), 20);
+    for (let n = 0; n < 20; n++)
+      for (let j = 0; j < 10; j++) expect(Math.abs(relaidSim[n]!.logits[j]! - fixedSim[n]!.logits[j]!)).toBeLessThan(1e-6);
     // a slow link makes rounds dearer: at 1 Mbit/s each round costs seconds, so the search keeps fewer of them
     const slow = compileNetwork(cnn, { ...base(7), refresh: { link: parseLink('1mbit') } });
     expect(slow.report.refreshSearch!.link).toBe('1 Mbit/s');

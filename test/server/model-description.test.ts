@@ -58,6 +58,19 @@ describe('model description', () => {
     copy.rounds[0].fresh.level = top;
     copy.rounds[0].masked.push({ level: 1, scale: 2 });
     expect(() => parseModelDescription(copy)).toThrow(/rounds\[0\].masked: 2 entries for 1 ciphertexts/);
+    // the free relayouts travel with their rounds, checked against the slots like a layout
+    expect(r.rounds.every((x) => x.relayout !== undefined)).toBe(true);
+    const slots = c.params.polyModulusDegree / 2;
+    const relaid = () => JSON.parse(JSON.stringify(r));
+    const far = relaid();
+    far.rounds[1].relayout.from[0] = slots;
+    expect(() => parseModelDescription(far)).toThrow(new RegExp(`rounds\\[1\\]\\.relayout\\.from\\[0\\]`));
+    const twice = relaid();
+    twice.rounds[0].relayout.to[1] = [twice.rounds[0].relayout.to[0][0]];
+    expect(() => parseModelDescription(twice)).toThrow(/rounds\[0\]\.relayout\.to\[1\]\[0\]: slot \d+ is written twice/);
+    const short = relaid();
+    short.rounds[0].relayout.to.pop();
+    expect(() => parseModelDescription(short)).toThrow(/rounds\[0\]\.relayout\.to: \d+ entries for \d+ sources/);
     const old = JSON.parse(JSON.stringify(d));
     delete old.rounds; // a server from before rounds
     expect(parseModelDescription(old).rounds).toEqual([]);

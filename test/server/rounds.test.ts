@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CkksEvaluator, loadCiphertext, saveCiphertext } from '../../src/ckks/index.js';
-import type { Circuit } from '../../src/circuit/index.js';
+import { relayoutSlots, type Circuit } from '../../src/circuit/index.js';
 import { loadMnistSplit } from '../../src/nn/mnist.js';
 import { PreparedCircuit, encodeInput } from '../../src/runtime/executor.js';
 import { runSim } from '../../src/runtime/inference.js';
@@ -98,9 +98,12 @@ describe('refresh rounds over HTTP', () => {
     });
   }
 
-  /** The honest key holder's fresh ciphertexts for a refresh request. */
+  /** The honest key holder's fresh ciphertexts for a refresh request (values moved as the round's relayout says). */
   function fresh(req: { request: RefreshRequest; masked: Uint8Array[] }): Uint8Array[] {
-    return decryptMasked(req.masked, req.request.round).map((v) => ka.encryptor.encryptSerialized(v, req.request.scale));
+    const relayout = ka.description.rounds[req.request.round]!.relayout;
+    return decryptMasked(req.masked, req.request.round).map((v) =>
+      ka.encryptor.encryptSerialized(relayout ? relayoutSlots(v, relayout, v.length) : v, req.request.scale),
+    );
   }
 
   const start = async (i: number) => refreshRequest(await post(url('infer'), ka.encrypt(digit(i))));
@@ -127,6 +130,8 @@ describe('refresh rounds over HTTP', () => {
   // --- the tests ----------------------------------------------------------------------------------------------
   it('the typed client plays both rounds: logits equal the sim backend (pann run --backend sim) within CKKS noise', async () => {
     expect(typed.model.rounds).toHaveLength(2);
+    // both rounds move the values to the layout the next linear layer wants (free relayout): the client does it
+    expect(typed.model.rounds.every((r) => r.relayout !== undefined)).toBe(true);
     let maxErr = 0;
     for (let i = 0; i < 3; i++) {
       const r = await typed.infer(digit(i));
