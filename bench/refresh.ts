@@ -38,6 +38,8 @@ const CONFIGS: Config[] = [
   { model: 'mnist-cnn-relu', k: 7, refresh: 'auto' },
   { model: 'mnist-cnn-relu', k: 12, method: 'composite', refresh: 'single', predictOnly: true },
   { model: 'mnist-cnn-relu', k: 12, method: 'composite', refresh: 'auto' },
+  // -m auto: the search compares the shallow composites (stages of depth ≤ 3) too
+  { model: 'mnist-cnn-relu', k: 12, refresh: 'auto' },
   // seven ReLU layers: depth 43 at k = 7, more than any one chain holds (no single-chain row)
   { model: 'mnist-mlp7-relu', k: 7, refresh: 'auto' },
 ];

@@ -94,6 +94,11 @@ export interface PrecisionOptions {
   gap?: number;
   /** Largest degree tried. @default 1024 */
   maxDegree?: number;
+  /**
+   * Composite only: the deepest one sign stage may be (degree ≤ 2^depth − 1), so every stage fits a short segment
+   * between refresh rounds (docs/refresh.md). More, shallower stages. @default the shallowest composite overall
+   */
+  compositeStageDepth?: number;
   /** Reuse fits and probe records across calls (e.g. a catalog sweep over k): see {@link createFitCache}. @default a fresh cache */
   cache?: FitCache;
   onProgress?: (p: SearchProgress) => void;
@@ -222,10 +227,17 @@ interface SearchContext {
   /** Degrees with a fit in the cache, per method (the weight's, for Remez). */
   readonly fitted: { readonly chebyshev: Set<number>; readonly remez: Set<number> };
   readonly onProgress: ((p: SearchProgress) => void) | undefined;
+  readonly compositeStageDepth: number | undefined;
 }
 
 function searchContext(act: Activation, options: PrecisionOptions): SearchContext {
-  const { interval, k, methods = FIT_METHODS, weight, maxDegree = 1024, onProgress } = options;
+  const { interval, k, methods = FIT_METHODS, weight, maxDegree = 1024, onProgress, compositeStageDepth } = options;
+  if (
+    compositeStageDepth !== undefined &&
+    !(Number.isInteger(compositeStageDepth) && compositeStageDepth >= 2 && compositeStageDepth <= 10)
+  ) {
+    throw new FitError(`precision: compositeStageDepth must be an integer in 2..10, got ${compositeStageDepth}`);
+  }
   const cache = options.cache ?? createFitCache();
   const { min, max } = PRECISION_BITS_RANGE;
   if (!isPrecisionBits(k)) throw new FitError(`precision: k must be an integer in ${min}..${max}, got ${k}`);
@@ -246,7 +258,8 @@ function searchContext(act: Activation, options: PrecisionOptions): SearchContex
   };
   const fitted = { chebyshev: fittedSet('chebyshev'), remez: fittedSet(`remez|${weightKey(weight)}`) };
   const f = (x: number) => act.f(x);
-  return { act, f, spec, interval, k, target: 2 ** -(k as number), methods, weight, maxDegree, plain, cache, probes, fitted, onProgress };
+  const target = 2 ** -(k as number);
+  return { act, f, spec, interval, k, target, methods, weight, maxDegree, plain, cache, probes, fitted, onProgress, compositeStageDepth };
 }
 
 type CachedMethod = 'chebyshev' | 'remez';
@@ -609,8 +622,9 @@ function searchComposite(ctx: SearchContext): Slot {
   else if (weight) note = 'composite fits are unweighted';
   else if (Math.abs(a + b) > 1e-12 * b) note = `composite needs a symmetric range [-B, B]`;
   if (note) return { now: { method: 'composite', fit: null, note } };
-  const entry = compositeTableEntry(act, interval, target);
-  const later = (): Alternative => ({ method: 'composite', fit: compositeForPrecision(act, interval, target, ctx.cache) });
+  const stageDepth = ctx.compositeStageDepth;
+  const entry = compositeTableEntry(act, interval, target, stageDepth);
+  const later = (): Alternative => ({ method: 'composite', fit: compositeForPrecision(act, interval, target, ctx.cache, stageDepth) });
   // the table's stage degrees give the depth (odd sign stages, then the finish)
   return entry ? { depth: () => compositeDepth(entry.degrees), later } : { now: later() };
 }
@@ -789,11 +803,16 @@ function reluTargetOf(act: Activation, interval: readonly [number, number], targ
   return (compositeFinish(act) === 'relu' ? target : target / 2) / interval[1];
 }
 
-/** The {@link RELU_COMPOSITES} entry for a composite relu/|x| target, if the table has one. */
-function compositeTableEntry(act: Activation, interval: readonly [number, number], target: number) {
+/**
+ * The {@link RELU_COMPOSITES} entry for a composite relu/|x| target, if the table has one (and its stages are no
+ * deeper than `stageDepth`, when given).
+ */
+function compositeTableEntry(act: Activation, interval: readonly [number, number], target: number, stageDepth?: number) {
   const reluTarget = reluTargetOf(act, interval, target);
   const kRelu = Math.ceil(-Math.log2(reluTarget) - 1e-12);
-  return 2 ** -kRelu <= reluTarget ? RELU_COMPOSITES[kRelu] : undefined;
+  const entry = 2 ** -kRelu <= reluTarget ? RELU_COMPOSITES[kRelu] : undefined;
+  if (entry && stageDepth !== undefined && entry.degrees.some((d) => d > 2 ** stageDepth - 1)) return undefined;
+  return entry;
 }
 
 /** Depth of a composite of odd sign stages of these degrees plus its finish (one multiplication). */
@@ -815,20 +834,21 @@ function compositeForPrecision(
   interval: readonly [number, number],
   target: number,
   cache: FitCache,
+  stageDepth?: number,
 ): FittedApproximation | null {
   const B = interval[1];
   const reluTarget = reluTargetOf(act, interval, target);
-  const key = `${act.toString()}|${interval[0]},${B}|composite|${reluTarget}`;
+  const key = `${act.toString()}|${interval[0]},${B}|composite|${reluTarget}${stageDepth !== undefined ? `|stages≤${stageDepth}` : ''}`;
   const hit = cache.fits.get(key);
   if (hit) return hit;
-  const entry = compositeTableEntry(act, interval, target);
+  const entry = compositeTableEntry(act, interval, target, stageDepth);
   let fit: FittedApproximation | null = null;
   if (entry) {
     fit = compositeFromSign(act, interval, fitCompositeSign({ degrees: entry.degrees, epsilon: entry.epsilon }));
     if (fit.maxError > target) fit = null;
   }
   if (!fit) {
-    const found = searchSignFinish('relu', reluTarget);
+    const found = searchSignFinish('relu', reluTarget, stageDepth !== undefined ? { maxStageDepth: stageDepth, maxStages: 8 } : {});
     if (found) {
       fit = compositeFromSign(act, interval, found.sign);
       if (fit.maxError > target) fit = null;

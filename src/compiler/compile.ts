@@ -159,11 +159,22 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
 /** One approximation method's network: its polynomials, and the network with them normalised in. */
 interface Family {
   method: ApproximationMethod;
+  /** How the placement comparison names it: the method, and for shallow composites their stage depth. */
+  label: string;
   planned: readonly PolynomialActivation[];
   network: NormalisedNetwork;
 }
 
-/** The networks of each method the search compares (methodFamilies); an extra method that does not apply is left out. */
+/** An approximation method the search compares, with composite stages no deeper than `stageDepth` if given. */
+interface MethodChoice {
+  method: ApproximationMethod;
+  stageDepth?: number;
+}
+
+/**
+ * The networks of each method the search compares (methodFamilies); an extra method that does not apply is left
+ * out, and so is one whose polynomials are those of a family before it.
+ */
 function polynomialiseFamilies(
   blocks: ReturnType<typeof foldModel>,
   calibrated: ReturnType<typeof calibrateRanges>,
@@ -172,17 +183,23 @@ function polynomialiseFamilies(
   mode: CircuitMode,
 ): Family[] {
   const { method = 'auto', provider, calibration } = options;
+  const seen = new Set<string>();
   return methodFamilies(method, options, mode).flatMap((m) => {
     try {
       const planned = polynomialiseActivations(blocks, calibrated, {
         precision,
-        method: m,
+        method: m.method,
+        ...(m.stageDepth !== undefined ? { compositeStageDepth: m.stageDepth } : {}),
         ...(provider ? { provider } : {}),
         calibration,
       });
-      return [{ method: m, planned, network: normaliseNetwork(blocks, planned) }];
+      const same = JSON.stringify(planned.map((p) => [p.report.method, p.report.degree]));
+      if (seen.has(same)) return [];
+      seen.add(same);
+      const label = m.stageDepth !== undefined ? `${m.method} (stages of depth ≤ ${m.stageDepth})` : m.method;
+      return [{ method: m.method, label, planned, network: normaliseNetwork(blocks, planned) }];
     } catch (err) {
-      if (m === method || !(err instanceof PannError)) throw err;
+      if ((m.method === method && m.stageDepth === undefined) || !(err instanceof PannError)) throw err;
       return []; // the extra family does not apply to these activations
     }
   });
@@ -200,23 +217,30 @@ function searchPlacements(
     onProgress?.('pack', n, candidates.length);
     return buildOrReason({ ...shared, network: f.network, planned: f.planned }, plan, plan.placement === 'auto');
   });
-  const labels = candidates.map((c) => (families.length > 1 ? c.f.method : undefined));
+  const labels = candidates.map((c) => (families.length > 1 ? c.f.label : undefined));
   const screen = options.noiseCheck ? noiseScreen(calibration, options.noiseCheck) : undefined;
   const plans = candidates.map((c) => c.plan);
   return cheapest(built, plans, options.refresh, shared.link, screen, labels);
 }
 
+/** Deepest stage of the shallow composites the search also compares: degree ≤ 7, so a stage fits a 3-level segment. */
+const SHALLOW_STAGE_DEPTH = 3;
+
 /**
  * The approximation methods whose networks the placement search compares. With `auto` and rounds allowed, also the
  * composite stand-ins: a single polynomial is one part no round can split, while a composite's stages can each
- * end a segment (at k = 12 the cheapest single ReLU has depth 10, the composite's parts 4, 4 and 5). Only when the
- * compile simulates noise: short segments land on small rings with small scales, and composite stages amplify
- * CKKS noise enough there to compute garbage, which only the noise screen sees.
+ * end a segment (at k = 12 the cheapest single ReLU has depth 10, the composite's parts 4, 4 and 5) — and
+ * composites of more, shallower stages (depth ≤ 3: 3∘5∘7∘7∘7 at k = 12), whose segments fit the short chains of
+ * a small ring. Only when the compile simulates noise: short segments land on small rings with small scales, and
+ * composite stages amplify CKKS noise enough there to compute garbage, which only the noise screen sees.
  */
-function methodFamilies(method: ApproximationMethod, options: CompileOptions, mode: CircuitMode): ApproximationMethod[] {
+function methodFamilies(method: ApproximationMethod, options: CompileOptions, mode: CircuitMode): MethodChoice[] {
   const { refresh } = options;
   const searching = mode === 'latency' && refresh?.before === undefined && refresh?.maxRounds !== 0;
-  return method === 'auto' && searching && options.noiseCheck ? ['auto', 'composite'] : [method];
+  if (method === 'auto' && searching && options.noiseCheck) {
+    return [{ method: 'auto' }, { method: 'composite' }, { method: 'composite', stageDepth: SHALLOW_STAGE_DEPTH }];
+  }
+  return [{ method }];
 }
 
 /** What every candidate placement is built from. */

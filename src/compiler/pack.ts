@@ -185,7 +185,15 @@ function packAffine(
         label: 'conv (input replicated per channel, anchored outputs)',
       });
     }
-    for (const spread of spreadLayouts(map.inDim, map.outDim, slots)) {
+    // planning is the slow part: plan the two periods a BSGS estimate ranks first (d diagonals, about 2√d − 2
+    // baby and giant rotations, log2(S/m) fold steps)
+    const estimate = (sp: { period: number; classes: number }) =>
+      (Math.max(0, 2 * Math.ceil(Math.sqrt(sp.classes)) - 2) + Math.log2(slots / sp.period)) * options.opCost('rotate', N, levelIn) +
+      sp.classes * (options.opCost('mulPlain', N, levelIn) + options.opCost('add', N, levelIn));
+    const spreads = spreadLayouts(map.inDim, map.outDim, slots)
+      .sort((a, b) => estimate(a) - estimate(b))
+      .slice(0, 2);
+    for (const spread of spreads) {
       candidates.push({
         input: spread.input,
         pack: planLinear(map, spread.input, slots, { kind: 'fold', period: spread.period }),

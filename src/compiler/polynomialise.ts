@@ -41,6 +41,8 @@ export type ApproximationProvider = (req: {
   B: number;
   precisionBits: number;
   method: ApproximationMethod;
+  /** Composite stand-ins: the deepest one stage may be (PrecisionOptions.compositeStageDepth). */
+  compositeStageDepth?: number;
 }) => ProvidedApproximation;
 
 /** An activation block with its polynomial on [−B, B] and what the report says of it. */
@@ -56,6 +58,8 @@ export interface PolynomialActivation {
 export interface PolynomialiseOptions {
   precision: LayerPrecision;
   method: ApproximationMethod;
+  /** Composite stand-ins with no stage deeper than this (for short segments between refresh rounds). */
+  compositeStageDepth?: number;
   /** Required when the model has catalog activations. */
   provider?: ApproximationProvider;
   /** Calibration inputs (count × input size, back to back), to measure how many fall outside each [−B, B]. */
@@ -110,7 +114,8 @@ function polynomialFor(
     };
   } else {
     if (!options.provider) throw new CompileError(`activation ${block.activation!.toString()} needs an approximation provider`);
-    provided = options.provider({ activation: block.activation!, B, precisionBits: k, method: options.method });
+    const stageDepth = options.compositeStageDepth !== undefined ? { compositeStageDepth: options.compositeStageDepth } : {};
+    provided = options.provider({ activation: block.activation!, B, precisionBits: k, method: options.method, ...stageDepth });
   }
   return {
     block: bi,
@@ -175,8 +180,8 @@ export function carryToRange(a: PolynomialApproximation, B: number, h: number): 
 export function fitterProvider(options: FitterProviderOptions = {}): ApproximationProvider {
   const cache: FitCache = options.cache ?? createFitCache();
   const memo = new Map<string, ProvidedApproximation>();
-  return ({ activation, B, precisionBits, method }) => {
-    const key = `${activation.toString()}|${B}|${precisionBits}|${method}|${options.weight ? `${options.weight.negative},${options.weight.positive}` : ''}`;
+  return ({ activation, B, precisionBits, method, compositeStageDepth }) => {
+    const key = `${activation.toString()}|${B}|${precisionBits}|${method}|${options.weight ? `${options.weight.negative},${options.weight.positive}` : ''}|${compositeStageDepth ?? ''}`;
     const hit = memo.get(key);
     if (hit) return hit;
     const methods = methodsFor(method).filter((m) => !(options.weight && m === 'composite'));
@@ -189,6 +194,7 @@ export function fitterProvider(options: FitterProviderOptions = {}): Approximati
         methods: options.weight ? methods.filter((m) => m === 'remez') : methods,
         cache,
         ...(options.weight ? { weight: options.weight } : {}),
+        ...(compositeStageDepth !== undefined ? { compositeStageDepth } : {}),
       });
     } catch (err) {
       throw new CompileError(`cannot approximate ${activation.toString()} at precision ${precisionBits}: ${errorMessage(err)}`, {

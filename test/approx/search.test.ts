@@ -36,6 +36,20 @@ describe('precision search', () => {
     expect(high.maxError).toBeLessThanOrEqual(2 ** -13);
   });
 
+  it('composites with a stage-depth cap: more, shallower stages (for short segments between refresh rounds)', () => {
+    const relu = parseActivation('relu');
+    const deep = fitForPrecision(relu, { interval: [-1, 1], k: 12, methods: ['composite'] });
+    const shallow = fitForPrecision(relu, { interval: [-1, 1], k: 12, methods: ['composite'], compositeStageDepth: 3 });
+    const degrees = (f: typeof deep) => f.approximation.stages.map((st) => st.coefficients.length - 1);
+    expect(Math.max(...degrees(deep))).toBeGreaterThan(7); // the shallowest composite overall has a stage of depth 4
+    expect(Math.max(...degrees(shallow))).toBeLessThanOrEqual(7);
+    expect(degrees(shallow).length).toBeGreaterThan(degrees(deep).length);
+    expect(shallow.maxError).toBeLessThanOrEqual(2 ** -12);
+    expect(() => fitForPrecision(relu, { interval: [-1, 1], k: 12, methods: ['composite'], compositeStageDepth: 1 })).toThrow(
+      /compositeStageDepth must be an integer in 2\.\.10, got 1/,
+    );
+  });
+
   it('a target exactly on a minimax error is met (ReLU at k = 4: degree 2, error 1/16 = 2^-4)', () => {
     const fit = fitForPrecision(parseActivation('relu'), { interval: [-1, 1], k: 4, methods: ['remez'] });
     expect(fit.degree).toBe(2);

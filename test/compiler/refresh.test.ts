@@ -157,17 +157,30 @@ describe('refresh points', () => {
     );
   }, 180_000);
 
-  it('compares composite stand-ins too, and passes over a placement whose scale is too small for its polynomials (the noise screen)', () => {
+  it('compares composite stand-ins too, and passes over a placement whose scale is too small for its polynomials (the noise screen)', async () => {
     const c = compileNetwork(cnn, { ...base(12), noiseCheck: { inputs: 32, estimate: (circuit, x, n) => estimateNoise(circuit, x, n) } });
-    // at k = 12 a single ReLU stand-in has depth 10 and no round can split it; the composite's stages can
-    expect(new Set(c.report.refreshSearch!.considered.map((k) => k.method))).toEqual(new Set(['auto', 'composite']));
-    expect(c.report.activations.every((a) => a.method === 'composite')).toBe(true);
+    // at k = 12 a single ReLU stand-in has depth 10 and no round can split it; the composite's stages can, and
+    // composites of shallower stages (degree ≤ 7) fit the short chains of N = 8192
+    expect(new Set(c.report.refreshSearch!.considered.map((k) => k.method))).toEqual(
+      new Set(['auto', 'composite', 'composite (stages of depth ≤ 3)']),
+    );
+    expect(c.report.activations.every((a) => a.method === 'composite' && a.degree.every((d) => d <= 7))).toBe(true);
+    expect(c.params.polyModulusDegree).toBe(8192);
+    const deep = c.report.refreshSearch!.considered.filter((k) => k.method === 'composite' && k.latencyMs !== undefined && !k.rejected);
+    expect(c.report.predicted.latencyMs).toBeLessThan(Math.min(...deep.map((k) => k.latencyMs!)));
     expect(c.report.refresh!.points!.some((p) => p.includes(':'))).toBe(true);
     const noisy = c.report.refreshSearch!.considered.filter((k) => k.latencyMs !== undefined && k.rejected !== undefined);
     expect(noisy.length).toBeGreaterThan(0);
     expect(noisy[0]!.rejected).toMatch(/CKKS noise at scale 2\^\d+: about .*% of predictions would change/);
     expect(c.report.predicted.latencyMs).toBeGreaterThan(noisy[0]!.latencyMs!); // faster, but wrong: passed over
     expect(c.report.noise!.expectedFlipRate).toBeLessThan(0.01);
+    // under SEAL, with its rounds inside the composites, it computes what sim computes
+    const sim = runSim(c, digits(2), 2);
+    const seal = await runSeal(c, digits(2), 2);
+    for (let n = 0; n < 2; n++) {
+      expect(seal.records[n]!.prediction).toBe(sim[n]!.prediction);
+      for (let j = 0; j < 10; j++) expect(Math.abs(seal.records[n]!.logits[j]! - sim[n]!.logits[j]!)).toBeLessThan(0.05);
+    }
   }, 120_000);
 
   it('under SEAL a refreshed circuit agrees with sim (the MLP, refreshed before its activation)', async () => {
