@@ -23,6 +23,8 @@ import { addDataOptions, DATA_HELP, type DataFlags, dataPartFromFlags, dataSpecF
 export interface CompileFlags extends DataFlags {
   precision: number[];
   activationMethod: ApproximationMethod;
+  /** Composite stand-ins: no sign stage deeper than this (--composite-stage-depth). */
+  compositeStageDepth?: number;
   calibration: number;
   calibrationInput?: string;
   rangeRule: 'max' | 'percentile';
@@ -96,6 +98,7 @@ export function compileWithFlags(
     refresh: refreshOptionsOf(flags),
     precisionBits: flags.precision.length === 1 ? flags.precision[0]! : flags.precision,
     method: flags.activationMethod,
+    ...(flags.compositeStageDepth !== undefined ? { compositeStageDepth: flags.compositeStageDepth } : {}),
     calibration: calibrationFor(model, flags),
     range: { rule: flags.rangeRule, margin: flags.margin, percentile: flags.percentile },
     ...(flags.scaleBits !== undefined ? { scaleBits: flags.scaleBits } : {}),
@@ -269,6 +272,11 @@ export function addCompileOptions(cmd: Command): Command {
       new Option('-m, --activation-method <method>', 'how activations are approximated (auto = cheapest by depth, then multiplications)')
         .choices(['auto', 'remez', 'chebyshev', 'composite'])
         .default(COMPILE_DEFAULTS.activationMethod),
+    )
+    .option(
+      '--composite-stage-depth <d>',
+      'composite ReLU stand-ins with no sign stage deeper than d (degree ≤ 2^d − 1): more, shallower stages, so refresh rounds between them leave short segments on a small ring (with -m auto the placement search already compares d = 3)',
+      intOption('--composite-stage-depth', 2, 10),
     )
     .option(
       '--calibration <n>',

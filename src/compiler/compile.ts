@@ -72,6 +72,11 @@ export interface CompileOptions {
   precisionBits: number | readonly number[];
   /** @default 'auto' (cheapest by depth, then multiplications) */
   method?: ApproximationMethod;
+  /**
+   * Composite stand-ins: no sign stage deeper than this (PrecisionOptions.compositeStageDepth). With `auto` and a
+   * placement search, the depth of the shallow composites compared. @default none (auto's search: 3)
+   */
+  compositeStageDepth?: number;
   /** Calibration inputs (count × input size, back to back) and a label for the report. */
   calibration: { inputs: Float64Array; count: number; label: string };
   /** How B is chosen from the calibration ranges. @default { rule: 'max', margin: 1.1 } */
@@ -184,7 +189,7 @@ function polynomialiseFamilies(
 ): Family[] {
   const { method = 'auto', provider, calibration } = options;
   const seen = new Set<string>();
-  return methodFamilies(method, options, mode).flatMap((m) => {
+  return methodFamilies(method, options, mode).flatMap((m, i) => {
     try {
       const planned = polynomialiseActivations(blocks, calibrated, {
         precision,
@@ -199,7 +204,7 @@ function polynomialiseFamilies(
       const label = m.stageDepth !== undefined ? `${m.method} (stages of depth ≤ ${m.stageDepth})` : m.method;
       return [{ method: m.method, label, planned, network: normaliseNetwork(blocks, planned) }];
     } catch (err) {
-      if ((m.method === method && m.stageDepth === undefined) || !(err instanceof PannError)) throw err;
+      if (i === 0 || !(err instanceof PannError)) throw err; // the first is what was asked for
       return []; // the extra family does not apply to these activations
     }
   });
@@ -237,10 +242,11 @@ const SHALLOW_STAGE_DEPTH = 3;
 function methodFamilies(method: ApproximationMethod, options: CompileOptions, mode: CircuitMode): MethodChoice[] {
   const { refresh } = options;
   const searching = mode === 'latency' && refresh?.before === undefined && refresh?.maxRounds !== 0;
+  const stageDepth = options.compositeStageDepth;
   if (method === 'auto' && searching && options.noiseCheck) {
-    return [{ method: 'auto' }, { method: 'composite' }, { method: 'composite', stageDepth: SHALLOW_STAGE_DEPTH }];
+    return [{ method: 'auto' }, { method: 'composite' }, { method: 'composite', stageDepth: stageDepth ?? SHALLOW_STAGE_DEPTH }];
   }
-  return [{ method }];
+  return [stageDepth !== undefined ? { method, stageDepth } : { method }];
 }
 
 /** What every candidate placement is built from. */

@@ -183,6 +183,16 @@ describe('refresh points', () => {
     }
   }, 120_000);
 
+  it('compositeStageDepth (--composite-stage-depth) caps the stages of an asked-for composite', () => {
+    const mlp = loadModel('models/mnist-mlp-relu.json');
+    const opts = { ...base(12), method: 'composite' as const, refresh: { maxRounds: 0 } };
+    const deep = compileNetwork(mlp, opts);
+    const shallow = compileNetwork(mlp, { ...opts, compositeStageDepth: 3 });
+    expect(Math.max(...deep.report.activations[0]!.degree)).toBeGreaterThan(7);
+    expect(Math.max(...shallow.report.activations[0]!.degree)).toBeLessThanOrEqual(7);
+    expect(shallow.report.activations[0]!.maxError).toBeLessThanOrEqual(shallow.report.activations[0]!.B * 2 ** -12);
+  });
+
   it('under SEAL a refreshed circuit agrees with sim (the MLP, refreshed before its activation)', async () => {
     const mlp = loadModel('models/mnist-mlp-relu.json');
     const c = compileNetwork(mlp, { ...base(6), refresh: { before: [0] } });
