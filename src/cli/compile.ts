@@ -18,7 +18,7 @@ import { loadModelOrOnnx } from './load-model.js';
 import { checkOutputPath } from '../files.js';
 import { action, intOption, numberOption, PRECISION_RANGE_TEXT, precisionOption, printJson, ProgressBar, stepReporter } from './common.js';
 import { readInputsFile } from './predict.js';
-import { addDataOptions, DATA_HELP, type DataFlags, dataPartFromFlags, dataSpecFromFlags } from './data-options.js';
+import { addDataOptions, DATA_HELP, type DataFlags, dataPartFromFlags, dataSpecFromFlags, withModelDataset } from './data-options.js';
 
 export interface CompileFlags extends DataFlags {
   precision: number[];
@@ -64,16 +64,18 @@ export const COMPILE_DEFAULTS = {
 /** Calibration inputs: a user's file, or the first N samples of the train part of the data (default: MNIST's). */
 export function calibrationFor(
   model: Model,
-  flags: Pick<CompileFlags, 'calibration' | 'calibrationInput'> & DataFlags,
+  given: Pick<CompileFlags, 'calibration' | 'calibrationInput'> & DataFlags,
 ): {
   inputs: Float64Array;
   count: number;
   label: string;
 } {
   const size = shapeSize(model.inputShape);
+  const flags = given.calibrationInput ? given : withModelDataset(given, model.metadata);
   const spec = dataSpecFromFlags(flags);
   if (flags.calibrationInput) {
-    if (spec.source.kind !== 'mnist') throw new InputError('give either --calibration-input or a dataset (--data, --idx, --csv), not both');
+    if (spec.source.kind !== 'mnist')
+      throw new InputError('give either --calibration-input or a dataset (--dataset, --data, --idx, --csv), not both');
     const inputs = readInputsFile(flags.calibrationInput, size);
     return { inputs, count: inputs.length / size, label: flags.calibrationInput };
   }
@@ -83,7 +85,8 @@ export function calibrationFor(
     );
   }
   const ds = headDataset(dataPartFromFlags(flags, 'train', model.inputShape), flags.calibration);
-  return { inputs: ds.inputs, count: ds.count, label: spec.source.kind === 'mnist' ? `mnist train[0:${ds.count}]` : ds.name };
+  const builtIn = spec.source.kind === 'mnist' || spec.source.kind === 'fashion-mnist' || spec.source.kind === 'fashion-mnist-full';
+  return { inputs: ds.inputs, count: ds.count, label: builtIn ? `${spec.source.kind} train[0:${ds.count}]` : ds.name };
 }
 
 /** Compile with the CLI's flags (shared by compile, run and the demo). */

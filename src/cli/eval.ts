@@ -3,11 +3,11 @@
  * (or your own data: an image folder, IDX or CSV files), with reference float64 inference.
  */
 import { Command } from 'commander';
-import type { DataPart } from '../nn/data-source.js';
+import { type DataPart, isBuiltIn } from '../nn/data-source.js';
 import { evaluateModel, type Evaluation } from '../nn/evaluate.js';
 import { loadModelOrOnnx } from './load-model.js';
 import { action, printJson, ProgressBar } from './common.js';
-import { addDataOptions, DATA_HELP, type DataFlags, dataPartFromFlags, dataSpecFromFlags } from './data-options.js';
+import { addDataOptions, DATA_HELP, type DataFlags, dataPartFromFlags, dataSpecFromFlags, withModelDataset } from './data-options.js';
 
 interface EvalFlags extends DataFlags {
   split: DataPart;
@@ -64,6 +64,7 @@ Examples:
     .action(
       action('eval', (file: string, flags: EvalFlags) => {
         const model = loadModelOrOnnx(file);
+        flags = withModelDataset(flags, model.metadata);
         const ds = dataPartFromFlags(flags, flags.split, model.inputShape);
         const bar = new ProgressBar('eval', { quiet: flags.quiet === true || flags.json === true });
         const e = evaluateModel(model, ds, { onProgress: (d, t) => bar.update(d, t) });
@@ -72,7 +73,7 @@ Examples:
           printJson({ model: model.name, file, ...e });
         } else {
           process.stdout.write(`${formatEvaluation(model.name, e)}\n`);
-          const own = dataSpecFromFlags(flags).source.kind !== 'mnist';
+          const own = !isBuiltIn(dataSpecFromFlags(flags));
           if (own && flags.split !== 'all') {
             process.stdout.write(
               `(the ${flags.split} part of your data's seeded split, as pann train --data made it; --split all scores every sample)\n`,

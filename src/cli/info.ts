@@ -8,7 +8,7 @@ import type { DataPart } from '../nn/data-source.js';
 import { loadModelOrOnnx } from './load-model.js';
 import { describeLayer, formatShape, layerParameterCount, modelShapes, parameterCount } from '../nn/model.js';
 import { action, printJson } from './common.js';
-import { addDataOptions, DATA_HELP, type DataFlags, dataPartFromFlags } from './data-options.js';
+import { addDataOptions, DATA_HELP, type DataFlags, dataPartFromFlags, withModelDataset } from './data-options.js';
 
 interface InfoFlags extends DataFlags {
   split: DataPart;
@@ -50,7 +50,9 @@ Examples:
           parameters: layerParameterCount(l),
         }));
         const ranges = flags.ranges
-          ? activationInputRanges(model, dataPartFromFlags(flags, flags.split, model.inputShape), { percentiles: PERCENTILES })
+          ? activationInputRanges(model, dataPartFromFlags(withModelDataset(flags, model.metadata), flags.split, model.inputShape), {
+              percentiles: PERCENTILES,
+            })
           : [];
         const accuracy = model.metadata.accuracy;
         if (flags.json) {

@@ -14,7 +14,15 @@ import { STUDY_METHODS, type StudyMethod } from '../study/grid.js';
 import { type TuneResult, type TuneTrial, tuneModel } from '../study/tune.js';
 import { loadModelOrOnnx } from './load-model.js';
 import { action, intOption, numberOption, precisionOption, printJson, ProgressBar } from './common.js';
-import { addDataOptions, DATA_HELP, type DataFlags, dataFlagsArgs, dataFlagsOf, dataSpecFromFlags } from './data-options.js';
+import {
+  addDataOptions,
+  DATA_HELP,
+  type DataFlags,
+  dataFlagsArgs,
+  dataFlagsOf,
+  dataSpecFromFlags,
+  withModelDataset,
+} from './data-options.js';
 
 interface TuneFlags extends DataFlags {
   maxLoss?: number;
@@ -75,7 +83,7 @@ function tuneCommand(file: string, flags: TuneFlags): void {
   const model = loadModelOrOnnx(file);
   const quiet = !!flags.quiet || !!flags.json;
   const bar = new ProgressBar('tune', { quiet });
-  const spec = dataSpecFromFlags(flags);
+  const spec = dataSpecFromFlags(withModelDataset(flags, model.metadata));
   const own = spec.source.kind === 'mnist' ? null : trainingData(spec, model.inputShape);
   const r = tuneModel(model, {
     ...(own

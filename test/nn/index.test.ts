@@ -5,6 +5,9 @@ describe('src/nn/index.ts', () => {
   it('exports exactly the public API (change this list only on purpose)', () => {
     expect(Object.keys(nn).sort()).toMatchInlineSnapshot(`
       [
+        "FASHION_FULL_VALIDATION",
+        "FASHION_MNIST_CLASSES",
+        "FASHION_MNIST_DEBIAN_DIR",
         "LAYER_TYPES",
         "MNIST_CNN_ARCHITECTURE",
         "MNIST_INPUT_SHAPE",
@@ -44,6 +47,9 @@ describe('src/nn/index.ts', () => {
         "layerParameterCount",
         "learningRateAt",
         "loadCsvDataset",
+        "loadFashionMnistAll",
+        "loadFashionMnistFull",
+        "loadFashionMnistSplit",
         "loadIdxDataset",
         "loadMnistDigits",
         "loadMnistSplit",
