@@ -6,7 +6,7 @@
 import type { Activation } from '../approx/activations.js';
 import type { PolynomialApproximation } from '../approx/polynomial.js';
 import type { Layer, Model, Shape } from '../nn/model.js';
-import { layerLabel, layerOutputShape, shapeSize } from '../nn/model.js';
+import { isSequential, layerLabel, layerOutputShape, shapeSize } from '../nn/model.js';
 import { type AffineMap, affineFromDense, affineFromTriplets, composeAffine, identityMap } from './affine.js';
 import { CompileError } from './errors.js';
 
@@ -126,6 +126,13 @@ function isPerChannelScaling(layer: Layer): boolean {
 
 /** Split a model into affine blocks and activations. */
 export function foldModel(model: Model): NetBlock[] {
+  if (!isSequential(model)) {
+    const at = model.layers.findIndex((l, i) => l.type === 'add' || (l.from !== undefined && l.from !== i - 1));
+    throw new CompileError(
+      `model ${model.name}: layers[${at}] (${model.layers[at]!.type}) branches (a residual connection); the compiler takes ` +
+        'chains of layers only, for now: residual networks run in float64 (pann eval, predict, info) but do not compile yet',
+    );
+  }
   const folder = new BlockFolder(model);
   let shape: Shape = model.inputShape;
   model.layers.forEach((layer, i) => {

@@ -4,7 +4,7 @@
  */
 import { checkDatasetFitsModel, type Dataset } from './dataset.js';
 import { predict } from './inference.js';
-import { modelShapes, nonlinearLayerIndices, shapeSize, type Model } from './model.js';
+import { layerInputIndex, modelShapes, nonlinearLayerIndices, shapeSize, type Model } from './model.js';
 import { Network } from './network.js';
 
 export interface PercentileValue {
@@ -54,7 +54,10 @@ export function activationInputRanges(model: Model, ds: Dataset, options: Calibr
   const { percentiles = [0.1, 1, 50, 99, 99.9], maxSamples = 2_000_000, batchSize = 256 } = options;
   checkDatasetFitsModel(ds, model, new Network(model).outputSize);
   const shapes = modelShapes(model);
-  const inShape = (i: number) => (i === 0 ? model.inputShape : shapes[i - 1]!);
+  const inShape = (i: number) => {
+    const from = layerInputIndex(model.layers[i]!, i);
+    return from < 0 ? model.inputShape : shapes[from]!;
+  };
   const acc = new Map<number, { min: number; max: number; count: number; stride: number; kept: Float64Array; n: number; phase: number }>();
   for (const i of nonlinearLayerIndices(model)) {
     const total = ds.count * shapeSize(inShape(i));

@@ -93,7 +93,8 @@ export function finetunePolynomial(
   }
   const poly = cloneModel(model);
   replaced.forEach((i, j) => {
-    poly.layers[i] = { type: 'polynomial', approximation: approx[j]!, clamp: range === 'clamp' };
+    const from = poly.layers[i]!.from;
+    poly.layers[i] = { type: 'polynomial', approximation: approx[j]!, clamp: range === 'clamp', ...(from !== undefined ? { from } : {}) };
   });
   const bounds = approx.map((a) => Math.max(Math.abs(a.interval[0]), Math.abs(a.interval[1])));
   const before = options.validation

@@ -192,6 +192,20 @@ class IdentityOp extends LayerOp {
   protected grad(): void {}
 }
 
+/**
+ * The sum of two branches (a residual connection): y = a + b. Network passes both summands (forwardSum) and
+ * routes dy to both in backward; as a one-input op it is the identity (a + 0).
+ */
+export class AddOp extends IdentityOp {
+  /** y = a + b for n samples. */
+  forwardSum(a: Float64Array, b: Float64Array, n: number): Float64Array {
+    this.out = ensure(this.out, n * this.outSize);
+    const y = this.out.subarray(0, n * this.outSize);
+    for (let i = 0; i < y.length; i++) y[i] = a[i]! + b[i]!;
+    return y;
+  }
+}
+
 /** Inverted dropout: zero with probability `rate`, scale survivors by 1/(1 − rate); identity at inference. */
 class DropoutOp extends LayerOp {
   #mask: Float64Array = new Float64Array(0);
@@ -439,5 +453,7 @@ export function layerOp(layer: Layer, index: number, inShape: Shape, outShape: S
       return new ActivationOp(layer, index, inShape, outShape);
     case 'polynomial':
       return new PolynomialOp(layer, index, inShape, outShape);
+    case 'add':
+      return new AddOp(layer, index, inShape, outShape);
   }
 }

@@ -20,10 +20,11 @@ import { activationFromJSON } from '../approx/activations.js';
 import type { ChebyshevPolynomial, PolynomialApproximation } from '../approx/polynomial.js';
 import { ModelError, errorMessage } from '../errors.js';
 import { checkSchema, fieldError, type CheckOptions } from '../schema/index.js';
-import { checkModel, type Layer, type Model } from './model.js';
+import { checkModel, isSequential, type Layer, type Model } from './model.js';
 import {
   MODEL_FORMAT,
   MODEL_VERSION,
+  MODEL_VERSION_DAG,
   ModelFileSchema,
   PolynomialApproximationSchema,
   type LayerJson,
@@ -47,10 +48,10 @@ export function modelToJSON(model: Model, options: SaveModelOptions = {}): Json 
   checkModel(model);
   return {
     format: MODEL_FORMAT,
-    version: MODEL_VERSION,
+    version: isSequential(model) ? MODEL_VERSION : MODEL_VERSION_DAG,
     name: model.name,
     inputShape: [...model.inputShape],
-    layers: model.layers.map((l, i) => layerToJSON(l, dtype, `layers[${i}]`)),
+    layers: model.layers.map((l, i) => ({ ...layerToJSON(l, dtype, `layers[${i}]`), ...(l.from !== undefined ? { from: l.from } : {}) })),
     metadata: model.metadata,
   };
 }
@@ -99,6 +100,8 @@ function layerToJSON(layer: Layer, dtype: TensorDtype, at: string): Json {
       return { type: 'activation', activation: layer.activation.toJSON() };
     case 'polynomial':
       return { type: 'polynomial', clamp: layer.clamp, approximation: approximationToJSON(layer.approximation) };
+    case 'add':
+      return { type: 'add', other: layer.other };
   }
 }
 
@@ -133,6 +136,11 @@ export function saveModel(path: string, model: Model, options: SaveModelOptions 
 const CHECK: CheckOptions = { error: (message) => new ModelError(message), root: 'model file' };
 
 function layerFromJSON(l: LayerJson, at: string): Layer {
+  const layer = layerBodyFromJSON(l, at);
+  return l.from !== undefined ? { ...layer, from: l.from } : layer;
+}
+
+function layerBodyFromJSON(l: LayerJson, at: string): Layer {
   switch (l.type) {
     case 'dense':
       return {
@@ -181,6 +189,8 @@ function layerFromJSON(l: LayerJson, at: string): Layer {
       }
     case 'polynomial':
       return { type: l.type, clamp: l.clamp, approximation: approximationFromSchema(l.approximation) };
+    case 'add':
+      return { type: l.type, other: l.other };
   }
 }
 

@@ -12,6 +12,8 @@ import { LAYER_TYPES } from './model.js';
 
 export const MODEL_FORMAT = 'pann-model';
 export const MODEL_VERSION = 1;
+/** Files whose layers branch (`from`, `add`: residual networks) are version 2; sequential ones stay version 1. */
+export const MODEL_VERSION_DAG = 2;
 
 const count = Integer({ min: 0 });
 const pair = Pair(Integer({ min: 0 }), { whole: true, expected: '[height, width] of non-negative integers' });
@@ -46,8 +48,11 @@ export const PolynomialApproximationSchema = Type.Object({
   finish: OneOf(['none', 'relu', 'abs'], { expected: 'none, relu or abs' }),
 });
 
+/** Where a layer reads its input: an earlier layer's index, or −1 for the model input (checked by checkModel). */
+const layerRef = Described(Integer({ min: -1 }), 'an earlier layer, or -1 for the model input');
+
 function layer<const T extends string, P extends TProperties>(type: T, properties: P) {
-  return Type.Object({ type: Type.Literal(type), ...properties });
+  return Type.Object({ type: Type.Literal(type), ...properties, from: Type.Optional(layerRef) });
 }
 
 const Layer = Tagged(
@@ -79,6 +84,7 @@ const Layer = Tagged(
       clamp: withNotes(Type.Boolean(), { invalid: (v) => `expected true or false, got ${shown(v)}` }),
       approximation: PolynomialApproximationSchema,
     }),
+    layer('add', { other: layerRef }),
   ],
   {
     unknownTag: (type) => `unknown layer type ${shown(type)}; known: ${LAYER_TYPES.join(', ')}`,
@@ -89,9 +95,9 @@ const Layer = Tagged(
 export const ModelFileSchema = Type.Object(
   {
     format: withNotes(Type.Literal(MODEL_FORMAT), { missing: `expected "${MODEL_FORMAT}", got undefined` }),
-    version: withNotes(Type.Literal(MODEL_VERSION), {
-      invalid: (v) => `this pann reads version ${MODEL_VERSION}, got ${shown(v)}`,
-      missing: `this pann reads version ${MODEL_VERSION}, got undefined`,
+    version: withNotes(Type.Union([Type.Literal(MODEL_VERSION), Type.Literal(MODEL_VERSION_DAG)]), {
+      invalid: (v) => `this pann reads versions ${MODEL_VERSION} and ${MODEL_VERSION_DAG}, got ${shown(v)}`,
+      missing: `this pann reads versions ${MODEL_VERSION} and ${MODEL_VERSION_DAG}, got undefined`,
     }),
     name: withNotes(Type.String(), { invalid: () => 'expected a string' }),
     inputShape: Described(

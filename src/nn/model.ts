@@ -9,7 +9,10 @@
  * - avgpool2d divides by kh·kw also where the window covers padding (count_include_pad = true);
  * - globalavgpool maps [C, H, W] to [C];
  * - flatten maps [C, H, W] to [C·H·W] in C-H-W order;
- * - batchnorm is the inference form y = γ·(x − μ)/√(σ² + ε) + β per channel ([C, H, W]) or feature ([F]).
+ * - batchnorm is the inference form y = γ·(x − μ)/√(σ² + ε) + β per channel ([C, H, W]) or feature ([F]);
+ * - a model is a DAG with its layers in topological order: each layer reads the output of the layer before it, or
+ *   of layers[from] (−1: the model input), and `add` sums that with the output of layers[other] (residual
+ *   branches); the model's output is the last layer's.
  */
 import type { Activation } from '../approx/activations.js';
 import type { PolynomialApproximation } from '../approx/polynomial.js';
@@ -75,8 +78,21 @@ export interface PolynomialLayer {
   clamp: boolean;
 }
 
-/** One layer of a model (dense, conv2d, pooling, batchnorm, flatten, dropout, activation, polynomial). */
-export type Layer =
+/** The sum of two branches of the same shape: this layer's input (see {@link LayerInput}) and layers[other]'s output. */
+export interface AddLayer {
+  type: 'add';
+  /** The other summand: the output of layers[other] (an earlier layer), or −1 for the model input. */
+  other: number;
+}
+
+/** Where a layer's input comes from: the output of layers[from] (an earlier layer; −1: the model input). */
+export interface LayerInput {
+  /** @default the layer before (−1 for the first layer) */
+  from?: number;
+}
+
+/** One layer of a model (dense, conv2d, pooling, batchnorm, flatten, dropout, activation, polynomial, add). */
+export type Layer = (
   | DenseLayer
   | Conv2dLayer
   | AvgPool2dLayer
@@ -85,7 +101,10 @@ export type Layer =
   | BatchNormLayer
   | DropoutLayer
   | ActivationLayer
-  | PolynomialLayer;
+  | PolynomialLayer
+  | AddLayer
+) &
+  LayerInput;
 
 export type LayerType = Layer['type'];
 
@@ -99,6 +118,7 @@ export const LAYER_TYPES: readonly LayerType[] = [
   'dropout',
   'activation',
   'polynomial',
+  'add',
 ];
 
 /** A sequential network: its input shape, its layers and free-form metadata (recipe, accuracy, …). */
@@ -183,14 +203,56 @@ export function layerOutputShape(layer: Layer, input: Shape, where: string = lay
     case 'dropout':
     case 'activation':
     case 'polynomial':
+    case 'add':
       return input;
   }
 }
 
-/** Shape after each layer (entry i is the output of layers[i]). Throws a ModelError naming the first bad layer. */
+/** The layer whose output layers[index] reads (−1: the model input), checked to be an earlier one. */
+export function layerInputIndex(layer: Layer, index: number): number {
+  return earlierLayer(layer.from ?? index - 1, index, 'from');
+}
+
+function earlierLayer(ref: unknown, index: number, field: string): number {
+  if (typeof ref !== 'number' || !Number.isInteger(ref) || ref < -1 || ref >= index) {
+    throw new ModelError(
+      `layers[${index}].${field}: ${String(ref)} is not an earlier layer (0…${index - 1}) or −1 (the model input): ` +
+        'a model is a DAG with its layers in topological order, so a layer reads only outputs before it',
+    );
+  }
+  return ref;
+}
+
+/** True when every layer reads the one before it and none adds branches: a chain, as the compiler takes it. */
+export function isSequential(model: Model): boolean {
+  return model.layers.every((l, i) => l.type !== 'add' && (l.from === undefined || l.from === i - 1));
+}
+
+/**
+ * Shape after each layer (entry i is the output of layers[i]), following each layer's input (`from`) and an add's
+ * other summand. Throws a ModelError naming the first bad layer (a reference forward, or summands of two shapes).
+ */
 export function modelShapes(model: Model): Shape[] {
-  let shape = model.inputShape;
-  return model.layers.map((layer, i) => (shape = layerOutputShape(layer, shape, layerLabel(layer, i))));
+  const shapes: Shape[] = [];
+  const outputOf = (ref: number) => (ref < 0 ? model.inputShape : shapes[ref]!);
+  model.layers.forEach((layer, i) => {
+    const input = outputOf(layerInputIndex(layer, i));
+    if (layer.type === 'add') {
+      const other = outputOf(earlierLayer(layer.other, i, 'other'));
+      if (formatShape(other) !== formatShape(input)) {
+        throw new ModelError(
+          `${layerLabel(layer, i)}: adds ${formatShape(input)} (${describeRef(layerInputIndex(layer, i))}) and ${formatShape(other)} ` +
+            `(${describeRef(layer.other)}); residual branches must have the same shape`,
+        );
+      }
+    }
+    shapes.push(layerOutputShape(layer, input, layerLabel(layer, i)));
+  });
+  return shapes;
+}
+
+function describeRef(ref: number): string {
+  return ref < 0 ? 'the model input' : `layers[${ref}]`;
 }
 
 /** Shape of the model's output (the input shape for a model without layers). */
@@ -261,8 +323,13 @@ export function cloneLayer(layer: Layer): Layer {
   }
 }
 
-/** One-line description of a layer, e.g. `conv2d 1→5 k5×5 s2×2 p1×1`. */
+/** One-line description of a layer, e.g. `conv2d 1→5 k5×5 s2×2 p1×1` (`… ← layers[3]` when it reads another). */
 export function describeLayer(layer: Layer): string {
+  const body = describeLayerBody(layer);
+  return layer.from === undefined ? body : `${body} ← ${describeRef(layer.from)}`;
+}
+
+function describeLayerBody(layer: Layer): string {
   switch (layer.type) {
     case 'dense':
       return `dense ${layer.inFeatures}→${layer.outFeatures}`;
@@ -279,6 +346,8 @@ export function describeLayer(layer: Layer): string {
       return `dropout ${layer.rate}`;
     case 'activation':
       return `activation ${layer.activation.toString()}`;
+    case 'add':
+      return `add ${describeRef(layer.other)}`;
     case 'polynomial': {
       const a = layer.approximation;
       const degrees = a.stages.map((s) => s.coefficients.length - 1).join('∘');
@@ -382,6 +451,11 @@ function checkLayer(layer: Layer, at: string): void {
       return;
     case 'globalavgpool':
     case 'flatten':
+      return;
+    case 'add':
+      if (typeof layer.other !== 'number' || !Number.isInteger(layer.other)) {
+        throw new ModelError(`${at}.other: expected a layer index (or −1 for the model input), got ${String(layer.other)}`);
+      }
       return;
     default:
       throw new ModelError(

@@ -118,7 +118,7 @@ describe('model file (pann-model v1)', () => {
 
     it('wrong format or version', () => {
       bad({ ...good(), format: 'onnx' }, /format: expected "pann-model"/);
-      bad({ ...good(), version: 2 }, /version: this pann reads version 1, got 2/);
+      bad({ ...good(), version: 3 }, /version: this pann reads versions 1 and 2, got 3/);
     });
 
     it('a weight tensor with one value too few names the layer and the counts', () => {
