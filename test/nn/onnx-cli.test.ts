@@ -80,7 +80,7 @@ describe('pann import', () => {
 
   it('bad input exits 2 with one line naming the problem', () => {
     const cases: [string[], RegExp][] = [
-      [[join(fixtures, 'bad/residual.onnx')], /^pann import: .*residual\.onnx: tensor "\/Relu_output_0" .* feeds 2 inputs/],
+      [[join(fixtures, 'bad/group-conv.onnx')], /^pann import: .*group-conv\.onnx: node #0 "\/0\/Conv" \(Conv\): group=2/],
       [[join(fixtures, 'bad/lstm.onnx')], /^pann import: .*lstm\.onnx: node #0 "lstm" \(LSTM\): unsupported op LSTM/],
       [[join(fixtures, 'mlp.json')], /^pann import: .*mlp\.json: not an ONNX model: the file looks like JSON/],
       [[join(dir, 'missing.onnx')], /^pann import: cannot read ONNX file .*missing\.onnx/],

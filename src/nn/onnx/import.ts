@@ -1,7 +1,8 @@
 /**
- * ONNX import: a PyTorch-exported MLP or CNN (a chain of nodes from one input to one output) becomes a pann Model.
- * The graph is walked from its input along the single data path; constants, initializers and shape computations
- * hang off that path. Anything pann cannot represent exactly fails with an OnnxError naming the node.
+ * ONNX import: a PyTorch-exported MLP, CNN or residual network (one input, one output) becomes a pann Model. The
+ * graph's data path is walked in node order from the input; constants, initializers and shape computations hang
+ * off it, and an Add of two data tensors is a residual connection (pann's `add` layer, the other layers reading
+ * from where their input came). Anything pann cannot represent exactly fails with an OnnxError naming the node.
  */
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
@@ -138,8 +139,21 @@ function graphOutput(graph: GraphProto): string {
   return outputs[0]!.name ?? '';
 }
 
-/** Follow the single data path from the input to the output, mapping each node onto layers. */
-function walkChain(g: OnnxGraph, input: GraphInput, output: string, stripSoftmax: boolean): { state: ChainState; nodes: OnnxNodeImport[] } {
+/** What the walk knows of a data tensor: the layer whose output it is (−1: the graph input) and the chain state there. */
+interface DataTensor {
+  layer: number;
+  onnxShape: number[];
+  shape: ChainState['shape'];
+  pendingPad: ChainState['pendingPad'];
+  biasTarget: number | null;
+}
+
+/**
+ * Walk the data path from the input to the output in the graph's (topological) node order, mapping each node onto
+ * layers. Most nodes read one data tensor: a layer reads the output of the layer that tensor came from (`from` when
+ * that is not the layer before). An Add of two data tensors is a residual connection: an `add` layer.
+ */
+function walkGraph(g: OnnxGraph, input: GraphInput, output: string, stripSoftmax: boolean): { state: ChainState; nodes: OnnxNodeImport[] } {
   const state: ChainState = {
     onnxShape: [...input.shape],
     shape: [...input.shape],
@@ -150,18 +164,64 @@ function walkChain(g: OnnxGraph, input: GraphInput, output: string, stripSoftmax
     weightDtype: 'float32',
   };
   const nodes: OnnxNodeImport[] = [];
-  let current = input.name;
-  g.chainShapes.set(current, [...state.onnxShape]);
-  for (;;) {
-    const index = nextOnChain(g, current, output);
-    if (index === null) break;
-    const { entry, next } = importChainNode(g, index, current, output, stripSoftmax, state);
+  const data = new Map<string, DataTensor>();
+  const record = (name: string, t: DataTensor) => {
+    data.set(name, t);
+    g.chainShapes.set(name, [...t.onnxShape]);
+  };
+  record(input.name, { layer: -1, onnxShape: [...input.shape], shape: [...input.shape], pendingPad: null, biasTarget: null });
+  checkOutputRead(g, output);
+  g.nodes.forEach((node, index) => {
+    const op = node.opType ?? '';
+    if (op === 'Shape' || op === 'Constant' || g.visited.has(index)) return;
+    const reads = (node.input ?? []).filter((name) => data.has(name));
+    if (reads.length === 0) return; // constants and shape computations: evaluated where they are used
+    if (op === 'Add' && reads.length === 2) {
+      const entry = residualAdd(g, index, data, state);
+      nodes.push(entry.entry);
+      record(node.output?.[0] ?? '', entry.tensor);
+      return;
+    }
+    if (new Set(reads).size > 1) {
+      throw new OnnxError(
+        `${g.label(index)}: reads ${reads.length} data tensors; pann joins branches only with Add (a residual connection)`,
+      );
+    }
+    const from = data.get(reads[0]!)!;
+    Object.assign(state, {
+      onnxShape: [...from.onnxShape],
+      shape: [...from.shape],
+      pendingPad: from.pendingPad,
+      biasTarget: from.biasTarget,
+    });
+    const before = state.layers.length;
+    const { entry, next } = importChainNode(g, index, reads[0]!, output, stripSoftmax, state);
+    if (state.layers.length > before && from.layer !== before - 1) state.layers[before] = { ...state.layers[before]!, from: from.layer };
     nodes.push(entry);
-    current = next;
-    if (!current) throw new OnnxError(`${entry.node}: has no output`);
-    g.chainShapes.set(current, [...state.onnxShape]);
+    if (!next) throw new OnnxError(`${entry.node}: has no output`);
+    const layer = state.layers.length > before ? state.layers.length - 1 : from.layer;
+    record(next, {
+      layer,
+      onnxShape: [...state.onnxShape],
+      shape: [...state.shape],
+      pendingPad: state.pendingPad,
+      biasTarget: state.biasTarget,
+    });
+  });
+  const out = data.get(output);
+  if (!out)
+    throw new OnnxError(`the graph output ${JSON.stringify(output)} is not computed from the graph input ${JSON.stringify(input.name)}`);
+  if (out.pendingPad) {
+    throw new OnnxError(
+      `${out.pendingPad.label}: a zero Pad is supported only right before Conv or AveragePool, not at the end of the graph`,
+    );
   }
-  checkChainEnd(g, state, input.name, output);
+  if (out.layer !== state.layers.length - 1) {
+    throw new OnnxError(
+      `the graph output ${JSON.stringify(output)} is ${out.layer < 0 ? 'the graph input' : `the output of layers[${out.layer}]`}, not of the last layer; pann's model ends at its last layer`,
+    );
+  }
+  checkAllVisited(g, input.name, output);
   return { state, nodes };
 }
 
@@ -171,29 +231,43 @@ function producerLabel(g: OnnxGraph, tensor: string): string {
   return p === undefined ? 'the graph input' : g.label(p);
 }
 
-/** The one node that reads `current` on the data path (Shape nodes aside), or null at the graph output. */
-function nextOnChain(g: OnnxGraph, current: string, output: string): number | null {
-  const readers = (g.consumers.get(current) ?? []).filter((i) => g.nodes[i]!.opType !== 'Shape');
-  if (current === output) {
-    if (readers.length) {
-      throw new OnnxError(
-        `the graph output ${JSON.stringify(output)} is also read by ${g.label(readers[0]!)}; pann imports a chain that ends at the output`,
-      );
-    }
-    return null;
-  }
-  if (readers.length === 0) {
+/** The graph output must not feed another node (pann's model ends at it). */
+function checkOutputRead(g: OnnxGraph, output: string): void {
+  const readers = (g.consumers.get(output) ?? []).filter((i) => g.nodes[i]!.opType !== 'Shape');
+  if (readers.length) {
     throw new OnnxError(
-      `tensor ${JSON.stringify(current)} from ${producerLabel(g, current)} is read by no node and is not the graph output ${JSON.stringify(output)}`,
+      `the graph output ${JSON.stringify(output)} is also read by ${g.label(readers[0]!)}; pann imports a network that ends at the output`,
     );
   }
-  if (readers.length > 1) {
-    const who = readers.map((i) => g.label(i)).join(', ');
+}
+
+/** Add of two data tensors of one shape: an `add` layer (a residual connection). */
+function residualAdd(
+  g: OnnxGraph,
+  index: number,
+  data: Map<string, DataTensor>,
+  state: ChainState,
+): { entry: OnnxNodeImport; tensor: DataTensor } {
+  const node = g.nodes[index]!;
+  const label = g.label(index);
+  const [a, b] = (node.input ?? []).map((name) => data.get(name)!) as [DataTensor, DataTensor];
+  if (a.pendingPad || b.pendingPad) {
     throw new OnnxError(
-      `tensor ${JSON.stringify(current)} from ${producerLabel(g, current)} feeds ${readers.length} inputs (${who}); pann imports a chain in which each tensor feeds one node (no branches or skip connections)`,
+      `${(a.pendingPad ?? b.pendingPad)!.label}: a zero Pad is supported only right before Conv or AveragePool, not before ${label}`,
     );
   }
-  return readers[0]!;
+  if (a.onnxShape.join(',') !== b.onnxShape.join(',')) {
+    throw new OnnxError(
+      `${label}: adds tensors of shapes [${a.onnxShape.join(', ')}] and [${b.onnxShape.join(', ')}]; pann adds branches of the same shape (no broadcasting)`,
+    );
+  }
+  const at = state.layers.length;
+  state.layers.push({ type: 'add', other: b.layer, ...(a.layer !== at - 1 ? { from: a.layer } : {}) });
+  g.visited.add(index);
+  return {
+    entry: { node: label, op: 'Add', layer: at, note: 'residual add' },
+    tensor: { layer: at, onnxShape: [...a.onnxShape], shape: [...a.shape], pendingPad: null, biasTarget: null },
+  };
 }
 
 /** Check that a data-path node fits a chain, then map it onto layers with its op's handler; returns its entry and output. */
@@ -240,17 +314,12 @@ function importChainNode(
   return { entry: { node: label, op, ...result }, next: outputs[0] ?? '' };
 }
 
-/** After the output: no Pad left waiting for its Conv, and no node off the chain. */
-function checkChainEnd(g: OnnxGraph, state: ChainState, inputName: string, output: string): void {
-  if (state.pendingPad) {
-    throw new OnnxError(
-      `${state.pendingPad.label}: a zero Pad is supported only right before Conv or AveragePool, not at the end of the graph`,
-    );
-  }
+/** Every node is on the data path or a constant (or a shape computation) that one of them used. */
+function checkAllVisited(g: OnnxGraph, inputName: string, output: string): void {
   g.nodes.forEach((node, i) => {
     if (!g.visited.has(i) && node.opType !== 'Constant') {
       throw new OnnxError(
-        `${g.label(i)}: not on the path from the graph input ${JSON.stringify(inputName)} to the output ${JSON.stringify(output)}; pann imports a chain`,
+        `${g.label(i)}: not on the path from the graph input ${JSON.stringify(inputName)} to the output ${JSON.stringify(output)}`,
       );
     }
   });
@@ -269,7 +338,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
   checkOps(g, stripSoftmax);
   const input = graphInput(graph, g);
   const output = graphOutput(graph);
-  const { state, nodes } = walkChain(g, input, output, stripSoftmax);
+  const { state, nodes } = walkGraph(g, input, output, stripSoftmax);
   const producer = [proto.producerName, proto.producerVersion].filter(Boolean).join(' ');
   const irVersion = int64(proto.irVersion);
   const model: Model = {
