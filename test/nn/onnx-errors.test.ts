@@ -345,6 +345,11 @@ describe('graphs that are not chains pann can map', () => {
       'node #2 "n2" (Add): adds tensors of shapes [3] and [2]; pann adds branches of the same shape (no broadcasting)',
     ],
     [
+      'ReduceMean over the channels',
+      { input: ['N', 2, 3, 3], nodes: [{ op: 'ReduceMean', inputs: ['x'], attrs: { axes: { ints: [1] } } }] },
+      'node #0 "n0" (ReduceMean): averages over axes [1]; pann maps ReduceMean over the spatial axes [2, 3] only (a global average pool)',
+    ],
+    [
       'a node joining two data tensors other than by Add',
       {
         nodes: [

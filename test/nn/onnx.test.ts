@@ -52,6 +52,10 @@ describe('PyTorch exports reproduce the recorded outputs', () => {
     ['mlp', ['flatten', 'dense 784→16', 'activation relu', 'dense 16→10']],
     ['mlp-edited', ['flatten', 'dense 784→16', 'activation relu', 'dropout 0.2', 'dense 16→10']],
     ['mlp-residual', ['dense 6→6', 'activation relu', 'dense 6→6', 'add layers[1]']],
+    ...(['cnn-mean', 'cnn-mean-keep'] as const).map((name): [string, string[]] => [
+      name,
+      ['conv2d 1→3 k3×3 s1×1 p1×1', 'activation relu', 'conv2d 3→6 k3×3 s2×2 p1×1', 'activation relu', 'globalavgpool', 'dense 6→10'],
+    ]),
     [
       'cnn',
       [

@@ -301,6 +301,25 @@ const globalAveragePool: OpHandler = (ctx, state) => {
   return added(ctx, state, { type: 'globalavgpool' }, [channels, 1, 1]);
 };
 
+/**
+ * ReduceMean over the two spatial axes (`x.mean((2, 3))`, with or without keepdim): a global average pool. The axes
+ * are an attribute up to opset 17 and a constant input from opset 18.
+ */
+const reduceMean: OpHandler = (ctx, state) => {
+  if (ctx.dataSlot !== 0) fail(ctx, `the data must be input 0`);
+  const [channels] = spatialInput(ctx, state);
+  const given = attrInts(ctx.label, ctx.node, 'axes') ?? optionalConstant(ctx, 1)?.values;
+  const axes = [...new Set((given ?? []).map((a) => (a < 0 ? a + 4 : a)))].sort();
+  if (axes.join(',') !== '2,3') {
+    fail(
+      ctx,
+      `averages over axes [${(given ?? ['all']).join(', ')}]; pann maps ReduceMean over the spatial axes [2, 3] only (a global average pool)`,
+    );
+  }
+  const keep = attrInt(ctx.label, ctx.node, 'keepdims', 1) !== 0;
+  return added(ctx, state, { type: 'globalavgpool' }, keep ? [channels, 1, 1] : [channels]);
+};
+
 /** To flat [features]: a flatten layer when pann's tensor is still [C, H, W], nothing when it is flat already. */
 function toFlat(ctx: NodeContext, state: ChainState): NodeResult {
   const size = shapeSize(state.onnxShape);
@@ -455,6 +474,7 @@ export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
   Conv: conv,
   AveragePool: averagePool,
   GlobalAveragePool: globalAveragePool,
+  ReduceMean: reduceMean,
   Flatten: flatten,
   Reshape: reshape,
   BatchNormalization: batchNormalization,
