@@ -128,7 +128,7 @@ converted to grey; each image must already be the model's size, e.g. 28×28), --
 export function withModelDataset<F extends DataFlags>(flags: F, metadata: Record<string, unknown>): F {
   if (flags.dataset !== undefined || flags.data !== undefined || flags.idx !== undefined || flags.csv !== undefined) return flags;
   const name = (metadata.dataset as { name?: unknown } | undefined)?.name;
-  return name === 'fashion-mnist' ? { ...flags, dataset: 'fashion-mnist' } : flags;
+  return name === 'fashion-mnist' || name === 'fashion-mnist-full' ? { ...flags, dataset: name } : flags;
 }
 
 /** The data source and split options the flags name (MNIST when no dataset option is given). */
