@@ -23,7 +23,10 @@ describe('models/fashion-resnet8', () => {
     expect(m.layers.filter((l) => l.type === 'add')).toHaveLength(3);
     expect(m.layers.filter((l) => l.type === 'conv2d' && l.kernel[0] === 1 && l.from !== undefined)).toHaveLength(2);
     expect((m.metadata.dataset as { name: string }).name).toBe('fashion-mnist-full');
-    const record = JSON.parse(readFileSync(`${root}models/fashion-resnet8.train.json`, 'utf8')) as { testAccuracy: number; seed: number };
+    const record = JSON.parse(readFileSync(`${root}models/training/fashion-resnet8.train.json`, 'utf8')) as {
+      testAccuracy: number;
+      seed: number;
+    };
     // pann's float64 inference on the official 10,000 test images gave PyTorch's accuracy when it was imported
     expect(accuracy.test).toBe(record.testAccuracy);
     expect(accuracy.test).toBeGreaterThan(0.9);
