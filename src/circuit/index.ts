@@ -6,7 +6,15 @@
 export * from './types.js';
 export { CircuitBuilder, refreshBits, signedPowerSteps, type BuilderOptions, type RotationKeySet } from './builder.js';
 export { verifyCircuit } from './verify.js';
-export { checkRelayouts, checkRoundInvariant, refreshRounds, relayoutSlots, type CipherPlace, type RefreshRound } from './rounds.js';
+export {
+  checkRelayouts,
+  checkRoundInvariant,
+  refreshRounds,
+  relayoutProblem,
+  relayoutSlots,
+  type CipherPlace,
+  type RefreshRound,
+} from './rounds.js';
 export { countOps, predictOpsMs, refreshClientMs } from './cost.js';
 export {
   CIRCUIT_FORMAT,

@@ -39,9 +39,11 @@ type RefreshOp = Extract<CircuitOp, { op: 'refresh' }>;
 
 /**
  * A round's free relayout applied to one vector of `slotCount` slots (types.ts Relayout): value i from slot
- * from[i] to every slot of to[i], 0 elsewhere. The key holder applies it to the decrypted x + r, the evaluator to r.
+ * from[i] to every slot of to[i], 0 elsewhere; without one, the values as they are. The key holder applies it to the
+ * decrypted x + r, the evaluator to r.
  */
-export function relayoutSlots(values: Float64Array, relayout: Relayout, slotCount: number): Float64Array {
+export function relayoutSlots(values: Float64Array, relayout: Relayout | undefined, slotCount: number): Float64Array {
+  if (!relayout) return values;
   const out = new Float64Array(slotCount);
   relayout.from.forEach((s, i) => {
     const v = values[s] ?? 0;
@@ -124,18 +126,28 @@ export function checkRelayouts(c: Pick<Circuit, 'ops' | 'registerLevel' | 'regis
     if (r.from.length !== r.to.length) {
       throw new CircuitError(`${at}: ${r.from.length} source slots for ${r.to.length} destination lists`);
     }
-    const inRange = (v: number) => Number.isInteger(v) && v >= 0 && v < slots;
-    r.from.forEach((s, i) => {
-      if (!inRange(s)) throw new CircuitError(`${at}.from[${i}]: ${s} is not a slot (0…${slots - 1})`);
-    });
-    const written = new Set<number>();
-    r.to.forEach((copies, i) => {
-      if (copies.length === 0) throw new CircuitError(`${at}.to[${i}]: no destination slot`);
-      copies.forEach((s, k) => {
-        if (!inRange(s)) throw new CircuitError(`${at}.to[${i}][${k}]: ${s} is not a slot (0…${slots - 1})`);
-        if (written.has(s)) throw new CircuitError(`${at}.to[${i}][${k}]: slot ${s} is written twice`);
-        written.add(s);
-      });
-    });
+    const problem = relayoutProblem(r, slots);
+    if (problem) throw new CircuitError(`${at}${problem[0]}: ${problem[1]}`);
   });
+}
+
+/**
+ * What is wrong with the slots of a relayout on `slots` slots (its two lists of equal length), as [the field under
+ * the relayout, the problem], or null: a source or destination outside the slots, a value with no destination, a
+ * slot written twice. The circuit loader and a client reading a model description both check it.
+ */
+export function relayoutProblem(r: Relayout, slots: number): [string, string] | null {
+  const inRange = (v: number) => Number.isInteger(v) && v >= 0 && v < slots;
+  const bad = r.from.findIndex((s) => !inRange(s));
+  if (bad >= 0) return [`.from[${bad}]`, `${r.from[bad]} is not a slot (0…${slots - 1})`];
+  const written = new Set<number>();
+  for (const [i, copies] of r.to.entries()) {
+    if (copies.length === 0) return [`.to[${i}]`, 'no destination slot'];
+    for (const [k, s] of copies.entries()) {
+      if (!inRange(s)) return [`.to[${i}][${k}]`, `${s} is not a slot (0…${slots - 1})`];
+      if (written.has(s)) return [`.to[${i}][${k}]`, `slot ${s} is written twice`];
+      written.add(s);
+    }
+  }
+  return null;
 }

@@ -18,6 +18,7 @@ import { loadModelOrOnnx } from './load-model.js';
 import { checkOutputPath } from '../files.js';
 import { action, intOption, numberOption, PRECISION_RANGE_TEXT, precisionOption, printJson, ProgressBar, stepReporter } from './common.js';
 import { readInputsFile } from './predict.js';
+import { isBuiltIn } from '../nn/data-source.js';
 import { addDataOptions, DATA_HELP, type DataFlags, dataPartFromFlags, dataSpecFromFlags, withModelDataset } from './data-options.js';
 
 export interface CompileFlags extends DataFlags {
@@ -85,8 +86,7 @@ export function calibrationFor(
     );
   }
   const ds = headDataset(dataPartFromFlags(flags, 'train', model.inputShape), flags.calibration);
-  const builtIn = spec.source.kind === 'mnist' || spec.source.kind === 'fashion-mnist' || spec.source.kind === 'fashion-mnist-full';
-  return { inputs: ds.inputs, count: ds.count, label: builtIn ? `${spec.source.kind} train[0:${ds.count}]` : ds.name };
+  return { inputs: ds.inputs, count: ds.count, label: isBuiltIn(spec) ? `${spec.source.kind} train[0:${ds.count}]` : ds.name };
 }
 
 /** Compile with the CLI's flags (shared by compile, run and the demo). */

@@ -78,14 +78,9 @@ export function seededMasks(seed: number): () => RoundMasks {
   };
 }
 
-/** The key holder's plaintext step of a round: the decrypted masked slots, relaid when the round says so. */
-export function freshSlots(decrypted: Float64Array, round: RefreshRound, slotCount: number): Float64Array {
-  return round.relayout ? relayoutSlots(decrypted, round.relayout, slotCount) : decrypted;
-}
-
 /** The key holder in the same process (pann run, tests): decrypt with the backend's secret key, encrypt again. */
 export function localRefreshClient(be: Backend): RefreshClient {
-  return (masked, round) => masked.map((h) => be.encrypt(freshSlots(be.decrypt(h), round, be.slotCount), round.fresh.scale));
+  return (masked, round) => masked.map((h) => be.encrypt(relayoutSlots(be.decrypt(h), round.relayout, be.slotCount), round.fresh.scale));
 }
 
 /**
@@ -94,7 +89,7 @@ export function localRefreshClient(be: Backend): RefreshClient {
  */
 function addMask(be: Backend, h: CipherHandle, round: RefreshRound, k: number, masks: RoundMasks, sign: 1 | -1): CipherHandle {
   let r = masks(round.index, k, be.slotCount, round.maskBounds[k]!);
-  if (sign < 0) r = freshSlots(r, round, be.slotCount);
+  if (sign < 0) r = relayoutSlots(r, round.relayout, be.slotCount);
   if (sign < 0) for (let i = 0; i < r.length; i++) r[i] = -r[i]!;
   const p = be.encode(r, h.level, h.scale);
   try {

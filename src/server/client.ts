@@ -350,10 +350,7 @@ export class ClientSession {
       const ct = loadCiphertext(this.#context, part, want.masked[k]);
       try {
         const values = this.#encryptor.decrypt(ct);
-        return this.#encryptor.encryptSerialized(
-          want.relayout ? relayoutSlots(values, want.relayout, values.length) : values,
-          want.fresh.scale,
-        );
+        return this.#encryptor.encryptSerialized(relayoutSlots(values, want.relayout, values.length), want.fresh.scale);
       } finally {
         ct.free();
       }

@@ -4,7 +4,7 @@
  * (the weights live in the circuit's plaintexts, which never leave the server). The client validates a
  * description before using it, field by field, since it comes over the network.
  */
-import { refreshRounds, type Circuit, type Relayout, type SlotLayout } from '../circuit/index.js';
+import { refreshRounds, relayoutProblem, type Circuit, type Relayout, type SlotLayout } from '../circuit/index.js';
 import { InputError, ServerError } from '../errors.js';
 import { checkSchema, fieldError, type CheckOptions } from '../schema/index.js';
 import {
@@ -198,17 +198,9 @@ function describedRound(
 /** A round's relayout within the slots: one source per destination list, every destination slot written once. */
 function relayoutOf(r: Relayout, path: string, slotCount: number): Relayout {
   if (r.from.length !== r.to.length) invalid(`${path}.to`, `${r.to.length} entries for ${r.from.length} sources`);
-  const from = fewer(r.from, `${path}.from`, slotCount).map((s, i) => atMost(s, `${path}.from[${i}]`, 0, slotCount - 1));
-  const written = new Set<number>();
-  const to = r.to.map((copies, i) =>
-    fewer(copies, `${path}.to[${i}]`, slotCount).map((s, k) => {
-      const slot = atMost(s, `${path}.to[${i}][${k}]`, 0, slotCount - 1);
-      if (written.has(slot)) invalid(`${path}.to[${i}][${k}]`, `slot ${slot} is written twice`);
-      written.add(slot);
-      return slot;
-    }),
-  );
-  return { from, to };
+  const problem = relayoutProblem(r, slotCount);
+  if (problem) invalid(`${path}${problem[0]}`, problem[1]);
+  return { from: r.from, to: r.to };
 }
 
 /**

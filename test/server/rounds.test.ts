@@ -102,7 +102,7 @@ describe('refresh rounds over HTTP', () => {
   function fresh(req: { request: RefreshRequest; masked: Uint8Array[] }): Uint8Array[] {
     const relayout = ka.description.rounds[req.request.round]!.relayout;
     return decryptMasked(req.masked, req.request.round).map((v) =>
-      ka.encryptor.encryptSerialized(relayout ? relayoutSlots(v, relayout, v.length) : v, req.request.scale),
+      ka.encryptor.encryptSerialized(relayoutSlots(v, relayout, v.length), req.request.scale),
     );
   }
 
