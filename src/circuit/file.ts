@@ -86,7 +86,16 @@ export function circuitToJSON(c: Circuit): Json {
         : { level: p.level, scale: p.scale, indices: b64(p.indices!), values: b64(p.values!) },
     ),
     ops: c.ops.map(encodeOp),
-    ...(c.relayouts?.length ? { relayouts: c.relayouts.map((r) => ({ round: r.round, from: r.from, to: r.to })) } : {}),
+    ...(c.relayouts?.length
+      ? {
+          relayouts: c.relayouts.map((r) => ({
+            round: r.round,
+            ...(r.ciphertext !== undefined ? { ciphertext: r.ciphertext } : {}),
+            from: r.from,
+            to: r.to,
+          })),
+        }
+      : {}),
     stages: c.stages,
     report: c.report,
     ...(c.source ? { source: c.source } : {}),

@@ -11,6 +11,7 @@ export {
   checkRoundInvariant,
   refreshRounds,
   relayoutProblem,
+  ciphertextRelayout,
   relayoutSlots,
   type CipherPlace,
   type RefreshRound,

@@ -33,6 +33,14 @@ export interface RefreshRound {
   fresh: CipherPlace;
   /** Where the key holder moves the values (types.ts Relayout); absent: each value stays in its slot. */
   relayout?: Relayout;
+  /** Per ciphertext, when they differ (a round carrying residual values too): its relayout or null. */
+  relayouts?: (Relayout | null)[];
+}
+
+/** The relayout of ciphertext k of a round (its own when the round has one per ciphertext), or undefined. */
+export function ciphertextRelayout(round: Pick<RefreshRound, 'relayout' | 'relayouts'>, k: number): Relayout | undefined {
+  if (round.relayouts) return round.relayouts[k] ?? undefined;
+  return round.relayout;
 }
 
 type RefreshOp = Extract<CircuitOp, { op: 'refresh' }>;
@@ -55,7 +63,15 @@ export function relayoutSlots(values: Float64Array, relayout: Relayout | undefin
 /** The refresh rounds of a circuit, in op order (empty for a single-chain circuit). */
 export function refreshRounds(c: Pick<Circuit, 'ops' | 'registerLevel' | 'registerScale' | 'relayouts'>): RefreshRound[] {
   const rounds: RefreshRound[] = [];
-  const relayouts = new Map((c.relayouts ?? []).map((r) => [r.round, { from: r.from, to: r.to }]));
+  const whole = new Map<number, Relayout>();
+  const per = new Map<number, Map<number, Relayout>>();
+  for (const r of c.relayouts ?? []) {
+    if (r.ciphertext === undefined) whole.set(r.round, { from: r.from, to: r.to });
+    else {
+      if (!per.has(r.round)) per.set(r.round, new Map());
+      per.get(r.round)!.set(r.ciphertext, { from: r.from, to: r.to });
+    }
+  }
   for (let i = 0; i < c.ops.length; i++) {
     if (c.ops[i]!.op !== 'refresh') continue;
     const ops: RefreshOp[] = [];
@@ -70,7 +86,8 @@ export function refreshRounds(c: Pick<Circuit, 'ops' | 'registerLevel' | 'regist
       maskBounds: ops.map((op) => op.maskBound),
       masked: ops.map((op) => ({ level: c.registerLevel[op.src]!, scale: c.registerScale[op.src]! })),
       fresh: { level: c.registerLevel[dst]!, scale: c.registerScale[dst]! },
-      ...(relayouts.has(rounds.length) ? { relayout: relayouts.get(rounds.length)! } : {}),
+      ...(whole.has(rounds.length) ? { relayout: whole.get(rounds.length)! } : {}),
+      ...(per.has(rounds.length) ? { relayouts: ops.map((_, k) => per.get(rounds.length)!.get(k) ?? null) } : {}),
     });
   }
   return rounds;
@@ -113,16 +130,26 @@ export function checkRoundInvariant(c: Pick<Circuit, 'ops' | 'registerLevel' | '
  */
 export function checkRelayouts(c: Pick<Circuit, 'ops' | 'registerLevel' | 'registerScale' | 'relayouts' | 'params'>): void {
   if (!c.relayouts) return;
-  const count = refreshRounds({ ...c, relayouts: [] }).length;
+  const rounds = refreshRounds({ ...c, relayouts: [] });
+  const count = rounds.length;
   const slots = c.params.slotCount;
-  const seenRounds = new Set<number>();
+  const seen = new Set<string>();
   c.relayouts.forEach((r, n) => {
     const at = `relayouts[${n}]`;
     if (!Number.isInteger(r.round) || r.round < 0 || r.round >= count) {
       throw new CircuitError(`${at}.round: ${r.round} is not a refresh round of this circuit (it has ${count})`);
     }
-    if (seenRounds.has(r.round)) throw new CircuitError(`${at}.round: round ${r.round} has a relayout already`);
-    seenRounds.add(r.round);
+    const size = rounds[r.round]!.sources.length;
+    if (r.ciphertext !== undefined && !(Number.isInteger(r.ciphertext) && r.ciphertext >= 0 && r.ciphertext < size)) {
+      throw new CircuitError(`${at}.ciphertext: ${r.ciphertext} is not a ciphertext of round ${r.round} (it has ${size})`);
+    }
+    const key = `${r.round}:${r.ciphertext ?? '*'}`;
+    if (seen.has(key) || seen.has(`${r.round}:*`) || (r.ciphertext === undefined && [...seen].some((s) => s.startsWith(`${r.round}:`)))) {
+      throw new CircuitError(
+        `${at}.round: round ${r.round} has a relayout for ${r.ciphertext === undefined ? 'its ciphertexts' : `ciphertext ${r.ciphertext}`} already`,
+      );
+    }
+    seen.add(key);
     if (r.from.length !== r.to.length) {
       throw new CircuitError(`${at}: ${r.from.length} source slots for ${r.to.length} destination lists`);
     }
@@ -133,8 +160,8 @@ export function checkRelayouts(c: Pick<Circuit, 'ops' | 'registerLevel' | 'regis
 
 /**
  * What is wrong with the slots of a relayout on `slots` slots (its two lists of equal length), as [the field under
- * the relayout, the problem], or null: a source or destination outside the slots, a value with no destination, a
- * slot written twice. The circuit loader and a client reading a model description both check it.
+ * the relayout, the problem], or null: a source or destination outside the slots, a slot written twice (a value
+ * with no destination is one no later layer reads). The circuit loader and a client reading a model description both check it.
  */
 export function relayoutProblem(r: Relayout, slots: number): [string, string] | null {
   const inRange = (v: number) => Number.isInteger(v) && v >= 0 && v < slots;
@@ -142,7 +169,6 @@ export function relayoutProblem(r: Relayout, slots: number): [string, string] | 
   if (bad >= 0) return [`.from[${bad}]`, `${r.from[bad]} is not a slot (0…${slots - 1})`];
   const written = new Set<number>();
   for (const [i, copies] of r.to.entries()) {
-    if (copies.length === 0) return [`.to[${i}]`, 'no destination slot'];
     for (const [k, s] of copies.entries()) {
       if (!inRange(s)) return [`.to[${i}][${k}]`, `${s} is not a slot (0…${slots - 1})`];
       if (written.has(s)) return [`.to[${i}][${k}]`, `slot ${s} is written twice`];

@@ -162,6 +162,7 @@ export const CircuitSchema = Type.Object(
         Type.Array(
           Type.Object({
             round: Described(int(0), 'the refresh round (0-based, in op order)'),
+            ciphertext: Type.Optional(Described(int(0), "the round's ciphertext it applies to (absent: every one)")),
             from: Described(Type.Array(int(0)), 'for each logical value, the masked slot the key holder reads it from'),
             to: Described(Type.Array(Type.Array(int(0))), 'for each logical value, the fresh slots it is written to (others are 0)'),
           }),

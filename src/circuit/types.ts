@@ -48,7 +48,8 @@ export interface SlotLayout {
  * A free relayout at a refresh round (docs/refresh.md): the key holder moves the decrypted masked values to the
  * slots the next segment's linear layer wants, and the evaluator moves its masks the same way, so a layout change
  * that would cost rotations and Galois keys costs nothing. Logical value i is read from slot `from[i]` of each
- * masked ciphertext of the round and written to every slot of `to[i]` in its fresh one; every other fresh slot is 0.
+ * masked ciphertext of the round and written to every slot of `to[i]` in its fresh one (none: no later layer reads
+ * it); every other fresh slot is 0.
  */
 export interface Relayout {
   from: number[];
@@ -100,8 +101,11 @@ export interface Circuit {
   registerScale: Float64Array;
   plaintexts: CircuitPlaintext[];
   ops: CircuitOp[];
-  /** Free relayouts at refresh rounds, by round index (absent: every round keeps the slots as they are). */
-  relayouts?: (Relayout & { round: number })[];
+  /**
+   * Free relayouts at refresh rounds, by round index (absent: every round keeps the slots as they are): for every
+   * ciphertext of the round, or — with `ciphertext` — for that one only (a round carrying a residual value as well).
+   */
+  relayouts?: (Relayout & { round: number; ciphertext?: number })[];
   rotationSteps: number[];
   stages: CircuitStage[];
   /** Everything the compiler decided and measured, for `pann compile`'s report. */

@@ -9,6 +9,7 @@ import { countOutsideRange } from '../compiler/calibrate.js';
 import { foldModel } from '../compiler/fold.js';
 import { InputError } from '../errors.js';
 import { argmax, predict } from '../nn/inference.js';
+import { BUILT_IN_DATASETS } from '../nn/data-source.js';
 import { loadMnistSplit, type MnistSplit } from '../nn/mnist.js';
 import { type InferenceRecord, runSim } from '../runtime/inference.js';
 import { runSeal } from '../runtime/seal-inference.js';
@@ -16,6 +17,7 @@ import type { StageDone } from '../runtime/executor.js';
 import { runSealParallel } from '../runtime/seal-parallel.js';
 import { action, intOption, printJson, ProgressBar } from './common.js';
 import { readImageFiles, readInputsFile } from './predict.js';
+import { dataPartFromFlags } from './data-options.js';
 import { resolveFloatModel } from './float-model.js';
 
 export interface RunFlags {
@@ -32,6 +34,8 @@ export interface RunFlags {
   quiet?: boolean;
   workers?: number;
   split?: MnistSplit;
+  /** A built-in dataset for --index / --count (default: the one the circuit was calibrated on, else MNIST). */
+  dataset?: (typeof BUILT_IN_DATASETS)[number];
 }
 
 export interface RunInputs {
@@ -43,7 +47,7 @@ export interface RunInputs {
 }
 
 /** Inputs chosen by --index / --count / --input. */
-export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'count' | 'input' | 'image' | 'split'>): RunInputs {
+export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'count' | 'input' | 'image' | 'split' | 'dataset'>): RunInputs {
   const given = [flags.index !== undefined, flags.count !== undefined, flags.input !== undefined, flags.image !== undefined];
   if (given.filter(Boolean).length > 1) throw new InputError('give one of --index, --count, --input or --image');
   const size = circuit.inputLayout.length;
@@ -51,9 +55,10 @@ export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'cou
     const inputs = flags.input ? readInputsFile(flags.input, size) : readImageFiles(flags.image!, size);
     return { inputs, count: inputs.length / size, labels: null, indices: null };
   }
-  if (size !== 784) throw new InputError(`circuit ${circuit.name} takes ${size} inputs, not an MNIST digit: use --input inputs.json`);
+  if (size !== 784) throw new InputError(`circuit ${circuit.name} takes ${size} inputs, not a 28×28 image: use --input inputs.json`);
   const split = flags.split ?? 'test';
-  const test = loadMnistSplit(split);
+  const dataset = flags.dataset ?? circuitDataset(circuit);
+  const test = dataset === 'mnist' ? loadMnistSplit(split) : dataPartFromFlags({ dataset }, split);
   if (flags.count !== undefined && flags.count > test.count) {
     throw new InputError(
       `--count ${flags.count} is more than the ${test.count} digits of the ${split} split` +
@@ -66,6 +71,12 @@ export function inputsFor(circuit: Circuit, flags: Pick<RunFlags, 'index' | 'cou
   const inputs = new Float64Array(indices.length * size);
   indices.forEach((i, n) => inputs.set(test.inputs.subarray(i * size, (i + 1) * size), n * size));
   return { inputs, count: indices.length, labels: Int32Array.from(indices, (i) => test.labels[i]!), indices };
+}
+
+/** The built-in dataset a circuit was calibrated on (its source label, e.g. "fashion-mnist train[0:1000]"), else MNIST. */
+function circuitDataset(circuit: Circuit): (typeof BUILT_IN_DATASETS)[number] {
+  const name = circuit.source?.calibration.label.split(' ')[0];
+  return name === 'fashion-mnist' || name === 'fashion-mnist-full' ? name : 'mnist';
 }
 
 function median(v: number[]): number {
@@ -89,9 +100,15 @@ export function registerRun(program: Command): void {
         .choices(['seal', 'sim'])
         .default('seal'),
     )
-    .option('--index <i>', 'one MNIST test digit by index', intOption('--index', 0, 1e9))
-    .option('--count <n>', 'the first n MNIST digits of the split', intOption('--count', 1, 100000))
-    .addOption(new Option('--split <name>', 'MNIST split for --index / --count').choices(['test', 'train', 'validation']).default('test'))
+    .option('--index <i>', 'one test image by index (of --dataset)', intOption('--index', 0, 1e9))
+    .option('--count <n>', 'the first n images of the split (of --dataset)', intOption('--count', 1, 100000))
+    .addOption(new Option('--split <name>', 'split for --index / --count').choices(['test', 'train', 'validation']).default('test'))
+    .addOption(
+      new Option(
+        '--dataset <name>',
+        'built-in dataset for --index / --count (default: the one the circuit was calibrated on, else mnist)',
+      ).choices([...BUILT_IN_DATASETS]),
+    )
     .option('-i, --input <file>', 'a JSON array of flat input vectors (as for `pann predict`)')
     .option(
       '--image <file.png...>',

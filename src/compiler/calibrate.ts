@@ -8,7 +8,7 @@
  *   price of some inputs outside [−B, B], where a polynomial grows fast (reported, never silent).
  */
 import { evalApproximation } from '../approx/polynomial.js';
-import { applyAffine } from './affine.js';
+import { type AffineMap, applyAffine } from './affine.js';
 import { CompileError } from './errors.js';
 import type { NetBlock } from './fold.js';
 
@@ -56,6 +56,21 @@ export function activateFloat(block: Extract<NetBlock, { kind: 'activation' }>, 
   return evalApproximation(a, x);
 }
 
+/** An affine block in float64: its main map of x plus each skip term of the value it reads. */
+export function affineBlockFloat(
+  b: Extract<NetBlock, { kind: 'affine' }>,
+  x: Float64Array,
+  values: ReadonlyMap<number, Float64Array>,
+  maps: { main: AffineMap; skips: readonly AffineMap[] } = { main: b.map, skips: (b.skips ?? []).map((t) => t.map) },
+): Float64Array {
+  const y = applyAffine(maps.main, x);
+  (b.skips ?? []).forEach((t, k) => {
+    const s = applyAffine(maps.skips[k]!, values.get(t.from)!);
+    for (let r = 0; r < y.length; r++) y[r] = y[r]! + s[r]!;
+  });
+  return y;
+}
+
 /**
  * Run inputs through the folded float network; `onActivation(blockIndex, x)` sees each activation's input
  * vector, `onOutput` each network output.
@@ -68,15 +83,20 @@ export function walkBlocks(
   onActivation: (block: number, x: Float64Array) => void,
   onOutput?: (y: Float64Array, sample: number) => void,
 ): void {
+  // values a later block's skip term reads: the input (−1) and activation outputs, kept only when read
+  const kept = new Set(blocks.flatMap((b) => (b.kind === 'affine' ? (b.skips ?? []).map((t) => t.from) : [])));
   for (let n = 0; n < count; n++) {
     let x: Float64Array = inputs.subarray(n * inDim, (n + 1) * inDim);
+    const values = new Map<number, Float64Array>();
+    if (kept.has(-1)) values.set(-1, x);
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i]!;
       if (b.kind === 'affine') {
-        x = applyAffine(b.map, x);
+        x = affineBlockFloat(b, x, values);
       } else {
         onActivation(i, x);
         x = x.map((v) => activateFloat(b, v));
+        if (kept.has(i)) values.set(i, x);
       }
     }
     onOutput?.(x, n);

@@ -137,6 +137,11 @@ export function compileNetwork(model: Model, options: CompileOptions): Circuit {
 
   onProgress?.('fold');
   const blocks = foldModel(model);
+  if (mode === 'throughput' && blocks.some((b) => b.kind === 'affine' && b.skips)) {
+    throw new CompileError(
+      `model ${model.name} has residual connections; throughput mode compiles chains of layers only (use latency mode)`,
+    );
+  }
   const layers = blocks.filter((b) => b.kind === 'activation').length;
   const precision = LayerPrecision.of(options.precisionBits, layers, (message) => new CompileError(message));
 
@@ -302,6 +307,8 @@ function buildCircuit(ctx: BuildContext, plan: RefreshPlan): Circuit {
     refresh: plan.points.map((p) => ({ ...p, level: unitLevels[p.unit]!.levelIn })),
     startLevel: unitLevels[0]!.levelIn,
     relayout: options.refresh?.relayout ?? true,
+    maskBits: plan.maskBits,
+    inputAbsMax: Math.max(...inputRangeOf(calibration.inputs).map(Math.abs)),
   });
   checkSchedule(schedule, packed.stages, packed.spans);
   const rotationSteps = selectRotationKeys(builder);

@@ -6,8 +6,8 @@
 import type { Activation } from '../approx/activations.js';
 import type { PolynomialApproximation } from '../approx/polynomial.js';
 import type { Layer, Model, Shape } from '../nn/model.js';
-import { isSequential, layerLabel, layerOutputShape, shapeSize } from '../nn/model.js';
-import { type AffineMap, affineFromDense, affineFromTriplets, composeAffine, identityMap } from './affine.js';
+import { layerInputIndex, layerLabel, modelShapes, shapeSize } from '../nn/model.js';
+import { type AffineMap, affineFromDense, affineFromTriplets, applyAffine, composeAffine, identityMap } from './affine.js';
 import { CompileError } from './errors.js';
 
 /** Geometry of a convolution kept for the rotation-based packing (only for a conv on the network input). */
@@ -23,15 +23,28 @@ export interface ConvGeometry {
   padding: [number, number];
 }
 
+/** A residual term of an affine block: a linear map of an earlier value (the network input or an activation's output). */
+export interface SkipTerm {
+  /** Block index of the activation whose output it reads, or −1 for the network input. */
+  from: number;
+  /** outDim × (size of that value); no bias (the block's bias is in its main map). */
+  map: AffineMap;
+}
+
 export type NetBlock =
   | {
       kind: 'affine';
       name: string;
       /** Indices of the model layers folded into this block. */
       layers: number[];
+      /** The main term: a map of the previous block's output (the network input for the first block), with the bias. */
       map: AffineMap;
       /** Present when the block is exactly one conv2d (plus per-channel scalings) applied to the network input. */
       conv?: ConvGeometry;
+      /** Present when the main term is exactly one conv2d plus per-channel scalings (anywhere in the network). */
+      geometry?: ConvGeometry;
+      /** Residual terms (a residual network's shortcuts), summed with the main term. */
+      skips?: SkipTerm[];
       outShape: Shape;
     }
   | {
@@ -124,23 +137,22 @@ function isPerChannelScaling(layer: Layer): boolean {
   return layer.type === 'batchnorm' || layer.type === 'dropout' || layer.type === 'flatten';
 }
 
-/** Split a model into affine blocks and activations. */
+/**
+ * Split a model into affine blocks and activations. A chain folds layer by layer; a residual network (a DAG of
+ * layers: `from`, `add`) folds the same way, each layer's output kept as a linear expression Σ A_k·v_k + b of the
+ * values computed so far (the network input and activation outputs): a linear layer composes into every term, an
+ * add sums two expressions, and an activation closes its input expression into an affine block whose main term
+ * reads the activation just before it and whose other terms are skips. So a residual add costs no level: it is one
+ * more term of the linear layer before the next activation.
+ */
 export function foldModel(model: Model): NetBlock[] {
-  if (!isSequential(model)) {
-    const at = model.layers.findIndex((l, i) => l.type === 'add' || (l.from !== undefined && l.from !== i - 1));
-    throw new CompileError(
-      `model ${model.name}: layers[${at}] (${model.layers[at]!.type}) branches (a residual connection); the compiler takes ` +
-        'chains of layers only, for now: residual networks run in float64 (pann eval, predict, info) but do not compile yet',
-    );
-  }
   const folder = new BlockFolder(model);
-  let shape: Shape = model.inputShape;
+  const shapes = modelShapes(model);
   model.layers.forEach((layer, i) => {
-    const outShape = layerOutputShape(layer, shape, layerLabel(layer, i));
-    folder.add(layer, i, shape, outShape);
-    shape = outShape;
+    const from = layerInputIndex(layer, i);
+    folder.add(layer, i, from < 0 ? model.inputShape : shapes[from]!, shapes[i]!, from);
   });
-  const blocks = folder.finish(shape);
+  const blocks = folder.finish(shapes.length ? shapes[shapes.length - 1]! : model.inputShape, shapes.length - 1);
   if (!blocks.some((b) => b.kind === 'affine')) throw new CompileError(`model ${model.name} has no linear layer`);
   if (blocks[blocks.length - 1]!.kind !== 'affine') {
     throw new CompileError(
@@ -181,67 +193,147 @@ function layerAffine(layer: Layer, inShape: Shape, outShape: Shape): { map: Affi
   }
 }
 
-/** Consecutive linear layers compose into one pending affine block; an activation closes it. */
+/** One term of a linear expression: a map of a value (−1: the network input; else an activation block's output). */
+interface Term {
+  map: AffineMap;
+  /** The term is one conv2d (and per-channel scalings) of its value. */
+  geometry?: ConvGeometry;
+}
+
+/** A layer's output as the circuit sees it: Σ terms + bias, or a value as it is (an activation output, the input). */
+interface Expression {
+  terms: Map<number, Term>;
+  bias: Float64Array | null;
+  layers: number[];
+  /** Size of the output. */
+  size: number;
+}
+
+/** Layers fold into linear expressions of the values so far; an activation closes its input into an affine block. */
 class BlockFolder {
   readonly #model: Model;
   readonly #blocks: NetBlock[] = [];
-  #pending: { map: AffineMap; layers: number[]; conv?: ConvGeometry; convPure: boolean } | null = null;
-  #atInput = true;
+  /** Each layer's output (index −1 … layers − 1 → entry + 1). */
+  readonly #exprs: Expression[] = [];
 
   constructor(model: Model) {
     this.#model = model;
+    this.#exprs.push(valueExpression(-1, shapeSize(model.inputShape)));
   }
 
-  add(layer: Layer, i: number, inShape: Shape, outShape: Shape): void {
+  #expr(ref: number): Expression {
+    return this.#exprs[ref + 1]!;
+  }
+
+  add(layer: Layer, i: number, inShape: Shape, outShape: Shape, from: number): void {
+    const input = this.#expr(from);
     const affine = layerAffine(layer, inShape, outShape);
-    if (affine) return this.#push(affine.map, i, affine.conv);
+    if (affine) return void this.#exprs.push(applyLinear(input, affine.map, i, affine.conv, isPerChannelScaling(layer)));
     if (layer.type === 'flatten' || layer.type === 'dropout') {
       // identity on the flat C-H-W data; keep in the block's layer list for the report
-      this.#pending?.layers.push(i);
-      return;
+      // (a flatten right after a value, before any linear layer, is not part of a block)
+      return void this.#exprs.push(input.bias === null ? input : { ...input, layers: [...input.layers, i] });
     }
-    if (layer.type === 'activation' || layer.type === 'polynomial') {
-      const n = shapeSize(inShape);
-      // an activation with no linear layer before it: an identity block carries the 1/B normalisation
-      this.#pending ??= { map: identityMap(n), layers: [], convPure: false };
-      this.#flush(inShape);
-      this.#blocks.push(
-        layer.type === 'activation'
-          ? { kind: 'activation', name: `${layer.activation.name}#${i}`, layer: i, activation: layer.activation, size: n }
-          : { kind: 'activation', name: `polynomial#${i}`, layer: i, approximation: layer.approximation, size: n },
-      );
-    }
+    if (layer.type === 'add') return void this.#exprs.push(sumExpressions(input, this.#expr(layer.other), i));
+    if (layer.type !== 'activation' && layer.type !== 'polynomial') return void this.#exprs.push(input);
+    // an activation: its input expression becomes an affine block (an identity block when it is a bare value)
+    const n = shapeSize(inShape);
+    this.#close(input, inShape, i);
+    const index = this.#blocks.length;
+    this.#blocks.push(
+      layer.type === 'activation'
+        ? { kind: 'activation', name: `${layer.activation.name}#${i}`, layer: i, activation: layer.activation, size: n }
+        : { kind: 'activation', name: `polynomial#${i}`, layer: i, approximation: layer.approximation, size: n },
+    );
+    this.#exprs.push(valueExpression(index, n));
   }
 
-  /** The blocks, the last pending affine block closed with the network's output shape. */
-  finish(shape: Shape): NetBlock[] {
-    this.#flush(shape);
+  /** The blocks, the network output's expression closed as the last affine block. */
+  finish(shape: Shape, last: number): NetBlock[] {
+    const out = this.#expr(last);
+    if (out.bias !== null) this.#close(out, shape, last); // a linear layer (or an add) after the last activation
     return this.#blocks;
   }
 
-  #push(map: AffineMap, index: number, conv?: ConvGeometry): void {
-    if (!this.#pending) {
-      this.#pending = { map, layers: [index], convPure: conv !== undefined && this.#atInput, ...(conv ? { conv } : {}) };
-      return;
+  /** Close an expression into an affine block reading the previous block's output (and skips). */
+  #close(expr: Expression, outShape: Shape, at: number): void {
+    const main = this.#blocks.length - 1; // the activation just before (−1: the network input)
+    const mainTerm = expr.terms.get(main);
+    if (!mainTerm) {
+      throw new CompileError(
+        `model ${this.#model.name}: ${layerLabel(this.#model.layers[at]!, at)} does not read the activation just before it ` +
+          `(${main < 0 ? 'the model input' : this.#blocks[main]!.name}); the compiler takes residual networks whose branches ` +
+          'rejoin before the next activation (like ResNets), not parallel branches',
+      );
     }
-    this.#pending.map = composeAffine(this.#pending.map, map);
-    this.#pending.layers.push(index);
-    if (!isPerChannelScaling(this.#model.layers[index]!)) this.#pending.convPure = false;
-  }
-
-  #flush(outShape: Shape): void {
-    const pending = this.#pending;
-    if (!pending) return;
+    const bias = expr.bias ?? new Float64Array(expr.size);
+    const map = { ...mainTerm.map, bias: Float64Array.from(mainTerm.map.bias, (b, r) => b + bias[r]!) };
+    const skips = [...expr.terms].filter(([from]) => from !== main).map(([from, t]) => ({ from, map: t.map }));
+    const layers = expr.layers;
     const block: NetBlock = {
       kind: 'affine',
-      name: pending.layers.map((i) => `${this.#model.layers[i]!.type}#${i}`).join('+'),
-      layers: pending.layers,
-      map: pending.map,
+      name: layers.length ? layers.map((i) => `${this.#model.layers[i]!.type}#${i}`).join('+') : `identity#${at}`,
+      layers,
+      map,
       outShape,
     };
-    if (pending.conv && pending.convPure) block.conv = pending.conv;
+    if (mainTerm.geometry) {
+      block.geometry = mainTerm.geometry;
+      if (main < 0 && skips.length === 0) block.conv = mainTerm.geometry;
+    }
+    if (skips.length) block.skips = skips;
     this.#blocks.push(block);
-    this.#pending = null;
-    this.#atInput = false;
   }
+}
+
+/** A value as it is: the identity on it. */
+function valueExpression(ref: number, size: number): Expression {
+  return { terms: new Map([[ref, { map: identityMap(size) }]]), bias: null, layers: [], size };
+}
+
+/** A linear layer applied to an expression: composed into every term, the bias carried through. */
+function applyLinear(input: Expression, map: AffineMap, index: number, conv: ConvGeometry | undefined, scaling: boolean): Expression {
+  const zero = new Float64Array(map.outDim);
+  const terms = new Map<number, Term>();
+  for (const [ref, t] of input.terms) {
+    const composed = isIdentity(t.map)
+      ? { ...map, bias: zero }
+      : composeAffine({ ...t.map, bias: new Float64Array(t.map.outDim) }, { ...map, bias: zero });
+    // the term stays "one conv" while only per-channel scalings follow the conv itself
+    const geometry = isIdentity(t.map) && input.bias === null ? conv : scaling ? t.geometry : undefined;
+    terms.set(ref, geometry ? { map: composed, geometry } : { map: composed });
+  }
+  const bias = input.bias === null ? Float64Array.from(map.bias) : applyAffine(map, input.bias);
+  return { terms, bias, layers: [...input.layers, index], size: map.outDim };
+}
+
+/** Two expressions summed: terms of the same value add up. */
+function sumExpressions(a: Expression, b: Expression, index: number): Expression {
+  const terms = new Map<number, Term>(a.terms);
+  for (const [ref, t] of b.terms) {
+    const other = terms.get(ref);
+    terms.set(ref, other ? { map: addMaps(other.map, t.map) } : t);
+  }
+  const bias = new Float64Array(a.size);
+  for (let r = 0; r < a.size; r++) bias[r] = (a.bias?.[r] ?? 0) + (b.bias?.[r] ?? 0);
+  const layers = [...new Set([...a.layers, ...b.layers, index])].sort((x, y) => x - y);
+  return { terms, bias, layers, size: a.size };
+}
+
+function isIdentity(map: AffineMap): boolean {
+  if (map.inDim !== map.outDim || map.values.length !== map.outDim) return false;
+  for (let r = 0; r < map.outDim; r++) if (map.colIdx[r] !== r || map.values[r] !== 1 || map.bias[r] !== 0) return false;
+  return true;
+}
+
+function addMaps(a: AffineMap, b: AffineMap): AffineMap {
+  function* triplets(m: AffineMap): Generator<[number, number, number]> {
+    for (let r = 0; r < m.outDim; r++) for (let e = m.rowPtr[r]!; e < m.rowPtr[r + 1]!; e++) yield [r, m.colIdx[e]!, m.values[e]!];
+  }
+  return affineFromTriplets(
+    a.outDim,
+    a.inDim,
+    [...triplets(a), ...triplets(b)],
+    Float64Array.from(a.bias, (v, r) => v + b.bias[r]!),
+  );
 }

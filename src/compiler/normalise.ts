@@ -16,6 +16,8 @@ export interface NormalisedNetwork {
   blocks: readonly NetBlock[];
   /** Block i's affine map with the activations' scalings folded in (null for activation blocks). */
   maps: readonly (AffineMap | null)[];
+  /** Block i's skip terms' maps (NetBlock skips, same order) with the same scalings (null: none, or an activation). */
+  skipMaps: readonly (readonly AffineMap[] | null)[];
   /** The circuit form of each activation block's polynomial, by block index. */
   activations: ReadonlyMap<number, CircuitActivation>;
   /** Levels each block consumes (an affine block: one). */
@@ -29,17 +31,25 @@ export function normaliseNetwork(blocks: readonly NetBlock[], planned: readonly 
   const activations = new Map<number, CircuitActivation>();
   for (const p of planned) activations.set(p.block, normaliseApproximation(p.approximation, p.report.B, p.homogeneity));
   const maps: (AffineMap | null)[] = blocks.map((b) => (b.kind === 'affine' ? b.map : null));
+  const skipMaps: (AffineMap[] | null)[] = blocks.map((b) => (b.kind === 'affine' && b.skips ? b.skips.map((t) => t.map) : null));
   for (const p of planned) {
     const act = activations.get(p.block)!;
     const before = blocks[p.block - 1];
     if (!before || before.kind !== 'affine') {
       throw new CompileError(`activation ${blocks[p.block]!.name} follows another activation; insert a linear layer between them`);
     }
-    maps[p.block - 1] = scaleRows(maps[p.block - 1]!, act.inputMultiplier / p.report.B);
+    const rows = act.inputMultiplier / p.report.B;
+    maps[p.block - 1] = scaleRows(maps[p.block - 1]!, rows);
+    skipMaps[p.block - 1] = skipMaps[p.block - 1]?.map((m) => scaleRows(m, rows)) ?? null;
     const after = maps[p.block + 1];
     if (!after) throw new CompileError(`activation ${blocks[p.block]!.name} must be followed by a linear layer`);
     maps[p.block + 1] = scaleColumns(after, act.outputMultiplier);
+    // every skip term that reads this activation's output takes its output multiplier too
+    blocks.forEach((b, i) => {
+      if (b.kind !== 'affine' || !b.skips) return;
+      skipMaps[i] = skipMaps[i]!.map((m, k) => (b.skips![k]!.from === p.block ? scaleColumns(m, act.outputMultiplier) : m));
+    });
   }
   const depthPerStage = blocks.map((b, i) => (b.kind === 'affine' ? 1 : activations.get(i)!.depth));
-  return { blocks, maps, activations, depthPerStage, depth: depthPerStage.reduce((a, b) => a + b, 0) };
+  return { blocks, maps, skipMaps, activations, depthPerStage, depth: depthPerStage.reduce((a, b) => a + b, 0) };
 }

@@ -19,7 +19,11 @@ import type { AffineMap } from './affine.js';
 import type { CircuitBuilder, SlotLayout } from '../circuit/index.js';
 import { CompileError } from './errors.js';
 
-export type OutputPlacement = { kind: 'anchored'; slots: Int32Array } | { kind: 'fold'; period: number };
+/**
+ * Where outputs land: `anchored` at one chosen slot each; `fold` with period m at slot i (or anchors[i] < m) and its
+ * copies every m slots, after log2(S/m) rotate-and-add steps.
+ */
+export type OutputPlacement = { kind: 'anchored'; slots: Int32Array } | { kind: 'fold'; period: number; anchors?: Int32Array };
 
 export interface LinearPacking {
   placement: OutputPlacement;
@@ -127,14 +131,19 @@ export function planLinear(map: AffineMap, inLayout: SlotLayout, slots: number, 
     outLayout = { length: map.outDim, slots: Array.from(out, (s) => [s]) };
   } else {
     const m = placement.period;
-    if (m < map.outDim || slots % m !== 0)
+    const at = placement.anchors;
+    if (
+      slots % m !== 0 ||
+      (at ? at.length !== map.outDim || at.some((a) => a < 0 || a >= m) || new Set(at).size !== at.length : m < map.outDim)
+    )
       throw new CompileError(`packing: fold period ${m} invalid for ${map.outDim} outputs in ${slots} slots`);
-    chosen = chooseOffsets(map, inLayout, slots, (i, p) => mod(p - i, m));
+    const anchorOf = at ? (i: number) => at[i]! : (i: number) => i;
+    chosen = chooseOffsets(map, inLayout, slots, (i, p) => mod(p - anchorOf(i), m));
     outSlotOf = (_i, k, p) => mod(p - k, slots);
     for (let s = m; s < slots; s *= 2) foldSteps.push(s);
     outLayout = {
       length: map.outDim,
-      slots: Array.from({ length: map.outDim }, (_, i) => Array.from({ length: slots / m }, (_, c) => i + c * m)),
+      slots: Array.from({ length: map.outDim }, (_, i) => Array.from({ length: slots / m }, (_, c) => anchorOf(i) + c * m)),
     };
   }
   // assemble the diagonals: entry (i, j) read from copy p lands at slot s with k = p − s
@@ -145,7 +154,9 @@ export function planLinear(map: AffineMap, inLayout: SlotLayout, slots: number, 
       const j = map.colIdx[e]!;
       // the copy of input j that gave offset k
       const p = inLayout.slots[j]!.find((q) =>
-        placement.kind === 'anchored' ? mod(q - placement.slots[i]!, slots) === k : mod(q - i, placement.period) === k,
+        placement.kind === 'anchored'
+          ? mod(q - placement.slots[i]!, slots) === k
+          : mod(q - (placement.anchors ? placement.anchors[i]! : i), placement.period) === k,
       )!;
       const s = outSlotOf(i, k, p);
       if (mod(p - s, slots) !== k) throw new CompileError('internal: packing offset mismatch');

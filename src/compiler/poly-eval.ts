@@ -155,7 +155,13 @@ export interface InnerRefresh {
  * Emit an activation on register t (level ℓ, canonical scale) → register at level ℓ − depth, canonical scale; with
  * rounds inside (`inner`), each part after a round starts again at its round's level.
  */
-export function emitActivation(b: CircuitBuilder, t: number, act: CircuitActivation, inner: readonly InnerRefresh[] = []): number {
+export function emitActivation(
+  b: CircuitBuilder,
+  t: number,
+  act: CircuitActivation,
+  inner: readonly InnerRefresh[] = [],
+  onRound?: () => void,
+): number {
   const startLevel = b.level[t]!;
   const needed = inner.length > 0 ? activationParts(act)[0]! + 1 : act.depth;
   if (startLevel < needed) {
@@ -166,7 +172,7 @@ export function emitActivation(b: CircuitBuilder, t: number, act: CircuitActivat
   let v = t;
   act.plans.forEach((plan, k) => {
     const round = inner.find((r) => r.stage === k);
-    if (round) [v, t] = refreshInside(b, v, t, act.finish !== 'none', round);
+    if (round) [v, t] = refreshInside(b, v, t, act.finish !== 'none', round, onRound);
     const targetLevel = b.level[v]! - plan.cost.depth;
     const isLast = k === act.plans.length - 1;
     let targetScale = b.canonical(targetLevel);
@@ -182,10 +188,19 @@ export function emitActivation(b: CircuitBuilder, t: number, act: CircuitActivat
 }
 
 /** One round inside an activation: the partial value and (when the finish needs it) t, then both down to the level. */
-function refreshInside(b: CircuitBuilder, v: number, t: number, keepT: boolean, round: InnerRefresh): [number, number] {
-  // consecutive refresh ops are one round: both ciphertexts go to the key holder together
+function refreshInside(
+  b: CircuitBuilder,
+  v: number,
+  t: number,
+  keepT: boolean,
+  round: InnerRefresh,
+  onRound?: () => void,
+): [number, number] {
+  // consecutive refresh ops are one round: both ciphertexts go to the key holder together (and, through onRound,
+  // any residual value a later layer still reads)
   let fv = b.refresh(v, round.maskBounds[0]);
   let ft = keepT ? b.refresh(t, round.maskBounds[1]) : t;
+  onRound?.();
   if (round.level < b.maxLevel) {
     fv = b.drop(fv, round.level);
     if (keepT) ft = b.drop(ft, round.level);

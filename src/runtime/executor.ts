@@ -21,6 +21,14 @@ export interface StageTiming {
 const CACHE_MIN_USES = 2;
 
 /**
+ * Bytes of encoded plaintexts a prepared circuit keeps at most (SEAL's WASM heap stops just under 4 GB, and the
+ * keys and ciphertexts need their share). A latency circuit whose plaintexts need more — a ResNet on N = 32768,
+ * thousands of diagonals at 2.4 MB each — keeps the first ones up to this and encodes the rest on use, freeing each
+ * right after its op.
+ */
+export const PLAINTEXT_CACHE_BYTES = 1.5 * 2 ** 30;
+
+/**
  * Where an evaluation stands after a segment: stopped at a refresh round, with the masked ciphertexts for the key
  * holder, or done, with the outputs. Either way the ciphertexts are the caller's.
  */
@@ -36,6 +44,8 @@ export class PreparedCircuit {
   readonly #uses: Int32Array;
   readonly #lastUse: Int32Array;
   readonly #inputCount: number;
+  /** Bytes of the plaintexts kept encoded so far (at most PLAINTEXT_CACHE_BYTES). */
+  #cachedBytes = 0;
   #disposed = false;
   /** Called as each circuit stage of an evaluation finishes (progress of long throughput evaluations). */
   onStageDone: ((stage: StageDone) => void) | undefined;
@@ -88,16 +98,27 @@ export class PreparedCircuit {
     const h = this.#encode(id);
     if (!this.#keep(id)) return { h, transient: true };
     this.#plain[id] = h;
+    this.#cachedBytes += this.#bytes(id);
     return { h, transient: false };
   }
 
   #keep(id: number): boolean {
+    if (this.#cachedBytes + this.#bytes(id) > PLAINTEXT_CACHE_BYTES) return false;
     return this.circuit.mode === 'latency' || this.#uses[id]! >= CACHE_MIN_USES;
+  }
+
+  /** An encoded plaintext's size: N coefficients per prime at its level, 8 bytes each (a constant is as large). */
+  #bytes(id: number): number {
+    return this.circuit.params.polyModulusDegree * (this.circuit.plaintexts[id]!.level + 1) * 8;
   }
 
   /** Encode every plaintext that stays encoded now (otherwise they are encoded lazily on first use). */
   encodeAll(): void {
-    for (let i = 0; i < this.circuit.plaintexts.length; i++) if (!this.#plain[i] && this.#keep(i)) this.#plain[i] = this.#encode(i);
+    for (let i = 0; i < this.circuit.plaintexts.length; i++)
+      if (!this.#plain[i] && this.#keep(i)) {
+        this.#plain[i] = this.#encode(i);
+        this.#cachedBytes += this.#bytes(i);
+      }
   }
 
   /**
@@ -276,6 +297,7 @@ export class PreparedCircuit {
     this.#disposed = true;
     for (const h of this.#plain) if (h) this.backend.free(h);
     this.#plain.fill(null);
+    this.#cachedBytes = 0;
   }
 }
 

@@ -9,7 +9,7 @@
  * AES-256-CTR to expand it (prfMasks).
  */
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
-import { relayoutSlots, type RefreshRound } from '../circuit/index.js';
+import { ciphertextRelayout, relayoutSlots, type RefreshRound } from '../circuit/index.js';
 import { Prng } from '../nn/prng.js';
 import type { Backend, CipherHandle } from './backend.js';
 import { InputError, RuntimeError } from './errors.js';
@@ -80,7 +80,8 @@ export function seededMasks(seed: number): () => RoundMasks {
 
 /** The key holder in the same process (pann run, tests): decrypt with the backend's secret key, encrypt again. */
 export function localRefreshClient(be: Backend): RefreshClient {
-  return (masked, round) => masked.map((h) => be.encrypt(relayoutSlots(be.decrypt(h), round.relayout, be.slotCount), round.fresh.scale));
+  return (masked, round) =>
+    masked.map((h, k) => be.encrypt(relayoutSlots(be.decrypt(h), ciphertextRelayout(round, k), be.slotCount), round.fresh.scale));
 }
 
 /**
@@ -89,7 +90,7 @@ export function localRefreshClient(be: Backend): RefreshClient {
  */
 function addMask(be: Backend, h: CipherHandle, round: RefreshRound, k: number, masks: RoundMasks, sign: 1 | -1): CipherHandle {
   let r = masks(round.index, k, be.slotCount, round.maskBounds[k]!);
-  if (sign < 0) r = relayoutSlots(r, round.relayout, be.slotCount);
+  if (sign < 0) r = relayoutSlots(r, ciphertextRelayout(round, k), be.slotCount);
   if (sign < 0) for (let i = 0; i < r.length; i++) r[i] = -r[i]!;
   const p = be.encode(r, h.level, h.scale);
   try {

@@ -8,7 +8,7 @@
  * counted, per round too.
  */
 import { Agent } from 'node:http';
-import { relayoutSlots } from '../circuit/rounds.js';
+import { ciphertextRelayout, relayoutSlots } from '../circuit/rounds.js';
 import { CkksContext, CkksEncryptor, generateKeys, loadCiphertext, type ClientKeys } from '../ckks/index.js';
 import { InputError, ServerError } from '../errors.js';
 import { checkSchema } from '../schema/index.js';
@@ -350,7 +350,7 @@ export class ClientSession {
       const ct = loadCiphertext(this.#context, part, want.masked[k]);
       try {
         const values = this.#encryptor.decrypt(ct);
-        return this.#encryptor.encryptSerialized(relayoutSlots(values, want.relayout, values.length), want.fresh.scale);
+        return this.#encryptor.encryptSerialized(relayoutSlots(values, ciphertextRelayout(want, k), values.length), want.fresh.scale);
       } finally {
         ct.free();
       }

@@ -50,6 +50,15 @@ const layout = {
   ciphertexts: int(1, 1),
 };
 
+/** A free relayout at a refresh round (to[i] may be empty: a value no later layer reads). */
+const Relayout = Type.Object(
+  {
+    from: list(int(0), 65536),
+    to: list(Type.Array(int(0)), 65536),
+  },
+  { description: 'the free relayout: value i read from masked slot from[i], written to fresh slots to[i] (others 0)' },
+);
+
 export const ModelDescriptionSchema = Type.Object(
   {
     id: name,
@@ -77,17 +86,12 @@ export const ModelDescriptionSchema = Type.Object(
             ciphertexts: int(1, 4096),
             masked: list(Type.Object({ level: int(0), scale: positive }), 4096),
             fresh: Type.Object({ level: int(0), scale: positive }),
-            relayout: Type.Optional(
-              Type.Object(
-                {
-                  from: list(int(0), 65536),
-                  to: list(
-                    List(int(0), { min: 1 }, () => 'no slot'),
-                    65536,
-                  ),
-                },
-                { description: 'the free relayout: value i read from masked slot from[i], written to fresh slots to[i] (others 0)' },
-              ),
+            relayout: Type.Optional(Relayout),
+            relayouts: Type.Optional(
+              Type.Array(Type.Union([Relayout, Type.Null()]), {
+                maxItems: 4096,
+                description: 'per ciphertext instead (a round carrying residual values too): its relayout, or null',
+              }),
             ),
           },
           { description: 'one client-aided refresh round: masked ciphertexts sent, fresh ones (at fresh.level and fresh.scale) returned' },

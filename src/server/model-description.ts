@@ -40,6 +40,8 @@ export interface DescribedRound {
   fresh: { level: number; scale: number };
   /** Where the client moves the decrypted values before encrypting them (absent: every value stays in its slot). */
   relayout?: Relayout;
+  /** Per ciphertext instead, when they differ (a round that carries residual values too): its relayout or null. */
+  relayouts?: (Relayout | null)[];
 }
 
 export interface ModelDescription {
@@ -118,6 +120,7 @@ export function describeModel(id: string, c: Circuit): ModelDescription {
       masked: round.masked.map((m) => ({ level: m.level, scale: m.scale })),
       fresh: { level: round.fresh.level, scale: round.fresh.scale },
       ...(round.relayout ? { relayout: { from: round.relayout.from, to: round.relayout.to } } : {}),
+      ...(round.relayouts ? { relayouts: round.relayouts.map((r) => (r ? { from: r.from, to: r.to } : null)) } : {}),
     })),
     activations: r.activations.map((a) => ({
       layer: a.layer,
@@ -192,7 +195,16 @@ function describedRound(
     masked,
     fresh,
     ...(round.relayout ? { relayout: relayoutOf(round.relayout, `${path}.relayout`, slotCount) } : {}),
+    ...(round.relayouts ? { relayouts: relayoutsOf(round, path, slotCount) } : {}),
   };
+}
+
+/** A round's per-ciphertext relayouts: one entry (or null) per ciphertext, each within the slots. */
+function relayoutsOf(round: DescribedRound, path: string, slotCount: number): (Relayout | null)[] {
+  const list = round.relayouts!;
+  if (round.relayout) invalid(`${path}.relayouts`, 'a round has one relayout for all its ciphertexts or one per ciphertext, not both');
+  if (list.length !== round.ciphertexts) invalid(`${path}.relayouts`, `${list.length} entries for ${round.ciphertexts} ciphertexts`);
+  return list.map((r, k) => (r ? relayoutOf(r, `${path}.relayouts[${k}]`, slotCount) : null));
 }
 
 /** A round's relayout within the slots: one source per destination list, every destination slot written once. */
