@@ -15,6 +15,7 @@ const BENCHES: readonly { readonly name: string; readonly load: () => Promise<Be
   { name: 'study', load: () => import('./study.js') },
   { name: 'server', load: () => import('./server.js') },
   { name: 'circuit-load', load: () => import('./circuit-load.js') },
+  { name: 'resnet', load: () => import('./resnet.js') },
 ];
 
 const wanted = process.argv.slice(2);

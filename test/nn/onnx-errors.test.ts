@@ -484,6 +484,29 @@ describe('graphs that are not chains pann can map', () => {
       'node #0 "n0" (BatchNormalization): input_var value 1 is -1, negative',
     ],
     [
+      'a cycle',
+      {
+        nodes: [
+          { op: 'Add', inputs: ['x', 't1'], outputs: ['t0'] },
+          { op: 'Relu', inputs: ['t0'], outputs: ['t1'] },
+          { op: 'Relu', inputs: ['t1'], outputs: ['y'] },
+        ],
+      },
+      'node #0 "n0" (Add): input 1 "t1" comes from node #1 "n1" (Relu), which comes after it: the graph has a cycle (or its nodes are not in topological order, as ONNX requires)',
+    ],
+    [
+      'a reflect Pad',
+      {
+        input: ['N', 1, 3, 3],
+        nodes: [
+          { op: 'Pad', inputs: ['x', 'p'], attrs: { mode: { s: 'reflect' } } },
+          { op: 'Conv', inputs: ['t0', 'K'] },
+        ],
+        inits: [int64s('p', [8], [0, 0, 1, 1, 0, 0, 1, 1]), floats('K', [1, 1, 3, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1])],
+      },
+      'node #0 "n0" (Pad): mode=reflect: pann pads with zeros only',
+    ],
+    [
       'a Pad at the end',
       { input: ['N', 1, 3, 3], nodes: [{ op: 'Pad', inputs: ['x', 'p'] }], inits: [int64s('p', [8], [0, 0, 1, 1, 0, 0, 1, 1])] },
       'node #0 "n0" (Pad): a zero Pad is supported only right before Conv or AveragePool, not at the end of the graph',

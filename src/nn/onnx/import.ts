@@ -291,8 +291,11 @@ function importChainNode(
   }
   inputs.forEach((name, slot) => {
     if (slot !== dataSlot && name && !g.isStatic(name)) {
+      const producer = g.producer.get(name);
       throw new OnnxError(
-        `${label}: input ${slot} ${JSON.stringify(name)} comes from ${producerLabel(g, name)} and is not a constant; pann imports a chain with one data path`,
+        producer !== undefined && producer >= index
+          ? `${label}: input ${slot} ${JSON.stringify(name)} comes from ${producerLabel(g, name)}, which comes after it: the graph has a cycle (or its nodes are not in topological order, as ONNX requires)`
+          : `${label}: input ${slot} ${JSON.stringify(name)} comes from ${producerLabel(g, name)} and is not a constant; pann joins two data paths only with Add (a residual connection)`,
       );
     }
   });
