@@ -3,9 +3,9 @@
  *
  * 1. the precision sweep: the float model against its polynomial network (every ReLU replaced by the stand-in the
  *    compiler fits at precision k on its calibrated range) on the test split, and the smallest k within 0.5 points;
- * 2. the circuit at that k (a refresh round before every activation layer but the first; powers-of-two rotation
- *    keys, which keep an N = 32768 session inside SEAL's 4 GB WASM heap): ring, chain, rounds, bytes per inference,
- *    keys, the predicted cost per residual block;
+ * 2. the circuit at that k (a refresh round before every activation layer but the first; rotation keys within
+ *    the compiler's memory budget, GALOIS_KEY_MEMORY): ring, chain, rounds, bytes per inference, keys, the
+ *    predicted cost per residual block;
  * 3. measured: SEAL per image with both roles in one process (`--link local`), SEAL = sim on the first E test
  *    images, and the accuracy of sim with the CKKS noise model on the first S test images.
  *
@@ -120,7 +120,6 @@ async function measure(name: string): Promise<Result> {
     precisionBits: k,
     calibration: cal,
     provider: fitterProvider(),
-    rotationKeys: 'powers-of-two',
     refresh: { before: Array.from({ length: activations - 1 }, (_, i) => i + 1) },
   });
   const compileS = (performance.now() - t0) / 1000;

@@ -10,13 +10,15 @@ import { CompileError } from '../errors.js';
 import type { CircuitOp, CircuitPlaintext } from './types.js';
 
 /** Which Galois keys a circuit may use. */
-export type RotationKeySet = 'exact' | 'powers-of-two';
+export type RotationKeySet = 'exact' | 'powers-of-two' | { exact: readonly number[] };
 
 export interface BuilderOptions {
   /**
    * 'exact': one Galois key per distinct rotation step the circuit uses (fewest key switches);
    * 'powers-of-two': only steps ±2^i, each other rotation decomposed into its non-adjacent form (at most
-   * log2(N/2) keys, the smallest upload when circuits use many distinct steps, more key switches).
+   * log2(N/2) keys, the smallest upload when circuits use many distinct steps, more key switches);
+   * `{ exact }`: a key for each listed step and for ±2^i, every other rotation decomposed (a key memory budget:
+   * the most used steps keep their own key).
    * @default 'exact'
    */
   rotationKeys?: RotationKeySet;
@@ -55,6 +57,7 @@ export class CircuitBuilder {
   readonly slotCount: number;
   readonly #constCache = new Map<string, number>();
   readonly #rotationKeys: RotationKeySet;
+  readonly #exactSteps: ReadonlySet<number> | null;
 
   constructor(params: CkksParameters, options: BuilderOptions = {}) {
     if (!params.hasScale()) throw new CompileError('circuit builder: the parameters need a default scale (scaleBits)');
@@ -62,6 +65,9 @@ export class CircuitBuilder {
     this.maxLevel = params.maxLevel;
     this.slotCount = params.slotCount;
     this.#rotationKeys = options.rotationKeys ?? 'exact';
+    const keys = this.#rotationKeys;
+    this.#exactSteps =
+      typeof keys === 'object' ? new Set(keys.exact.map((k) => ((k % this.slotCount) + this.slotCount) % this.slotCount)) : null;
   }
 
   /** Canonical scale at a level (CkksParameters.canonicalScales). */
@@ -130,7 +136,8 @@ export class CircuitBuilder {
     this.#reg(src, 'rotate');
     const s = ((steps % this.slotCount) + this.slotCount) % this.slotCount;
     if (s === 0) return src;
-    if (this.#rotationKeys === 'powers-of-two' && (s & (s - 1)) !== 0 && ((this.slotCount - s) & (this.slotCount - s - 1)) !== 0) {
+    const decompose = this.#rotationKeys === 'powers-of-two' || (this.#exactSteps !== null && !this.#exactSteps.has(s));
+    if (decompose && (s & (s - 1)) !== 0 && ((this.slotCount - s) & (this.slotCount - s - 1)) !== 0) {
       let r = src;
       for (const d of signedPowerSteps(s, this.slotCount)) r = this.rotate(r, d);
       return r;

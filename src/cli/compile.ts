@@ -321,10 +321,8 @@ export function addCompileOptions(cmd: Command): Command {
     .addOption(
       new Option(
         '--rotation-keys <set>',
-        'exact: a Galois key per step used (fastest); powers-of-two: only ±2^i keys (smallest upload, more rotations)',
-      )
-        .choices(['exact', 'powers-of-two'])
-        .default('exact'),
+        "exact: a Galois key per step used (fastest); powers-of-two: only ±2^i keys (smallest upload, more rotations); default: exact, unless the keys would not fit SEAL's memory (then the most used steps keep their key, the rest are sums of ±2^i)",
+      ).choices(['exact', 'powers-of-two']),
     )
     .option(
       '--noise-check <n>',

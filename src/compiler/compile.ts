@@ -25,7 +25,7 @@ import type { Model } from '../nn/model.js';
 import { shapeSize } from '../nn/model.js';
 import { modelSha256, valuesSha256 } from '../nn/fingerprint.js';
 import { LayerPrecision } from '../approx/precision.js';
-import { type OpCostFn, measuredOpCost } from '../ckks/params/index.js';
+import { type OpCostFn, measuredOpCost, predictSizes } from '../ckks/params/index.js';
 import {
   type Circuit,
   type CircuitMode,
@@ -101,8 +101,13 @@ export interface CompileOptions {
    * @default 'latency'
    */
   mode?: CircuitMode;
-  /** Which Galois keys the circuit may use (see BuilderOptions.rotationKeys). @default 'exact' */
+  /**
+   * Which Galois keys the circuit may use (see BuilderOptions.rotationKeys).
+   * @default 'exact', within galoisKeyMemory (beyond it: the most used steps exact, the others as ±2^i sums)
+   */
   rotationKeys?: RotationKeySet;
+  /** Bytes of Galois keys (in SEAL's memory) a default key set may take. @default GALOIS_KEY_MEMORY */
+  galoisKeyMemory?: number;
   /**
    * Client-aided refresh rounds (docs/refresh.md): listed, or placed where they lower the predicted latency.
    * @default the search, at most one round per activation layer, over DEFAULT_LINK
@@ -280,8 +285,46 @@ function buildOrReason(ctx: BuildContext, plan: RefreshPlan, comparing: boolean)
   }
 }
 
-/** Ring and chain for the longest segment, levels, ops, keys and report: the circuit for one refresh placement. */
+/**
+ * Galois keys a circuit may ask SEAL to hold (in memory, unseeded). node-seal's WASM heap stops just under 4 GB and
+ * the plaintexts and ciphertexts need the rest: a ResNet on N = 32768 uses about 80 distinct rotation steps, 38 MB
+ * each at 8 levels. Above this, the most used steps keep their own key and the others become sums of ±2^i steps.
+ */
+export const GALOIS_KEY_MEMORY = 1.25 * 2 ** 30;
+
+/**
+ * The circuit for one refresh placement, with exact rotation keys unless they would not fit GALOIS_KEY_MEMORY: then
+ * built again with a key for ±2^i and for as many of the most used steps as fit (unless the caller chose the keys).
+ */
 function buildCircuit(ctx: BuildContext, plan: RefreshPlan): Circuit {
+  const circuit = buildCircuitWith(ctx, plan, ctx.options.rotationKeys ?? 'exact');
+  if (ctx.options.rotationKeys !== undefined) return circuit;
+  const { params } = circuit;
+  const perKey = predictSizes(params, [1]).galoisKeys ?? 0;
+  const budget = ctx.options.galoisKeyMemory ?? GALOIS_KEY_MEMORY;
+  if (perKey * circuit.rotationSteps.length <= budget) return circuit;
+  const uses = new Map<number, number>();
+  for (const op of circuit.ops) if (op.op === 'rotate') uses.set(op.steps, (uses.get(op.steps) ?? 0) + 1);
+  const slots = params.slotCount;
+  const base = new Set<number>();
+  for (let p = 1; p < slots; p *= 2) base.add(p).add(slots - p);
+  const room = Math.floor(budget / perKey) - base.size;
+  const exact = [...uses]
+    .filter(([s]) => !base.has(s))
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, Math.max(0, room))
+    .map(([s]) => s);
+  const fitted = buildCircuitWith(ctx, plan, { exact });
+  fitted.report.notes.push(
+    `rotation keys: ${circuit.rotationSteps.length} distinct steps would need ${((perKey * circuit.rotationSteps.length) / 2 ** 30).toFixed(1)} GiB of ` +
+      `Galois keys in SEAL's memory; ${exact.length} most used steps keep their own key, the others are sums of ±2^i steps ` +
+      `(${fitted.rotationSteps.length} keys, ${((perKey * fitted.rotationSteps.length) / 2 ** 30).toFixed(1)} GiB; --rotation-keys exact forces one key per step)`,
+  );
+  return fitted;
+}
+
+/** Ring and chain for the longest segment, levels, ops, keys and report: the circuit for one refresh placement. */
+function buildCircuitWith(ctx: BuildContext, plan: RefreshPlan, rotationKeys: RotationKeySet): Circuit {
   const { model, network, planned, mode, inputSize, opCost, calibration, range, options } = ctx;
   const units = depthUnits(network);
   const refreshBefore = new Set(plan.points.map((p) => p.unit));
@@ -298,7 +341,7 @@ function buildCircuit(ctx: BuildContext, plan: RefreshPlan): Circuit {
   });
   const unitLevels = scheduleLevels(units.depths, params.maxLevel, refreshBefore);
   const schedule = blockLevels(unitLevels, units.block, network.blocks.length);
-  const builder = new CircuitBuilder(params, { rotationKeys: options.rotationKeys ?? 'exact' });
+  const builder = new CircuitBuilder(params, { rotationKeys });
   const packed = packNetwork(builder, network, planned, {
     mode,
     inputSize,

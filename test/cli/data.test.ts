@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { Circuit } from '../../src/circuit/index.js';
+import { inputsFor } from '../../src/cli/run.js';
+import { loadFashionMnistSplit } from '../../src/nn/fashion-mnist.js';
+import { loadMnistSplit } from '../../src/nn/mnist.js';
 import { pngBytes, writeDigitFolder } from '../nn/png-digits.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -147,5 +151,22 @@ describe('bad data', () => {
     expect(n.stderr).toBe(
       `pann eval: ${join(dir, 'narrow.csv')}: inputs of shape [2] (2 values) do not fit the model's input shape [1, 28, 28] (784 values)\n`,
     );
+  });
+});
+
+describe('pann run takes the test images of the dataset its circuit was calibrated on', () => {
+  it('Fashion-MNIST for a circuit calibrated on it, MNIST otherwise; --dataset chooses', () => {
+    const circuit = (label: string) =>
+      ({ name: 'c', inputLayout: { length: 784 }, source: { calibration: { label } } }) as unknown as Circuit;
+    const labels = (ds: { labels: Int32Array | Uint8Array }) => Array.from(ds.labels.subarray(0, 5));
+    const fashion = labels(loadFashionMnistSplit('test'));
+    const mnist = labels(loadMnistSplit('test'));
+    expect(fashion).not.toEqual(mnist);
+    expect(Array.from(inputsFor(circuit('fashion-mnist-full train[0:1000]'), { count: 5, dataset: 'fashion-mnist' }).labels!)).toEqual(
+      fashion,
+    );
+    expect(Array.from(inputsFor(circuit('fashion-mnist train[0:1000]'), { count: 5 }).labels!)).toEqual(fashion);
+    expect(Array.from(inputsFor(circuit('mnist train[0:1000]'), { count: 5 }).labels!)).toEqual(mnist);
+    expect(Array.from(inputsFor(circuit('fashion-mnist train[0:1000]'), { count: 5, dataset: 'mnist' }).labels!)).toEqual(mnist);
   });
 });

@@ -15,10 +15,16 @@ import type { Layer, Model } from '../../src/nn/model.js';
 import { predict } from '../../src/nn/inference.js';
 import { runSeal, runSim } from '../../src/runtime/index.js';
 import { describeModel, parseModelDescription } from '../../src/server/model-description.js';
-import { inputs, lcg, provider } from './fixtures.js';
+import { lcg, provider } from './fixtures.js';
+
+/** count 10×10 inputs in [0, 1], seeded. */
+function inputs(count: number, seed: number): Float64Array {
+  const rnd = lcg(seed);
+  return Float64Array.from({ length: count * 100 }, () => (rnd() + 1) / 2);
+}
 
 /**
- * A residual CNN on 8×8: a stem, an identity block and a downsampling block (3×3 stride 2 plus a strided 1×1
+ * A residual CNN on 10×10: a stem, an identity block and a downsampling block (3×3 stride 2 plus a strided 1×1
  * shortcut), a global average pool and a dense layer — a ResNet in miniature.
  */
 function tinyResNet(seed = 3): Model {
@@ -38,7 +44,7 @@ function tinyResNet(seed = 3): Model {
   const relu = (): Layer => ({ type: 'activation', activation: parseActivation('relu') });
   return {
     name: 'tiny-resnet',
-    inputShape: [1, 8, 8],
+    inputShape: [1, 10, 10],
     layers: [
       conv(1, 2, 3, 1), // 0
       relu(), // 1
@@ -96,7 +102,7 @@ describe('residual networks: fold', () => {
     const model = tinyResNet();
     const x = inputs(5, 9);
     const want = predict(model, x);
-    const got = foldedLogits(model, x, 5, 64);
+    const got = foldedLogits(model, x, 5, 100);
     for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 10);
     for (const name of ['resnet', 'mlp-residual']) {
       const imported = importOnnx(readFileSync(`test/fixtures/onnx/${name}.onnx`), { name }).model;
@@ -147,19 +153,42 @@ describe('residual networks: compile and run', () => {
         approximation: provider({ activation: l.activation, B: a.B, precisionBits: 8, method: 'auto' }).approximation,
       };
     });
-    const x = calibration.inputs.subarray(0, 6 * 64); // inside the calibrated ranges
+    const x = calibration.inputs.subarray(0, 6 * 100); // inside the calibrated ranges
     const want = predict({ ...model, layers }, x);
     const sim = runSim(circuit, x, 6);
     const scale = Math.max(...want.map(Math.abs));
     let worst = 0;
     sim.forEach((r, i) => r.logits.forEach((v, k) => (worst = Math.max(worst, Math.abs(v - want[i * 3 + k]!)))));
     expect(worst / scale).toBeLessThan(1e-6);
-    const seal = await runSeal(circuit, x.subarray(0, 2 * 64), 2);
+    const seal = await runSeal(circuit, x.subarray(0, 2 * 100), 2);
     seal.records.forEach((r, i) => {
       for (let k = 0; k < 3; k++) expect(Math.abs(r.logits[k]! - sim[i]!.logits[k]!)).toBeLessThan(1e-2 * scale);
       expect(r.prediction).toBe(sim[i]!.prediction);
     });
   }, 120_000);
+
+  it('keeps the Galois keys within a memory budget: the most used steps exact, the others sums of ±2^i steps', () => {
+    // the ONNX ResNet-8 fixture (4/8/16 channels on 28×28) uses over a hundred distinct rotation steps
+    const resnet = importOnnx(readFileSync('test/fixtures/onnx/resnet.onnx'), { name: 'resnet' }).model;
+    const cal = { inputs: Float64Array.from({ length: 16 * 784 }, (_, i) => ((i * 7919) % 255) / 255), count: 16, label: 'test' };
+    const options = { precisionBits: 6, provider, calibration: cal, refresh: { before: [1, 2, 3, 4, 5, 6] } };
+    const exact = compileNetwork(resnet, options);
+    const slots = exact.params.slotCount;
+    const perKey = (2 * exact.report.predicted.galoisKeyBytes) / exact.rotationSteps.length; // unseeded: twice the upload
+    const base = 2 * Math.log2(slots) - 1; // ±2^i
+    expect(exact.rotationSteps.length).toBeGreaterThan(base + 10);
+    const fitted = compileNetwork(resnet, { ...options, galoisKeyMemory: perKey * (base + 10) });
+    expect(fitted.rotationSteps.length).toBeLessThanOrEqual(base + 10);
+    expect(fitted.report.notes.join(' ')).toMatch(
+      /rotation keys: \d+ distinct steps would need .* GiB of Galois keys in SEAL's memory; \d+ most used steps keep their own key, the others are sums of ±2\^i steps/,
+    );
+    expect(fitted.report.opCounts.rotations).toBeGreaterThan(exact.report.opCounts.rotations);
+    // the same network: both circuits compute the same logits
+    const x = cal.inputs.subarray(0, 2 * 784);
+    const a = runSim(exact, x, 2);
+    const b = runSim(fitted, x, 2);
+    a.forEach((r, i) => r.logits.forEach((v, k) => expect(Math.abs(v - b[i]!.logits[k]!)).toBeLessThan(1e-6)));
+  }, 300_000);
 
   it('refuses throughput mode for a residual network', () => {
     expect(() => compileNetwork(model, { precisionBits: 8, provider, calibration, mode: 'throughput' })).toThrow(
