@@ -26,7 +26,7 @@ const CACHE_MIN_USES = 2;
  * thousands of diagonals at 2.4 MB each — keeps the first ones up to this and encodes the rest on use, freeing each
  * right after its op.
  */
-export const PLAINTEXT_CACHE_BYTES = 1.5 * 2 ** 30;
+export const PLAINTEXT_CACHE_BYTES = 2 ** 30;
 
 /**
  * Where an evaluation stands after a segment: stopped at a refresh round, with the masked ciphertexts for the key
