@@ -317,7 +317,7 @@ export function spreadLayouts(inDim: number, outDim: number, slots: number): { i
  * diagonals instead of C·kh·kw, plus log2(R) fold steps (the hybrid of GAZELLE, on the channel axis). A stride-s
  * convolution keeps its outputs on the input grid: s² output channels share one plane, channel o = s²·q + r at
  * q·P + (s·y + r_y)·W + s·x + r_x, the multiplexed layout of Lee et al.'s HE-MP-CNN, so its offsets stay uniform.
- * Null when the channels do not fit, the strides differ, or two outputs would share a slot.
+ * Null when the input or output channels do not fit, the strides differ, or two outputs would share a slot.
  */
 export function channelStridedLayout(
   g: ConvGeometry,
@@ -342,7 +342,8 @@ export function channelStridedLayout(
   };
   const perPlane = s * s;
   const outSpan = Math.ceil(g.outChannels / perPlane) * P;
-  const m = Math.min(slots, nextPow2(outSpan));
+  if (outSpan > slots) return null; // the output planes do not fit: anchors past the last slot would wrap onto others
+  const m = nextPow2(outSpan);
   const anchors = new Int32Array(g.outChannels * g.outHeight * g.outWidth);
   for (let o = 0; o < g.outChannels; o++) {
     const q = Math.floor(o / perPlane);

@@ -3,7 +3,8 @@ import { affineFromTriplets, applyAffine } from '../../src/compiler/affine.js';
 import { CircuitBuilder } from '../../src/circuit/index.js';
 import type { Circuit, SlotLayout } from '../../src/circuit/index.js';
 import { emitLinear, planLinear, splitOffsets } from '../../src/compiler/pack-linear.js';
-import { spreadLayouts } from '../../src/compiler/pack.js';
+import { channelStridedLayout, spreadLayouts } from '../../src/compiler/pack.js';
+import type { ConvGeometry } from '../../src/compiler/fold.js';
 import { selectParameters } from '../../src/compiler/select-params.js';
 import { PreparedCircuit } from '../../src/runtime/executor.js';
 import { SimBackend } from '../../src/runtime/sim-backend.js';
@@ -141,4 +142,66 @@ describe('linear packing', () => {
       expect(same.classes).toBeLessThan(baseline.diagonals.length);
     });
   }
+
+  /** A random convolution (square kernel, zero padding) as an affine map on CHW vectors, with its geometry. */
+  function randomConv(inC: number, H: number, outC: number, k: number, stride: number, pad: number) {
+    const outH = Math.floor((H + 2 * pad - k) / stride) + 1;
+    const g: ConvGeometry = {
+      inChannels: inC,
+      inHeight: H,
+      inWidth: H,
+      outChannels: outC,
+      outHeight: outH,
+      outWidth: outH,
+      kernel: [k, k],
+      stride: [stride, stride],
+      padding: [pad, pad],
+    };
+    const t: [number, number, number][] = [];
+    for (let o = 0; o < outC; o++)
+      for (let oy = 0; oy < outH; oy++)
+        for (let ox = 0; ox < outH; ox++)
+          for (let c = 0; c < inC; c++)
+            for (let dy = 0; dy < k; dy++)
+              for (let dx = 0; dx < k; dx++) {
+                const y = oy * stride + dy - pad;
+                const x = ox * stride + dx - pad;
+                if (y >= 0 && y < H && x >= 0 && x < H) t.push([(o * outH + oy) * outH + ox, (c * H + y) * H + x, rnd()]);
+              }
+    const bias = Float64Array.from({ length: outC * outH * outH }, () => rnd());
+    return { g, map: affineFromTriplets(outC * outH * outH, inC * H * H, t, bias) };
+  }
+
+  for (const [inC, H, outC, stride] of [
+    [16, 8, 16, 1],
+    [4, 8, 8, 2],
+    [3, 7, 6, 1],
+  ] as const) {
+    it(`channel-strided conv layout is exact (${inC}→${outC} channels, ${H}×${H}, stride ${stride})`, () => {
+      const { g, map } = randomConv(inC, H, outC, 3, stride, 1);
+      const strided = channelStridedLayout(g, slots)!;
+      expect(strided).not.toBeNull();
+      const used = strided.input.slots.flat();
+      expect(new Set(used).size).toBe(used.length);
+      expect(Math.max(...used)).toBeLessThan(slots);
+      const pack = planLinear(map, strided.input, slots, strided.placement);
+      // with R ≤ C rotated replicas each slot class sums a share of the channels: at most ⌈C/R⌉·9 diagonals, not
+      // C·9 (more replicas than channels add copies, not savings)
+      const share = strided.replicas <= inC ? Math.ceil(inC / strided.replicas) : inC;
+      expect(pack.diagonals.length).toBeLessThanOrEqual(share * 9);
+      const x = Float64Array.from({ length: map.inDim }, () => rnd());
+      const xs = new Float64Array(slots);
+      for (let j = 0; j < map.inDim; j++) for (const s of strided.input.slots[j]!) xs[s] = x[j]!;
+      const out = run((b, r) => emitLinear(b, r, map, pack), xs);
+      const expected = applyAffine(map, x);
+      for (let i = 0; i < map.outDim; i++) for (const s of pack.outLayout.slots[i]!) expect(out[s]).toBeCloseTo(expected[i]!, 9);
+    });
+  }
+
+  it('channel-strided layout is refused when the output planes do not fit the slots (1→5 channels of 28×28 in 4096)', () => {
+    // five 1024-slot output planes need 5120 slots: anchors past the last slot would wrap onto channel 0's
+    expect(channelStridedLayout(randomConv(1, 28, 5, 5, 1, 0).g, slots)).toBeNull();
+    expect(channelStridedLayout(randomConv(1, 28, 4, 5, 1, 0).g, slots)).not.toBeNull();
+    expect(channelStridedLayout(randomConv(5, 28, 1, 5, 1, 0).g, slots)).toBeNull(); // the input planes do not fit
+  });
 });
