@@ -9,7 +9,7 @@ import type { CircuitBuilder, CircuitMode, CircuitOp, CircuitStage, Relayout, Sl
 import type { ConvGeometry, NetBlock } from './fold.js';
 import type { NormalisedNetwork } from './normalise.js';
 import { type LinearPacking, type OutputPlacement, emitLinear, planLinear } from './pack-linear.js';
-import { emitActivation, outputBound } from './poly-eval.js';
+import { type CircuitActivation, emitActivation, outputBound } from './poly-eval.js';
 import type { AffineMap } from './affine.js';
 import { affineFromTriplets } from './affine.js';
 import { CompileError } from './errors.js';
@@ -121,21 +121,13 @@ function packLatency(
       layout = linear.outLayout;
       detail = linear.detail;
     } else {
-      const p = planned.find((q) => q.block === i)!;
       const act = network.activations.get(i)!;
       x = emitActivation(builder, x, act, inner, () => skips.carryThroughRound(i + 1));
-      for (let k = builder.ops.length - 1; k >= first; k--)
-        if (builder.ops[k]!.op === 'refresh' && !skips.refreshOps.has(k)) {
-          freeAt = k;
-          break;
-        }
-      detail = {
-        activation: p.report.activation,
-        B: p.report.B,
-        degrees: p.report.degree,
-        method: p.report.method,
-        ctMultiplications: act.plans.reduce((s, q) => s + q.cost.ctMultiplications, 0),
-      };
+      freeAt = lastMainRefresh(builder.ops, first, skips.refreshOps) ?? freeAt;
+      detail = activationDetail(
+        planned.find((q) => q.block === i)!,
+        act,
+      );
     }
     if (b.kind === 'activation') skips.produced(i, x, layout!);
     stages.push({
@@ -150,6 +142,22 @@ function packLatency(
   if (!inputLayout || !layout) throw new Error('internal: a network without an affine block');
   const relayouts = roundRelayouts(builder.ops, relayoutAt, skips.refreshOps);
   return { inputLayout, outputLayout: layout, outputs: [x], stages, spans: stages.map((_, i) => [i, i]), relayouts };
+}
+
+/** The op index of the last refresh of the main value at or after `first`, if any. */
+function lastMainRefresh(ops: readonly CircuitOp[], first: number, carried: ReadonlySet<number>): number | null {
+  for (let k = ops.length - 1; k >= first; k--) if (ops[k]!.op === 'refresh' && !carried.has(k)) return k;
+  return null;
+}
+
+function activationDetail(p: PolynomialActivation, act: CircuitActivation): Record<string, unknown> {
+  return {
+    activation: p.report.activation,
+    B: p.report.B,
+    degrees: p.report.degree,
+    method: p.report.method,
+    ctMultiplications: act.plans.reduce((s, q) => s + q.cost.ctMultiplications, 0),
+  };
 }
 
 /**
@@ -185,6 +193,12 @@ function roundRelayouts(
   return out;
 }
 
+interface PackCandidate {
+  input: SlotLayout;
+  pack: LinearPacking;
+  label: string;
+}
+
 /**
  * One affine block in latency packing: the candidate packings, the cheapest by the op-cost model emitted (or the
  * fold when forced). On the current layout: the fold, and for a square map anchored in place. Where the input
@@ -204,10 +218,9 @@ function packAffine(
   const slots = builder.slotCount;
   const N = 2 * slots;
   const levelIn = builder.level[x]!;
-  const candidates: { input: SlotLayout; pack: LinearPacking; label: string }[] = [];
-  const fold = (inL: SlotLayout) => planLinear(map, inL, slots, { kind: 'fold', period: Math.max(1, nextPow2(map.outDim)) });
+  const candidates: PackCandidate[] = [];
   if (layout !== null) {
-    candidates.push({ input: layout, pack: fold(layout), label: 'fold' });
+    candidates.push({ input: layout, pack: foldPlan(map, layout, slots), label: 'fold' });
     if (map.outDim === map.inDim) {
       const anchors = Int32Array.from(layout.slots, (c) => c[0]!);
       candidates.push({
@@ -217,41 +230,7 @@ function packAffine(
       });
     }
   }
-  if (layout === null || free) {
-    const single = singleCopyLayout(map.inDim);
-    candidates.push({ input: single, pack: fold(single), label: 'fold (single input copy)' });
-    const strided = block.geometry && channelStridedLayout(block.geometry, slots);
-    if (strided) {
-      candidates.push({
-        input: strided.input,
-        pack: planLinear(map, strided.input, slots, strided.placement),
-        label: `conv (channels ${strided.planeStride} slots apart, ${strided.replicas} rotated replica(s), ${strided.stride > 1 ? 'multiplexed ' : ''}outputs)`,
-      });
-    }
-    const conv = convReplicatedLayout(block, slots);
-    if (conv) {
-      candidates.push({
-        input: conv.input,
-        pack: planLinear(map, conv.input, slots, { kind: 'anchored', slots: conv.anchors }),
-        label: 'conv (input replicated per channel, anchored outputs)',
-      });
-    }
-    // planning is the slow part: plan the two periods a BSGS estimate ranks first (d diagonals, about 2√d − 2
-    // baby and giant rotations, log2(S/m) fold steps)
-    const estimate = (sp: { period: number; classes: number }) =>
-      (Math.max(0, 2 * Math.ceil(Math.sqrt(sp.classes)) - 2) + Math.log2(slots / sp.period)) * options.opCost('rotate', N, levelIn) +
-      sp.classes * (options.opCost('mulPlain', N, levelIn) + options.opCost('add', N, levelIn));
-    const spreads = spreadLayouts(map.inDim, map.outDim, slots)
-      .sort((a, b) => estimate(a) - estimate(b))
-      .slice(0, 2);
-    for (const spread of spreads) {
-      candidates.push({
-        input: spread.input,
-        pack: planLinear(map, spread.input, slots, { kind: 'fold', period: spread.period }),
-        label: `fold (input spread over ${spread.classes} of ${spread.period} slot classes)`,
-      });
-    }
-  }
+  if (layout === null || free) candidates.push(...freeLayoutCandidates(block, map, slots, levelIn, options));
   const costs = candidates.map((c) => packingCost(c.pack, N, levelIn, options.opCost));
   let best = costs.indexOf(Math.min(...costs));
   if (options.packing === 'fold') best = 0; // forced (benchmarks measure both packings)
@@ -273,6 +252,60 @@ function packAffine(
     outDim: map.outDim,
   };
   return { input: chosen.input, output, outLayout: chosen.pack.outLayout, detail };
+}
+
+/**
+ * The candidates where the input layout is free: one input copy and a fold, channel-strided and replicated
+ * convolution layouts, and the two spread layouts a BSGS estimate ranks first.
+ */
+function freeLayoutCandidates(
+  block: Extract<NetBlock, { kind: 'affine' }>,
+  map: AffineMap,
+  slots: number,
+  levelIn: number,
+  options: PackOptions,
+): PackCandidate[] {
+  const N = 2 * slots;
+  const candidates: PackCandidate[] = [];
+  const single = singleCopyLayout(map.inDim);
+  candidates.push({ input: single, pack: foldPlan(map, single, slots), label: 'fold (single input copy)' });
+  const strided = block.geometry && channelStridedLayout(block.geometry, slots);
+  if (strided) {
+    candidates.push({
+      input: strided.input,
+      pack: planLinear(map, strided.input, slots, strided.placement),
+      label: `conv (channels ${strided.planeStride} slots apart, ${strided.replicas} rotated replica(s), ${strided.stride > 1 ? 'multiplexed ' : ''}outputs)`,
+    });
+  }
+  const conv = convReplicatedLayout(block, slots);
+  if (conv) {
+    candidates.push({
+      input: conv.input,
+      pack: planLinear(map, conv.input, slots, { kind: 'anchored', slots: conv.anchors }),
+      label: 'conv (input replicated per channel, anchored outputs)',
+    });
+  }
+  // planning is the slow part: plan the two periods a BSGS estimate ranks first (d diagonals, about 2√d − 2
+  // baby and giant rotations, log2(S/m) fold steps)
+  const estimate = (sp: { period: number; classes: number }) =>
+    (Math.max(0, 2 * Math.ceil(Math.sqrt(sp.classes)) - 2) + Math.log2(slots / sp.period)) * options.opCost('rotate', N, levelIn) +
+    sp.classes * (options.opCost('mulPlain', N, levelIn) + options.opCost('add', N, levelIn));
+  const spreads = spreadLayouts(map.inDim, map.outDim, slots)
+    .sort((a, b) => estimate(a) - estimate(b))
+    .slice(0, 2);
+  for (const spread of spreads) {
+    candidates.push({
+      input: spread.input,
+      pack: planLinear(map, spread.input, slots, { kind: 'fold', period: spread.period }),
+      label: `fold (input spread over ${spread.classes} of ${spread.period} slot classes)`,
+    });
+  }
+  return candidates;
+}
+
+/** The fold on `input` with the smallest period that holds the outputs. */
+function foldPlan(map: AffineMap, input: SlotLayout, slots: number): LinearPacking {
+  return planLinear(map, input, slots, { kind: 'fold', period: Math.max(1, nextPow2(map.outDim)) });
 }
 
 function nextPow2(n: number): number {
