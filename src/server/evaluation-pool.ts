@@ -242,7 +242,9 @@ export class EvaluationPool {
         slot.running = null;
         if (running)
           this.#settle(running, () =>
-            running.reject(new ServerError(500, 'worker_lost', `the worker evaluating this request stopped (${reason})`)),
+            running.reject(
+              new ServerError(503, 'worker_lost', `the worker evaluating this request stopped (${reason}); its session is lost`),
+            ),
           );
         for (const p of slot.queue.splice(0)) {
           this.#settle(p, () =>

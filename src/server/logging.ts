@@ -2,6 +2,7 @@
  * Structured request logs: one entry per request, handed to a callback (the library never prints; `pann serve`
  * writes each entry as one JSON line). Entries carry sizes and times, never key or ciphertext contents.
  */
+import { createHash } from 'node:crypto';
 
 export interface RequestLogEntry {
   /** ISO time the request finished. */
@@ -12,6 +13,7 @@ export interface RequestLogEntry {
   status: number;
   /** API error code when status ≥ 400. */
   error?: string;
+  /** The session's tag (sessionTag): session ids are bearer secrets and never logged. */
   session?: string;
   model?: string;
   /** Request body bytes received. */
@@ -25,6 +27,14 @@ export interface RequestLogEntry {
   workerMs?: number;
   /** Worker index a session request ran on. */
   worker?: number;
+}
+
+/**
+ * A session's tag for logs: the first 12 hex digits of the SHA-256 of its id. It tells one session's requests
+ * from another's without giving away the id, which is the secret that lets a client use the session.
+ */
+export function sessionTag(id: string): string {
+  return `s-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
 }
 
 export type RequestLogger = (entry: RequestLogEntry) => void;

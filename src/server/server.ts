@@ -16,7 +16,7 @@ import { InputError, ServerError, errorMessage } from '../errors.js';
 import { EvaluationPool, type WorkerInfo } from './evaluation-pool.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { declaredBodyLength, receiveBody } from './request-body.js';
-import type { RequestLogEntry, RequestLogger } from './logging.js';
+import { type RequestLogEntry, type RequestLogger, sessionTag } from './logging.js';
 import { Metrics, type MetricsSnapshot } from './metrics.js';
 import { describeModel, type ModelDescription } from './model-description.js';
 import { ContinuationTokens, PendingInferences, serverSecrets, type ServerSecrets } from './continuation.js';
@@ -295,7 +295,7 @@ export class PannServer {
         route: ctx.route,
         status: res.headersSent ? res.statusCode : 499,
         ...(errorCode ? { error: errorCode } : {}),
-        ...(ctx.session ? { session: ctx.session } : {}),
+        ...(ctx.session ? { session: sessionTag(ctx.session) } : {}),
         ...(ctx.model ? { model: ctx.model } : {}),
         bytesIn: ctx.bytesIn,
         bytesOut: Number(res.getHeader('content-length') ?? 0),
@@ -383,9 +383,11 @@ export class PannServer {
       (r) => r.pattern.length === parts.length && r.pattern.every((p, i) => p.startsWith(':') || p === parts[i]),
     );
     if (matches.length === 0) throw new ServerError(404, 'not_found', `no route ${path.slice(0, 200)}`);
-    const route = matches.find((r) => r.method === req.method);
+    // HEAD is GET without the body (Node's response drops it and keeps the headers)
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const route = matches.find((r) => r.method === method);
     if (!route) {
-      const allow = [...new Set(matches.map((r) => r.method))].join(', ');
+      const allow = [...new Set(matches.flatMap((r) => (r.method === 'GET' ? ['GET', 'HEAD'] : [r.method])))].join(', ');
       throw Object.assign(
         new ServerError(405, 'method_not_allowed', `${req.method} is not allowed on ${path.slice(0, 200)} (allowed: ${allow})`),
         { allow },

@@ -80,7 +80,7 @@ describe('evaluation pool', () => {
       await queued;
       const e = await crash.catch((err: unknown) => err);
       expect(e).toBeInstanceOf(ServerError);
-      expect(e).toMatchObject({ status: 500, apiCode: 'worker_lost' });
+      expect(e).toMatchObject({ status: 503, apiCode: 'worker_lost' });
       await expect(behind).rejects.toMatchObject({ status: 503, apiCode: 'worker_lost' });
       expect(lost).toEqual([1]);
       const after = await pool.run<{ echo: string }>(1, { type: 'close', session: 'fine' });

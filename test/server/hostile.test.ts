@@ -8,7 +8,7 @@ import { outputValues } from '../../src/server/model-description.js';
 import { encodeKeyUpload, joinSealObjects, splitSealObjects } from '../../src/server/protocol.js';
 import { PannServer } from '../../src/server/server.js';
 import { sessionMemoryBytes } from '../../src/server/sessions.js';
-import type { RequestLogEntry } from '../../src/server/logging.js';
+import { type RequestLogEntry, sessionTag } from '../../src/server/logging.js';
 import { denseCircuit, errorCode, localKeys, post, postChunked, vector, type LocalKeys } from './fixtures.js';
 
 /**
@@ -312,6 +312,21 @@ describe('server under hostile input', () => {
     });
   }
 
+  it('HEAD answers where GET does, with the same headers and no body; elsewhere 405 naming the methods', async () => {
+    for (const path of ['/health', '/models', '/models/a']) {
+      const get = await httpRequest(`${base}${path}`);
+      const head = await httpRequest(`${base}${path}`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.body.length).toBe(0);
+      expect(head.headers['content-type']).toBe(get.headers['content-type']);
+      if (path !== '/health') expect(head.headers['content-length']).toBe(get.headers['content-length']); // health's figures move
+    }
+    const refused = await httpRequest(infer(), { method: 'HEAD' });
+    expect(refused.status).toBe(405);
+    expect(refused.headers.allow).toBe('POST');
+    expect((await httpRequest(`${base}/models`, { method: 'PUT' })).headers.allow).toBe('GET, HEAD');
+  });
+
   it('a chunked key body over the limit gets 413 without being buffered whole', async () => {
     const res = await postChunked(sessions(), new Uint8Array(1 << 20), 12);
     expect(res.status).toBe(413);
@@ -366,7 +381,8 @@ describe('server under hostile input', () => {
     expect(m.errors).toBe(logs.filter((e) => e.status >= 400).length);
     expect(m.errorsByCode.bad_ciphertext).toBeGreaterThanOrEqual(10);
     const inferLine = logs.find((e) => e.route === 'POST /v1/sessions/:id/infer' && e.status === 200)!;
-    expect(inferLine).toMatchObject({ session, model: 'a', worker: expect.any(Number) });
+    expect(inferLine).toMatchObject({ session: sessionTag(session), model: 'a', worker: expect.any(Number) });
+    expect(JSON.stringify(logs)).not.toContain(session); // session ids are bearer secrets
     expect(inferLine.bytesIn).toBe(ka.encrypt(x).length);
     expect(inferLine.bytesOut).toBe(a.report.predicted.outputCiphertextBytes);
     expect(m.routes['POST /v1/sessions/:id/infer']!.latencyMs.p50).toBeGreaterThan(0);
