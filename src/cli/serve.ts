@@ -28,6 +28,7 @@ interface ServeFlags {
   roundTtl?: number;
   maxPending?: number;
   maxPendingPerSession?: number;
+  maxUploadsPerClient?: number;
   quiet?: boolean;
 }
 
@@ -134,6 +135,11 @@ function withRoundOptions(command: Command): Command {
       '--max-pending-per-session <n>',
       `inferences waiting for refresh replies in one session, before 429 (default: ${d.maxPendingPerSession})`,
       intOption('--max-pending-per-session', 1, 100_000),
+    )
+    .option(
+      '--max-uploads-per-client <n>',
+      `key uploads one client address may send at once, before 429 (default: ${d.maxUploadsPerClient})`,
+      intOption('--max-uploads-per-client', 1, 10_000),
     );
 }
 
@@ -175,6 +181,7 @@ function limitsFrom(flags: ServeFlags): Partial<ServerLimits> {
     roundTtlMs: flags.roundTtl === undefined ? undefined : flags.roundTtl * 1000,
     maxPendingInferences: flags.maxPending,
     maxPendingPerSession: flags.maxPendingPerSession,
+    maxUploadsPerClient: flags.maxUploadsPerClient,
   };
 }
 

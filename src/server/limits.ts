@@ -40,6 +40,8 @@ export interface ServerLimits {
   maxPendingInferences: number;
   /** Inferences waiting for a refresh reply in one session; one more gets 429 too_many_inferences. @default 8 */
   maxPendingPerSession: number;
+  /** Key uploads one client address may be sending at once; one more gets 429 too_many_uploads. @default 2 */
+  maxUploadsPerClient: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -56,6 +58,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   roundTtlMs: 60_000,
   maxPendingInferences: 256,
   maxPendingPerSession: 8,
+  maxUploadsPerClient: 2,
 });
 
 const RANGES: Record<keyof ServerLimits, [number, number]> = {
@@ -72,6 +75,7 @@ const RANGES: Record<keyof ServerLimits, [number, number]> = {
   roundTtlMs: [1, 3_600_000],
   maxPendingInferences: [1, 1_000_000],
   maxPendingPerSession: [1, 100_000],
+  maxUploadsPerClient: [1, 10_000],
 };
 
 /** Defaults overridden by `given`; throws an InputError naming a limit that is not an integer in its range. */

@@ -1,8 +1,9 @@
 /**
  * Reading a binary request body under limits. The content type and the declared length are checked before a byte
  * is read; a body of known length is read straight into its final buffer (one allocation that owns its memory, so
- * it can be transferred to a worker), a chunked body is collected, then joined. Bytes held for a chunked body are
- * charged to the server's budget for all requests through a callback, chunk by chunk.
+ * it can be transferred to a worker, made when its first byte arrives), a chunked body is collected, then joined.
+ * Bytes received are charged to the server's budget for all requests through a callback, chunk by chunk, so the
+ * budget counts what has arrived, never what a client merely declared.
  */
 import type { IncomingMessage } from 'node:http';
 import { ServerError, errorMessage } from '../errors.js';
@@ -34,7 +35,7 @@ export interface ReceiveBodyOptions {
   limit: number;
   /** What the body is, for messages ('the key envelope'). */
   what: string;
-  /** Charge a chunk of a chunked body to the server's buffering budget; false when it does not fit. */
+  /** Charge a received chunk to the server's buffering budget; false when it does not fit. */
   reserve: (bytes: number) => boolean;
   /** The server's buffering budget, for the message when a chunk does not fit. */
   maxBufferedBytes: number;
@@ -46,7 +47,7 @@ export interface ReceiveBodyOptions {
 export function receiveBody(req: IncomingMessage, o: ReceiveBodyOptions): Promise<Buffer> {
   const { length, limit, what } = o;
   return new Promise<Buffer>((resolveBody, rejectBody) => {
-    const direct = length !== null ? Buffer.allocUnsafeSlow(length) : null;
+    let direct: Buffer | null = null;
     const chunks: Buffer[] = [];
     let received = 0;
     const stop = (err: ServerError | null, value?: Buffer) => {
@@ -59,29 +60,29 @@ export function receiveBody(req: IncomingMessage, o: ReceiveBodyOptions): Promis
     };
     const onData = (chunk: Buffer) => {
       received += chunk.length;
-      if (received > limit || (direct && received > direct.length)) {
-        const over = direct && received > direct.length ? 'its Content-Length' : `this route's limit of ${limit} bytes`;
+      if (received > limit || (length !== null && received > length)) {
+        const over = length !== null && received > length ? 'its Content-Length' : `this route's limit of ${limit} bytes`;
         return stop(new ServerError(413, 'body_too_large', `${what} is larger than ${over}`));
       }
-      if (direct) chunk.copy(direct, received - chunk.length);
-      else {
-        if (!o.reserve(chunk.length)) {
-          return stop(
-            new ServerError(
-              503,
-              'overloaded',
-              `the server is buffering too many request bodies (limit ${o.maxBufferedBytes} bytes); retry later`,
-            ),
-          );
-        }
-        chunks.push(chunk);
+      if (!o.reserve(chunk.length)) {
+        return stop(
+          new ServerError(
+            503,
+            'overloaded',
+            `the server is buffering too many request bodies (limit ${o.maxBufferedBytes} bytes); retry later`,
+          ),
+        );
       }
+      if (length !== null) {
+        direct ??= Buffer.allocUnsafeSlow(length);
+        chunk.copy(direct, received - chunk.length);
+      } else chunks.push(chunk);
     };
     const onEnd = () => {
       o.onEnd();
-      if (direct && received !== direct.length)
-        return stop(new ServerError(400, 'bad_request', `body ended after ${received} of ${direct.length} declared bytes`));
-      stop(null, direct ?? joinChunks(chunks, received));
+      if (length !== null && received !== length)
+        return stop(new ServerError(400, 'bad_request', `body ended after ${received} of ${length} declared bytes`));
+      stop(null, length !== null ? (direct ?? Buffer.allocUnsafeSlow(0)) : joinChunks(chunks, received));
     };
     const onAborted = () => stop(new ServerError(400, 'bad_request', `the client stopped sending after ${received} bytes`));
     const onError = (err: Error) => stop(new ServerError(400, 'bad_request', `reading the body failed: ${errorMessage(err)}`));

@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { refreshRounds, serializeCircuit, type Circuit, type RefreshRound } from '../circuit/index.js';
 import { InputError, ServerError, errorMessage } from '../errors.js';
+import { admitKeys, keySizes, type KeySizes } from './admission.js';
 import { EvaluationPool, type WorkerInfo } from './evaluation-pool.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { declaredBodyLength, receiveBody } from './request-body.js';
@@ -70,6 +71,7 @@ interface Model {
   rounds: RefreshRound[];
   description: ModelDescription;
   memoryBytes: number;
+  keySizes: KeySizes;
 }
 
 /** What a handler learned, for the log line. */
@@ -120,6 +122,8 @@ export class PannServer {
   readonly #started = Date.now();
   readonly #sweep: NodeJS.Timeout;
   #bufferedBytes = 0;
+  /** Key uploads being received, by client address. */
+  readonly #uploads = new Map<string, number>();
   #inflight = 0;
   #drained: (() => void) | null = null;
   #closing: Promise<void> | null = null;
@@ -193,6 +197,7 @@ export class PannServer {
         rounds: refreshRounds(m.circuit),
         description: describeModel(m.id, m.circuit),
         memoryBytes: sessionMemoryBytes(m.circuit),
+        keySizes: keySizes(m.circuit),
       });
     }
     let served: PannServer | null = null;
@@ -405,16 +410,9 @@ export class PannServer {
    */
   async #readBody(req: IncomingMessage, ctx: RequestContext, limit: number, what: string): Promise<Buffer> {
     const length = declaredBodyLength(req, limit, what);
-    const reserve = length ?? 0;
-    if (this.#bufferedBytes + reserve > this.limits.maxBufferedBodyBytes) {
-      throw new ServerError(
-        503,
-        'overloaded',
-        `the server is buffering ${this.#bufferedBytes} bytes of other requests (limit ${this.limits.maxBufferedBodyBytes}); retry later`,
-      );
-    }
-    this.#bufferedBytes += reserve;
-    let counted = reserve;
+    // the budget counts bytes as they arrive, not as declared: a client that declares a large body and sends
+    // nothing holds nothing
+    let counted = 0;
     try {
       const body = await receiveBody(req, {
         length,
@@ -435,6 +433,29 @@ export class PannServer {
       return body;
     } finally {
       this.#bufferedBytes -= counted;
+    }
+  }
+
+  /**
+   * Run `read` (a key upload) holding one of the client's upload slots: one address may stream at most
+   * maxUploadsPerClient key envelopes at once, so a single client cannot hold the body budget alone.
+   */
+  async #withUploadSlot<T>(req: IncomingMessage, read: () => Promise<T>): Promise<T> {
+    const client = req.socket.remoteAddress ?? '?';
+    const open = this.#uploads.get(client) ?? 0;
+    if (open >= this.limits.maxUploadsPerClient)
+      throw new ServerError(
+        429,
+        'too_many_uploads',
+        `this client is already sending ${open} key upload(s) (limit ${this.limits.maxUploadsPerClient}); wait for them to finish`,
+      );
+    this.#uploads.set(client, open + 1);
+    try {
+      return await read();
+    } finally {
+      const left = (this.#uploads.get(client) ?? 1) - 1;
+      if (left > 0) this.#uploads.set(client, left);
+      else this.#uploads.delete(client);
     }
   }
 
@@ -525,10 +546,11 @@ export class PannServer {
   }
 
   async #openSession(req: IncomingMessage, ctx: RequestContext): Promise<Reply> {
-    const body = await this.#readBody(req, ctx, this.limits.maxKeysBodyBytes, 'the key envelope');
+    const body = await this.#withUploadSlot(req, () => this.#readBody(req, ctx, this.limits.maxKeysBodyBytes, 'the key envelope'));
     const upload = parseKeyUpload(body);
     const model = this.#model(upload.model);
     ctx.model = model.id;
+    admitKeys(upload.relin, upload.galois, model.keySizes, model.id); // before any memory is reserved or session evicted
     const { entry, evicted } = this.#sessions.reserve(model.id, model.memoryBytes);
     if (evicted.length > 0)
       this.#options.onNotice?.(`evicted ${evicted.length} least recently used session(s) to open a session of ${model.id}`);

@@ -61,6 +61,19 @@ describe('receiveBody', () => {
     expect(reserved).toEqual([2, 1]);
   });
 
+  it('charges a body of known length as its bytes arrive, not as declared', async () => {
+    const req = request({});
+    const reserved: number[] = [];
+    const body = receiveBody(req, options({ length: 5, reserve: (n) => (reserved.push(n), true) }));
+    expect(reserved).toEqual([]); // a declaration alone holds nothing
+    req.emit('data', Buffer.from('abc'));
+    expect(reserved).toEqual([3]);
+    req.emit('data', Buffer.from('de'));
+    req.emit('end');
+    expect((await body).toString()).toBe('abcde');
+    expect(reserved).toEqual([3, 2]);
+  });
+
   it('stops at the limit, the declared length or the buffering budget', async () => {
     let req = request({});
     const overLimit = receiveBody(req, options({ limit: 3 }));
