@@ -29,6 +29,9 @@ interface ServeFlags {
   maxPending?: number;
   maxPendingPerSession?: number;
   maxUploadsPerClient?: number;
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  shutdownTimeout?: number;
   quiet?: boolean;
 }
 
@@ -140,6 +143,21 @@ function withRoundOptions(command: Command): Command {
       '--max-uploads-per-client <n>',
       `key uploads one client address may send at once, before 429 (default: ${d.maxUploadsPerClient})`,
       intOption('--max-uploads-per-client', 1, 10_000),
+    )
+    .option(
+      '--max-connections <n>',
+      `open connections at once; at the cap a new one replaces the oldest idle one (default: ${d.maxConnections})`,
+      intOption('--max-connections', 1, 1_000_000),
+    )
+    .option(
+      '--max-connections-per-address <n>',
+      `open connections from one client address, handled the same way (default: ${d.maxConnectionsPerAddress})`,
+      intOption('--max-connections-per-address', 1, 1_000_000),
+    )
+    .option(
+      '--shutdown-timeout <ms>',
+      `on SIGINT/SIGTERM, wait this long for requests in progress, then close every connection (default: ${d.shutdownTimeoutMs})`,
+      intOption('--shutdown-timeout', 0, 3_600_000),
     );
 }
 
@@ -182,6 +200,9 @@ function limitsFrom(flags: ServeFlags): Partial<ServerLimits> {
     maxPendingInferences: flags.maxPending,
     maxPendingPerSession: flags.maxPendingPerSession,
     maxUploadsPerClient: flags.maxUploadsPerClient,
+    maxConnections: flags.maxConnections,
+    maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
+    shutdownTimeoutMs: flags.shutdownTimeout,
   };
 }
 

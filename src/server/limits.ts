@@ -42,6 +42,18 @@ export interface ServerLimits {
   maxPendingPerSession: number;
   /** Key uploads one client address may be sending at once; one more gets 429 too_many_uploads. @default 2 */
   maxUploadsPerClient: number;
+  /**
+   * Open connections at once; at the cap a new connection takes the place of the oldest idle one, or is refused
+   * when all are busy (keep it below the process's file-descriptor limit). @default 4096
+   */
+  maxConnections: number;
+  /** Open connections from one client address, handled the same way. @default 512 */
+  maxConnectionsPerAddress: number;
+  /**
+   * Graceful shutdown waits this long for requests in progress (inferences finishing, bodies arriving), then
+   * closes every connection. @default 30 s
+   */
+  shutdownTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -59,6 +71,9 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxPendingInferences: 256,
   maxPendingPerSession: 8,
   maxUploadsPerClient: 2,
+  maxConnections: 4096,
+  maxConnectionsPerAddress: 512,
+  shutdownTimeoutMs: 30_000,
 });
 
 const RANGES: Record<keyof ServerLimits, [number, number]> = {
@@ -76,6 +91,9 @@ const RANGES: Record<keyof ServerLimits, [number, number]> = {
   maxPendingInferences: [1, 1_000_000],
   maxPendingPerSession: [1, 100_000],
   maxUploadsPerClient: [1, 10_000],
+  maxConnections: [1, 1_000_000],
+  maxConnectionsPerAddress: [1, 1_000_000],
+  shutdownTimeoutMs: [0, 3_600_000],
 };
 
 /** Defaults overridden by `given`; throws an InputError naming a limit that is not an integer in its range. */

@@ -10,10 +10,11 @@
  * evaluation keys: there is no route or field that accepts a secret key.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { refreshRounds, serializeCircuit, type Circuit, type RefreshRound } from '../circuit/index.js';
 import { InputError, ServerError, errorMessage } from '../errors.js';
 import { admitKeys, keySizes, type KeySizes } from './admission.js';
+import { ConnectionGuard, type ConnectionCounts } from './connections.js';
 import { EvaluationPool, type WorkerInfo } from './evaluation-pool.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { declaredBodyLength, receiveBody } from './request-body.js';
@@ -124,6 +125,9 @@ export class PannServer {
   #bufferedBytes = 0;
   /** Key uploads being received, by client address. */
   readonly #uploads = new Map<string, number>();
+  readonly #connections: ConnectionGuard;
+  /** Requests whose body is still arriving, with their arrival time (the body timeout is enforced in shutdown too). */
+  readonly #receiving = new Map<IncomingMessage, number>();
   #inflight = 0;
   #drained: (() => void) | null = null;
   #closing: Promise<void> | null = null;
@@ -135,6 +139,8 @@ export class PannServer {
     this.#pool = pool;
     this.#http = http;
     this.#sessions = new SessionTable(limits, pool.size);
+    this.#connections = new ConnectionGuard(limits.maxConnections, limits.maxConnectionsPerAddress);
+    http.on('connection', (socket: Socket) => this.#connections.admit(socket));
     this.#pending = new PendingInferences({
       maxPending: limits.maxPendingInferences,
       maxPendingPerSession: limits.maxPendingPerSession,
@@ -246,6 +252,7 @@ export class PannServer {
     pendingInferences: { waiting: number; limit: number };
     workers: (WorkerInfo & { sessions: number; sessionMemoryBytes: number })[];
     process: { rssBytes: number; heapUsedBytes: number; bufferedBodyBytes: number; requestsInFlight: number };
+    connections: ConnectionCounts;
   } {
     const perWorker = this.#sessions.perWorker();
     const mem = process.memoryUsage();
@@ -264,6 +271,7 @@ export class PannServer {
         .workers()
         .map((w) => ({ ...w, sessions: perWorker[w.index]!.sessions, sessionMemoryBytes: perWorker[w.index]!.memoryBytes })),
       process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, bufferedBodyBytes: this.#bufferedBytes, requestsInFlight: this.#inflight },
+      connections: this.#connections.counts(),
     };
   }
 
@@ -275,12 +283,23 @@ export class PannServer {
     this.#closing ??= (async () => {
       this.#http.close();
       this.#http.closeIdleConnections();
+      // node stops enforcing its request timeouts once closed: enforce the body timeout here, and after the
+      // shutdown deadline close every connection (a client trickling a body cannot hold the shutdown)
+      const watchdog = setInterval(() => this.#enforceBodyTimeout(), Math.min(1000, this.limits.bodyTimeoutMs));
+      const deadline = setTimeout(() => this.#http.closeAllConnections(), this.limits.shutdownTimeoutMs);
       if (this.#inflight > 0) await new Promise<void>((r) => (this.#drained = r));
+      clearInterval(watchdog);
+      clearTimeout(deadline);
       clearInterval(this.#sweep);
       await this.#pool.close();
       this.#http.closeAllConnections();
     })();
     return this.#closing;
+  }
+
+  #enforceBodyTimeout(): void {
+    const now = performance.now();
+    for (const [req, since] of this.#receiving) if (now - since > this.limits.bodyTimeoutMs) req.socket.destroy();
   }
 
   // ---- request plumbing ------------------------------------------------------------------------------------
@@ -293,7 +312,11 @@ export class PannServer {
       req.headers['transfer-encoding'] !== undefined;
     const ctx: RequestContext = { route: `${req.method} (unmatched)`, bytesIn: 0, unread: hasBody };
     let errorCode: string | undefined;
+    this.#connections.busy(req.socket, 1);
+    if (hasBody) this.#receiving.set(req, t0);
     res.on('close', () => {
+      this.#connections.busy(req.socket, -1);
+      this.#receiving.delete(req);
       const entry: RequestLogEntry = {
         time: new Date().toISOString(),
         method: req.method ?? '?',
@@ -427,6 +450,7 @@ export class PannServer {
         maxBufferedBytes: this.limits.maxBufferedBodyBytes,
         onEnd: () => {
           ctx.unread = false;
+          this.#receiving.delete(req);
         },
       });
       ctx.bytesIn = body.length;

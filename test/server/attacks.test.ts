@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Circuit } from '../../src/circuit/index.js';
 import { loadCiphertext } from '../../src/ckks/index.js';
 import { runSim } from '../../src/runtime/inference.js';
-import type { HttpResponse } from '../../src/server/http-request.js';
+import { httpRequest, type HttpResponse } from '../../src/server/http-request.js';
 import { outputValues } from '../../src/server/model-description.js';
 import { encodeKeyUpload, splitSealObjects } from '../../src/server/protocol.js';
 import { PannServer } from '../../src/server/server.js';
@@ -99,5 +99,54 @@ describe('cheap denial of service', () => {
       if (opened.status !== 201) await new Promise((r) => setTimeout(r, 50));
     }
     expect(opened!.status).toBe(201);
+  });
+});
+
+describe('connections and shutdown', () => {
+  it('a flood of idle connections beyond the cap cycles through it: /v1/health still answers on a new connection', async () => {
+    const server = await PannServer.start({
+      models: [{ id: 'a', circuit: denseCircuit('dense-a', 16, 3, 4096) }],
+      port: 0,
+      limits: { workers: 1, maxConnections: 64, maxConnectionsPerAddress: 48 },
+    });
+    const flood: Socket[] = [];
+    try {
+      for (let i = 0; i < 300; i++) {
+        const s = connect(server.port, '127.0.0.1');
+        s.on('error', () => {});
+        flood.push(s);
+      }
+      await Promise.all(flood.map((s) => new Promise((r) => (s.readyState === 'open' ? r(null) : s.once('connect', r).once('close', r)))));
+      await new Promise((r) => setTimeout(r, 200));
+      const health = await httpRequest(`${server.url}/v1/health`);
+      expect(health.status).toBe(200);
+      const c = server.metrics().connections;
+      expect(c.open).toBeLessThanOrEqual(48);
+      expect(c.closedIdle).toBeGreaterThanOrEqual(300 - 48);
+    } finally {
+      for (const s of flood) s.destroy();
+      await server.close();
+    }
+  });
+
+  it('shutdown with a client trickling a body at 1 byte per 100 ms ends at the deadline', async () => {
+    const server = await PannServer.start({
+      models: [{ id: 'a', circuit: denseCircuit('dense-a', 16, 3, 4096) }],
+      port: 0,
+      limits: { workers: 1, shutdownTimeoutMs: 1000 },
+    });
+    const sock = connect(server.port, '127.0.0.1');
+    sock.on('error', () => {});
+    sock.write('POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n');
+    const trickle = setInterval(() => sock.writable && sock.write('x'), 100);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = performance.now();
+      await server.close(); // before the fix: still waiting after 200 s
+      expect(performance.now() - t0).toBeLessThan(5000);
+    } finally {
+      clearInterval(trickle);
+      sock.destroy();
+    }
   });
 });
