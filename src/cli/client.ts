@@ -12,6 +12,7 @@ import { readImageFiles, readInputsFile } from './predict.js';
 interface InferFlags {
   server: string;
   model: string;
+  token?: string;
   index?: number;
   image?: string;
   input?: string;
@@ -92,6 +93,7 @@ export function registerClient(program: Command): void {
     .command('models')
     .description('list the models a server serves')
     .requiredOption('-s, --server <url>', 'server base URL, e.g. http://127.0.0.1:8080')
+    .option('--token <token>', 'bearer token for a server run with --auth (default: $PANN_TOKEN)')
     .option('--json', 'print JSON')
     .action(action('client models', modelsCommand));
   client
@@ -101,6 +103,7 @@ export function registerClient(program: Command): void {
     )
     .requiredOption('-s, --server <url>', 'server base URL, e.g. http://127.0.0.1:8080')
     .requiredOption('-m, --model <id>', 'model id (see `pann client models`)')
+    .option('--token <token>', 'bearer token for a server run with --auth (default: $PANN_TOKEN)')
     .option('--index <i>', 'an MNIST test digit by index', intOption('--index', 0, 1e9))
     .option('--image <file.png>', 'a PNG digit (grey by luminance, inverted if light background, MNIST-normalised to 28×28)')
     .option('-i, --input <file>', 'a JSON array of flat input vectors')
@@ -116,9 +119,15 @@ Examples:
     .action(action('client infer', inferCommand));
 }
 
+/** The token from --token or $PANN_TOKEN. */
+function clientOptions(flags: { token?: string }): { token?: string } {
+  const token = flags.token ?? process.env['PANN_TOKEN'];
+  return token ? { token } : {};
+}
+
 /** `pann client models`: one line per served model (or JSON). */
-async function modelsCommand(flags: { server: string; json?: boolean }): Promise<void> {
-  const c = new PannClient(flags.server);
+async function modelsCommand(flags: { server: string; token?: string; json?: boolean }): Promise<void> {
+  const c = new PannClient(flags.server, clientOptions(flags));
   try {
     const models = await c.listModels();
     if (flags.json) return printJson({ models });
@@ -134,7 +143,7 @@ async function modelsCommand(flags: { server: string; json?: boolean }): Promise
 
 /** `pann client infer`: open a session (keys made here, evaluation keys uploaded), infer each input, close, report. */
 async function inferCommand(flags: InferFlags): Promise<void> {
-  const c = new PannClient(flags.server);
+  const c = new PannClient(flags.server, clientOptions(flags));
   try {
     const description = await c.describeModel(flags.model);
     const size = description.input.length;

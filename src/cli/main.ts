@@ -27,7 +27,8 @@ program
   )
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
-  .configureHelp({ sortSubcommands: false });
+  .configureHelp({ sortSubcommands: false })
+  .enablePositionalOptions(); // so `pann serve token create --auth` gives --auth to the subcommand, not to serve
 
 // Commands register below (one module each).
 // in the order a user meets them: the tour, activations, networks, circuits, serving, studies

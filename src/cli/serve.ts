@@ -10,7 +10,9 @@ import { InputError } from '../errors.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../server/limits.js';
 import { formatLogLine } from '../server/logging.js';
 import { MODEL_ID_PATTERN, PannServer, type ServedModel } from '../server/server.js';
+import { readTokenFile } from '../server/auth.js';
 import { action, intOption } from './common.js';
+import { registerTokenCommands } from './tokens.js';
 
 interface ServeFlags {
   port: number;
@@ -32,6 +34,8 @@ interface ServeFlags {
   maxConnections?: number;
   maxConnectionsPerAddress?: number;
   shutdownTimeout?: number;
+  auth?: string;
+  insecureNoAuth?: boolean;
   quiet?: boolean;
 }
 
@@ -56,7 +60,9 @@ export function registerServe(program: Command): void {
     .description('serve compiled circuits for encrypted inference over HTTP (the server sees only ciphertexts and evaluation keys)')
     .argument('<circuits...>', 'circuit files from `pann compile`; the model id is the file name without .json, or give id=file.json')
     .option('-p, --port <n>', 'TCP port (0 = any free port)', intOption('--port', 0, 65535), 8080)
-    .option('--host <addr>', 'interface to bind (127.0.0.1 = this machine only)', '127.0.0.1')
+    .option('--host <addr>', 'interface to bind (127.0.0.1 = this machine only; another needs --auth)', '127.0.0.1')
+    .option('--auth <file>', 'clients and quotas (`pann serve token create`): every request but /v1/health needs a bearer token')
+    .option('--insecure-no-auth', 'bind to a non-loopback --host without --auth (anyone who can reach it may use it)')
     .option(
       '--workers <n>',
       `evaluation threads, each with its own SEAL instance (default: ${d.workers}, the CPU count)`,
@@ -118,6 +124,8 @@ Examples:
   $ pann client infer --server http://127.0.0.1:8080 --model mnist-mlp-relu-k6 --index 0`,
     )
     .action(action('serve', serveCommand));
+  serve.enablePositionalOptions();
+  registerTokenCommands(serve);
 }
 
 /** The limits on inferences waiting at a refresh round (docs/server.md, "Refresh rounds"). */
@@ -167,9 +175,17 @@ async function serveCommand(files: string[], flags: ServeFlags): Promise<void> {
   const limits = limitsFrom(flags);
   const note = (s: string) => process.stderr.write(`pann serve: ${s}\n`);
   note(`starting ${limits.workers ?? DEFAULT_LIMITS.workers} worker(s) for ${models.map((m) => m.id).join(', ')} …`);
+  const auth = flags.auth !== undefined ? readTokenFile(flags.auth, { mustExist: true }) : undefined;
+  if (auth) note(`--auth ${flags.auth}: ${auth.length} client(s)`);
+  else
+    note(
+      `no --auth: any local process may use the server${flags.insecureNoAuth ? ' (and, with --insecure-no-auth, anyone who can reach it)' : '; it binds to a loopback address only'}`,
+    );
   const server = await PannServer.start({
     models,
     host: flags.host,
+    ...(auth ? { auth } : {}),
+    ...(flags.insecureNoAuth ? { insecureNoAuth: true } : {}),
     port: flags.port,
     limits,
     onNotice: note,

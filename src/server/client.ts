@@ -29,6 +29,8 @@ import { SessionOpenedSchema } from './protocol-schema.js';
 export interface PannClientOptions {
   /** Timeout of one HTTP exchange. @default 10 min (a key upload can be hundreds of MB) */
   timeoutMs?: number;
+  /** Bearer token for a server run with --auth. @default none */
+  token?: string;
 }
 
 export interface ModelSummary {
@@ -127,6 +129,7 @@ export class PannClient {
   readonly baseUrl: string;
   readonly #agent = new Agent({ keepAlive: true });
   readonly #timeoutMs: number;
+  readonly #token: string | undefined;
 
   /** A client of the server at `baseUrl` (e.g. http://127.0.0.1:8080). */
   constructor(baseUrl: string, options: PannClientOptions = {}) {
@@ -139,11 +142,20 @@ export class PannClient {
     if (url.protocol !== 'http:') throw new InputError(`server URL ${baseUrl}: only http:// is supported (put TLS in a proxy in front)`);
     this.baseUrl = url.origin;
     this.#timeoutMs = options.timeoutMs ?? 600_000;
+    if (options.token !== undefined && !/^[\x21-\x7e]{1,512}$/.test(options.token))
+      throw new InputError('the token must be 1–512 printable characters without spaces (as `pann serve token create` printed it)');
+    this.#token = options.token;
   }
 
   /** @internal */
   request(path: string, options: Parameters<typeof httpRequest>[1] = {}): Promise<HttpResponse> {
-    return httpRequest(`${this.baseUrl}${API_PREFIX}${path}`, { agent: this.#agent, timeoutMs: this.#timeoutMs, ...options });
+    const auth: Record<string, string> = this.#token ? { Authorization: `Bearer ${this.#token}` } : {};
+    return httpRequest(`${this.baseUrl}${API_PREFIX}${path}`, {
+      agent: this.#agent,
+      timeoutMs: this.#timeoutMs,
+      ...options,
+      headers: { ...auth, ...(options.headers ?? {}) },
+    });
   }
 
   async health(): Promise<{ status: string; sessions: number; queue: number; workers: { ready: number; total: number } }> {

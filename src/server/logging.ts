@@ -13,6 +13,8 @@ export interface RequestLogEntry {
   status: number;
   /** API error code when status ≥ 400. */
   error?: string;
+  /** The authenticated client's name (with --auth). */
+  client?: string;
   /** The session's tag (sessionTag): session ids are bearer secrets and never logged. */
   session?: string;
   model?: string;

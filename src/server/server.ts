@@ -14,6 +14,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { refreshRounds, serializeCircuit, type Circuit, type RefreshRound } from '../circuit/index.js';
 import { InputError, ServerError, errorMessage } from '../errors.js';
 import { admitKeys, keySizes, type KeySizes } from './admission.js';
+import { Authenticator, type Client, type TokenRecord } from './auth.js';
 import { ConnectionGuard, type ConnectionCounts } from './connections.js';
 import { EvaluationPool, type WorkerInfo } from './evaluation-pool.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
@@ -55,6 +56,19 @@ export interface PannServerOptions {
   onNotice?: (message: string) => void;
   /** Compiled worker script. @default dist/src/server/worker.js */
   workerScript?: string;
+  /**
+   * Clients (the records of a token file, auth.ts): every request but GET /v1/health needs one of their bearer
+   * tokens, and each client has its quotas and sees only its own sessions. @default none (no authentication:
+   * then the server binds to a loopback address only, unless `insecureNoAuth`)
+   */
+  auth?: readonly TokenRecord[];
+  /** Allow binding to a non-loopback address without `auth`. @default false */
+  insecureNoAuth?: boolean;
+}
+
+/** Whether `host` is a loopback address (the only kind a server without authentication may bind to). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** A refused body still arriving is discarded up to this many bytes, for this long; then the connection is closed. */
@@ -78,6 +92,8 @@ interface Model {
 /** What a handler learned, for the log line. */
 interface RequestContext {
   route: string;
+  /** The authenticated client (with --auth). */
+  client?: Client;
   session?: string;
   model?: string;
   bytesIn: number;
@@ -126,6 +142,7 @@ export class PannServer {
   /** Key uploads being received, by client address. */
   readonly #uploads = new Map<string, number>();
   readonly #connections: ConnectionGuard;
+  readonly #auth: Authenticator | null;
   /** Requests whose body is still arriving, with their arrival time (the body timeout is enforced in shutdown too). */
   readonly #receiving = new Map<IncomingMessage, number>();
   #inflight = 0;
@@ -140,6 +157,7 @@ export class PannServer {
     this.#http = http;
     this.#sessions = new SessionTable(limits, pool.size);
     this.#connections = new ConnectionGuard(limits.maxConnections, limits.maxConnectionsPerAddress);
+    this.#auth = options.auth ? new Authenticator(options.auth) : null;
     http.on('connection', (socket: Socket) => this.#connections.admit(socket));
     this.#pending = new PendingInferences({
       maxPending: limits.maxPendingInferences,
@@ -185,6 +203,11 @@ export class PannServer {
     const limits = resolveLimits(options.limits);
     const given: unknown = options.models;
     if (!Array.isArray(given) || options.models.length === 0) throw new InputError('serve: give at least one circuit to serve');
+    const host = options.host ?? '127.0.0.1';
+    if (!options.auth && !options.insecureNoAuth && !isLoopback(host))
+      throw new InputError(
+        `serve: binding to ${host} lets anyone who can reach it use the server: give clients tokens (--auth <file>), or pass --insecure-no-auth to do it anyway`,
+      );
     if (limits.maxKeyMemoryBytes > limits.workers * WORKER_KEY_MEMORY_MAX) {
       throw new InputError(
         `key memory ${(limits.maxKeyMemoryBytes / 1e6).toFixed(0)} MB is more than ${limits.workers} worker(s) can hold (${(WORKER_KEY_MEMORY_MAX / 1e6).toFixed(0)} MB each: SEAL's WASM heap is capped just under 4 GiB); lower it or add workers`,
@@ -323,6 +346,7 @@ export class PannServer {
         route: ctx.route,
         status: res.headersSent ? res.statusCode : 499,
         ...(errorCode ? { error: errorCode } : {}),
+        ...(ctx.client ? { client: ctx.client.name } : {}),
         ...(ctx.session ? { session: sessionTag(ctx.session) } : {}),
         ...(ctx.model ? { model: ctx.model } : {}),
         bytesIn: ctx.bytesIn,
@@ -348,7 +372,9 @@ export class PannServer {
       }
       errorCode = e.apiCode;
       reply = { status: e.status, json: errorBody(e) };
-      if (e.status === 503 || e.status === 429) reply.headers = { 'Retry-After': String(this.#retryAfterSeconds()) };
+      if (e.status === 503 || e.status === 429)
+        reply.headers = { 'Retry-After': String((err as { retryAfterS?: number }).retryAfterS ?? this.#retryAfterSeconds()) };
+      if (e.status === 401) reply.headers = { 'WWW-Authenticate': 'Bearer realm="pann"' };
       if (e.status === 405) reply.headers = { Allow: (err as ServerError & { allow?: string }).allow ?? '' };
     }
     this.#send(req, res, ctx, reply);
@@ -422,6 +448,10 @@ export class PannServer {
       );
     }
     ctx.route = route.name;
+    if (this.#auth && route.name !== 'GET /v1/health') {
+      ctx.client = this.#auth.authenticate(req.headers.authorization);
+      this.#auth.charge(ctx.client);
+    }
     const params = route.pattern.flatMap((p, i) => (p.startsWith(':') ? [parts[i]!] : []));
     return route.handler(req, ctx, params);
   }
@@ -464,8 +494,8 @@ export class PannServer {
    * Run `read` (a key upload) holding one of the client's upload slots: one address may stream at most
    * maxUploadsPerClient key envelopes at once, so a single client cannot hold the body budget alone.
    */
-  async #withUploadSlot<T>(req: IncomingMessage, read: () => Promise<T>): Promise<T> {
-    const client = req.socket.remoteAddress ?? '?';
+  async #withUploadSlot<T>(req: IncomingMessage, ctx: RequestContext, read: () => Promise<T>): Promise<T> {
+    const client = ctx.client ? `client ${ctx.client.name}` : (req.socket.remoteAddress ?? '?');
     const open = this.#uploads.get(client) ?? 0;
     if (open >= this.limits.maxUploadsPerClient)
       throw new ServerError(
@@ -481,6 +511,24 @@ export class PannServer {
       if (left > 0) this.#uploads.set(client, left);
       else this.#uploads.delete(client);
     }
+  }
+
+  /** 429 quota_exceeded when one more session of `model` would take `client` over its sessions or key memory. */
+  #checkQuota(client: Client, model: Model): void {
+    const { maxSessions, maxKeyMemoryBytes } = client.limits;
+    const held = this.#sessions.ownedBy(client.name);
+    if (maxSessions !== undefined && held.sessions >= maxSessions)
+      throw new ServerError(
+        429,
+        'quota_exceeded',
+        `client ${client.name} already has ${held.sessions} open session(s), its quota; close one (DELETE) first`,
+      );
+    if (maxKeyMemoryBytes !== undefined && held.memoryBytes + model.memoryBytes > maxKeyMemoryBytes)
+      throw new ServerError(
+        429,
+        'quota_exceeded',
+        `a session of ${model.id} needs ${(model.memoryBytes / 1e6).toFixed(1)} MB of key memory; client ${client.name} holds ${(held.memoryBytes / 1e6).toFixed(1)} of its ${(maxKeyMemoryBytes / 1e6).toFixed(1)} MB`,
+      );
   }
 
   #retryAfterSeconds(): number {
@@ -570,12 +618,13 @@ export class PannServer {
   }
 
   async #openSession(req: IncomingMessage, ctx: RequestContext): Promise<Reply> {
-    const body = await this.#withUploadSlot(req, () => this.#readBody(req, ctx, this.limits.maxKeysBodyBytes, 'the key envelope'));
+    const body = await this.#withUploadSlot(req, ctx, () => this.#readBody(req, ctx, this.limits.maxKeysBodyBytes, 'the key envelope'));
     const upload = parseKeyUpload(body);
     const model = this.#model(upload.model);
     ctx.model = model.id;
     admitKeys(upload.relin, upload.galois, model.keySizes, model.id); // before any memory is reserved or session evicted
-    const { entry, evicted } = this.#sessions.reserve(model.id, model.memoryBytes);
+    if (ctx.client) this.#checkQuota(ctx.client, model); // a client over its quota evicts no one
+    const { entry, evicted } = this.#sessions.reserve(model.id, model.memoryBytes, ctx.client?.name);
     if (evicted.length > 0)
       this.#options.onNotice?.(`evicted ${evicted.length} least recently used session(s) to open a session of ${model.id}`);
     for (const s of evicted) {
@@ -613,7 +662,7 @@ export class PannServer {
   }
 
   async #deleteSession(ctx: RequestContext, id: string): Promise<Reply> {
-    const s = this.#sessions.use(id);
+    const s = this.#sessions.use(id, ctx.client?.name);
     ctx.session = s.id;
     ctx.model = s.model;
     this.#sessions.remove(id, 'deleted');
@@ -625,7 +674,7 @@ export class PannServer {
 
   /** Run `handle` on a ready session, counted as in use (never evicted) until it returns. */
   async #withSession(ctx: RequestContext, id: string, handle: (s: SessionEntry, model: Model) => Promise<Reply>): Promise<Reply> {
-    const s = this.#sessions.use(id);
+    const s = this.#sessions.use(id, ctx.client?.name);
     ctx.session = s.id;
     ctx.model = s.model;
     ctx.worker = s.worker;

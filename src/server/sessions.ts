@@ -17,6 +17,8 @@ const REMEMBERED_REMOVALS = 4096;
 export interface SessionEntry {
   id: string;
   model: string;
+  /** The client (token name) that opened it; only that client sees it. Absent without --auth. */
+  owner?: string;
   worker: number;
   /** Reserved memory: expanded evaluation keys + the encoded plaintexts of the session's prepared circuit. */
   memoryBytes: number;
@@ -92,7 +94,7 @@ export class SessionTable {
    * idle sessions as needed (returned, for the caller to close in their workers). Throws 413 when one session
    * needs more than the whole budget, 503 when only busy sessions could make room.
    */
-  reserve(model: string, memoryBytes: number): { entry: SessionEntry; evicted: SessionEntry[] } {
+  reserve(model: string, memoryBytes: number, owner?: string): { entry: SessionEntry; evicted: SessionEntry[] } {
     const { maxSessions, maxKeyMemoryBytes } = this.#limits;
     if (memoryBytes > maxKeyMemoryBytes) {
       throw new ServerError(
@@ -137,19 +139,36 @@ export class SessionTable {
       lastUsed: now,
       inflight: 0,
       inferences: 0,
+      ...(owner !== undefined ? { owner } : {}),
     };
     this.#sessions.set(entry.id, entry);
     this.#usedBytes += memoryBytes;
     return { entry, evicted: victims };
   }
 
-  /** A ready session, marked most recently used; 404 naming why when it does not exist (any more). */
-  use(id: string): SessionEntry {
+  /** Open sessions and their reserved bytes of one client. */
+  ownedBy(owner: string): { sessions: number; memoryBytes: number } {
+    let sessions = 0;
+    let memoryBytes = 0;
+    for (const s of this.#sessions.values())
+      if (s.owner === owner) {
+        sessions++;
+        memoryBytes += s.memoryBytes;
+      }
+    return { sessions, memoryBytes };
+  }
+
+  /**
+   * A ready session, marked most recently used; 404 naming why when it does not exist (any more). With `owner`
+   * (--auth), another client's session is answered exactly as one that does not exist.
+   */
+  use(id: string, owner?: string): SessionEntry {
     if (!SESSION_ID_PATTERN.test(id))
       throw new ServerError(404, 'unknown_session', `${JSON.stringify(id.slice(0, 64))} is not a session id (22 base64url characters)`);
-    const s = this.#sessions.get(id);
+    const found = this.#sessions.get(id);
+    const s = found && found.owner === owner ? found : undefined;
     if (!s) {
-      const why = this.#removed.get(id);
+      const why = found ? undefined : this.#removed.get(id);
       throw new ServerError(404, 'unknown_session', `session ${id} ${why ? REASON_TEXT[why] : 'does not exist'}`);
     }
     if (s.state !== 'ready') throw new ServerError(409, 'session_not_ready', `session ${id} is still opening`);

@@ -80,5 +80,52 @@ describe('pann serve / pann client (CLI)', () => {
     const badUrl = await fail(['client', 'models', '-s', 'not a url']);
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toMatch(/is not a URL/);
+    const open = await fail(['serve', file, '--port', '0', '--host', '0.0.0.0']);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toMatch(/binding to 0\.0\.0\.0 .*--auth/);
+    const noFile = await fail(['serve', file, '--port', '0', '--auth', join(dir, 'absent.json')]);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toMatch(/token file .*absent\.json does not exist/);
+  });
+
+  it('pann serve token create / list / revoke; a served client needs its token (--token or $PANN_TOKEN)', async () => {
+    const run = promisify(execFile);
+    const tokens = join(dir, 'tokens.json');
+    const made = await run('node', ['bin/pann.js', 'serve', 'token', 'create', 'alice', '--auth', tokens, '--rate', '100', '--json']);
+    const { token } = JSON.parse(made.stdout) as { token: string };
+    expect(token).toMatch(/^pann_/);
+    const list = await run('node', ['bin/pann.js', 'serve', 'token', 'list', '--auth', tokens]);
+    expect(list.stdout).toMatch(/^alice: created .*; 100 requests\/min$/m);
+    expect(list.stdout).not.toContain(token);
+    const child = spawn(process.execPath, ['bin/pann.js', 'serve', file, '--port', '0', '--workers', '1', '--auth', tokens, '-q'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    const url = await new Promise<string>((resolveUrl, rejectUrl) => {
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /listening on (http:\/\/\S+)\/v1/.exec(err);
+        if (m) resolveUrl(m[1]!);
+      });
+      child.on('exit', (code) => rejectUrl(new Error(`exited ${code}: ${err}`)));
+    });
+    try {
+      expect(err).toMatch(/--auth .*tokens\.json: 1 client/);
+      await expect(run('node', ['bin/pann.js', 'client', 'models', '-s', url])).rejects.toMatchObject({
+        stderr: expect.stringMatching(/401|bearer token/),
+      });
+      const byFlag = await run('node', ['bin/pann.js', 'client', 'models', '-s', url, '--token', token, '--json']);
+      expect(JSON.parse(byFlag.stdout).models[0].id).toBe('dense');
+      const byEnv = await run('node', ['bin/pann.js', 'client', 'models', '-s', url, '--json'], {
+        env: { ...process.env, PANN_TOKEN: token },
+      });
+      expect(JSON.parse(byEnv.stdout).models[0].id).toBe('dense');
+    } finally {
+      const exit = new Promise((r) => child.on('exit', r));
+      child.kill('SIGTERM');
+      await exit;
+    }
+    await run('node', ['bin/pann.js', 'serve', 'token', 'revoke', 'alice', '--auth', tokens]);
+    expect((await run('node', ['bin/pann.js', 'serve', 'token', 'list', '--auth', tokens])).stdout).toBe('');
   });
 });
