@@ -1,4 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, execFile, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,23 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCircuit } from '../../src/circuit/index.js';
 import { denseCircuit } from './fixtures.js';
+
+/** `pann serve …` as a child process, once it says where it listens. */
+async function startServe(
+  args: string[],
+): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, ['bin/pann.js', 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  const url = await new Promise<string>((resolveUrl, rejectUrl) => {
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/\S+)\/v1/.exec(err);
+      if (m) resolveUrl(m[1]!);
+    });
+    child.on('exit', (code) => rejectUrl(new Error(`exited ${code}: ${err}`)));
+  });
+  return { child, url, stderr: () => err };
+}
 
 /** `pann serve` as a process: starts, logs one JSON line per request, stops gracefully on SIGTERM; bad input exits 2. */
 describe('pann serve / pann client (CLI)', () => {
@@ -19,20 +37,9 @@ describe('pann serve / pann client (CLI)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('serves, logs JSON lines, answers pann client, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['bin/pann.js', 'serve', file, '--port', '0', '--workers', '1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, url, stderr } = await startServe([file, '--port', '0', '--workers', '1']);
     let out = '';
-    let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const url = await new Promise<string>((resolveUrl, rejectUrl) => {
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /listening on (http:\/\/\S+)\/v1/.exec(err);
-        if (m) resolveUrl(m[1]!);
-      });
-      child.on('exit', (code) => rejectUrl(new Error(`exited ${code}: ${err}`)));
-    });
     const input = join(dir, 'x.json');
     writeFileSync(input, JSON.stringify([Array.from({ length: 16 }, (_, i) => i / 16)]));
     const run = promisify(execFile);
@@ -44,7 +51,7 @@ describe('pann serve / pann client (CLI)', () => {
     const exit = new Promise<number | null>((r) => child.on('exit', r));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
-    expect(err).toMatch(/SIGTERM: finishing in-flight requests/);
+    expect(stderr()).toMatch(/SIGTERM: finishing in-flight requests/);
     const lines = out
       .trim()
       .split('\n')
@@ -97,20 +104,9 @@ describe('pann serve / pann client (CLI)', () => {
     const list = await run('node', ['bin/pann.js', 'serve', 'token', 'list', '--auth', tokens]);
     expect(list.stdout).toMatch(/^alice: created .*; 100 requests\/min$/m);
     expect(list.stdout).not.toContain(token);
-    const child = spawn(process.execPath, ['bin/pann.js', 'serve', file, '--port', '0', '--workers', '1', '--auth', tokens, '-q'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    const url = await new Promise<string>((resolveUrl, rejectUrl) => {
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /listening on (http:\/\/\S+)\/v1/.exec(err);
-        if (m) resolveUrl(m[1]!);
-      });
-      child.on('exit', (code) => rejectUrl(new Error(`exited ${code}: ${err}`)));
-    });
+    const { child, url, stderr } = await startServe([file, '--port', '0', '--workers', '1', '--auth', tokens, '-q']);
     try {
-      expect(err).toMatch(/--auth .*tokens\.json: 1 client/);
+      expect(stderr()).toMatch(/--auth .*tokens\.json: 1 client/);
       await expect(run('node', ['bin/pann.js', 'client', 'models', '-s', url])).rejects.toMatchObject({
         stderr: expect.stringMatching(/401|bearer token/),
       });
