@@ -95,7 +95,14 @@ interface Result {
   lines: string[];
 }
 
+/** Progress of the child, on stderr (the parent keeps stdout for the result line). */
+function progress(name: string, t0: number, what: string): void {
+  process.stderr.write(`resnet ${name} +${((performance.now() - t0) / 1000).toFixed(0)} s: ${what}\n`);
+}
+
 async function measure(name: string): Promise<Result> {
+  const start = performance.now();
+  const say = (what: string) => progress(name, start, what);
   const lines: string[] = [];
   const model = loadModel(fileURLToPath(new URL(`models/${name}.json`, root)));
   const cal = calibrationData();
@@ -107,6 +114,7 @@ async function measure(name: string): Promise<Result> {
   lines.push('| k | polynomial network (float64) | loss, points |', '|---|---|---|');
   let chosen: number | null = null;
   for (const k of ks) {
+    say(`polynomial network at k=${k} on ${test.count} test images`);
     const acc = accuracy(argmax(predict(polynomialModel(model, k, Bs), test.inputs), 10), test.labels);
     lines.push(`| ${k} | ${(100 * acc).toFixed(1)} % | ${(100 * (floatAcc - acc)).toFixed(1)} |`);
     if (chosen === null && 100 * (floatAcc - acc) <= BUDGET_POINTS) chosen = k;
@@ -115,6 +123,7 @@ async function measure(name: string): Promise<Result> {
   lines.push('', `smallest k within ${BUDGET_POINTS} points: ${chosen ?? `none (compiled at ${k})`}`, '');
 
   const activations = model.layers.filter((l) => l.type === 'activation').length;
+  say(`compiling at k=${k}`);
   const t0 = performance.now();
   const c = compileNetwork(model, {
     precisionBits: k,
@@ -140,6 +149,7 @@ async function measure(name: string): Promise<Result> {
   );
 
   const S = Math.min(Number(env('PANN_BENCH_RESNET_SIM', '1000')), test.count);
+  say(`compiled in ${compileS.toFixed(0)} s; sim with CKKS noise on ${S} images`);
   const noisy = runSim(c, test.inputs.subarray(0, S * 784), S, { noise: { seed: 1 } });
   const simAcc = accuracy(
     noisy.map((q) => q.prediction),
@@ -148,7 +158,11 @@ async function measure(name: string): Promise<Result> {
   const floatS = accuracy(argmax(predict(model, test.inputs.subarray(0, S * 784)), 10), test.labels.subarray(0, S));
   const E = Math.min(Number(env('PANN_BENCH_RESNET_SEAL', '2')), test.count);
   const exact = runSim(c, test.inputs.subarray(0, E * 784), E);
-  const seal = await runSeal(c, test.inputs.subarray(0, E * 784), E);
+  say(`SEAL on ${E} images`);
+  const seal = await runSeal(c, test.inputs.subarray(0, E * 784), E, {
+    onSetup: (stage) => say(`SEAL setup: ${stage}`),
+    onProgress: (done, total) => say(`SEAL ${done}/${total}`),
+  });
   const agree = seal.records.filter((q, i) => q.prediction === exact[i]!.prediction).length;
   let maxErr = 0;
   seal.records.forEach((q, i) => q.logits.forEach((v, j) => (maxErr = Math.max(maxErr, Math.abs(v - exact[i]!.logits[j]!)))));
