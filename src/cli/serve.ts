@@ -36,6 +36,7 @@ interface ServeFlags {
   shutdownTimeout?: number;
   auth?: string;
   insecureNoAuth?: boolean;
+  stateDir?: string;
   quiet?: boolean;
 }
 
@@ -62,6 +63,7 @@ export function registerServe(program: Command): void {
     .option('-p, --port <n>', 'TCP port (0 = any free port)', intOption('--port', 0, 65535), 8080)
     .option('--host <addr>', 'interface to bind (127.0.0.1 = this machine only; another needs --auth)', '127.0.0.1')
     .option('--auth <file>', 'clients and quotas (`pann serve token create`): every request but /v1/health needs a bearer token')
+    .option('--state-dir <dir>', "keep sessions' evaluation keys here so they survive a restart (loaded on first use after one)")
     .option('--insecure-no-auth', 'bind to a non-loopback --host without --auth (anyone who can reach it may use it)')
     .option(
       '--workers <n>',
@@ -186,6 +188,7 @@ async function serveCommand(files: string[], flags: ServeFlags): Promise<void> {
     host: flags.host,
     ...(auth ? { auth } : {}),
     ...(flags.insecureNoAuth ? { insecureNoAuth: true } : {}),
+    ...(flags.stateDir !== undefined ? { stateDir: flags.stateDir } : {}),
     port: flags.port,
     limits,
     onNotice: note,

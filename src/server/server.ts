@@ -32,6 +32,7 @@ import {
   parseRefreshReply,
   splitSealObjects,
 } from './protocol.js';
+import { SessionStore, sessionIdHash, type StoredSession } from './session-store.js';
 import { SessionTable, sessionMemoryBytes, type SessionEntry } from './sessions.js';
 import type { InferResult, OpenResult, SegmentTask } from './worker-messages.js';
 
@@ -64,6 +65,11 @@ export interface PannServerOptions {
   auth?: readonly TokenRecord[];
   /** Allow binding to a non-loopback address without `auth`. @default false */
   insecureNoAuth?: boolean;
+  /**
+   * Keep each session's evaluation keys in this directory (session-store.ts), so sessions survive a restart:
+   * after one, a session's keys are loaded on its first request. @default none (sessions live in memory only)
+   */
+  stateDir?: string;
 }
 
 /** Whether `host` is a loopback address (the only kind a server without authentication may bind to). */
@@ -143,13 +149,26 @@ export class PannServer {
   readonly #uploads = new Map<string, number>();
   readonly #connections: ConnectionGuard;
   readonly #auth: Authenticator | null;
+  /** With stateDir: the sessions' stored keys, the stored sessions not loaded in a worker, and loads under way. */
+  readonly #store: SessionStore | null;
+  readonly #dormant: Map<string, StoredSession>;
+  readonly #reviving = new Map<string, Promise<SessionEntry>>();
+  /** When each session's file was last touched (its last use, for the TTL after a restart). */
+  readonly #touched = new Map<string, number>();
   /** Requests whose body is still arriving, with their arrival time (the body timeout is enforced in shutdown too). */
   readonly #receiving = new Map<IncomingMessage, number>();
   #inflight = 0;
   #drained: (() => void) | null = null;
   #closing: Promise<void> | null = null;
 
-  private constructor(options: PannServerOptions, limits: ServerLimits, models: Map<string, Model>, pool: EvaluationPool, http: Server) {
+  private constructor(
+    options: PannServerOptions,
+    limits: ServerLimits,
+    models: Map<string, Model>,
+    pool: EvaluationPool,
+    http: Server,
+    stored: { store: SessionStore; dormant: Map<string, StoredSession> } | null,
+  ) {
     this.#options = options;
     this.limits = Object.freeze(limits);
     this.#models = models;
@@ -158,6 +177,9 @@ export class PannServer {
     this.#sessions = new SessionTable(limits, pool.size);
     this.#connections = new ConnectionGuard(limits.maxConnections, limits.maxConnectionsPerAddress);
     this.#auth = options.auth ? new Authenticator(options.auth) : null;
+    this.#store = stored?.store ?? null;
+    this.#dormant = stored?.dormant ?? new Map<string, StoredSession>();
+    this.#sessions.onRemove = (s, reason) => this.#forgetStored(s, reason);
     http.on('connection', (socket: Socket) => this.#connections.admit(socket));
     this.#pending = new PendingInferences({
       maxPending: limits.maxPendingInferences,
@@ -257,7 +279,19 @@ export class PannServer {
       await pool.close();
       throw new InputError(`cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 8080}: ${errorMessage(err)}`, { cause: err });
     }
-    served = new PannServer(options, limits, models, pool, http);
+    let stored: { store: SessionStore; dormant: Map<string, StoredSession> } | null = null;
+    try {
+      if (options.stateDir !== undefined) {
+        const store = SessionStore.open(options.stateDir, (m) => options.onNotice?.(m));
+        stored = { store, dormant: store.scan(limits.sessionTtlMs, (m) => models.has(m)) };
+        options.onNotice?.(`state directory ${options.stateDir}: ${stored.dormant.size} stored session(s), loaded on first use`);
+      }
+    } catch (err) {
+      http.close();
+      await pool.close();
+      throw err;
+    }
+    served = new PannServer(options, limits, models, pool, http, stored);
     return served;
   }
 
@@ -548,6 +582,15 @@ export class PannServer {
     return m;
   }
 
+  #closeEvicted(evicted: readonly SessionEntry[], model: string): void {
+    if (evicted.length > 0)
+      this.#options.onNotice?.(`evicted ${evicted.length} least recently used session(s) to open a session of ${model}`);
+    for (const s of evicted) {
+      this.#pending.dropSession(s.id);
+      void this.#closeInWorker(s);
+    }
+  }
+
   #closeInWorker(s: SessionEntry): Promise<void> {
     return this.#pool.run(s.worker, { type: 'close', session: s.id }, [], { counted: false }).then(
       () => undefined,
@@ -563,6 +606,12 @@ export class PannServer {
   }
 
   #expire(): void {
+    const now = Date.now();
+    for (const [idHash, stored] of this.#dormant)
+      if (now - stored.lastUsed > this.limits.sessionTtlMs && !this.#reviving.has(idHash)) {
+        this.#dormant.delete(idHash);
+        this.#store?.remove(idHash);
+      }
     const expired = this.#sessions.expire();
     for (const s of expired) {
       this.#pending.dropSession(s.id);
@@ -625,15 +674,11 @@ export class PannServer {
     admitKeys(upload.relin, upload.galois, model.keySizes, model.id); // before any memory is reserved or session evicted
     if (ctx.client) this.#checkQuota(ctx.client, model); // a client over its quota evicts no one
     const { entry, evicted } = this.#sessions.reserve(model.id, model.memoryBytes, ctx.client?.name);
-    if (evicted.length > 0)
-      this.#options.onNotice?.(`evicted ${evicted.length} least recently used session(s) to open a session of ${model.id}`);
-    for (const s of evicted) {
-      this.#pending.dropSession(s.id);
-      void this.#closeInWorker(s);
-    }
+    this.#closeEvicted(evicted, model.id);
     ctx.session = entry.id;
     ctx.worker = entry.worker;
     try {
+      await this.#saveStored(entry, upload.relin, upload.galois); // before the body is transferred to the worker
       const out = await this.#pool.run<OpenResult>(
         entry.worker,
         { type: 'open', session: entry.id, model: model.id, relin: upload.relin, galois: upload.galois },
@@ -662,7 +707,14 @@ export class PannServer {
   }
 
   async #deleteSession(ctx: RequestContext, id: string): Promise<Reply> {
-    const s = this.#sessions.use(id, ctx.client?.name);
+    const stored = this.#storedSession(id, ctx.client?.name);
+    if (stored && !this.#reviving.has(stored.idHash)) {
+      this.#dormant.delete(stored.idHash);
+      this.#store!.remove(stored.idHash);
+      ctx.model = stored.model;
+      return { status: 204, bytes: new Uint8Array(0) };
+    }
+    const s = await this.#useSession(id, ctx.client?.name);
     ctx.session = s.id;
     ctx.model = s.model;
     this.#sessions.remove(id, 'deleted');
@@ -674,7 +726,7 @@ export class PannServer {
 
   /** Run `handle` on a ready session, counted as in use (never evicted) until it returns. */
   async #withSession(ctx: RequestContext, id: string, handle: (s: SessionEntry, model: Model) => Promise<Reply>): Promise<Reply> {
-    const s = this.#sessions.use(id, ctx.client?.name);
+    const s = await this.#useSession(id, ctx.client?.name);
     ctx.session = s.id;
     ctx.model = s.model;
     ctx.worker = s.worker;
@@ -684,7 +736,115 @@ export class PannServer {
     } finally {
       s.inflight--;
       s.lastUsed = Date.now();
+      this.#touchStored(s);
     }
+  }
+
+  // ---- sessions kept in the state directory ------------------------------------------------------------------
+
+  /** A ready session: in memory, or (with stateDir) loaded from its stored keys on first use after a restart. */
+  async #useSession(id: string, owner: string | undefined): Promise<SessionEntry> {
+    try {
+      return this.#sessions.use(id, owner);
+    } catch (err) {
+      const stored = err instanceof ServerError && err.apiCode === 'unknown_session' ? this.#storedSession(id, owner) : undefined;
+      if (!stored) throw err;
+      let loading = this.#reviving.get(stored.idHash);
+      if (!loading) {
+        loading = this.#revive(id, stored).finally(() => this.#reviving.delete(stored.idHash));
+        this.#reviving.set(stored.idHash, loading);
+      }
+      await loading;
+      return this.#sessions.use(id, owner);
+    }
+  }
+
+  #storedSession(id: string, owner: string | undefined): StoredSession | undefined {
+    if (!this.#store) return undefined;
+    const stored = this.#dormant.get(sessionIdHash(id));
+    return stored && stored.owner === owner ? stored : undefined;
+  }
+
+  /** Load a stored session's keys into a worker under its own id; a corrupt file drops the session (404). */
+  async #revive(id: string, stored: StoredSession): Promise<SessionEntry> {
+    const model = this.#model(stored.model);
+    let keys: { relin: Uint8Array; galois: Uint8Array };
+    try {
+      keys = await this.#store!.load(stored.idHash);
+    } catch (err) {
+      this.#dormant.delete(stored.idHash);
+      this.#store!.remove(stored.idHash);
+      this.#options.onNotice?.(`state directory: dropped stored session ${sessionTag(id)}: ${errorMessage(err)}`);
+      throw new ServerError(
+        404,
+        'unknown_session',
+        `session ${id} was stored, but its stored keys are unreadable (${errorMessage(err)}); open a new session`,
+      );
+    }
+    const { entry, evicted } = this.#sessions.reserve(model.id, model.memoryBytes, stored.owner, id);
+    this.#dormant.delete(stored.idHash);
+    this.#closeEvicted(evicted, model.id);
+    entry.createdAt = stored.createdAt;
+    try {
+      const body = keys.relin.buffer as ArrayBuffer;
+      await this.#pool.run<OpenResult>(
+        entry.worker,
+        { type: 'open', session: id, model: model.id, relin: keys.relin, galois: keys.galois },
+        [body],
+        {
+          timeoutMs: this.limits.requestTimeoutMs,
+          onLate: () => void this.#closeInWorker(entry),
+        },
+      );
+    } catch (err) {
+      this.#sessions.remove(id, 'failed');
+      throw err;
+    }
+    entry.state = 'ready';
+    return entry;
+  }
+
+  async #saveStored(entry: SessionEntry, relin: Uint8Array, galois: Uint8Array): Promise<void> {
+    if (!this.#store) return;
+    try {
+      await this.#store.save(
+        entry.id,
+        { model: entry.model, ...(entry.owner !== undefined ? { owner: entry.owner } : {}), createdAt: entry.createdAt },
+        relin,
+        galois,
+      );
+      this.#touched.set(entry.id, Date.now());
+    } catch (err) {
+      this.#options.onNotice?.(
+        `state directory: could not store session ${sessionTag(entry.id)} (${errorMessage(err)}); it will not survive a restart`,
+      );
+    }
+  }
+
+  /** Touch a used session's file, at most once a minute (its last use is the file's mtime after a restart). */
+  #touchStored(s: SessionEntry): void {
+    if (!this.#store) return;
+    const now = Date.now();
+    if (now - (this.#touched.get(s.id) ?? 0) < 60_000) return;
+    this.#touched.set(s.id, now);
+    this.#store.touch(sessionIdHash(s.id));
+  }
+
+  /** A session left the table: its stored keys go too — except when its worker was lost (loaded again on use). */
+  #forgetStored(s: SessionEntry, reason: string): void {
+    if (!this.#store) return;
+    this.#touched.delete(s.id);
+    const idHash = sessionIdHash(s.id);
+    if (reason === 'lost') {
+      this.#dormant.set(idHash, {
+        idHash,
+        model: s.model,
+        ...(s.owner !== undefined ? { owner: s.owner } : {}),
+        createdAt: s.createdAt,
+        lastUsed: s.lastUsed,
+        bytes: 0,
+      });
+    } else this.#store.remove(idHash);
   }
 
   /** POST …/infer: input ciphertexts in; the result, or the first refresh round's request. */

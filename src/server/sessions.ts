@@ -60,6 +60,8 @@ export class SessionTable {
   readonly #sessions = new Map<string, SessionEntry>();
   readonly #removed = new Map<string, RemovalReason>();
   #usedBytes = 0;
+  /** Told of every removal (the server deletes a removed session's stored keys). */
+  onRemove: ((s: SessionEntry, reason: RemovalReason) => void) | null = null;
 
   constructor(
     limits: Pick<ServerLimits, 'maxSessions' | 'maxKeyMemoryBytes' | 'sessionTtlMs'>,
@@ -92,9 +94,10 @@ export class SessionTable {
   /**
    * Reserve a new session of `memoryBytes` for `model` on the least loaded worker. Evicts least recently used
    * idle sessions as needed (returned, for the caller to close in their workers). Throws 413 when one session
-   * needs more than the whole budget, 503 when only busy sessions could make room.
+   * needs more than the whole budget, 503 when only busy sessions could make room. `id`: a stored session's own id
+   * (revived after a restart); else a new random one.
    */
-  reserve(model: string, memoryBytes: number, owner?: string): { entry: SessionEntry; evicted: SessionEntry[] } {
+  reserve(model: string, memoryBytes: number, owner?: string, id?: string): { entry: SessionEntry; evicted: SessionEntry[] } {
     const { maxSessions, maxKeyMemoryBytes } = this.#limits;
     if (memoryBytes > maxKeyMemoryBytes) {
       throw new ServerError(
@@ -130,7 +133,7 @@ export class SessionTable {
     }
     const now = this.#now();
     const entry: SessionEntry = {
-      id: randomBytes(16).toString('base64url'),
+      id: id ?? randomBytes(16).toString('base64url'),
       model,
       worker,
       memoryBytes,
@@ -189,6 +192,7 @@ export class SessionTable {
     this.#sessions.delete(id);
     this.#usedBytes -= s.memoryBytes;
     this.#removed.set(id, reason);
+    this.onRemove?.(s, reason);
     if (this.#removed.size > REMEMBERED_REMOVALS) this.#removed.delete(this.#removed.keys().next().value!);
     return s;
   }

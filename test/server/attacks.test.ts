@@ -5,13 +5,10 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Circuit } from '../../src/circuit/index.js';
-import { loadCiphertext } from '../../src/ckks/index.js';
-import { runSim } from '../../src/runtime/inference.js';
 import { httpRequest, type HttpResponse } from '../../src/server/http-request.js';
-import { outputValues } from '../../src/server/model-description.js';
-import { encodeKeyUpload, splitSealObjects } from '../../src/server/protocol.js';
+import { encodeKeyUpload } from '../../src/server/protocol.js';
 import { PannServer } from '../../src/server/server.js';
-import { denseCircuit, errorCode, localKeys, post, vector, type LocalKeys } from './fixtures.js';
+import { denseCircuit, errorCode, expectSimAnswer, localKeys, post, vector, type LocalKeys } from './fixtures.js';
 
 describe('cheap denial of service', () => {
   let a: Circuit;
@@ -38,15 +35,7 @@ describe('cheap denial of service', () => {
 
   async function expectServes(session: string, seed: number): Promise<void> {
     const x = vector(16, seed);
-    const res: HttpResponse = await post(`${base}/sessions/${session}/infer`, ka.encrypt(x));
-    expect(res.status).toBe(200);
-    const [bytes] = splitSealObjects(new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.length));
-    const d = ka.description;
-    const ct = loadCiphertext(ka.context, bytes!, { level: d.output.level, scale: d.output.scale });
-    const got = outputValues(d, ka.encryptor.decrypt(ct));
-    ct.free();
-    const want = runSim(a, x, 1)[0]!.logits;
-    got.forEach((v, j) => expect(Math.abs(v - want[j]!)).toBeLessThan(1e-3));
+    expectSimAnswer(ka, a, await post(`${base}/sessions/${session}/infer`, ka.encrypt(x)), x);
   }
 
   it('40 concurrent 81-byte key envelopes evict no session: each is refused before any memory is reserved', async () => {

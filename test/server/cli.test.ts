@@ -1,29 +1,11 @@
-import { type ChildProcessByStdio, execFile, spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCircuit } from '../../src/circuit/index.js';
-import { denseCircuit } from './fixtures.js';
-
-/** `pann serve …` as a child process, once it says where it listens. */
-async function startServe(
-  args: string[],
-): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, ['bin/pann.js', 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  const url = await new Promise<string>((resolveUrl, rejectUrl) => {
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/\S+)\/v1/.exec(err);
-      if (m) resolveUrl(m[1]!);
-    });
-    child.on('exit', (code) => rejectUrl(new Error(`exited ${code}: ${err}`)));
-  });
-  return { child, url, stderr: () => err };
-}
+import { denseCircuit, startServe } from './fixtures.js';
 
 /** `pann serve` as a process: starts, logs one JSON line per request, stops gracefully on SIGTERM; bad input exits 2. */
 describe('pann serve / pann client (CLI)', () => {

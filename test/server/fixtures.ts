@@ -1,12 +1,16 @@
 /** Shared set-up for the server tests: small circuits, local keys for a served model, raw requests. */
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { CkksContext, CkksEncryptor, generateKeys, type ClientKeys } from '../../src/ckks/index.js';
+import type { Readable } from 'node:stream';
+import { CkksContext, CkksEncryptor, generateKeys, loadCiphertext, type ClientKeys } from '../../src/ckks/index.js';
+import { runSim } from '../../src/runtime/inference.js';
+import { expect } from 'vitest';
 import type { Circuit } from '../../src/circuit/index.js';
 import { compileNetwork } from '../../src/compiler/compile.js';
 import type { Model } from '../../src/nn/model.js';
 import { httpRequest, type HttpResponse } from '../../src/server/http-request.js';
-import { describeModel, inputSlots, type ModelDescription } from '../../src/server/model-description.js';
-import { encodeKeyUpload } from '../../src/server/protocol.js';
+import { describeModel, inputSlots, outputValues, type ModelDescription } from '../../src/server/model-description.js';
+import { encodeKeyUpload, splitSealObjects } from '../../src/server/protocol.js';
 import { loadMnistSplit } from '../../src/nn/mnist.js';
 import { loadModel } from '../../src/nn/model-file.js';
 import { compile } from '../../src/pipeline.js';
@@ -139,4 +143,33 @@ export function postChunked(url: string, chunk: Uint8Array, chunks: number): Pro
     };
     more();
   });
+}
+
+/** `pann serve …` as a child process, once it says where it listens. */
+export async function startServe(
+  args: string[],
+): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, ['bin/pann.js', 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  const url = await new Promise<string>((resolveUrl, rejectUrl) => {
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/\S+)\/v1/.exec(err);
+      if (m) resolveUrl(m[1]!);
+    });
+    child.on('exit', (code) => rejectUrl(new Error(`exited ${code}: ${err}`)));
+  });
+  return { child, url, stderr: () => err };
+}
+
+/** An infer answer (200) decrypted with the local keys: it must equal the simulator's logits for input `x`. */
+export function expectSimAnswer(ka: LocalKeys, circuit: Circuit, res: HttpResponse, x: Float64Array): void {
+  expect(res.status).toBe(200);
+  const [bytes] = splitSealObjects(new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.length));
+  const d = ka.description;
+  const ct = loadCiphertext(ka.context, bytes!, { level: d.output.level, scale: d.output.scale });
+  const got = outputValues(d, ka.encryptor.decrypt(ct));
+  ct.free();
+  const want = runSim(circuit, x, 1)[0]!.logits;
+  got.forEach((v, j) => expect(Math.abs(v - want[j]!)).toBeLessThan(1e-3));
 }
