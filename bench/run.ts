@@ -14,6 +14,7 @@ const BENCHES: readonly { readonly name: string; readonly load: () => Promise<Be
   { name: 'refresh', load: () => import('./refresh.js') },
   { name: 'study', load: () => import('./study.js') },
   { name: 'server', load: () => import('./server.js') },
+  { name: 'server-hardening', load: () => import('./server-hardening.js') },
   { name: 'circuit-load', load: () => import('./circuit-load.js') },
   { name: 'resnet', load: () => import('./resnet.js') },
 ];

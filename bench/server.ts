@@ -17,8 +17,8 @@ import { runSim } from '../src/runtime/inference.js';
 import { PannClient, type ClientSession } from '../src/server/client.js';
 import { summariseLatencies } from '../src/server/metrics.js';
 
-const CIRCUIT = 'circuits/mnist-cnn1-relu-poly6.json';
-const MODEL = 'mnist-cnn1-relu-poly6';
+export const CIRCUIT = 'circuits/mnist-cnn1-relu-poly6.json';
+export const MODEL = 'mnist-cnn1-relu-poly6';
 const CLIENTS = 8;
 const REQUESTS = 10;
 const MEMORY_TOTAL = 500;
@@ -31,11 +31,11 @@ interface ServerMetrics {
   workers: { index: number; sessions: number; wasmHeapBytes: number; tasks: number }[];
 }
 
-/** Start `pann serve` on a free port; resolves with its URL once it listens. */
-function startServer(root: string): Promise<{ url: string; child: ChildProcess }> {
+/** Start `pann serve` on the CNN circuit on a free port (`extra` flags after); resolves with its URL once it listens. */
+export function startServer(root: string, extra: readonly string[] = []): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    ['bin/pann.js', 'serve', `${MODEL}=${CIRCUIT}`, '--port', '0', '--workers', '2', '--key-memory', '4000', '--quiet'],
+    ['bin/pann.js', 'serve', `${MODEL}=${CIRCUIT}`, '--port', '0', '--workers', '2', '--key-memory', '4000', '--quiet', ...extra],
     { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   return new Promise((resolveUrl, rejectUrl) => {
