@@ -44,6 +44,25 @@ export function admitKeys(relin: Uint8Array, galois: Uint8Array, sizes: KeySizes
   checkObject(galois, sizes.galois, `galois keys for model ${model}`, sizes.params);
 }
 
+/**
+ * The check that can be made from a key upload's header while its body still streams: each key object's length
+ * within what the model's keys can take (zlib-compressed down to a quarter of the seeded size, up to the full
+ * size). 400 bad_keys naming the first that is not.
+ */
+export function admitKeyLengths(relinBytes: number, galoisBytes: number, sizes: KeySizes, model: string): void {
+  const check = (n: number, size: { seeded: number; full: number }, what: string) => {
+    const floor = Math.floor(size.seeded / 4);
+    if (n < floor || n > size.full)
+      throw bad(
+        `${what} for model ${model}: the envelope announces ${n} bytes, outside the ${floor}…${size.full} the model's keys (${sizes.params}) can take: keys made under other encryption parameters, for other rotations, or not keys`,
+      );
+  };
+  check(relinBytes, sizes.relin, 'relinearisation keys');
+  if (sizes.galois === null) {
+    if (galoisBytes > 0) throw bad(`galois keys for model ${model}: announced, but its circuit uses no rotations`);
+  } else check(galoisBytes, sizes.galois, 'galois keys');
+}
+
 function checkObject(bytes: Uint8Array, size: { seeded: number; full: number }, what: string, params: string): void {
   let compression: string;
   try {

@@ -137,6 +137,34 @@ export function parseKeyUpload(bytes: Uint8Array): KeyUpload {
   return { model, relin: payload.subarray(0, relinBytes), galois: payload.subarray(relinBytes) };
 }
 
+/** Bytes of a key upload's head: enough for its prefix and the longest header. */
+export const KEY_UPLOAD_HEAD_BYTES = KEYS_PREFIX_BYTES + KEYS_MAX_HEADER_BYTES;
+
+/** Whether `head` holds a key upload's prefix and whole header (or enough to see it is not one). */
+export function keyUploadHeadComplete(head: Uint8Array): boolean {
+  if (head.length < KEYS_PREFIX_BYTES) return false;
+  const headerLength = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(12, true);
+  return head.length >= KEYS_PREFIX_BYTES + Math.min(headerLength, KEYS_MAX_HEADER_BYTES);
+}
+
+/**
+ * The header of a key upload from its first bytes (at least KEY_UPLOAD_HEAD_BYTES of them, or the whole body),
+ * read while the rest still streams; with the declared body length, checks the lengths add up. 400 naming the
+ * problem.
+ */
+export function parseKeyUploadHead(head: Uint8Array, declared: number | null): { model: string; relinBytes: number; galoisBytes: number } {
+  const { header, payload } = parseEnvelope(head, KEYS_MAGIC, KEYS_VERSION, 'key envelope', bad);
+  checkSchema(KeyEnvelopeHeaderSchema, header, { error: bad, source: 'key envelope', style: ENVELOPE_STYLE });
+  const { model, relinBytes, galoisBytes } = header;
+  if (relinBytes === 0) throw bad('key envelope: "relinBytes" is 0 (relinearisation keys are required)');
+  const start = head.length - payload.length;
+  if (declared !== null && start + relinBytes + galoisBytes !== declared)
+    throw bad(
+      `key envelope: header promises ${relinBytes} + ${galoisBytes} key bytes after a ${start}-byte prefix (${start + relinBytes + galoisBytes} in all), the Content-Length is ${declared}`,
+    );
+  return { model, relinBytes, galoisBytes };
+}
+
 /** The key holder's part of a refresh round, as the server asks for it (a PANNRFSH envelope's header). */
 export type RefreshRequest = RefreshRequestHeader;
 

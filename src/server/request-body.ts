@@ -41,6 +41,11 @@ export interface ReceiveBodyOptions {
   maxBufferedBytes: number;
   /** Called when the request's body has been read to its end. */
   onEnd: () => void;
+  /**
+   * Looks at the body's first `bytes` bytes (or the whole body when shorter; or fewer, as soon as `enough` says
+   * they are) as soon as they have arrived, while the rest still streams; a ServerError it throws ends the read.
+   */
+  inspect?: { bytes: number; enough?: (head: Buffer) => boolean; check: (head: Buffer) => void };
 }
 
 /** Read the body into one buffer; rejects with a ServerError (413, 503 or 400) naming what went wrong. */
@@ -50,6 +55,22 @@ export function receiveBody(req: IncomingMessage, o: ReceiveBodyOptions): Promis
     let direct: Buffer | null = null;
     const chunks: Buffer[] = [];
     let received = 0;
+    let inspected = !o.inspect;
+    /** Run the inspection once its bytes are in; false when it refused the body (and the read was stopped). */
+    const inspect = (atEnd: boolean): boolean => {
+      if (inspected || !o.inspect) return true;
+      const n = Math.min(received, o.inspect.bytes);
+      const head = direct ? direct.subarray(0, n) : Buffer.concat(chunks).subarray(0, n);
+      if (!atEnd && n < o.inspect.bytes && !o.inspect.enough?.(head)) return true;
+      inspected = true;
+      try {
+        o.inspect.check(head);
+        return true;
+      } catch (err) {
+        stop(err instanceof ServerError ? err : new ServerError(400, 'bad_request', `${what}: ${errorMessage(err)}`));
+        return false;
+      }
+    };
     const stop = (err: ServerError | null, value?: Buffer) => {
       req.off('data', onData);
       req.off('end', onEnd);
@@ -77,9 +98,11 @@ export function receiveBody(req: IncomingMessage, o: ReceiveBodyOptions): Promis
         direct ??= Buffer.allocUnsafeSlow(length);
         chunk.copy(direct, received - chunk.length);
       } else chunks.push(chunk);
+      inspect(length !== null && received === length);
     };
     const onEnd = () => {
       o.onEnd();
+      if (!inspect(true)) return;
       if (length !== null && received !== length)
         return stop(new ServerError(400, 'bad_request', `body ended after ${received} of ${length} declared bytes`));
       stop(null, length !== null ? (direct ?? Buffer.allocUnsafeSlow(0)) : joinChunks(chunks, received));

@@ -13,12 +13,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { refreshRounds, serializeCircuit, type Circuit, type RefreshRound } from '../circuit/index.js';
 import { InputError, ServerError, errorMessage } from '../errors.js';
-import { admitKeys, keySizes, type KeySizes } from './admission.js';
+import { admitKeyLengths, admitKeys, keySizes, type KeySizes } from './admission.js';
 import { Authenticator, type Client, type TokenRecord } from './auth.js';
 import { ConnectionGuard, type ConnectionCounts } from './connections.js';
 import { EvaluationPool, type WorkerInfo } from './evaluation-pool.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
-import { declaredBodyLength, receiveBody } from './request-body.js';
+import { declaredBodyLength, receiveBody, type ReceiveBodyOptions } from './request-body.js';
 import { type RequestLogEntry, type RequestLogger, sessionTag } from './logging.js';
 import { Metrics, type MetricsSnapshot } from './metrics.js';
 import { describeModel, type ModelDescription } from './model-description.js';
@@ -28,7 +28,10 @@ import {
   encodeRefreshRequest,
   errorBody,
   joinSealObjects,
+  KEY_UPLOAD_HEAD_BYTES,
+  keyUploadHeadComplete,
   parseKeyUpload,
+  parseKeyUploadHead,
   parseRefreshReply,
   splitSealObjects,
 } from './protocol.js';
@@ -495,7 +498,13 @@ export class PannServer {
    * to a worker). Checks the content type and the declared length before reading a byte (request-body.ts); the
    * bytes held are counted against the limit for all requests until the handler is done with them.
    */
-  async #readBody(req: IncomingMessage, ctx: RequestContext, limit: number, what: string): Promise<Buffer> {
+  async #readBody(
+    req: IncomingMessage,
+    ctx: RequestContext,
+    limit: number,
+    what: string,
+    inspect?: ReceiveBodyOptions['inspect'],
+  ): Promise<Buffer> {
     const length = declaredBodyLength(req, limit, what);
     // the budget counts bytes as they arrive, not as declared: a client that declares a large body and sends
     // nothing holds nothing
@@ -516,6 +525,7 @@ export class PannServer {
           ctx.unread = false;
           this.#receiving.delete(req);
         },
+        ...(inspect ? { inspect } : {}),
       });
       ctx.bytesIn = body.length;
       return body;
@@ -667,7 +677,21 @@ export class PannServer {
   }
 
   async #openSession(req: IncomingMessage, ctx: RequestContext): Promise<Reply> {
-    const body = await this.#withUploadSlot(req, ctx, () => this.#readBody(req, ctx, this.limits.maxKeysBodyBytes, 'the key envelope'));
+    // the envelope's header is checked as soon as it arrives: a body that cannot be keys for its model is cut off
+    // before the rest is received
+    const inspect = {
+      bytes: KEY_UPLOAD_HEAD_BYTES,
+      enough: keyUploadHeadComplete,
+      check: (head: Buffer) => {
+        const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
+        const h = parseKeyUploadHead(head, declared);
+        const m = this.#model(h.model);
+        admitKeyLengths(h.relinBytes, h.galoisBytes, m.keySizes, m.id);
+      },
+    };
+    const body = await this.#withUploadSlot(req, ctx, () =>
+      this.#readBody(req, ctx, this.limits.maxKeysBodyBytes, 'the key envelope', inspect),
+    );
     const upload = parseKeyUpload(body);
     const model = this.#model(upload.model);
     ctx.model = model.id;

@@ -56,6 +56,37 @@ describe('cheap denial of service', () => {
     expect(server.metrics().sessions.open).toBe(4);
   });
 
+  it('a key upload whose envelope cannot be keys for its model is refused from its first bytes, before the rest is sent', async () => {
+    const answer = (headerJson: object, extra: number) =>
+      new Promise<string>((resolve) => {
+        const h = Buffer.from(JSON.stringify(headerJson));
+        const head = Buffer.alloc(16 + h.length);
+        head.write('PANNKEYS');
+        head.writeUInt32LE(1, 8);
+        head.writeUInt32LE(h.length, 12);
+        h.copy(head, 16);
+        const sock = connect(server.port, '127.0.0.1');
+        let got = '';
+        sock.on('data', (d: Buffer) => {
+          got += d.toString();
+          if (got.includes('\r\n\r\n') && got.includes('}}')) sock.destroy();
+        });
+        sock.on('close', () => resolve(got));
+        sock.on('error', () => resolve(got));
+        sock.write(
+          `POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: ${head.length + extra}\r\n\r\n`,
+        );
+        sock.write(head); // and nothing more: the answer must come without the 100 MB
+      });
+    const huge = await answer({ model: 'a', relinBytes: 100_000_000, galoisBytes: ka.galois.length }, 100_000_000 + ka.galois.length);
+    expect(huge).toMatch(/^HTTP\/1\.1 400/);
+    expect(huge).toMatch(/"bad_keys".*relinearisation keys for model a: the envelope announces 100000000 bytes/);
+    const lying = await answer({ model: 'a', relinBytes: ka.relin.length, galoisBytes: ka.galois.length }, 5);
+    expect(lying).toMatch(/^HTTP\/1\.1 400/);
+    expect(lying).toMatch(/the Content-Length is/);
+    expect(server.metrics().sessions.open).toBe(4);
+  });
+
   it('idle connections declaring 256 MiB bodies hold no budget: a legitimate inference still runs', async () => {
     const sockets: Socket[] = [];
     const answers: Promise<string>[] = [];

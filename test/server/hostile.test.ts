@@ -327,10 +327,15 @@ describe('server under hostile input', () => {
     expect((await httpRequest(`${base}/models`, { method: 'PUT' })).headers.allow).toBe('GET, HEAD');
   });
 
-  it('a chunked key body over the limit gets 413 without being buffered whole', async () => {
-    const res = await postChunked(sessions(), new Uint8Array(1 << 20), 12);
+  it('a chunked key body over the limit gets 413 without being buffered whole; one that is not keys, 400 from its head', async () => {
+    const chunk = new Uint8Array(1 << 20);
+    chunk.set(ka.envelope().subarray(0, 4096)); // a valid envelope head, then far more bytes than it announces
+    const res = await postChunked(sessions(), chunk, 12);
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).error.code).toBe('body_too_large');
+    const zeros = await postChunked(sessions(), new Uint8Array(1 << 20), 12);
+    expect(zeros.status).toBe(400);
+    expect(JSON.parse(zeros.body).error.message).toMatch(/key envelope: magic/);
   });
 
   it('names the problem: secret key, missing steps, other parameters, wrong scale', async () => {
