@@ -12,12 +12,12 @@
  * Data: calibration on the official training images (Debian's dataset-fashion-mnist) when present, else the
  * vendored split's training part; accuracy on the vendored test split (1000 images, pann's `--dataset
  * fashion-mnist`). PANN_BENCH_RESNET_MODELS (default fashion-resnet8), PANN_BENCH_RESNET_K (the sweep, default
- * 7,8,9,10,11), PANN_BENCH_RESNET_SEAL (E, default 2), PANN_BENCH_RESNET_SIM (S, default 1000). Each model runs in
+ * 7,8,9,10,11), PANN_BENCH_RESNET_SEAL (E, default 2), PANN_BENCH_RESNET_SIM (S, default 1000), PANN_BENCH_RESNET_OUT (a folder: the circuit is saved there). Each model runs in
  * its own child process (bench/child.ts).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Circuit } from '../src/circuit/index.js';
+import { saveCircuit, type Circuit } from '../src/circuit/index.js';
 import { calibrateRanges } from '../src/compiler/calibrate.js';
 import { compileNetwork } from '../src/compiler/compile.js';
 import { foldModel } from '../src/compiler/fold.js';
@@ -104,23 +104,28 @@ async function measure(name: string): Promise<Result> {
   const start = performance.now();
   const say = (what: string) => progress(name, start, what);
   const lines: string[] = [];
+  // each table line also goes to stderr as it is made: a run that dies later (SEAL's heap) keeps what it measured
+  const emit = (...l: string[]) => {
+    lines.push(...l);
+    process.stderr.write(`${l.join('\n')}\n`);
+  };
   const model = loadModel(fileURLToPath(new URL(`models/${name}.json`, root)));
   const cal = calibrationData();
   const test = loadFashionMnistSplit('test');
   const floatAcc = accuracy(argmax(predict(model, test.inputs), 10), test.labels);
   const Bs = calibrateRanges(foldModel(model), cal.inputs, cal.count, 784).ranges.map((r) => r.B);
   const ks = env('PANN_BENCH_RESNET_K', '7,8,9,10,11').split(',').map(Number);
-  lines.push(`### ${name}: float ${(100 * floatAcc).toFixed(1)} % on the fashion-mnist test split (${test.count} images)`, '');
-  lines.push('| k | polynomial network (float64) | loss, points |', '|---|---|---|');
+  emit(`### ${name}: float ${(100 * floatAcc).toFixed(1)} % on the fashion-mnist test split (${test.count} images)`, '');
+  emit('| k | polynomial network (float64) | loss, points |', '|---|---|---|');
   let chosen: number | null = null;
   for (const k of ks) {
     say(`polynomial network at k=${k} on ${test.count} test images`);
     const acc = accuracy(argmax(predict(polynomialModel(model, k, Bs), test.inputs), 10), test.labels);
-    lines.push(`| ${k} | ${(100 * acc).toFixed(1)} % | ${(100 * (floatAcc - acc)).toFixed(1)} |`);
+    emit(`| ${k} | ${(100 * acc).toFixed(1)} % | ${(100 * (floatAcc - acc)).toFixed(1)} |`);
     if (chosen === null && 100 * (floatAcc - acc) <= BUDGET_POINTS) chosen = k;
   }
   const k = chosen ?? ks[ks.length - 1]!;
-  lines.push('', `smallest k within ${BUDGET_POINTS} points: ${chosen ?? `none (compiled at ${k})`}`, '');
+  emit('', `smallest k within ${BUDGET_POINTS} points: ${chosen ?? `none (compiled at ${k})`}`, '');
 
   const activations = model.layers.filter((l) => l.type === 'activation').length;
   say(`compiling at k=${k}`);
@@ -132,10 +137,12 @@ async function measure(name: string): Promise<Result> {
     refresh: { before: Array.from({ length: activations - 1 }, (_, i) => i + 1) },
   });
   const compileS = (performance.now() - t0) / 1000;
+  const out = process.env['PANN_BENCH_RESNET_OUT'];
+  if (out) saveCircuit(`${out}/${name}-k${k}.json`, c); // to run it again without compiling (pann run)
   const r = c.report;
   const split = r.predicted.split!;
   const perRound = r.refresh?.perRound ?? [];
-  lines.push(
+  emit(
     `circuit at k=${k}: N=${r.ringDimension}, ${c.params.maxLevel} levels × ${r.scaleBits} bits, ${r.refresh?.rounds ?? 0} rounds ` +
       `(${perRound.map((q) => q.ciphertexts).join('+')} ciphertexts), ${r.rotationSteps.length} rotation keys, ` +
       `keys ${(r.predicted.evaluationKeyUploadBytes / 1e6).toFixed(0)} MB seeded; per inference ${(split.bytesUp / 1e6).toFixed(1)} MB up, ` +
@@ -167,7 +174,7 @@ async function measure(name: string): Promise<Result> {
   let maxErr = 0;
   seal.records.forEach((q, i) => q.logits.forEach((v, j) => (maxErr = Math.max(maxErr, Math.abs(v - exact[i]!.logits[j]!)))));
   const perImage = median(seal.records.map((q) => q.timings.reduce((a, t) => a + t.ms, 0)));
-  lines.push(
+  emit(
     `measured: SEAL ${(perImage / 1000).toFixed(1)} s per image (median of ${E}, local link; setup ${seal.setup.map((s) => `${s.name} ${(s.ms / 1000).toFixed(1)} s`).join(', ')}); ` +
       `SEAL = sim on ${agree}/${E} (max logit difference ${maxErr.toExponential(1)}); sim with CKKS noise ${(100 * simAcc).toFixed(1)} % ` +
       `on the first ${S} test images (float ${(100 * floatS).toFixed(1)} %)`,
