@@ -32,6 +32,12 @@ export interface Backend {
   /** The primes of the coefficient modulus in order (q_0 … q_maxLevel, then the special prime), as doubles. */
   readonly primes: readonly number[];
 
+  /**
+   * Bytes of the memory the backend's ciphertexts and plaintexts live in, when it is bounded (SEAL: its WASM heap,
+   * capped just under 4 GiB; the executor stops caching plaintexts well before). Absent: unbounded.
+   */
+  memoryBytes?(): number;
+
   /** Encode a plaintext vector (length ≤ slotCount, zero-padded) at a level and scale. */
   encode(values: Float64Array, level: number, scale: number): PlainHandle;
   /** The same value in every slot (the fast path for constants: no FFT). */

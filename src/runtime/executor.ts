@@ -29,6 +29,14 @@ const CACHE_MIN_USES = 2;
 export const PLAINTEXT_CACHE_BYTES = 2 ** 30;
 
 /**
+ * Plaintexts stop being cached once the backend's bounded memory (SEAL's WASM heap) has reached this: measured on
+ * fashion-resnet8 at N = 32768, encoding 932 MiB of plaintexts grew the heap from 1951 MiB (after the keys) past
+ * its 4 GiB cap, so a byte count of plaintexts alone does not bound it. Past the ceiling the rest are encoded on
+ * use and freed after their op, reusing the same memory.
+ */
+export const PLAINTEXT_CACHE_HEAP_CEILING = 3 * 2 ** 30;
+
+/**
  * Where an evaluation stands after a segment: stopped at a refresh round, with the masked ciphertexts for the key
  * holder, or done, with the outputs. Either way the ciphertexts are the caller's.
  */
@@ -104,6 +112,7 @@ export class PreparedCircuit {
 
   #keep(id: number): boolean {
     if (this.#cachedBytes + this.#bytes(id) > PLAINTEXT_CACHE_BYTES) return false;
+    if ((this.backend.memoryBytes?.() ?? 0) > PLAINTEXT_CACHE_HEAP_CEILING) return false;
     return this.circuit.mode === 'latency' || this.#uses[id]! >= CACHE_MIN_USES;
   }
 

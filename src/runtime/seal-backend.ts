@@ -23,6 +23,7 @@ import {
   type ClientKeys,
   type EvaluationKeys,
   type SaveOptions,
+  wasmHeapBytes,
 } from '../ckks/index.js';
 import type { Backend, CipherHandle, PlainHandle } from './backend.js';
 import { RuntimeError } from './errors.js';
@@ -134,6 +135,11 @@ export class SealBackend implements Backend {
   #needEncryptor(what: string, key: string): CkksEncryptor {
     if (!this.#encryptor) throw new RuntimeError(`${what}: this seal backend has no ${key} (evaluation-only, e.g. on a server)`);
     return this.#encryptor;
+  }
+
+  /** SEAL's WASM heap (it only grows: its high-water mark). */
+  memoryBytes(): number {
+    return wasmHeapBytes();
   }
 
   encode(values: Float64Array, level: number, scale: number): PlainHandle {
