@@ -13,7 +13,7 @@ import { denseCircuit, vector } from '../server/fixtures.js';
 class GaugedBackend extends SimBackend {
   heap = 0;
   encodes = 0;
-  override memoryBytes(): number {
+  memoryBytes(): number {
     return this.heap;
   }
   override encode(values: Float64Array, level: number, scale: number): PlainHandle {
