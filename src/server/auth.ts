@@ -111,10 +111,6 @@ export class Authenticator {
     this.#now = now;
   }
 
-  get size(): number {
-    return this.#byHash.size;
-  }
-
   /** The client of an Authorization header; 401 when it is missing or not a known token. */
   authenticate(header: string | undefined): Client {
     if (!header) throw unauthorized('this server needs a bearer token (Authorization: Bearer <token>)');

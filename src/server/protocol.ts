@@ -117,17 +117,22 @@ export function encodeKeyUpload(upload: KeyUpload): Uint8Array {
   return encodeEnvelope(KEYS_MAGIC, KEYS_VERSION, header, [upload.relin, upload.galois]);
 }
 
+/** A key envelope's checked header and where its keys start (the whole body, or only its first bytes). */
+function keyEnvelopeHeader(bytes: Uint8Array): { model: string; relinBytes: number; galoisBytes: number; start: number } {
+  const { header, payload } = parseEnvelope(bytes, KEYS_MAGIC, KEYS_VERSION, 'key envelope', bad);
+  checkSchema(KeyEnvelopeHeaderSchema, header, { error: bad, source: 'key envelope', style: ENVELOPE_STYLE });
+  if (header.relinBytes === 0) throw bad('key envelope: "relinBytes" is 0 (relinearisation keys are required)');
+  return { ...header, start: bytes.length - payload.length };
+}
+
 /**
  * Parse a PANNKEYS envelope (views into `bytes`, no copies). Throws a ServerError (400 bad_request) naming the
  * first thing that is wrong: magic, version, header length, header JSON, an unknown or missing field, lengths
  * that do not add up to the body.
  */
 export function parseKeyUpload(bytes: Uint8Array): KeyUpload {
-  const { header, payload } = parseEnvelope(bytes, KEYS_MAGIC, KEYS_VERSION, 'key envelope', bad);
-  checkSchema(KeyEnvelopeHeaderSchema, header, { error: bad, source: 'key envelope', style: ENVELOPE_STYLE });
-  const { model, relinBytes, galoisBytes } = header;
-  if (relinBytes === 0) throw bad('key envelope: "relinBytes" is 0 (relinearisation keys are required)');
-  const start = bytes.length - payload.length;
+  const { model, relinBytes, galoisBytes, start } = keyEnvelopeHeader(bytes);
+  const payload = bytes.subarray(start);
   const expected = start + relinBytes + galoisBytes;
   if (expected !== bytes.length) {
     throw bad(
@@ -153,11 +158,7 @@ export function keyUploadHeadComplete(head: Uint8Array): boolean {
  * problem.
  */
 export function parseKeyUploadHead(head: Uint8Array, declared: number | null): { model: string; relinBytes: number; galoisBytes: number } {
-  const { header, payload } = parseEnvelope(head, KEYS_MAGIC, KEYS_VERSION, 'key envelope', bad);
-  checkSchema(KeyEnvelopeHeaderSchema, header, { error: bad, source: 'key envelope', style: ENVELOPE_STYLE });
-  const { model, relinBytes, galoisBytes } = header;
-  if (relinBytes === 0) throw bad('key envelope: "relinBytes" is 0 (relinearisation keys are required)');
-  const start = head.length - payload.length;
+  const { model, relinBytes, galoisBytes, start } = keyEnvelopeHeader(head);
   if (declared !== null && start + relinBytes + galoisBytes !== declared)
     throw bad(
       `key envelope: header promises ${relinBytes} + ${galoisBytes} key bytes after a ${start}-byte prefix (${start + relinBytes + galoisBytes} in all), the Content-Length is ${declared}`,

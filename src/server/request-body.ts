@@ -60,7 +60,7 @@ export function receiveBody(req: IncomingMessage, o: ReceiveBodyOptions): Promis
     const inspect = (atEnd: boolean): boolean => {
       if (inspected || !o.inspect) return true;
       const n = Math.min(received, o.inspect.bytes);
-      const head = direct ? direct.subarray(0, n) : Buffer.concat(chunks).subarray(0, n);
+      const head = direct ? direct.subarray(0, n) : Buffer.concat(chunks, n); // the first n bytes only
       if (!atEnd && n < o.inspect.bytes && !o.inspect.enough?.(head)) return true;
       inspected = true;
       try {

@@ -16,7 +16,7 @@ import { InputError, ServerError, errorMessage } from '../errors.js';
 import { admitKeyLengths, admitKeys, keySizes, type KeySizes } from './admission.js';
 import { Authenticator, type Client, type TokenRecord } from './auth.js';
 import { ConnectionGuard, type ConnectionCounts } from './connections.js';
-import { EvaluationPool, type WorkerInfo } from './evaluation-pool.js';
+import { EvaluationPool, type TaskOutcome, type WorkerInfo } from './evaluation-pool.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { declaredBodyLength, receiveBody, type ReceiveBodyOptions } from './request-body.js';
 import { type RequestLogEntry, type RequestLogger, sessionTag } from './logging.js';
@@ -76,7 +76,7 @@ export interface PannServerOptions {
 }
 
 /** Whether `host` is a loopback address (the only kind a server without authentication may bind to). */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
@@ -701,29 +701,38 @@ export class PannServer {
     this.#closeEvicted(evicted, model.id);
     ctx.session = entry.id;
     ctx.worker = entry.worker;
+    await this.#saveStored(entry, upload.relin, upload.galois); // before the body is transferred to the worker
+    const out = await this.#loadInWorker(entry, upload.relin, upload.galois);
+    ctx.queueMs = out.queueMs;
+    ctx.workerMs = out.workerMs;
+    return {
+      status: 201,
+      headers: { Location: `${API_PREFIX}/sessions/${entry.id}` },
+      json: {
+        session: entry.id,
+        model: model.id,
+        keyBytes: out.result.keyBytes,
+        memoryBytes: entry.memoryBytes,
+        idleTtlS: this.limits.sessionTtlMs / 1000,
+      },
+    };
+  }
+
+  /**
+   * Load a reserved session's keys into its worker (their buffer is transferred) and mark it ready; a failure
+   * removes the session again.
+   */
+  async #loadInWorker(entry: SessionEntry, relin: Uint8Array, galois: Uint8Array): Promise<TaskOutcome<OpenResult>> {
     try {
-      await this.#saveStored(entry, upload.relin, upload.galois); // before the body is transferred to the worker
       const out = await this.#pool.run<OpenResult>(
         entry.worker,
-        { type: 'open', session: entry.id, model: model.id, relin: upload.relin, galois: upload.galois },
-        [body.buffer as ArrayBuffer],
+        { type: 'open', session: entry.id, model: entry.model, relin, galois },
+        [relin.buffer as ArrayBuffer],
         { timeoutMs: this.limits.requestTimeoutMs, onLate: () => void this.#closeInWorker(entry) },
       );
-      ctx.queueMs = out.queueMs;
-      ctx.workerMs = out.workerMs;
       entry.state = 'ready';
       entry.lastUsed = Date.now();
-      return {
-        status: 201,
-        headers: { Location: `${API_PREFIX}/sessions/${entry.id}` },
-        json: {
-          session: entry.id,
-          model: model.id,
-          keyBytes: out.result.keyBytes,
-          memoryBytes: entry.memoryBytes,
-          idleTtlS: this.limits.sessionTtlMs / 1000,
-        },
-      };
+      return out;
     } catch (err) {
       this.#sessions.remove(entry.id, 'failed');
       throw err;
@@ -809,22 +818,7 @@ export class PannServer {
     this.#dormant.delete(stored.idHash);
     this.#closeEvicted(evicted, model.id);
     entry.createdAt = stored.createdAt;
-    try {
-      const body = keys.relin.buffer as ArrayBuffer;
-      await this.#pool.run<OpenResult>(
-        entry.worker,
-        { type: 'open', session: id, model: model.id, relin: keys.relin, galois: keys.galois },
-        [body],
-        {
-          timeoutMs: this.limits.requestTimeoutMs,
-          onLate: () => void this.#closeInWorker(entry),
-        },
-      );
-    } catch (err) {
-      this.#sessions.remove(id, 'failed');
-      throw err;
-    }
-    entry.state = 'ready';
+    await this.#loadInWorker(entry, keys.relin, keys.galois);
     return entry;
   }
 
@@ -866,7 +860,6 @@ export class PannServer {
         ...(s.owner !== undefined ? { owner: s.owner } : {}),
         createdAt: s.createdAt,
         lastUsed: s.lastUsed,
-        bytes: 0,
       });
     } else this.#store.remove(idHash);
   }

@@ -46,8 +46,6 @@ export interface StoredSession {
   createdAt: number;
   /** Last use: the file's modification time (touched as the session is used). */
   lastUsed: number;
-  /** File size in bytes. */
-  bytes: number;
 }
 
 /** The SHA-256 of a session id, hex: what names its file. */
@@ -125,7 +123,6 @@ export class SessionStore {
         ...(h.owner !== undefined ? { owner: h.owner } : {}),
         createdAt: h.createdAt,
         lastUsed: size.mtimeMs,
-        bytes: size.size,
       };
     } finally {
       closeSync(fd);
