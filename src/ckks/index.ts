@@ -15,7 +15,7 @@ export {
   type EvaluationKeyBytes,
   type KeyOptions,
 } from './keys.js';
-export { Plaintext, encodeConstant, encodePlaintext } from './plaintext.js';
+export { Plaintext, encodeConstant, encodePlaintext, loadPlaintext, savePlaintext, type SavedPlaintext } from './plaintext.js';
 export { Ciphertext, checkCiphertext, loadCiphertext, saveCiphertext, type CiphertextExpectation, type SaveOptions } from './ciphertext.js';
 export { CkksEncryptor } from './encryption.js';
 export { CkksEvaluator, sameScale } from './evaluator.js';

@@ -97,6 +97,44 @@ export function encodePlaintext(context: CkksContext, values: Float64Array, leve
 }
 
 /**
+ * An encoded plaintext as bytes outside SEAL's heap (its wire format, uncompressed), for loadPlaintext: loading a
+ * 2.6 MB plaintext at N = 32768 takes about 1.1 ms against 17.6 ms to encode it again, so a circuit whose
+ * plaintexts do not fit the 4 GB heap keeps the rest here.
+ */
+export interface SavedPlaintext {
+  readonly data: Uint8Array;
+  readonly level: number;
+  readonly scale: number;
+  readonly isZero: boolean;
+}
+
+export function savePlaintext(pt: Plaintext): SavedPlaintext {
+  const what = 'save plaintext';
+  pt.context.assertLive(what);
+  const seal = pt.context.seal;
+  const data = callSeal(what, () => pt.sealObject(what).saveArray(seal.ComprModeType.none));
+  return { data, level: pt.level, scale: pt.scale, isZero: pt.isZero };
+}
+
+/**
+ * A plaintext from savePlaintext's bytes (made by this process, from the same context: SEAL checks them against the
+ * context's parameters; its parms id carries the level).
+ */
+export function loadPlaintext(context: CkksContext, saved: SavedPlaintext): Plaintext {
+  const what = 'load plaintext';
+  context.assertLive(what);
+  const seal = context.seal;
+  const pt = callSeal(what, () => seal.PlainText({ pool: context.pool }));
+  try {
+    callSeal(what, () => pt.loadArray(context.sealContext, saved.data));
+    return new Plaintext(context, pt, saved.level, saved.scale, saved.isZero);
+  } catch (err) {
+    freeSeal(pt, what);
+    throw err;
+  }
+}
+
+/**
  * A constant in every slot, built directly in SEAL's wire format and loaded (no FFT): in NTT form a constant
  * polynomial round(value·scale) is that integer, reduced modulo each prime, at every evaluation point — exactly
  * what SEAL's `CKKSEncoder::encode(double)` produces (node-seal only exposes the vector encoder, which costs a

@@ -286,11 +286,13 @@ function buildOrReason(ctx: BuildContext, plan: RefreshPlan, comparing: boolean)
 }
 
 /**
- * Galois keys a circuit may ask SEAL to hold (in memory, unseeded). node-seal's WASM heap stops just under 4 GB and
- * the plaintexts and ciphertexts need the rest: a ResNet on N = 32768 uses about 80 distinct rotation steps, 38 MB
- * each at 8 levels. Above this, the most used steps keep their own key and the others become sums of ±2^i steps.
+ * Galois keys a circuit may ask SEAL to hold (in memory, unseeded). node-seal's WASM heap stops just under 4 GB: a
+ * ResNet on N = 32768 uses about 80 distinct rotation steps, 58 MB each at 10 primes. The ciphertexts of one
+ * evaluation need a few hundred MB; plaintexts past the executor's heap ceiling wait outside the heap as bytes and
+ * are loaded on use (1.1 ms for a 2.6 MB plaintext against 17.6 ms to encode it), so the keys may take most of the
+ * heap. Above this, the most used steps keep their own key and the others become sums of ±2^i steps.
  */
-export const GALOIS_KEY_MEMORY = 1.25 * 2 ** 30;
+export const GALOIS_KEY_MEMORY = 2.5 * 2 ** 30;
 
 /**
  * The circuit for one refresh placement, with exact rotation keys unless they would not fit GALOIS_KEY_MEMORY: then

@@ -23,6 +23,11 @@ export interface PlainHandle {
   readonly scale: number;
 }
 
+/** An encoded plaintext kept outside the backend's memory (opaque; its size in bytes). */
+export interface SpilledPlain {
+  readonly bytes: number;
+}
+
 export interface Backend {
   readonly kind: 'seal' | 'sim';
   /** Number of CKKS slots (N/2). */
@@ -37,6 +42,14 @@ export interface Backend {
    * capped just under 4 GiB; the executor stops caching plaintexts well before). Absent: unbounded.
    */
   memoryBytes?(): number;
+
+  /**
+   * A copy of an encoded plaintext outside the backend's bounded memory (SEAL: its bytes in a JS buffer), to be
+   * brought back by `unspill` much faster than encoding it again. Absent where memory is not bounded.
+   */
+  spill?(p: PlainHandle): SpilledPlain;
+  /** A new plaintext handle from `spill`'s copy (the caller frees it). */
+  unspill?(s: SpilledPlain): PlainHandle;
 
   /** Encode a plaintext vector (length ≤ slotCount, zero-padded) at a level and scale. */
   encode(values: Float64Array, level: number, scale: number): PlainHandle;

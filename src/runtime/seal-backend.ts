@@ -15,6 +15,9 @@ import {
   encodePlaintext,
   generateKeys,
   loadCiphertext,
+  loadPlaintext,
+  savePlaintext,
+  type SavedPlaintext,
   loadClientKeys,
   saveCiphertext,
   type CiphertextExpectation,
@@ -25,7 +28,7 @@ import {
   type SaveOptions,
   wasmHeapBytes,
 } from '../ckks/index.js';
-import type { Backend, CipherHandle, PlainHandle } from './backend.js';
+import type { Backend, CipherHandle, PlainHandle, SpilledPlain } from './backend.js';
 import { RuntimeError } from './errors.js';
 
 export interface SealBackendKeys {
@@ -144,6 +147,20 @@ export class SealBackend implements Backend {
 
   encode(values: Float64Array, level: number, scale: number): PlainHandle {
     return this.#run('encode', () => this.#track(encodePlaintext(this.context, values, level, scale)));
+  }
+
+  spill(p: PlainHandle): SpilledPlain {
+    const pt = this.#pt(p, 'spill');
+    return this.#run('spill', () => {
+      const saved = savePlaintext(pt);
+      return { bytes: saved.data.byteLength, saved };
+    });
+  }
+
+  unspill(s: SpilledPlain): PlainHandle {
+    const saved = (s as { saved?: SavedPlaintext }).saved;
+    if (!saved) throw new RuntimeError('unspill: not a plaintext spilled by a seal backend');
+    return this.#run('unspill', () => this.#track(loadPlaintext(this.context, saved)));
   }
 
   encodeConstant(value: number, level: number, scale: number): PlainHandle {
