@@ -33,6 +33,7 @@ export interface RunFlags {
   json?: boolean;
   quiet?: boolean;
   workers?: number;
+  threadsPerInput?: number;
   split?: MnistSplit;
   /** A built-in dataset for --index / --count (default: the one the circuit was calibrated on, else MNIST). */
   dataset?: (typeof BUILT_IN_DATASETS)[number];
@@ -126,6 +127,11 @@ export function registerRun(program: Command): void {
       'seal backend: worker threads, each with its own SEAL instance and a share of the inputs (whole batches in throughput mode); default 1, in this thread',
       intOption('--workers', 1, 64),
     )
+    .option(
+      '--threads-per-input <n>',
+      "seal backend, latency circuit: split each input's ops over n threads, each with its own SEAL instance (lower latency per input, not more inputs per second; docs/runtime.md); default 1",
+      intOption('--threads-per-input', 1, 16),
+    )
     .option('--json', 'print [{ "logits", "prediction", "floatPrediction" }, ...] and timings as JSON')
     .option('-q, --quiet', 'no progress bar')
     .addHelpText(
@@ -135,7 +141,8 @@ Examples:
   $ pann run circuits/mnist-cnn-relu.json --backend seal --count 10
   $ pann run circuits/mnist-cnn-relu.json --backend sim --count 1000 --noise
   $ pann run circuits/mnist-cnn-relu.json --input digits.json --json
-  $ pann run circuits/cnn1-batch.json --backend seal --split train --count 8000 --workers 2   # throughput circuit: a batch per core`,
+  $ pann run circuits/cnn1-batch.json --backend seal --split train --count 8000 --workers 2   # throughput circuit: a batch per core
+  $ pann run resnet.json --backend seal --count 5 --threads-per-input 2   # one deep network's input on both cores`,
     )
     .action(action('run', runCommand));
 }
@@ -143,7 +150,13 @@ Examples:
 /** `pann run`: run the circuit on the chosen inputs, compare with the float model (and sim), print the results. */
 async function runCommand(file: string, flags: RunFlags): Promise<void> {
   if (flags.workers !== undefined && flags.backend !== 'seal') throw new InputError('--workers applies to the seal backend only');
+  if (flags.threadsPerInput !== undefined && flags.backend !== 'seal')
+    throw new InputError('--threads-per-input applies to the seal backend only');
+  if ((flags.threadsPerInput ?? 1) > 1 && (flags.workers ?? 1) > 1)
+    throw new InputError('--workers splits the inputs and --threads-per-input splits each input: give one of them');
   const circuit = loadCircuit(file);
+  if ((flags.threadsPerInput ?? 1) > 1 && circuit.mode !== 'latency')
+    throw new InputError(`--threads-per-input: ${file} is a throughput circuit; it splits its batch over --workers instead`);
   const data = inputsFor(circuit, flags);
   const found = resolveFloatModel(circuit, file, { ...(flags.model ? { given: flags.model } : {}), force: flags.forceModel === true });
   const model = found.model;
@@ -201,9 +214,10 @@ async function runOnBackend(circuit: Circuit, data: RunInputs, flags: RunFlags):
     bar.update(0, data.count, unit);
     const onSetup = (name: string, ms?: number) => bar.note(ms === undefined ? `${name}…` : `${name}: ${(ms / 1000).toFixed(1)}s`, true);
     const options = { onProgress, onSetup, onStage };
+    const split = flags.threadsPerInput ?? 1;
     const res =
-      (flags.workers ?? 1) > 1
-        ? await runSealParallel(circuit, data.inputs, data.count, { workers: flags.workers!, ...options })
+      (flags.workers ?? 1) > 1 || split > 1
+        ? await runSealParallel(circuit, data.inputs, data.count, { workers: flags.workers ?? 1, split, ...options })
         : await runSeal(circuit, data.inputs, data.count, options);
     bar.note('the same inputs in sim, to compare');
     run = { records: res.records, setup: res.setup, simRecords: runSim(circuit, data.inputs, data.count) };

@@ -5,6 +5,7 @@
 import { refreshRounds, type Circuit, type CircuitOp, type RefreshRound } from '../circuit/index.js';
 import type { Backend, CipherHandle, PlainHandle, SpilledPlain } from './backend.js';
 import { InputError, RuntimeError } from './errors.js';
+import type { SplitLink, SplitPart } from './split.js';
 import { freshMasks, maskRound, type RefreshClient, type RoundMasks, unmaskRound } from './refresh.js';
 
 /** Per-stage wall-clock times of one evaluation. */
@@ -203,12 +204,7 @@ export class PreparedCircuit {
     let step = this.#start(inputs, masks, clock);
     while (step.kind === 'round') {
       const { round, masked } = step;
-      let fresh: CipherHandle[];
-      try {
-        fresh = this.refreshClient!(masked, round);
-      } finally {
-        for (const h of masked) be.free(h);
-      }
+      const fresh = this.#keyHolder(round, masked);
       try {
         step = this.#resume(round.index, fresh, masks, clock);
       } finally {
@@ -234,6 +230,76 @@ export class PreparedCircuit {
    */
   resume(round: number, fresh: readonly CipherHandle[], masks: RoundMasks): EvaluationStep {
     return this.#resume(round, fresh, masks);
+  }
+
+  /**
+   * One worker's part of an evaluation split over several backends (src/runtime/split.ts): its ops in program
+   * order, sending and receiving ciphertexts through `link`. Worker 0 takes the input (the caller keeps it), runs
+   * the refresh rounds with the attached key holder and returns the outputs (the caller's); the others take no
+   * inputs and return none.
+   */
+  evaluatePart(part: SplitPart, link: SplitLink, inputs: readonly CipherHandle[]): { outputs: CipherHandle[]; timings: StageTiming[] } {
+    if (this.#disposed) throw new RuntimeError('prepared circuit was disposed');
+    if (this.circuit.mode !== 'latency') throw new RuntimeError('evaluatePart: a throughput circuit splits its batch, not its ops');
+    if (part.worker === 0) this.#checkInputs(inputs);
+    else if (inputs.length > 0) throw new RuntimeError(`evaluatePart: worker ${part.worker} takes no inputs`);
+    if (part.worker === 0 && this.rounds.length > 0 && !this.refreshClient) {
+      throw new RuntimeError(`op ${this.rounds[0]!.start}: the circuit has a refresh round and no key holder is attached`);
+    }
+    const clock = new StageClock(this.circuit.stages, this.onStageDone);
+    const regs = new RegisterFile(this.backend, this.circuit, part.lastUse);
+    inputs.forEach((h, i) => regs.place(i, h));
+    const masks = this.masks();
+    try {
+      part.steps.forEach((step, s) => {
+        if (step.kind === 'send') {
+          link.send(step.id, step.to, regs.read(step.reg));
+          regs.freeIfDead(step.reg, s);
+        } else if (step.kind === 'recv') regs.write(step.reg, link.recv(step.id, step.from));
+        else {
+          clock.reach(step.i);
+          const op = this.circuit.ops[step.i]!;
+          if (op.op !== 'refresh') {
+            this.#execute(op, s, regs);
+            regs.freeDeadOperands(op, s);
+          } else {
+            const round = this.rounds.find((r) => r.start === step.i);
+            if (round) this.#roundInPlace(round, regs, masks);
+          }
+        }
+      });
+      clock.finish();
+      return { outputs: part.worker === 0 ? regs.takeOutputs(this.circuit.outputRegisters) : [], timings: clock.timings };
+    } finally {
+      regs.freeOwned();
+    }
+  }
+
+  /** The key holder's fresh ciphertexts for a round's masked ones (which are freed here). */
+  #keyHolder(round: RefreshRound, masked: CipherHandle[]): CipherHandle[] {
+    try {
+      return this.refreshClient!(masked, round);
+    } finally {
+      for (const h of masked) this.backend.free(h);
+    }
+  }
+
+  /** A refresh round inside a split evaluation: mask the sources, the key holder's fresh ciphertexts unmasked. */
+  #roundInPlace(round: RefreshRound, regs: RegisterFile, masks: RoundMasks): void {
+    const be = this.backend;
+    const masked = maskRound(
+      be,
+      round.sources.map((r) => regs.read(r)),
+      round,
+      masks,
+    );
+    for (const r of round.sources) regs.release(r);
+    const fresh = this.#keyHolder(round, masked);
+    try {
+      unmaskRound(be, fresh, round, masks).forEach((h, k) => regs.write(round.destinations[k]!, h));
+    } finally {
+      for (const h of fresh) be.free(h);
+    }
   }
 
   #start(inputs: readonly CipherHandle[], masks: RoundMasks, clock?: StageClock): EvaluationStep {
@@ -330,7 +396,7 @@ export class PreparedCircuit {
         return regs.write(op.dst, be.dropToLevel(regs.read(op.src), op.level));
       case 'setScale':
         // relabel in place: the compiler only emits setScale on a register's last use
-        if (this.#lastUse[op.src] !== i) throw new RuntimeError(`op ${i}: setScale on register ${op.src}, which is read later`);
+        if (!regs.isLastUse(op.src, i)) throw new RuntimeError(`op ${i}: setScale on register ${op.src}, which is read later`);
         be.setScale(regs.read(op.src), op.scale);
         return regs.move(op.src, op.dst);
       case 'refresh':
@@ -409,6 +475,28 @@ class RegisterFile {
   /** Whether op i is register r's last use and r is this evaluation's own, not an output: it may be overwritten. */
   isLastOwnedUse(r: number, i: number): boolean {
     return this.#lastUse[r] === i && this.#owned[r] === 1 && this.#isOutput[r] === 0;
+  }
+
+  /** Whether position i (an op index, or a step of a split part) is register r's last read. */
+  isLastUse(r: number, i: number): boolean {
+    return this.#lastUse[r] === i;
+  }
+
+  /** Free register r if position i was its last read and it is this evaluation's own. */
+  freeIfDead(r: number, i: number): void {
+    const h = this.#regs[r];
+    if (h && this.isLastOwnedUse(r, i)) {
+      this.#be.free(h);
+      this.#regs[r] = null;
+    }
+  }
+
+  /** Free register r's ciphertext now if it is this evaluation's own (a round's source, sent masked). */
+  release(r: number): void {
+    const h = this.#regs[r];
+    if (h && this.#owned[r]) this.#be.free(h);
+    this.#regs[r] = null;
+    this.#owned[r] = 0;
   }
 
   /** Free the operands op i was the last use of. */

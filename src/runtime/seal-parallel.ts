@@ -5,7 +5,7 @@
  * in latency mode). SEAL's evaluator is single-threaded in WebAssembly, so this is how a run uses every core.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Circuit } from '../circuit/index.js';
 import { CkksContext } from '../ckks/context.js';
 import { generateKeys } from '../ckks/keys.js';
@@ -14,10 +14,17 @@ import { InputError, RuntimeError } from './errors.js';
 import { argmaxOf, type InferenceRecord } from './inference.js';
 import type { SealRunOptions } from './seal-inference.js';
 import type { SealWorkerData, SealWorkerMessage } from './seal-worker.js';
+import { abortSplit, splitSignals } from './seal-split.js';
+import { splitCircuit } from './split.js';
 
 export interface ParallelSealOptions extends Omit<SealRunOptions, 'secretKey'> {
   /** Worker threads (each with its own SEAL instance and WASM heap). @default the number of cores, at most the number of shares */
   workers?: number;
+  /**
+   * Split each inference's ops over this many threads (a latency circuit; src/runtime/split.ts) instead of giving
+   * each thread whole inputs: lower latency per input, not more inputs per second. @default 1 (no split)
+   */
+  split?: number;
 }
 
 /** How `count` inputs split into at most `workers` contiguous shares of whole batches of `batch` inputs. */
@@ -57,7 +64,11 @@ export async function runSealParallel(
     (path, advice) => new RuntimeError(`SEAL worker module ${path} is missing: ${advice}`),
   );
   const batch = circuit.mode === 'throughput' ? circuit.params.polyModulusDegree / 2 : 1;
-  const shares = splitShares(count, batch, requested);
+  const split = options.split ?? 1;
+  const plan = split > 1 ? splitCircuit(circuit, split) : null;
+  const shares = plan ? plan.parts.map(() => ({ start: 0, count })) : splitShares(count, batch, requested);
+  const ports = plan ? threadPorts(plan.workers) : [];
+  const signals = plan ? splitSignals(plan.workers) : null;
 
   const setup: { name: string; ms: number }[] = [];
   const mark = (name: string, ms?: number) => {
@@ -77,17 +88,21 @@ export async function runSealParallel(
         const data: SealWorkerData = {
           circuit,
           secretKey,
-          inputs: inputs.slice(share.start * size, (share.start + share.count) * size),
+          inputs: plan && w > 0 ? new Float64Array(0) : inputs.slice(share.start * size, (share.start + share.count) * size),
           count: share.count,
+          ...(plan && signals ? { split: { part: plan.parts[w]!, ports: ports[w]!, signals } } : {}),
         };
         return new Promise<InferenceRecord[]>((resolve, reject) => {
-          const worker = new Worker(script, { workerData: data });
+          const transferList = (ports[w] ?? []).filter((p): p is MessagePort => p !== null);
+          const worker = new Worker(script, { workerData: data, transferList });
           workers.push(worker);
           let settled = false;
           const fail = (message: string) => {
             if (settled) return;
             settled = true;
-            reject(new RuntimeError(`SEAL worker ${w} (inputs ${share.start}…${share.start + share.count - 1}): ${message}`));
+            if (plan && signals) abortSplit(signals, plan.workers);
+            const what = plan ? `part ${w} of ${plan.workers}` : `inputs ${share.start}…${share.start + share.count - 1}`;
+            reject(new RuntimeError(`SEAL worker ${w} (${what}): ${message}`));
           };
           worker.on('message', (m: SealWorkerMessage) => {
             if (m.type === 'setup') mark(`worker ${w}: ${m.name}`, m.ms);
@@ -113,6 +128,18 @@ export async function runSealParallel(
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/** One MessagePort per pair of threads: ports[a][b] is thread a's end of the channel to thread b. */
+function threadPorts(workers: number): (MessagePort | null)[][] {
+  const ports: (MessagePort | null)[][] = Array.from({ length: workers }, () => new Array<MessagePort | null>(workers).fill(null));
+  for (let a = 0; a < workers; a++)
+    for (let b = a + 1; b < workers; b++) {
+      const { port1, port2 } = new MessageChannel();
+      ports[a]![b] = port1;
+      ports[b]![a] = port2;
+    }
+  return ports;
 }
 
 /** A fresh secret key for the circuit's parameters, serialised (the workers rebuild every other key from it). */

@@ -4,6 +4,7 @@ import { InputError } from '../../src/errors.js';
 import { runSim } from '../../src/runtime/inference.js';
 import { runSealParallel, splitShares } from '../../src/runtime/seal-parallel.js';
 import { inputs, provider, tinyModel } from '../compiler/fixtures.js';
+import { expectSimRecords } from './records.js';
 
 describe('splitShares', () => {
   it('gives each worker contiguous whole batches, as even as possible, and never an empty share', () => {
@@ -41,13 +42,7 @@ describe('runSealParallel (real SEAL on worker threads, one client key)', () => 
     expect(setup).toContain('secret key');
     expect(setup.some((s) => s.startsWith('worker 1:'))).toBe(true);
     expect(progress.at(-1)).toBe(n);
-    const exact = runSim(circuit, xs, n);
-    expect(r.records).toHaveLength(n);
-    r.records.forEach((rec, i) => {
-      expect(rec.prediction).toBe(exact[i]!.prediction);
-      for (let j = 0; j < 3; j++) expect(Math.abs(rec.logits[j]! - exact[i]!.logits[j]!)).toBeLessThan(0.05);
-      expect(rec.timings.map((t) => t.name)).toEqual(['encode+encrypt', ...circuit.stages.map((s) => s.name), 'decrypt+decode']);
-    });
+    expectSimRecords(circuit, r.records, runSim(circuit, xs, n));
   }, 120_000);
 
   it('throughput circuit: a full batch on one worker and the rest on the other, in input order', async () => {

@@ -1,0 +1,194 @@
+/**
+ * One evaluation on several SEAL instances at once: the ops of a latency circuit are split between workers, each
+ * with its own node-seal heap and its own core, and the ciphertexts one worker computes and another reads are sent
+ * between them (SEAL's bytes, a few ms for a ciphertext that a rotation takes 100 ms on at N = 32768).
+ *
+ * The plan is static, made once per circuit by list scheduling in program order: each op goes to the worker where
+ * it would finish first (its operands' arrival, with the transfer time when they live elsewhere, and the worker's
+ * queue), under a cost model of node-seal's ops per prime (docs/runtime.md). Worker 0 holds the inputs, runs every
+ * refresh round (its sources are sent to it first) and keeps the outputs.
+ *
+ * Each worker runs its own steps in program order; a `send` goes right after the op (or receive) that made the
+ * value, a `recv` right before the first op that reads it. Because every worker's steps follow one global order and
+ * each send precedes its receive in it, the workers cannot wait on each other in a cycle.
+ */
+import { refreshRounds, type Circuit, type CircuitOp } from '../circuit/index.js';
+import type { CipherHandle } from './backend.js';
+import { InputError } from './errors.js';
+
+/** One thing a worker does: run op i, send a register's ciphertext to a worker, or receive one. */
+export type SplitStep =
+  | { kind: 'op'; i: number }
+  | { kind: 'send'; reg: number; to: number; id: number }
+  | { kind: 'recv'; reg: number; from: number; id: number };
+
+/** How a worker's ciphertexts reach another (the transport of a split evaluation). */
+export interface SplitLink {
+  /** Send a ciphertext (the caller keeps it) for transfer `id` to worker `to`. */
+  send(id: number, to: number, ct: CipherHandle): void;
+  /** The ciphertext of transfer `id` from worker `from`, a new handle the caller owns; blocks until it arrives. */
+  recv(id: number, from: number): CipherHandle;
+}
+
+/** What one worker runs of an evaluation. */
+export interface SplitPart {
+  worker: number;
+  steps: SplitStep[];
+  /** For each register, the position in `steps` of its last read on this worker (−1: never read here). */
+  lastUse: Int32Array;
+}
+
+export interface SplitPlan {
+  workers: number;
+  parts: SplitPart[];
+  /** Ciphertexts sent between workers per evaluation. */
+  transfers: number;
+  /** The cost model's time of one evaluation on one worker and split (arbitrary units; their ratio matters). */
+  predicted: { serial: number; split: number };
+}
+
+/**
+ * Relative cost of each op on a ciphertext with `primes` primes (node-seal, REFERENCE.md at N = 16384 per prime:
+ * a rotation or relinearised product key-switches over every prime and the special one, a plain product and a
+ * rescale are linear in the primes, an addition is nearly free); `transfer` is saving and loading one ciphertext.
+ */
+const COST = { rotate: 3.6, mul: 4.2, mulPlain: 0.9, rescale: 0.6, add: 0.03, drop: 0.1, transfer: 0.3 } as const;
+
+function opCost(op: CircuitOp, primes: number): number {
+  switch (op.op) {
+    case 'rotate':
+      return COST.rotate * (primes + 1);
+    case 'mul':
+      return COST.mul * (primes + 1);
+    case 'mulPlain':
+      return COST.mulPlain * primes;
+    case 'rescale':
+      return COST.rescale * primes;
+    case 'drop':
+      return COST.drop * primes;
+    case 'setScale':
+    case 'refresh':
+      return 0;
+    default:
+      return COST.add * primes;
+  }
+}
+
+function reads(op: CircuitOp): number[] {
+  return 'src' in op ? [op.src] : [op.a, op.b];
+}
+
+/** Split a latency circuit's ops over `workers` workers (1 = everything on worker 0, no transfers). */
+export function splitCircuit(circuit: Circuit, workers: number): SplitPlan {
+  if (!Number.isInteger(workers) || workers < 1 || workers > 16)
+    throw new InputError(`split: workers must be an integer 1…16, got ${workers}`);
+  if (circuit.mode !== 'latency')
+    throw new InputError('split: only a latency circuit splits (a throughput circuit splits its batch instead)');
+  const rounds = refreshRounds(circuit);
+  const roundAt = new Map(rounds.map((r) => [r.start, r]));
+  const inRound = new Set<number>();
+  for (const r of rounds) for (let i = r.start; i < r.end; i++) inRound.add(i);
+  const level = circuit.registerLevel;
+  const n = circuit.registerCount;
+  /** Which workers hold each register's current value, and from when. */
+  const holders: Map<number, number>[] = Array.from({ length: n }, () => new Map<number, number>());
+  holders[0]?.set(0, 0); // a latency circuit's one input
+  const free = new Float64Array(workers);
+  const steps: SplitStep[][] = Array.from({ length: workers }, () => []);
+  /** Where each register's sends go: after the step that gave its holder the value. */
+  const sendAfter: Map<number, number>[] = Array.from({ length: n }, () => new Map<number, number>());
+  let transfers = 0;
+  let serial = 0;
+  const transferCost = (r: number) => COST.transfer * ((level[r] ?? 0) + 1);
+  const arrival = (r: number, w: number): number => {
+    const h = holders[r]!;
+    const here = h.get(w);
+    if (here !== undefined) return here;
+    let best = Infinity;
+    for (const t of h.values()) best = Math.min(best, t + transferCost(r));
+    return best;
+  };
+  /** Make register r's value available on worker w (a send from a holder, a receive here). */
+  const bring = (r: number, w: number): void => {
+    const h = holders[r]!;
+    if (h.has(w)) return;
+    if (h.size === 0) return; // read before written: the executor reports it
+    let from = -1;
+    let at = Infinity;
+    for (const [x, t] of h) if (t < at) [from, at] = [x, t];
+    const id = transfers++;
+    const send: SplitStep = { kind: 'send', reg: r, to: w, id };
+    const after = sendAfter[r]!.get(from);
+    const list = steps[from]!;
+    if (after === undefined || after + 1 >= list.length) list.push(send);
+    else list.splice(after + 1, 0, send);
+    // later sends of r from `from` follow this one; positions after the insertion shift by one
+    shiftAfter(sendAfter, from, after ?? list.length - 1, r);
+    sendAfter[r]!.set(from, (after ?? list.length - 2) + 1);
+    steps[w]!.push({ kind: 'recv', reg: r, from, id });
+    sendAfter[r]!.set(w, steps[w]!.length - 1);
+    h.set(w, at + transferCost(r));
+  };
+  circuit.ops.forEach((op, i) => {
+    const cost = opCost(op, (level[reads(op)[0]!] ?? 0) + 1);
+    serial += cost;
+    if (inRound.has(i)) {
+      const round = roundAt.get(i);
+      if (round) {
+        // the round is a barrier on worker 0: every source there first, every destination there after
+        for (const r of round.sources) bring(r, 0);
+        const ready = Math.max(free[0]!, ...round.sources.map((r) => holders[r]!.get(0) ?? 0));
+        free.fill(Math.max(ready, ...free));
+        for (const r of round.destinations) {
+          holders[r]!.clear();
+          holders[r]!.set(0, free[0]!);
+        }
+      }
+      steps[0]!.push({ kind: 'op', i });
+      for (const r of round?.destinations ?? []) sendAfter[r]!.set(0, steps[0]!.length - 1);
+      return;
+    }
+    let w = 0;
+    let finish = Infinity;
+    for (let x = 0; x < workers; x++) {
+      const ready = Math.max(free[x]!, ...reads(op).map((r) => arrival(r, x)));
+      if (ready + cost < finish - 1e-9) [w, finish] = [x, ready + cost];
+    }
+    for (const r of reads(op)) bring(r, w);
+    const ready = Math.max(free[w]!, ...reads(op).map((r) => holders[r]!.get(w) ?? 0));
+    free[w] = ready + cost;
+    steps[w]!.push({ kind: 'op', i });
+    const h = holders[op.dst]!;
+    h.clear();
+    h.set(w, free[w]!);
+    sendAfter[op.dst]!.clear();
+    sendAfter[op.dst]!.set(w, steps[w]!.length - 1);
+  });
+  // the outputs end on worker 0
+  for (const r of circuit.outputRegisters) bring(r, 0);
+  const parts = steps.map((s, worker) => ({ worker, steps: s, lastUse: lastUses(circuit, s, n) }));
+  return { workers, parts, transfers, predicted: { serial, split: Math.max(...free) } };
+}
+
+/** After inserting a step into worker w's list after position p, move every recorded position > p one on. */
+function shiftAfter(sendAfter: Map<number, number>[], w: number, p: number, except: number): void {
+  for (let r = 0; r < sendAfter.length; r++) {
+    if (r === except) continue;
+    const at = sendAfter[r]!.get(w);
+    if (at !== undefined && at > p) sendAfter[r]!.set(w, at + 1);
+  }
+}
+
+function lastUses(circuit: Circuit, steps: readonly SplitStep[], registers: number): Int32Array {
+  const last = new Int32Array(registers).fill(-1);
+  const rounds = new Map(refreshRounds(circuit).map((r) => [r.start, r]));
+  steps.forEach((s, p) => {
+    if (s.kind === 'send') last[s.reg] = p;
+    else if (s.kind === 'op') {
+      const op = circuit.ops[s.i]!;
+      if (op.op === 'refresh') for (const r of rounds.get(s.i)?.sources ?? []) last[r] = p;
+      else for (const r of reads(op)) last[r] = p;
+    }
+  });
+  return last;
+}
