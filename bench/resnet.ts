@@ -12,7 +12,8 @@
  * Data: calibration on the official training images (Debian's dataset-fashion-mnist) when present, else the
  * vendored split's training part; accuracy on the vendored test split (1000 images, pann's `--dataset
  * fashion-mnist`). PANN_BENCH_RESNET_MODELS (default fashion-resnet8), PANN_BENCH_RESNET_K (the sweep, default
- * 7,8,9,10,11), PANN_BENCH_RESNET_SEAL (E, default 2), PANN_BENCH_RESNET_SIM (S, default 1000), PANN_BENCH_RESNET_OUT (a folder: the circuit is saved there). Each model runs in
+ * 7,8,9,10,11), PANN_BENCH_RESNET_SEAL (E, default 2), PANN_BENCH_RESNET_SIM (S, default 1000), PANN_BENCH_RESNET_OUT (a folder: the circuit is saved there),
+ * PANN_BENCH_RESNET_SPLIT (threads each SEAL image is also split over, `pann run --threads-per-input`; default 2, 1 = off). Each model runs in
  * its own child process (bench/child.ts).
  */
 import { existsSync } from 'node:fs';
@@ -29,6 +30,7 @@ import type { Layer, Model } from '../src/nn/model.js';
 import { loadModel } from '../src/nn/model-file.js';
 import { runSim } from '../src/runtime/inference.js';
 import { runSeal } from '../src/runtime/seal-inference.js';
+import { runSealParallel } from '../src/runtime/seal-parallel.js';
 import { inChild, median } from './child.js';
 
 const root = new URL('../../', import.meta.url);
@@ -174,8 +176,22 @@ async function measure(name: string): Promise<Result> {
   let maxErr = 0;
   seal.records.forEach((q, i) => q.logits.forEach((v, j) => (maxErr = Math.max(maxErr, Math.abs(v - exact[i]!.logits[j]!)))));
   const perImage = median(seal.records.map((q) => q.timings.reduce((a, t) => a + t.ms, 0)));
+  const T = Number(env('PANN_BENCH_RESNET_SPLIT', '2'));
+  say(`SEAL on ${E} images, each split over ${T} threads`);
+  const split2 =
+    T > 1
+      ? await runSealParallel(c, test.inputs.subarray(0, E * 784), E, {
+          split: T,
+          onProgress: (done, total) => say(`SEAL split ${done}/${total}`),
+        })
+      : null;
+  const splitAgree = split2 ? split2.records.filter((q, i) => q.prediction === exact[i]!.prediction).length : 0;
+  const perImageSplit = split2 ? median(split2.records.map((q) => q.timings.reduce((a, t) => a + t.ms, 0))) : NaN;
   emit(
-    `measured: SEAL ${(perImage / 1000).toFixed(1)} s per image (median of ${E}, local link; setup ${seal.setup.map((s) => `${s.name} ${(s.ms / 1000).toFixed(1)} s`).join(', ')}); ` +
+    `measured: SEAL ${(perImage / 1000).toFixed(1)} s per image on one thread (median of ${E}, local link; setup ${seal.setup.map((s) => `${s.name} ${(s.ms / 1000).toFixed(1)} s`).join(', ')}); ` +
+      (split2
+        ? `${(perImageSplit / 1000).toFixed(1)} s split over ${T} threads (${(perImage / perImageSplit).toFixed(2)}× in this run, SEAL = sim on ${splitAgree}/${E}); `
+        : '') +
       `SEAL = sim on ${agree}/${E} (max logit difference ${maxErr.toExponential(1)}); sim with CKKS noise ${(100 * simAcc).toFixed(1)} % ` +
       `on the first ${S} test images (float ${(100 * floatS).toFixed(1)} %)`,
   );

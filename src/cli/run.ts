@@ -129,7 +129,7 @@ export function registerRun(program: Command): void {
     )
     .option(
       '--threads-per-input <n>',
-      "seal backend, latency circuit: split each input's ops over n threads, each with its own SEAL instance (lower latency per input, not more inputs per second; docs/runtime.md); default 1",
+      "seal backend, latency circuit: split each input's ops over n threads, each with its own SEAL instance (lower latency per input, not more inputs per second; docs/compiler.md); default 1",
       intOption('--threads-per-input', 1, 16),
     )
     .option('--json', 'print [{ "logits", "prediction", "floatPrediction" }, ...] and timings as JSON')

@@ -5,7 +5,7 @@
  *
  * The plan is static, made once per circuit by list scheduling in program order: each op goes to the worker where
  * it would finish first (its operands' arrival, with the transfer time when they live elsewhere, and the worker's
- * queue), under a cost model of node-seal's ops per prime (docs/runtime.md). Worker 0 holds the inputs, runs every
+ * queue), under a cost model of node-seal's ops per prime (docs/compiler.md, "Runtime"). Worker 0 holds the inputs, runs every
  * refresh round (its sources are sent to it first) and keeps the outputs.
  *
  * Each worker runs its own steps in program order; a `send` goes right after the op (or receive) that made the

@@ -169,6 +169,12 @@ describe('pann run', () => {
       [['run', circuit, '--backend', 'sim', '--split', 'dev'], /argument 'dev' is invalid/],
       [['run', circuit, '--backend', 'sim', '--workers', '2'], /--workers applies to the seal backend only/],
       [['run', circuit, '--backend', 'seal', '--workers', '0'], /--workers/],
+      [['run', circuit, '--backend', 'sim', '--threads-per-input', '2'], /--threads-per-input applies to the seal backend only/],
+      [['run', circuit, '--backend', 'seal', '--threads-per-input', '17'], /--threads-per-input/],
+      [
+        ['run', circuit, '--backend', 'seal', '--threads-per-input', '2', '--workers', '2'],
+        /--workers splits the inputs and --threads-per-input splits each input: give one of them/,
+      ],
     ];
     for (const [args, msg] of cases) {
       const r = pann(...args);
