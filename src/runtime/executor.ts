@@ -158,12 +158,12 @@ export class PreparedCircuit {
   }
 
   /**
-   * Encode every plaintext that stays encoded now, and spill those past the cache (otherwise both happen lazily on
-   * first use).
+   * Encode every plaintext (or those in `only`: a split part's) that stays encoded now, and spill those past the
+   * cache (otherwise both happen lazily on first use).
    */
-  encodeAll(): void {
+  encodeAll(only?: ReadonlySet<number>): void {
     for (let i = 0; i < this.circuit.plaintexts.length; i++) {
-      if (this.#plain[i] || this.#spilled[i]) continue;
+      if (this.#plain[i] || this.#spilled[i] || (only && !only.has(i))) continue;
       if (this.#keep(i)) {
         this.#plain[i] = this.#encode(i);
         this.#cachedBytes += this.#bytes(i);

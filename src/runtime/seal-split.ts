@@ -93,6 +93,17 @@ class ThreadLink implements SplitLink {
   }
 }
 
+/** The plaintexts one part's ops use (the ones its thread encodes). */
+export function partPlaintexts(circuit: Circuit, part: SplitPart): Set<number> {
+  const ids = new Set<number>();
+  for (const s of part.steps) {
+    if (s.kind !== 'op') continue;
+    const op = circuit.ops[s.i]!;
+    if (op.op === 'mulPlain' || op.op === 'addPlain') ids.add(op.pt);
+  }
+  return ids;
+}
+
 /** The rotation steps one part's ops use (the Galois keys its thread needs). */
 export function partRotationSteps(circuit: Circuit, part: SplitPart): number[] {
   const steps = new Set<number>();
@@ -132,11 +143,12 @@ export async function runSealPart(
   options.onSetup?.(keysStage, performance.now() - t);
   let prepared: PreparedCircuit | null = null;
   try {
-    const encodeStage = `encode ${circuit.plaintexts.length} plaintexts`;
+    const plaintexts = partPlaintexts(circuit, part);
+    const encodeStage = `encode ${plaintexts.size} plaintexts`;
     options.onSetup?.(encodeStage);
     t = performance.now();
     prepared = new PreparedCircuit(circuit, be);
-    prepared.encodeAll();
+    prepared.encodeAll(plaintexts);
     options.onSetup?.(encodeStage, performance.now() - t);
     prepared.onStageDone = options.onStage;
     prepared.refreshClient = localRefreshClient(be);
