@@ -211,6 +211,14 @@ function refreshInside(
 /** u² + β·u + γ at one level: the square and the plaintext product meet at scale S_ℓ², then one rescale. */
 function emitQuadratic(b: CircuitBuilder, u: number, q: { linear: number; constant: number }): number {
   const level = b.level[u]!;
+  // u² lands on S_u²/q_ℓ, canonical only when u is: a fresh ciphertext dropped below the top is not (a refresh
+  // round's ciphertexts are encrypted at the top level's scale), and one level leaves no room to correct it
+  if (Math.abs(b.scales[u]! / b.canonical(level) - 1) > 1e-9) {
+    throw new CompileError(
+      `a degree-2 stand-in right after a refresh round that lands below the top level (level ${level} of ${b.maxLevel}) ` +
+        'is not supported: use a higher precision or refresh before another activation layer',
+    );
+  }
   let acc = b.mul(u, u);
   const target = b.scales[acc]!;
   if (q.linear !== 0) acc = b.add(acc, b.alignScale(b.mulPlain(u, b.constant(q.linear, level, target / b.scales[u]!)), target));

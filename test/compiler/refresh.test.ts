@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileNetwork, type CompileOptions, parseLink } from '../../src/compiler/compile.js';
 import { fewestRoundsPerDepth } from '../../src/compiler/refresh-points.js';
+import { inputs, provider as tinyProvider, tinyModel } from './fixtures.js';
 import { fitterProvider } from '../../src/compiler/polynomialise.js';
 import { headDataset } from '../../src/nn/dataset.js';
 import { loadMnistSplit } from '../../src/nn/mnist.js';
@@ -211,6 +212,16 @@ describe('refresh points', () => {
     expect(() => compileNetwork(cnn, { ...base(7), mode: 'throughput', refresh: { before: [1] } })).toThrow(/latency mode only/);
     expect(() => compileNetwork(cnn, { ...base(7), refresh: { before: [1], maskBits: 45 } })).toThrow(
       /masks of 2\^45 .* leave 7 of float64's 52 bits for precision 7 \(\+2 guard bits\); lower --mask-bits to 43/,
+    );
+    // a one-level quadratic cannot land on the canonical scale from a fresh ciphertext dropped below the top
+    const tiny = {
+      precisionBits: 1,
+      calibration: { inputs: inputs(40, 9), count: 40, label: 'test' },
+      provider: tinyProvider,
+      ringDimensions: [8192],
+    };
+    expect(() => compileNetwork(tinyModel('relu', 'relu'), { ...tiny, refresh: { before: [1] } })).toThrow(
+      /a degree-2 stand-in right after a refresh round that lands below the top level \(level \d+ of \d+\)/,
     );
   });
 });
