@@ -43,6 +43,9 @@ interface Transfer {
 class ThreadLink implements SplitLink {
   /** The evaluation in progress (transfer keys carry it). */
   evaluation = 0;
+  /** Time spent waiting for ciphertexts from other threads (ms), and bytes sent to them. */
+  waitedMs = 0;
+  sentBytes = 0;
   readonly #be: SealBackend;
   readonly #ports: (MessagePort | null)[];
   readonly #sig: Int32Array;
@@ -67,6 +70,7 @@ class ThreadLink implements SplitLink {
   send(id: number, to: number, ct: Parameters<SealBackend['saveCiphertext']>[0]): void {
     const bytes = this.#be.saveCiphertext(ct);
     const m: Transfer = { key: `${this.evaluation}:${id}`, bytes };
+    this.sentBytes += bytes.byteLength;
     this.#port(to).postMessage(m, [bytes.buffer as ArrayBuffer]);
     Atomics.add(this.#sig, to, 1);
     Atomics.notify(this.#sig, to);
@@ -88,7 +92,9 @@ class ThreadLink implements SplitLink {
       }
       if (Atomics.load(this.#sig, this.#workers) !== 0)
         throw new RuntimeError(`split evaluation: thread ${this.#self} stopped, another thread failed`);
+      const t = performance.now();
       Atomics.wait(this.#sig, this.#self, seen, WAIT_SLICE_MS);
+      this.waitedMs += performance.now() - t;
     }
   }
 }
@@ -186,6 +192,11 @@ export async function runSealPart(
       });
       options.onProgress?.(n + 1, count);
     }
+    // how well the split kept this thread busy: the time it waited for the others, and what it sent them
+    options.onSetup?.(
+      `waited for ciphertexts from other threads (${count} input(s), sent ${(link.sentBytes / 1e6).toFixed(0)} MB)`,
+      link.waitedMs,
+    );
     return records;
   } finally {
     prepared?.dispose();
