@@ -5,13 +5,15 @@
  * not need PyTorch: the trained models are committed).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadFashionMnistFull } from '../../src/nn/fashion-mnist.js';
 import { argmax, predict } from '../../src/nn/inference.js';
+import type { Layer, Model } from '../../src/nn/model.js';
+import { loadModel } from '../../src/nn/model-file.js';
 import { loadOnnx } from '../../src/nn/onnx/import.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -55,6 +57,62 @@ describe('training a ResNet in PyTorch', () => {
       expect(acc).toBeCloseTo(record.testAccuracy, 2); // float32 (PyTorch) vs float64 (pann) may differ near a tie: within 2 images in 500
     },
     120_000,
+  );
+  it.skipIf(!torch || !data)(
+    "polynomial-aware fine-tuning (tools/train/finetune_poly.py): PyTorch's stand-in is pann's, the model file round-trips",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pann-torch-ft-'));
+      const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', cwd: root, maxBuffer: 1 << 26 });
+      const imp = run('node', ['bin/pann.js', 'import', 'test/fixtures/onnx/resnet.onnx', '--out', join(dir, 'r8.json')]);
+      expect(imp.status, imp.stderr).toBe(0);
+      const fit = run('node', ['bin/pann.js', 'fit', 'relu', '--precision', '6', '--range', '-1,1', '--method', 'remez', '--json']);
+      expect(fit.status, fit.stderr).toBe(0);
+      writeFileSync(join(dir, 'fit.json'), fit.stdout);
+      const model = loadModel(join(dir, 'r8.json'));
+      const bounds = model.layers.filter((l) => l.type === 'activation').map((_, i) => 3 + i / 2);
+      const out = join(dir, 'ft');
+      const r = run('/usr/bin/python3', [
+        'tools/train/finetune_poly.py',
+        ...['--model', join(dir, 'r8.json'), '--fit', join(dir, 'fit.json'), '--bounds', bounds.join(',')],
+        ...['--epochs', '1', '--limit', '256', '--test-limit', '200', '--out', out],
+      ]);
+      expect(r.stderr).toMatch(/epoch 1\/1: loss/);
+      expect(r.status).toBe(0);
+      const record = JSON.parse(readFileSync(`${out}.train.json`, 'utf8')) as {
+        history: { polynomialAccuracy: number; floatAccuracy: number }[];
+      };
+      const tuned = loadModel(`${out}.json`);
+      expect(tuned.layers.map((l) => l.type)).toEqual(model.layers.map((l) => l.type));
+      // the weights moved
+      const w0 = (model.layers[0] as { weight: Float64Array }).weight;
+      const w1 = (tuned.layers[0] as { weight: Float64Array }).weight;
+      expect(w1.some((v, i) => Math.abs(v - w0[i]!) > 1e-6)).toBe(true);
+      // pann's polynomial network with the same stand-in (relu(x) ≈ B·p(x/B), clamped) gives PyTorch's accuracy
+      const c = (JSON.parse(fit.stdout) as { coefficients: number[] }).coefficients;
+      let n = 0;
+      const poly: Model = {
+        ...tuned,
+        layers: tuned.layers.map((l): Layer => {
+          if (l.type !== 'activation') return l;
+          const B = bounds[n++]!;
+          const approximation = {
+            activation: 'relu',
+            method: 'remez' as const,
+            interval: [-B, B] as [number, number],
+            stages: [{ interval: [-B, B] as [number, number], coefficients: c.map((v) => v * B) }],
+            finish: 'none' as const,
+          };
+          return { type: 'polynomial', clamp: true, approximation, ...(l.from !== undefined ? { from: l.from } : {}) };
+        }),
+      };
+      const test = loadFashionMnistFull('test');
+      const acc = (m: Model) =>
+        argmax(predict(m, test.inputs.subarray(0, 200 * 784)), 10).filter((p, i) => p === test.labels[i]).length / 200;
+      const last = record.history.at(-1)!;
+      expect(Math.abs(acc(poly) - last.polynomialAccuracy)).toBeLessThanOrEqual(0.01); // float32 vs float64: 2 images
+      expect(Math.abs(acc(tuned) - last.floatAccuracy)).toBeLessThanOrEqual(0.01);
+    },
+    180_000,
   );
   if (!torch || !data) it(`ResNet-8 in PyTorch (skipped: ${why})`, () => expect(torch && data).toBe(false));
 });
