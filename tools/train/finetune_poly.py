@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from resnet import DEBIAN_DIR, augment, load  # noqa: E402
+from resnet import DEBIAN_DIR, load, train_epoch  # noqa: E402
 
 
 def tensor(t):
@@ -190,17 +190,7 @@ def main():
     history = []
     t0 = time.time()
     for epoch in range(a.epochs):
-        net.train()
-        order = torch.randperm(len(xtr), generator=gen)
-        total = 0.0
-        for i in range(0, len(xtr), a.batch):
-            idx = order[i:i + a.batch]
-            loss = F.cross_entropy(net(augment(xtr[idx], gen)), ytr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
+        total = train_epoch(net, opt, sched, xtr, ytr, a.batch, gen)
         row = {'epoch': epoch + 1, 'loss': total / len(xtr), 'polynomialAccuracy': accuracy(net, xte, yte, poly),
                'floatAccuracy': accuracy(net, xte, yte, None), 'seconds': time.time() - t0}
         history.append(row)

@@ -107,6 +107,22 @@ def augment(x, gen):
     return out
 
 
+def train_epoch(model, opt, sched, x, y, batch, gen):
+    """One seeded pass over (x, y) in shuffled batches with augmentation; returns the summed loss."""
+    model.train()
+    order = torch.randperm(len(x), generator=gen)
+    total = 0.0
+    for i in range(0, len(x), batch):
+        idx = order[i:i + batch]
+        loss = F.cross_entropy(model(augment(x[idx], gen)), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        total += loss.item() * len(idx)
+    return total
+
+
 def accuracy(model, x, y, batch=1000):
     model.eval()
     correct = 0
@@ -148,17 +164,7 @@ def main():
     history = []
     t0 = time.time()
     for epoch in range(a.epochs):
-        model.train()
-        order = torch.randperm(len(xtr), generator=gen)
-        total = 0.0
-        for i in range(0, len(xtr), a.batch):
-            idx = order[i:i + a.batch]
-            loss = F.cross_entropy(model(augment(xtr[idx], gen)), ytr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
+        total = train_epoch(model, opt, sched, xtr, ytr, a.batch, gen)
         acc = accuracy(model, xte, yte)
         history.append({'epoch': epoch + 1, 'loss': total / len(xtr), 'testAccuracy': acc, 'seconds': time.time() - t0})
         print(f'epoch {epoch + 1}/{a.epochs}: loss {total / len(xtr):.4f}, test {100 * acc:.2f}% ({time.time() - t0:.0f} s)',
