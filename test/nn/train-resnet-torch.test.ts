@@ -111,6 +111,16 @@ describe('training a ResNet in PyTorch', () => {
       const last = record.history.at(-1)!;
       expect(Math.abs(acc(poly) - last.polynomialAccuracy)).toBeLessThanOrEqual(0.01); // float32 vs float64: 2 images
       expect(Math.abs(acc(tuned) - last.floatAccuracy)).toBeLessThanOrEqual(0.01);
+      // --epochs 0 only evaluates: the same two accuracies, as JSON
+      const ev = run('/usr/bin/python3', [
+        'tools/train/finetune_poly.py',
+        ...['--model', `${out}.json`, '--fit', join(dir, 'fit.json'), '--bounds', bounds.join(','), '--epochs', '0', '--test-limit', '200'],
+      ]);
+      expect(ev.status, ev.stderr).toBe(0);
+      const only = JSON.parse(ev.stdout) as { float: number; polynomial: number; images: number };
+      expect(only.images).toBe(200);
+      expect(Math.abs(only.polynomial - acc(poly))).toBeLessThanOrEqual(0.01);
+      expect(Math.abs(only.float - acc(tuned))).toBeLessThanOrEqual(0.01);
     },
     180_000,
   );

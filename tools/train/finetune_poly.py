@@ -153,7 +153,7 @@ def main():
     p.add_argument('--fit', required=True, help='pann fit relu --range -1,1 --method remez --json output')
     p.add_argument('--report', help='pann compile --json output for the same model (its activations[].B)')
     p.add_argument('--bounds', help='instead of --report: B of each activation layer, comma-separated')
-    p.add_argument('--epochs', type=int, default=2)
+    p.add_argument('--epochs', type=int, default=2, help='0: only print the float and polynomial test accuracy as JSON')
     p.add_argument('--batch', type=int, default=128)
     p.add_argument('--lr', type=float, default=0.01, help='SGD with momentum 0.9, cosine decay to 0')
     p.add_argument('--weight-decay', type=float, default=0.0, help='the low-precision finding: minimal weight decay')
@@ -162,8 +162,10 @@ def main():
     p.add_argument('--data-dir', default=DEBIAN_DIR)
     p.add_argument('--limit', type=int, default=0, help='train on the first n training images only (tests)')
     p.add_argument('--test-limit', type=int, default=0, help='report the accuracy on the first n test images only (tests)')
-    p.add_argument('--out', required=True, help='path without extension: writes <out>.json and <out>.train.json')
+    p.add_argument('--out', help='path without extension: writes <out>.json and <out>.train.json')
     a = p.parse_args()
+    if a.epochs > 0 and not a.out:
+        raise SystemExit('--out is needed to fine-tune (--epochs 0 only evaluates)')
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     gen = torch.Generator().manual_seed(a.seed)
@@ -175,12 +177,17 @@ def main():
         raise SystemExit('give --report (pann compile --json) or --bounds')
     coeffs, bounds, fit = read_stand_in(a.fit, a.report, a.bounds, n_act)
     poly = (coeffs, bounds)
-    xtr, ytr = load(a.data_dir, 'train')
     xte, yte = load(a.data_dir, 'test')
-    if a.limit:
-        xtr, ytr = xtr[:a.limit], ytr[:a.limit]
     if a.test_limit:
         xte, yte = xte[:a.test_limit], yte[:a.test_limit]
+    if a.epochs == 0:
+        result = {'float': accuracy(net, xte, yte, None), 'polynomial': accuracy(net, xte, yte, poly), 'images': len(xte),
+                  'precision': (fit.get('precision') or {}).get('k'), 'degree': fit.get('degree'), 'B': bounds}
+        print(json.dumps(result))
+        return
+    xtr, ytr = load(a.data_dir, 'train')
+    if a.limit:
+        xtr, ytr = xtr[:a.limit], ytr[:a.limit]
     before = {'float': accuracy(net, xte, yte, None), 'polynomial': accuracy(net, xte, yte, poly)}
     print(f'before: float {100 * before["float"]:.2f}%, polynomial {100 * before["polynomial"]:.2f}%', file=sys.stderr, flush=True)
     net.poly = poly
