@@ -12,6 +12,7 @@ import { generateKeys } from '../ckks/keys.js';
 import { compiledWorkerScript } from '../worker-script.js';
 import { InputError, RuntimeError } from './errors.js';
 import { argmaxOf, type InferenceRecord } from './inference.js';
+import type { StageDone } from './executor.js';
 import type { SealRunOptions } from './seal-inference.js';
 import type { SealWorkerData, SealWorkerMessage } from './seal-worker.js';
 import { abortSplit, splitSignals } from './seal-split.js';
@@ -92,35 +93,23 @@ export async function runSealParallel(
           count: share.count,
           ...(plan && signals ? { split: { part: plan.parts[w]!, ports: ports[w]!, signals } } : {}),
         };
-        return new Promise<InferenceRecord[]>((resolve, reject) => {
-          const transferList = (ports[w] ?? []).filter((p): p is MessagePort => p !== null);
-          const worker = new Worker(script, { workerData: data, transferList });
-          workers.push(worker);
-          let settled = false;
-          const fail = (message: string) => {
-            if (settled) return;
-            settled = true;
+        const transferList = (ports[w] ?? []).filter((p): p is MessagePort => p !== null);
+        const worker = new Worker(script, { workerData: data, transferList });
+        workers.push(worker);
+        const what = plan ? `part ${w} of ${plan.workers}` : `inputs ${share.start}…${share.start + share.count - 1}`;
+        return watchWorker(worker, `SEAL worker ${w} (${what})`, {
+          setup: (name, ms) => mark(`worker ${w}: ${name}`, ms),
+          stage: (stage) => options.onStage?.({ ...stage, name: `worker ${w}: ${stage.name}` }),
+          progress: (d) => {
+            done[w] = d;
+            options.onProgress?.(
+              done.reduce((a, b) => a + b, 0),
+              count,
+            );
+          },
+          failed: () => {
             if (plan && signals) abortSplit(signals, plan.workers);
-            const what = plan ? `part ${w} of ${plan.workers}` : `inputs ${share.start}…${share.start + share.count - 1}`;
-            reject(new RuntimeError(`SEAL worker ${w} (${what}): ${message}`));
-          };
-          worker.on('message', (m: SealWorkerMessage) => {
-            if (m.type === 'setup') mark(`worker ${w}: ${m.name}`, m.ms);
-            else if (m.type === 'stage') options.onStage?.({ ...m.stage, name: `worker ${w}: ${m.stage.name}` });
-            else if (m.type === 'progress') {
-              done[w] = m.done;
-              options.onProgress?.(
-                done.reduce((a, b) => a + b, 0),
-                count,
-              );
-            } else if (m.type === 'error') fail(`${m.name}: ${m.message}`);
-            else if (!settled) {
-              settled = true;
-              resolve(m.logits.map((logits, i) => ({ logits, prediction: argmaxOf(logits), timings: m.timings[i]! })));
-            }
-          });
-          worker.on('error', (err) => fail(err.message));
-          worker.on('exit', (code) => fail(`exited with code ${code} before it finished`));
+          },
         });
       }),
     );
@@ -128,6 +117,35 @@ export async function runSealParallel(
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/** A worker's records, its messages passed to `on`; rejects (after `on.failed`) on its error or early exit. */
+function watchWorker(
+  worker: Worker,
+  label: string,
+  on: { setup: (name: string, ms?: number) => void; stage: (s: StageDone) => void; progress: (done: number) => void; failed: () => void },
+): Promise<InferenceRecord[]> {
+  return new Promise<InferenceRecord[]>((resolve, reject) => {
+    let settled = false;
+    const fail = (message: string) => {
+      if (settled) return;
+      settled = true;
+      on.failed();
+      reject(new RuntimeError(`${label}: ${message}`));
+    };
+    worker.on('message', (m: SealWorkerMessage) => {
+      if (m.type === 'setup') on.setup(m.name, m.ms);
+      else if (m.type === 'stage') on.stage(m.stage);
+      else if (m.type === 'progress') on.progress(m.done);
+      else if (m.type === 'error') fail(`${m.name}: ${m.message}`);
+      else if (!settled) {
+        settled = true;
+        resolve(m.logits.map((logits, i) => ({ logits, prediction: argmaxOf(logits), timings: m.timings[i]! })));
+      }
+    });
+    worker.on('error', (err) => fail(err.message));
+    worker.on('exit', (code) => fail(`exited with code ${code} before it finished`));
+  });
 }
 
 /** One MessagePort per pair of threads: ports[a][b] is thread a's end of the channel to thread b. */

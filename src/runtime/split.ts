@@ -12,7 +12,7 @@
  * value, a `recv` right before the first op that reads it. Because every worker's steps follow one global order and
  * each send precedes its receive in it, the workers cannot wait on each other in a cycle.
  */
-import { refreshRounds, type Circuit, type CircuitOp } from '../circuit/index.js';
+import { refreshRounds, type Circuit, type CircuitOp, type RefreshRound } from '../circuit/index.js';
 import type { CipherHandle } from './backend.js';
 import { InputError } from './errors.js';
 
@@ -89,86 +89,111 @@ export function splitCircuit(circuit: Circuit, workers: number): SplitPlan {
   const roundAt = new Map(rounds.map((r) => [r.start, r]));
   const inRound = new Set<number>();
   for (const r of rounds) for (let i = r.start; i < r.end; i++) inRound.add(i);
-  const level = circuit.registerLevel;
-  const n = circuit.registerCount;
-  /** Which workers hold each register's current value, and from when. */
-  const holders: Map<number, number>[] = Array.from({ length: n }, () => new Map<number, number>());
-  holders[0]?.set(0, 0); // a latency circuit's one input
-  const free = new Float64Array(workers);
-  const steps: SplitStep[][] = Array.from({ length: workers }, () => []);
-  /** Where each register's sends go: after the step that gave its holder the value. */
-  const sendAfter: Map<number, number>[] = Array.from({ length: n }, () => new Map<number, number>());
-  let transfers = 0;
+  const p = new Placement(circuit, workers);
   let serial = 0;
-  const transferCost = (r: number) => COST.transfer * ((level[r] ?? 0) + 1);
-  const arrival = (r: number, w: number): number => {
-    const h = holders[r]!;
+  circuit.ops.forEach((op, i) => {
+    const cost = opCost(op, (circuit.registerLevel[reads(op)[0]!] ?? 0) + 1);
+    serial += cost;
+    if (inRound.has(i)) p.round(i, roundAt.get(i));
+    else p.place(op, i, cost);
+  });
+  // the outputs end on worker 0
+  for (const r of circuit.outputRegisters) p.bring(r, 0);
+  const parts = p.steps.map((s, worker) => ({ worker, steps: s, lastUse: lastUses(circuit, s, circuit.registerCount) }));
+  return { workers, parts, transfers: p.transfers, predicted: { serial, split: Math.max(...p.free) } };
+}
+
+/** The list schedule as it is built: each worker's steps and clock, and where each register's value is. */
+class Placement {
+  readonly steps: SplitStep[][];
+  readonly free: Float64Array;
+  transfers = 0;
+  readonly #level: Int32Array;
+  readonly #workers: number;
+  /** Which workers hold each register's current value, and from when. */
+  readonly #holders: Map<number, number>[];
+  /** Where each register's sends go: after the step that gave its holder the value. */
+  readonly #sendAfter: Map<number, number>[];
+
+  constructor(circuit: Circuit, workers: number) {
+    const n = circuit.registerCount;
+    this.#level = circuit.registerLevel;
+    this.#workers = workers;
+    this.steps = Array.from({ length: workers }, () => []);
+    this.free = new Float64Array(workers);
+    this.#holders = Array.from({ length: n }, () => new Map<number, number>());
+    this.#sendAfter = Array.from({ length: n }, () => new Map<number, number>());
+    this.#holders[0]?.set(0, 0); // a latency circuit's one input
+  }
+
+  #transferCost(r: number): number {
+    return COST.transfer * ((this.#level[r] ?? 0) + 1);
+  }
+
+  /** When register r's value could be on worker w. */
+  #arrival(r: number, w: number): number {
+    const h = this.#holders[r]!;
     const here = h.get(w);
     if (here !== undefined) return here;
     let best = Infinity;
-    for (const t of h.values()) best = Math.min(best, t + transferCost(r));
+    for (const t of h.values()) best = Math.min(best, t + this.#transferCost(r));
     return best;
-  };
+  }
+
   /** Make register r's value available on worker w (a send from a holder, a receive here). */
-  const bring = (r: number, w: number): void => {
-    const h = holders[r]!;
-    if (h.has(w)) return;
-    if (h.size === 0) return; // read before written: the executor reports it
+  bring(r: number, w: number): void {
+    const h = this.#holders[r]!;
+    if (h.has(w) || h.size === 0) return; // there already, or read before written (the executor reports it)
     let from = -1;
     let at = Infinity;
     for (const [x, t] of h) if (t < at) [from, at] = [x, t];
-    const id = transfers++;
+    const id = this.transfers++;
     const send: SplitStep = { kind: 'send', reg: r, to: w, id };
-    const after = sendAfter[r]!.get(from);
-    const list = steps[from]!;
+    const after = this.#sendAfter[r]!.get(from);
+    const list = this.steps[from]!;
     if (after === undefined || after + 1 >= list.length) list.push(send);
     else list.splice(after + 1, 0, send);
     // later sends of r from `from` follow this one; positions after the insertion shift by one
-    shiftAfter(sendAfter, from, after ?? list.length - 1, r);
-    sendAfter[r]!.set(from, (after ?? list.length - 2) + 1);
-    steps[w]!.push({ kind: 'recv', reg: r, from, id });
-    sendAfter[r]!.set(w, steps[w]!.length - 1);
-    h.set(w, at + transferCost(r));
-  };
-  circuit.ops.forEach((op, i) => {
-    const cost = opCost(op, (level[reads(op)[0]!] ?? 0) + 1);
-    serial += cost;
-    if (inRound.has(i)) {
-      const round = roundAt.get(i);
-      if (round) {
-        // the round is a barrier on worker 0: every source there first, every destination there after
-        for (const r of round.sources) bring(r, 0);
-        const ready = Math.max(free[0]!, ...round.sources.map((r) => holders[r]!.get(0) ?? 0));
-        free.fill(Math.max(ready, ...free));
-        for (const r of round.destinations) {
-          holders[r]!.clear();
-          holders[r]!.set(0, free[0]!);
-        }
+    shiftAfter(this.#sendAfter, from, after ?? list.length - 1, r);
+    this.#sendAfter[r]!.set(from, (after ?? list.length - 2) + 1);
+    this.steps[w]!.push({ kind: 'recv', reg: r, from, id });
+    this.#sendAfter[r]!.set(w, this.steps[w]!.length - 1);
+    h.set(w, at + this.#transferCost(r));
+  }
+
+  /** A refresh op: the round is a barrier on worker 0, every source there first, every destination there after. */
+  round(i: number, round: RefreshRound | undefined): void {
+    if (round) {
+      for (const r of round.sources) this.bring(r, 0);
+      const ready = Math.max(this.free[0]!, ...round.sources.map((r) => this.#holders[r]!.get(0) ?? 0));
+      this.free.fill(Math.max(ready, ...this.free));
+      for (const r of round.destinations) {
+        this.#holders[r]!.clear();
+        this.#holders[r]!.set(0, this.free[0]!);
       }
-      steps[0]!.push({ kind: 'op', i });
-      for (const r of round?.destinations ?? []) sendAfter[r]!.set(0, steps[0]!.length - 1);
-      return;
     }
+    this.steps[0]!.push({ kind: 'op', i });
+    for (const r of round?.destinations ?? []) this.#sendAfter[r]!.set(0, this.steps[0]!.length - 1);
+  }
+
+  /** Op i on the worker where it would finish first. */
+  place(op: CircuitOp, i: number, cost: number): void {
     let w = 0;
     let finish = Infinity;
-    for (let x = 0; x < workers; x++) {
-      const ready = Math.max(free[x]!, ...reads(op).map((r) => arrival(r, x)));
+    for (let x = 0; x < this.#workers; x++) {
+      const ready = Math.max(this.free[x]!, ...reads(op).map((r) => this.#arrival(r, x)));
       if (ready + cost < finish - 1e-9) [w, finish] = [x, ready + cost];
     }
-    for (const r of reads(op)) bring(r, w);
-    const ready = Math.max(free[w]!, ...reads(op).map((r) => holders[r]!.get(w) ?? 0));
-    free[w] = ready + cost;
-    steps[w]!.push({ kind: 'op', i });
-    const h = holders[op.dst]!;
+    for (const r of reads(op)) this.bring(r, w);
+    const ready = Math.max(this.free[w]!, ...reads(op).map((r) => this.#holders[r]!.get(w) ?? 0));
+    this.free[w] = ready + cost;
+    this.steps[w]!.push({ kind: 'op', i });
+    const h = this.#holders[op.dst]!;
     h.clear();
-    h.set(w, free[w]!);
-    sendAfter[op.dst]!.clear();
-    sendAfter[op.dst]!.set(w, steps[w]!.length - 1);
-  });
-  // the outputs end on worker 0
-  for (const r of circuit.outputRegisters) bring(r, 0);
-  const parts = steps.map((s, worker) => ({ worker, steps: s, lastUse: lastUses(circuit, s, n) }));
-  return { workers, parts, transfers, predicted: { serial, split: Math.max(...free) } };
+    h.set(w, this.free[w]!);
+    this.#sendAfter[op.dst]!.clear();
+    this.#sendAfter[op.dst]!.set(w, this.steps[w]!.length - 1);
+  }
 }
 
 /** After inserting a step into worker w's list after position p, move every recorded position > p one on. */
