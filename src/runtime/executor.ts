@@ -138,10 +138,14 @@ export class PreparedCircuit {
     return this.circuit.mode === 'latency' || this.#uses[id]! >= CACHE_MIN_USES;
   }
 
+  /** Whether plaintext id would be spilled: not yet, worth keeping, and within the spill budget. */
+  #spillable(id: number): boolean {
+    return !this.#spilled[id] && this.#worthKeeping(id) && this.#spilledBytes + this.#bytes(id) <= PLAINTEXT_SPILL_BYTES;
+  }
+
   /** Keep a copy of an encoded plaintext that did not fit the cache outside the backend, if there is room. */
   #spill(id: number, h: PlainHandle): void {
-    if (!this.backend.spill || this.#spilled[id] || !this.#worthKeeping(id)) return;
-    if (this.#spilledBytes + this.#bytes(id) > PLAINTEXT_SPILL_BYTES) return;
+    if (!this.backend.spill || !this.#spillable(id)) return;
     const s = this.backend.spill(h);
     this.#spilled[id] = s;
     this.#spilledBytes += s.bytes;
@@ -167,7 +171,7 @@ export class PreparedCircuit {
       if (this.#keep(i)) {
         this.#plain[i] = this.#encode(i);
         this.#cachedBytes += this.#bytes(i);
-      } else if (this.backend.spill && this.#worthKeeping(i) && this.#spilledBytes + this.#bytes(i) <= PLAINTEXT_SPILL_BYTES) {
+      } else if (this.backend.spill && this.#spillable(i)) {
         const h = this.#encode(i);
         try {
           this.#spill(i, h);

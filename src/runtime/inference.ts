@@ -4,6 +4,7 @@
  */
 import type { Circuit } from '../circuit/index.js';
 import { decodeBatch, decodeOutput, encodeBatch, encodeInput, PreparedCircuit, type StageTiming } from './executor.js';
+import type { CipherHandle } from './backend.js';
 import { InputError } from './errors.js';
 import { SimBackend } from './sim-backend.js';
 import { localRefreshClient, seededMasks } from './refresh.js';
@@ -29,13 +30,14 @@ export function simBackendFor(circuit: Circuit, noise?: { seed: number; scaleFac
 }
 
 /**
- * One evaluation, timed: encrypt the slot vectors, evaluate, decrypt and decode; every ciphertext is freed even
+ * One evaluation, timed: encrypt the slot vectors, evaluate (the whole circuit, or one part of a split), decrypt and decode; every ciphertext is freed even
  * when a step throws.
  */
-function timedEvaluation(
+export function timedEvaluation(
   prepared: PreparedCircuit,
   slotVectors: () => Float64Array[],
   decode: (decrypted: Float64Array[]) => Float64Array[],
+  evaluate: (cts: CipherHandle[]) => { outputs: CipherHandle[]; timings: StageTiming[] } = (cts) => prepared.evaluateBatch(cts),
 ): { logits: Float64Array[]; timings: StageTiming[] } {
   const be = prepared.backend;
   const t0 = performance.now();
@@ -43,7 +45,7 @@ function timedEvaluation(
   const t1 = performance.now();
   let result;
   try {
-    result = prepared.evaluateBatch(cts);
+    result = evaluate(cts);
   } finally {
     for (const ct of cts) be.free(ct);
   }

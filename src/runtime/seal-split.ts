@@ -8,7 +8,7 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { Circuit } from '../circuit/index.js';
 import { decodeOutput, encodeInput, PreparedCircuit, type StageDone } from './executor.js';
 import { RuntimeError } from './errors.js';
-import { argmaxOf, type InferenceRecord } from './inference.js';
+import { argmaxOf, timedEvaluation, type InferenceRecord } from './inference.js';
 import { localRefreshClient } from './refresh.js';
 import { SealBackend } from './seal-backend.js';
 import type { SplitLink, SplitPart } from './split.js';
@@ -167,29 +167,14 @@ export async function runSealPart(
         prepared.evaluatePart(part, link, []);
         continue;
       }
-      const t0 = performance.now();
-      const input = be.encrypt(encodeInput(circuit, inputs.subarray(n * size, (n + 1) * size)), circuit.inputScale);
-      const t1 = performance.now();
-      let result;
-      try {
-        result = prepared.evaluatePart(part, link, [input]);
-      } finally {
-        be.free(input);
-      }
-      const t2 = performance.now();
-      const out = result.outputs[0]!;
-      let logits: Float64Array;
-      try {
-        logits = decodeOutput(circuit, be.decrypt(out));
-      } finally {
-        be.free(out);
-      }
-      const t3 = performance.now();
-      records.push({
-        logits,
-        prediction: argmaxOf(logits),
-        timings: [{ name: 'encode+encrypt', ms: t1 - t0 }, ...result.timings, { name: 'decrypt+decode', ms: t3 - t2 }],
-      });
+      const x = inputs.subarray(n * size, (n + 1) * size);
+      const { logits, timings } = timedEvaluation(
+        prepared,
+        () => [encodeInput(circuit, x)],
+        (d) => [decodeOutput(circuit, d[0]!)],
+        (cts) => prepared!.evaluatePart(part, link, cts),
+      );
+      records.push({ logits: logits[0]!, prediction: argmaxOf(logits[0]!), timings });
       options.onProgress?.(n + 1, count);
     }
     // how well the split kept this thread busy: the time it waited for the others, and what it sent them

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from resnet import DEBIAN_DIR, load, train_epoch  # noqa: E402
+from resnet import DATA_NOTE, DEBIAN_DIR, load, train_epoch, write_record  # noqa: E402
 
 
 def tensor(t):
@@ -214,12 +214,10 @@ def main():
         'torch': torch.__version__, 'from': a.model, 'epochs': a.epochs, 'batch': a.batch, 'lr': a.lr,
         'weightDecay': a.weight_decay, 'seed': a.seed, 'threads': a.threads,
         'standIn': {'precision': fit.get('precision'), 'degree': fit.get('degree'), 'method': fit.get('method'), 'B': bounds},
-        'data': 'Fashion-MNIST official 60,000 train (random crop ±2, horizontal flip) / 10,000 test, values 0-1',
+        'data': DATA_NOTE,
         'before': before, 'history': history,
     }
-    with open(a.out + '.train.json', 'w') as f:
-        json.dump(record, f, indent=2)
-        f.write('\n')
+    write_record(a.out + '.train.json', record)
     print(f'wrote {a.out}.json and {a.out}.train.json', file=sys.stderr)
 
 

@@ -33,6 +33,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 DEBIAN_DIR = '/usr/share/datasets/fashion-mnist'
+DATA_NOTE = 'Fashion-MNIST official 60,000 train (random crop ±2, horizontal flip) / 10,000 test, values 0-1'
 
 
 def read_idx(path):
@@ -123,6 +124,14 @@ def train_epoch(model, opt, sched, x, y, batch, gen):
     return total
 
 
+def write_record(path, record):
+    """A training record as indented JSON, written atomically."""
+    with open(path + '.tmp', 'w') as f:
+        json.dump(record, f, indent=2)
+        f.write('\n')
+    os.replace(path + '.tmp', path)
+
+
 def accuracy(model, x, y, batch=1000):
     model.eval()
     correct = 0
@@ -177,12 +186,10 @@ def main():
         'torch': torch.__version__,
         'network': f'ResNet-{a.depth}', 'widths': widths, 'epochs': a.epochs, 'batch': a.batch, 'lr': a.lr,
         'weightDecay': a.weight_decay, 'seed': a.seed, 'threads': a.threads,
-        'data': 'Fashion-MNIST official 60,000 train (random crop ±2, horizontal flip) / 10,000 test, values 0-1',
+        'data': DATA_NOTE,
         'testAccuracy': history[-1]['testAccuracy'], 'history': history,
     }
-    with open(a.out + '.train.json', 'w') as f:
-        json.dump(record, f, indent=2)
-        f.write('\n')
+    write_record(a.out + '.train.json', record)
     print(f'wrote {a.out}.onnx and {a.out}.train.json: test accuracy {100 * history[-1]["testAccuracy"]:.2f}%', file=sys.stderr)
 
 
