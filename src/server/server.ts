@@ -620,7 +620,7 @@ export class PannServer {
     for (const [idHash, stored] of this.#dormant)
       if (now - stored.lastUsed > this.limits.sessionTtlMs && !this.#reviving.has(idHash)) {
         this.#dormant.delete(idHash);
-        this.#store?.remove(idHash);
+        void this.#store?.remove(idHash);
       }
     const expired = this.#sessions.expire();
     for (const s of expired) {
@@ -743,7 +743,7 @@ export class PannServer {
     const stored = this.#storedSession(id, ctx.client?.name);
     if (stored && !this.#reviving.has(stored.idHash)) {
       this.#dormant.delete(stored.idHash);
-      this.#store!.remove(stored.idHash);
+      void this.#store!.remove(stored.idHash);
       ctx.model = stored.model;
       return { status: 204, bytes: new Uint8Array(0) };
     }
@@ -806,7 +806,8 @@ export class PannServer {
       keys = await this.#store!.load(stored.idHash);
     } catch (err) {
       this.#dormant.delete(stored.idHash);
-      this.#store!.remove(stored.idHash);
+      // gone before the 404 says so
+      await this.#store!.remove(stored.idHash);
       this.#options.onNotice?.(`state directory: dropped stored session ${sessionTag(id)}: ${errorMessage(err)}`);
       throw new ServerError(
         404,
@@ -861,7 +862,7 @@ export class PannServer {
         createdAt: s.createdAt,
         lastUsed: s.lastUsed,
       });
-    } else this.#store.remove(idHash);
+    } else void this.#store.remove(idHash);
   }
 
   /** POST …/infer: input ciphertexts in; the result, or the first refresh round's request. */

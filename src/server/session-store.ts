@@ -185,8 +185,9 @@ export class SessionStore {
   }
 
   /** Delete a session's file (gone already is fine). */
-  remove(idHash: string): void {
-    void unlink(this.#file(idHash)).catch(() => {});
+  /** Delete a session's file (already gone is fine); callers that answer about it await this first. */
+  remove(idHash: string): Promise<void> {
+    return unlink(this.#file(idHash)).catch(() => {});
   }
 
   /** Mark a session used now (its file's mtime is its last use after a restart). */
